@@ -1,0 +1,164 @@
+import jsonata from "jsonata";
+
+/**
+ * Expressions are JSONata. In templates (tool `with`, set `values`, prompts…) they sit inside `{% %}`:
+ * a string that is exactly one `{% expr %}` evaluates to the expression's value (any JSON type); a string
+ * with text around `{% %}` parts is interpolated into a string. Fields that are always expressions
+ * (`if`, `when`, `items`, `until`) may be written bare or wrapped.
+ * Everything is compiled once, at plan load time.
+ */
+
+export interface ExpressionProblem {
+  /** Path inside the value that was compiled (for templates), e.g. ["with", "ip"]. */
+  path: Array<string | number>;
+  message: string;
+  /** Character offset inside the expression text, when JSONata reports one. */
+  position?: number;
+}
+
+export class ExpressionError extends Error {
+  constructor(readonly problems: ExpressionProblem[]) {
+    super(problems.map((p) => (p.path.length ? `${p.path.join(".")}: ${p.message}` : p.message)).join("; "));
+    this.name = "ExpressionError";
+  }
+}
+
+export interface CompiledExpression {
+  readonly source: string;
+  evaluate(data: unknown): Promise<unknown>;
+}
+
+const WRAPPED = /^\s*\{%([\s\S]*?)%\}\s*$/;
+const SEGMENT = /\{%([\s\S]*?)%\}/g;
+
+function compileJsonata(body: string, path: Array<string | number>): CompiledExpression {
+  const source = body.trim();
+  if (source.length === 0) throw new ExpressionError([{ path, message: "expression is empty" }]);
+  let compiled: jsonata.Expression;
+  try {
+    compiled = jsonata(source);
+  } catch (error) {
+    const e = error as { message?: string; position?: number; token?: string };
+    throw new ExpressionError([
+      {
+        path,
+        message: `expression ${JSON.stringify(source)} does not parse: ${e.message ?? String(error)}`,
+        ...(typeof e.position === "number" ? { position: e.position } : {}),
+      },
+    ]);
+  }
+  return {
+    source,
+    async evaluate(data: unknown) {
+      return normalise(await compiled.evaluate(data));
+    },
+  };
+}
+
+/** JSONata marks result arrays with extra properties (`sequence`); turn them into plain arrays. */
+function normalise(value: unknown): unknown {
+  if (Array.isArray(value) && (value as { sequence?: boolean }).sequence) return Array.from(value);
+  return value;
+}
+
+/** Compile a field that is always an expression: bare JSONata or one `{% %}` wrapper. */
+export function compileExpression(text: string, path: Array<string | number> = []): CompiledExpression {
+  const wrapped = WRAPPED.exec(text);
+  return compileJsonata(wrapped ? wrapped[1]! : text, path);
+}
+
+export interface CompiledTemplate {
+  /** True when the template contains no expression: `evaluate` then returns the literal unchanged. */
+  readonly isStatic: boolean;
+  evaluate(data: unknown): Promise<unknown>;
+}
+
+export function hasTemplate(text: string): boolean {
+  return text.includes("{%");
+}
+
+/**
+ * Compile any JSON value whose strings may contain `{% %}` templates. All problems are collected,
+ * each with the path of the string it came from, then thrown together.
+ */
+export function compileTemplate(value: unknown, path: Array<string | number> = []): CompiledTemplate {
+  const problems: ExpressionProblem[] = [];
+  const evaluator = build(value, path, problems);
+  if (problems.length) throw new ExpressionError(problems);
+  if (!evaluator) return { isStatic: true, evaluate: async () => value };
+  return { isStatic: false, evaluate: evaluator };
+}
+
+type Evaluator = (data: unknown) => Promise<unknown>;
+
+function build(
+  value: unknown,
+  path: Array<string | number>,
+  problems: ExpressionProblem[],
+): Evaluator | undefined {
+  if (typeof value === "string") return buildString(value, path, problems);
+  if (Array.isArray(value)) {
+    const parts = value.map((item, i) => build(item, [...path, i], problems));
+    if (parts.every((p) => p === undefined)) return undefined;
+    return async (data) => Promise.all(value.map((item, i) => (parts[i] ? parts[i](data) : item)));
+  }
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value);
+    const parts = entries.map(([k, v]) => build(v, [...path, k], problems));
+    if (parts.every((p) => p === undefined)) return undefined;
+    return async (data) => {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < entries.length; i++) {
+        const [k, v] = entries[i]!;
+        const part = parts[i];
+        const result = part ? await part(data) : v;
+        if (result !== undefined) out[k] = result;
+      }
+      return out;
+    };
+  }
+  return undefined;
+}
+
+function buildString(
+  text: string,
+  path: Array<string | number>,
+  problems: ExpressionProblem[],
+): Evaluator | undefined {
+  if (!hasTemplate(text)) return undefined;
+  try {
+    const whole = WRAPPED.exec(text);
+    if (whole && !whole[1]!.includes("{%")) return compileJsonata(whole[1]!, path).evaluate;
+    const pieces: Array<string | CompiledExpression> = [];
+    let last = 0;
+    for (const match of text.matchAll(SEGMENT)) {
+      if (match.index > last) pieces.push(text.slice(last, match.index));
+      pieces.push(compileJsonata(match[1]!, path));
+      last = match.index + match[0].length;
+    }
+    const rest = text.slice(last);
+    if (rest.includes("{%") || rest.includes("%}")) {
+      problems.push({
+        path,
+        message: `unbalanced template delimiters in ${JSON.stringify(text)}: close each {% with %}`,
+      });
+      return undefined;
+    }
+    if (rest) pieces.push(rest);
+    return async (data) => {
+      let out = "";
+      for (const piece of pieces)
+        out += typeof piece === "string" ? piece : stringify(await piece.evaluate(data));
+      return out;
+    };
+  } catch (error) {
+    if (error instanceof ExpressionError) problems.push(...error.problems);
+    else throw error;
+    return undefined;
+  }
+}
+
+function stringify(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}

@@ -1,0 +1,261 @@
+import type { z } from "zod";
+import type { PlanDefinition, StepDefinition, Workflow } from "../plan/schema.js";
+
+/**
+ * Run state, events and commands of the ExecutionGraph decider.
+ *
+ * `advance(state, event) -> { state, commands }` is pure: time and ids arrive inside events, nothing is
+ * read from the environment, and the input state is never mutated. The shell around it (the Runner)
+ * persists each accepted event in the run's append-only log with a conditional write on the run
+ * version, then sends the commands.
+ *
+ * Steps are addressed by *instance key*: a top-level step's key is its id; inside a map iteration the
+ * key is prefixed by the iteration, e.g. `enrich[3]/lookup`, and nests (`outer[1]/inner[0]/x`).
+ */
+
+export type RunStatus = "running" | "waiting" | "succeeded" | "failed" | "cancelled";
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "cancelled"];
+
+export type StepStatus =
+  | "queued"
+  | "running"
+  | "retrying"
+  | "waiting_approval"
+  | "approved"
+  | "rejected"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "dead_lettered"
+  | "cancelled";
+export const TERMINAL_STEP_STATUSES: readonly StepStatus[] = [
+  "approved",
+  "rejected",
+  "succeeded",
+  "failed",
+  "skipped",
+  "dead_lettered",
+  "cancelled",
+];
+
+export interface StepError {
+  message: string;
+  /** Machine-readable code, e.g. `timeout`, `validation`, `tool_error`, `approval_rejected`. */
+  code?: string;
+  /** False when retrying cannot help (bad input, validation): the decider then skips remaining retries. */
+  retryable?: boolean;
+  details?: unknown;
+}
+
+export interface StepState {
+  key: string;
+  stepId: string;
+  status: StepStatus;
+  /** 1-based attempt currently (or last) dispatched. */
+  attempt: number;
+  output?: unknown;
+  error?: StepError;
+  queuedAt?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Times this step has been entered in this run (loops). */
+  entries?: number;
+  /** Parallel/map containers: progress of their child flows. */
+  fanout?: FanoutState;
+  /** Approval steps: what was asked and what was decided. */
+  approval?: { request: ApprovalRequest; decision?: ApprovalDecision };
+  /** Wait steps: when the timer fires. */
+  waitUntil?: number;
+  /** Plan steps: the child run. */
+  childRunId?: string;
+}
+
+export interface FanoutState {
+  total: number;
+  /** Map: items evaluated when the step started; parallel: undefined. */
+  items?: unknown[];
+  /** Next map index to start (map only). */
+  nextIndex: number;
+  running: number;
+  done: number;
+  /** Output of each child flow by index (the output of its last step). */
+  results: unknown[];
+}
+
+export interface ApprovalRequest {
+  message?: string;
+  approvers: string[];
+  /** Agent steps asking to call a dangerous tool put the proposed call here. */
+  proposal?: unknown;
+}
+
+export interface ApprovalDecision {
+  approved: boolean;
+  by: string;
+  rationale?: string;
+  at: number;
+}
+
+export interface RunState {
+  runId: string;
+  plan: { id: string; version: number; workflow: Workflow };
+  status: RunStatus;
+  /** Number of events applied; the next event is stored at version + 1. */
+  version: number;
+  input: unknown;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  steps: Record<string, StepState>;
+  output?: unknown;
+  error?: StepError;
+  /** Set when this run was started by a `plan` step of another run. */
+  parent?: ParentLink;
+}
+
+export interface ParentLink {
+  runId: string;
+  key: string;
+  attempt: number;
+}
+
+/** What a node handler reports when it does not finish at once. */
+export type Suspension =
+  | { kind: "timer"; until: number }
+  | { kind: "approval"; request: ApprovalRequest }
+  | { kind: "fanout"; items?: unknown[]; count?: number }
+  | { kind: "child_run"; planId: string; version?: number; input: unknown };
+
+interface EventBase {
+  /** Epoch milliseconds, stamped by the shell from its Clock. */
+  at: number;
+}
+interface StepEventBase extends EventBase {
+  key: string;
+  attempt: number;
+}
+
+export type RunEvent =
+  | (EventBase & {
+      type: "run.started";
+      runId: string;
+      plan: { id: string; version: number; workflow: Workflow };
+      input: unknown;
+      parent?: ParentLink;
+    })
+  | (StepEventBase & { type: "step.started" })
+  | (StepEventBase & { type: "step.succeeded"; output: unknown; next?: string })
+  /** The step's `if` was false. */
+  | (StepEventBase & { type: "step.skipped" })
+  | (StepEventBase & { type: "step.suspended"; suspension: Suspension })
+  | (StepEventBase & { type: "step.failed"; error: StepError })
+  | (StepEventBase & { type: "step.timed_out" })
+  /** The queue gave up on the step's message (max deliveries). */
+  | (StepEventBase & { type: "step.dead_lettered"; reason: string })
+  | (EventBase & { type: "approval.granted"; key: string; by: string; rationale?: string })
+  | (EventBase & { type: "approval.denied"; key: string; by: string; rationale?: string })
+  | (EventBase & { type: "timer.fired"; timerId: string })
+  | (EventBase & { type: "run.cancelled"; by?: string; reason?: string });
+
+export type RunEventType = RunEvent["type"];
+
+export type Command =
+  | {
+      type: "execute";
+      runId: string;
+      key: string;
+      stepId: string;
+      attempt: number;
+      /** Pure steps (set, branch, …): the runner may execute them in-process at once. */
+      inline: boolean;
+      /** Retry backoff: deliver no sooner than this. */
+      delayMs?: number;
+      /** `${runId}/${key}/${attempt}`: the queue dedupe id and the step's dedupe claim key. */
+      dedupeId: string;
+    }
+  | {
+      type: "schedule_timer";
+      runId: string;
+      /** Unique per run: `wait:${key}:${attempt}` or `timeout:${key}:${attempt}`. */
+      timerId: string;
+      at: number;
+    }
+  | { type: "request_approval"; runId: string; key: string; request: ApprovalRequest }
+  | {
+      type: "start_child_run";
+      runId: string;
+      key: string;
+      attempt: number;
+      planId: string;
+      version?: number;
+      input: unknown;
+    }
+  | {
+      type: "finish_run";
+      runId: string;
+      status: "succeeded" | "failed" | "cancelled";
+      output?: unknown;
+      error?: StepError;
+      parent?: ParentLink;
+    };
+
+export interface Decision {
+  state: RunState;
+  commands: Command[];
+  /** False when the event was stale or a duplicate: the state is unchanged and nothing must be stored. */
+  accepted: boolean;
+}
+
+/** The data expressions see while a step runs. */
+export interface ExpressionScope {
+  input: unknown;
+  /** Outputs by step id, resolved for the current map iteration. */
+  steps: Record<string, { output?: unknown; status: StepStatus; error?: StepError }>;
+  run: { id: string; planId: string; planVersion: number; workflow: Workflow };
+  /** Inside a map iteration. */
+  item?: unknown;
+  index?: number;
+}
+
+/** Everything a node handler may use while executing one attempt of one step. */
+export interface StepContext {
+  runId: string;
+  key: string;
+  attempt: number;
+  /** `${runId}/${key}/${attempt}`: pass it to external systems so a repeated call has one effect. */
+  idempotencyKey: string;
+  scope: ExpressionScope;
+  /** Evaluate one of the step's compiled templates (by field path) against the scope. */
+  evaluate(field: string): Promise<unknown>;
+  signal: AbortSignal;
+  /** Services registered with the factory (tool registry, model provider, …). */
+  services: Readonly<Record<string, unknown>>;
+}
+
+export type NodeResult =
+  | { kind: "done"; output: unknown; next?: string }
+  | { kind: "suspend"; suspension: Suspension };
+
+/**
+ * Behaviour of one node type. `registerHandler(type, handler)` on the PlanFactory is the only way
+ * behaviour is attached to a node type.
+ */
+export interface NodeHandler<S extends StepDefinition = StepDefinition> {
+  /** Pure handlers have no side effects and may run inline in the runner, without a queue round trip. */
+  readonly pure: boolean;
+  /** Template fields (dot paths into the step) to compile at load time, e.g. ["with"] or ["values"]. */
+  readonly templates?: readonly string[];
+  /** Expression fields compiled at load time, e.g. ["items"], ["cases.0.when"]. */
+  expressions?(step: S): string[];
+  /** Extra load-time validation (for example: is the tool registered?). Return problems with paths. */
+  validate?(step: S, plan: PlanDefinition, services: Readonly<Record<string, unknown>>): HandlerProblem[];
+  execute(step: S, ctx: StepContext): Promise<NodeResult>;
+}
+
+export interface HandlerProblem {
+  /** Path relative to the step, e.g. ["tool"]. */
+  path: Array<string | number>;
+  message: string;
+}
+
+export type AnyZod = z.ZodType;

@@ -1,0 +1,5 @@
+export * from "./expr/index.js";
+export * from "./graph/types.js";
+export * from "./plan/schema.js";
+export * from "./plan/structure.js";
+export * from "./ports/index.js";

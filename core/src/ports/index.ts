@@ -1,0 +1,3 @@
+export * from "./clock.js";
+export * from "./kv.js";
+export * from "./queue.js";
