@@ -69,6 +69,8 @@ export interface QueueOptions {
 
 export interface Queue<T = unknown> {
   readonly name: string;
+  /** Deliveries before the adapter dead-letters a message on its own (undefined: never). */
+  readonly maxDeliveries?: number;
   publish(body: T, options?: PublishOptions): Promise<PublishResult>;
   receive(options?: ReceiveOptions): Promise<Array<QueueMessage<T>>>;
   /** Done: the message is never delivered again. */
