@@ -60,6 +60,10 @@ export interface StepState {
   finishedAt?: number;
   /** Times this step has been entered in this run (loops). */
   entries?: number;
+  /** First attempt of the current entry: retries are counted from here, attempts never restart. */
+  entryAttempt?: number;
+  /** What a running step waits on after its handler suspended it; absent while it executes. */
+  suspended?: Suspension["kind"];
   /** Parallel/map containers: progress of their child flows. */
   fanout?: FanoutState;
   /** Approval steps: what was asked and what was decided. */
@@ -68,6 +72,8 @@ export interface StepState {
   waitUntil?: number;
   /** Plan steps: the child run. */
   childRunId?: string;
+  /** Plan steps: what the child run was started with, so it can be started again after a crash. */
+  childRun?: { planId: string; version?: number; input: unknown };
 }
 
 export interface FanoutState {
@@ -111,6 +117,11 @@ export interface RunState {
   error?: StepError;
   /** Set when this run was started by a `plan` step of another run. */
   parent?: ParentLink;
+  /**
+   * Non-terminal steps that are doing work (queued, running, retrying, awaiting a child run) and
+   * that wait on an approval or a timer. Kept by the decider so the run status costs O(1).
+   */
+  activity?: { busy: number; waiting: number };
 }
 
 export interface ParentLink {
@@ -186,6 +197,8 @@ export type Command =
       runId: string;
       key: string;
       attempt: number;
+      /** `${runId}~${key}~${attempt}`: deterministic, so starting it twice is idempotent. */
+      childRunId: string;
       planId: string;
       version?: number;
       input: unknown;
@@ -230,6 +243,12 @@ export interface StepContext {
   signal: AbortSignal;
   /** Services registered with the factory (tool registry, model provider, …). */
   services: Readonly<Record<string, unknown>>;
+  /** The executor's clock (epoch ms); handlers never read Date themselves. */
+  now(): number;
+  /** The plan the step belongs to (named schemas, capabilities). */
+  plan: PlanDefinition;
+  /** Where the flow goes when the step does not choose: its `next` or the following step, if any. */
+  successor?: string;
 }
 
 export type NodeResult =
@@ -238,15 +257,12 @@ export type NodeResult =
 
 /**
  * Behaviour of one node type. `registerHandler(type, handler)` on the PlanFactory is the only way
- * behaviour is attached to a node type.
+ * behaviour is attached to a node type. The fields a handler may `evaluate` are the step's expression
+ * fields (plan/fields.ts), compiled once by the factory.
  */
 export interface NodeHandler<S extends StepDefinition = StepDefinition> {
   /** Pure handlers have no side effects and may run inline in the runner, without a queue round trip. */
   readonly pure: boolean;
-  /** Template fields (dot paths into the step) to compile at load time, e.g. ["with"] or ["values"]. */
-  readonly templates?: readonly string[];
-  /** Expression fields compiled at load time, e.g. ["items"], ["cases.0.when"]. */
-  expressions?(step: S): string[];
   /** Extra load-time validation (for example: is the tool registered?). Return problems with paths. */
   validate?(step: S, plan: PlanDefinition, services: Readonly<Record<string, unknown>>): HandlerProblem[];
   execute(step: S, ctx: StepContext): Promise<NodeResult>;

@@ -1,0 +1,40 @@
+import type { Tool } from "../tools/types.js";
+
+/**
+ * The port an agent step talks to. One call answers one agent step: the model gets the prompt, the
+ * tools it may call (through `callTool`, which validates and runs them under the step's idempotency
+ * key) and, when the step declares one, the JSON Schema its output must satisfy.
+ */
+export interface AgentModel {
+  generate(request: AgentRequest): Promise<AgentReply>;
+}
+
+export interface AgentRequest {
+  /** Model alias from the step (`fast`, `smart`); the provider's default when absent. */
+  model?: string;
+  system?: string;
+  prompt: string;
+  tools: readonly Tool[];
+  /** Call one of `tools` by name; input and output are validated against the tool's schemas. */
+  callTool(name: string, input: unknown): Promise<unknown>;
+  /** JSON Schema (draft 2020-12 subset) for the structured output. */
+  outputSchema?: Record<string, unknown>;
+  /** Upper bound on model/tool rounds the step allows. */
+  maxRounds: number;
+  signal: AbortSignal;
+}
+
+export interface AgentReply {
+  /** The answer: text, or a value matching `outputSchema` when one was given. */
+  output: unknown;
+  usage?: { inputTokens?: number; outputTokens?: number };
+}
+
+/** Whether a service value implements AgentModel. */
+export function isAgentModel(value: unknown): value is AgentModel {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { generate?: unknown }).generate === "function"
+  );
+}
