@@ -1,0 +1,16 @@
+export { renderConfigDocs } from "./docs.js";
+export { ConfigError, type ConfigProblem, formatProblem } from "./errors.js";
+export { type LoadConfigOptions, type LoadedConfig, loadConfig } from "./load.js";
+export { configSettings, type SettingMeta } from "./meta.js";
+export { redactConfig } from "./redact.js";
+export {
+  type AatConfig,
+  type AuthConfig,
+  aatConfigSchema,
+  configFields,
+  type KvConfig,
+  MODEL_PROVIDERS,
+  type ModelProviderConfig,
+  type ModelProviderKind,
+  type QueueConfig,
+} from "./schema.js";

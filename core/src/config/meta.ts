@@ -1,0 +1,37 @@
+import { z } from "zod";
+
+/**
+ * What the loader, the error messages, the redactor and the docs generator know about one setting.
+ * Kept in a registry of its own (not z.globalRegistry) so the type of every entry is checked.
+ */
+export interface SettingMeta {
+  /** Environment variable. Inside a map it holds a placeholder for the map key, e.g. `AAT_MODEL_<ALIAS>_MODEL`. */
+  env?: string;
+  /** Variables other tools already use for the same thing (REDIS_URL, PORT), read when `env` is unset. */
+  envAliases?: readonly string[];
+  description: string;
+  /** Never shown in logs or error messages. */
+  secret?: true;
+  example?: string;
+  /** The expected form when the one derived from the schema would be vague (host:port, name patterns). */
+  expected?: string;
+  /** Required only when another setting has a given value; enforced by the schema and shown in the docs. */
+  requiredWhen?: { key: string; is: string };
+  /** A file system path; relative values are resolved against the working directory. */
+  path?: true;
+  /** For a map: what its keys are called in docs and env placeholders ("alias" gives `<alias>`, `<ALIAS>`). */
+  mapKey?: string;
+}
+
+export const configSettings = z.registry<SettingMeta>();
+
+/** Attaches setting metadata to the outermost schema of a setting (after .default/.optional). */
+export function setting<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
+  configSettings.add(schema, meta);
+  return schema;
+}
+
+/** Keys of maps (model aliases, feature names): they must survive the round trip through an env var name. */
+export const mapKeyName = () =>
+  z.string().regex(/^[a-z][a-z0-9_]*$/, "must be lower-case letters, digits and _, starting with a letter");
+export const MAP_KEY_FORM = "lower-case letters, digits and _, starting with a letter";

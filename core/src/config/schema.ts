@@ -1,0 +1,567 @@
+import { z } from "zod";
+import { checkCrossSettings } from "./checks.js";
+import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
+
+/**
+ * All configuration of the product. Every leaf carries SettingMeta (env var, description, secret flag);
+ * docs/configuration.md is generated from it, so a setting added here is documented by `npm run docs:config`.
+ * Defaults are chosen so `npm start` needs no configuration at all.
+ */
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+const positiveInt = () => z.number().int().min(1);
+const nonNegativeInt = () => z.number().int().min(0);
+const text = () => z.string().min(1);
+const httpUrl = () => z.url({ protocol: /^https?$/ });
+
+const server = z
+  .strictObject({
+    host: setting(text().default("127.0.0.1"), {
+      env: "AAT_SERVER_HOST",
+      description: "Interface the HTTP server listens on. Use 0.0.0.0 in a container.",
+    }),
+    port: setting(z.number().int().min(0).max(65_535).default(8080), {
+      env: "AAT_SERVER_PORT",
+      envAliases: ["PORT"],
+      description:
+        "TCP port of the HTTP server; 0 picks a free port. PORT (set by Cloud Run and Knative) is read when AAT_SERVER_PORT is unset.",
+    }),
+    publicUrl: setting(httpUrl().optional(), {
+      env: "AAT_SERVER_PUBLIC_URL",
+      description: "The URL users and webhooks reach this server at, used in links and callback URLs.",
+      example: "https://aat.example.com",
+    }),
+    bodyLimitBytes: setting(positiveInt().default(MIB), {
+      env: "AAT_SERVER_BODY_LIMIT_BYTES",
+      description: "Largest request body accepted; larger requests get 413.",
+    }),
+    role: setting(z.enum(["api", "worker", "all"]).default("all"), {
+      env: "AAT_SERVER_ROLE",
+      description: "What this process runs: the HTTP API, the queue worker, or both.",
+    }),
+    shutdownGraceMs: setting(nonNegativeInt().default(10_000), {
+      env: "AAT_SERVER_SHUTDOWN_GRACE_MS",
+      description: "On SIGTERM, how long in-flight requests and steps may finish before the process exits.",
+    }),
+  })
+  .prefault({});
+
+const queueKinds = ["memory", "sqlite", "nats", "rabbitmq", "sqs", "pubsub", "servicebus"] as const;
+
+const nats = z
+  .strictObject({
+    servers: setting(z.array(text()).min(1).optional(), {
+      env: "AAT_NATS_SERVERS",
+      envAliases: ["NATS_URL"],
+      description: "NATS servers, as in NATS_URL (read when AAT_NATS_SERVERS is unset).",
+      expected: "a list of NATS server URLs (env: comma-separated)",
+      example: "nats://127.0.0.1:4222",
+      requiredWhen: { key: "queue.kind", is: "nats" },
+    }),
+    user: setting(text().optional(), { env: "AAT_NATS_USER", description: "User name for NATS." }),
+    pass: setting(text().optional(), {
+      env: "AAT_NATS_PASS",
+      description: "Password for NATS.",
+      secret: true,
+    }),
+    token: setting(text().optional(), {
+      env: "AAT_NATS_TOKEN",
+      description: "Token for NATS token authentication.",
+      secret: true,
+    }),
+    credsFile: setting(text().optional(), {
+      env: "AAT_NATS_CREDS_FILE",
+      description: "Path of a NATS .creds file (JWT + NKey seed).",
+      path: true,
+    }),
+    tls: setting(z.boolean().default(false), {
+      env: "AAT_NATS_TLS",
+      description: "Require TLS to the servers.",
+    }),
+    stream: setting(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/)
+        .default("AAT"),
+      {
+        env: "AAT_NATS_STREAM",
+        description: "JetStream stream holding step messages; created when missing.",
+        expected: "letters, digits, _ or -",
+      },
+    ),
+    subjectPrefix: setting(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/)
+        .default("aat"),
+      {
+        env: "AAT_NATS_SUBJECT_PREFIX",
+        description: "Prefix of the subjects the stream captures (`<prefix>.>`).",
+        expected: "dot-separated tokens of letters, digits, _ or -",
+      },
+    ),
+    ackWaitMs: setting(positiveInt().default(30_000), {
+      env: "AAT_NATS_ACK_WAIT_MS",
+      description: "How long a delivered message may stay unacknowledged before JetStream redelivers it.",
+    }),
+    maxDeliver: setting(positiveInt().default(5), {
+      env: "AAT_NATS_MAX_DELIVER",
+      description: "Deliveries of one message before it is given up (dead-lettered).",
+    }),
+    duplicateWindowMs: setting(positiveInt().default(120_000), {
+      env: "AAT_NATS_DUPLICATE_WINDOW_MS",
+      description: "JetStream de-duplication window for messages with the same id.",
+    }),
+  })
+  .prefault({});
+
+const rabbitmq = z
+  .strictObject({
+    url: setting(z.url({ protocol: /^amqps?$/ }).optional(), {
+      env: "AAT_RABBITMQ_URL",
+      description: "AMQP URL including credentials.",
+      secret: true,
+      expected: "an amqp:// or amqps:// URL",
+      example: "amqp://user:password@127.0.0.1:5672",
+      requiredWhen: { key: "queue.kind", is: "rabbitmq" },
+    }),
+    queue: setting(text().default("aat-steps"), { env: "AAT_RABBITMQ_QUEUE", description: "Queue name." }),
+    prefetch: setting(positiveInt().default(16), {
+      env: "AAT_RABBITMQ_PREFETCH",
+      description: "Unacknowledged messages a worker holds at once.",
+    }),
+  })
+  .prefault({});
+
+const sqs = z
+  .strictObject({
+    queueUrl: setting(httpUrl().optional(), {
+      env: "AAT_SQS_QUEUE_URL",
+      description: "URL of the SQS queue.",
+      example: "https://sqs.eu-west-1.amazonaws.com/123456789012/aat-steps",
+      requiredWhen: { key: "queue.kind", is: "sqs" },
+    }),
+    region: setting(text().optional(), {
+      env: "AAT_SQS_REGION",
+      description: "AWS region; when unset the AWS SDK's own chain (AWS_REGION, profile) decides.",
+    }),
+    fifo: setting(z.boolean().default(false), {
+      env: "AAT_SQS_FIFO",
+      description: "The queue is a FIFO queue (message group and de-duplication ids are sent).",
+    }),
+    endpoint: setting(httpUrl().optional(), {
+      env: "AAT_SQS_ENDPOINT",
+      description: "Endpoint override, e.g. a local moto_server.",
+      example: "http://127.0.0.1:5000",
+    }),
+  })
+  .prefault({});
+
+const pubsub = z
+  .strictObject({
+    projectId: setting(z.string().min(6).optional(), {
+      env: "AAT_PUBSUB_PROJECT_ID",
+      envAliases: ["GOOGLE_CLOUD_PROJECT"],
+      description:
+        "Google Cloud project id (GOOGLE_CLOUD_PROJECT is read when AAT_PUBSUB_PROJECT_ID is unset).",
+      requiredWhen: { key: "queue.kind", is: "pubsub" },
+    }),
+    topic: setting(z.string().min(3).default("aat-steps"), {
+      env: "AAT_PUBSUB_TOPIC",
+      description: "Topic step messages are published to.",
+    }),
+    subscription: setting(z.string().min(3).default("aat-steps-worker"), {
+      env: "AAT_PUBSUB_SUBSCRIPTION",
+      description: "Subscription the worker pulls from.",
+    }),
+    emulatorHost: setting(
+      z
+        .string()
+        .regex(/^[^\s:/]+:\d{1,5}$/)
+        .optional(),
+      {
+        env: "AAT_PUBSUB_EMULATOR_HOST",
+        envAliases: ["PUBSUB_EMULATOR_HOST"],
+        description: "host:port of the Pub/Sub emulator; when set no Google credentials are used.",
+        expected: "host:port",
+        example: "127.0.0.1:8085",
+      },
+    ),
+  })
+  .prefault({});
+
+const servicebus = z
+  .strictObject({
+    connectionString: setting(text().optional(), {
+      env: "AAT_SERVICEBUS_CONNECTION_STRING",
+      description: "Azure Service Bus connection string.",
+      secret: true,
+      requiredWhen: { key: "queue.kind", is: "servicebus" },
+    }),
+    queue: setting(text().default("aat-steps"), { env: "AAT_SERVICEBUS_QUEUE", description: "Queue name." }),
+  })
+  .prefault({});
+
+const queue = z
+  .strictObject({
+    kind: setting(z.enum(queueKinds).default("sqlite"), {
+      env: "AAT_QUEUE_KIND",
+      description:
+        "Which queue carries step messages. memory and sqlite are in-process (sqlite survives restarts); the others are shared by many replicas.",
+    }),
+    nats,
+    rabbitmq,
+    sqs,
+    pubsub,
+    servicebus,
+  })
+  .prefault({});
+
+const kvKinds = ["memory", "sqlite", "redis", "upstash", "dynamodb"] as const;
+
+const kv = z
+  .strictObject({
+    kind: setting(z.enum(kvKinds).default("sqlite"), {
+      env: "AAT_KV_KIND",
+      description: "Where run state, dedupe claims and plan versions are stored.",
+    }),
+    redis: z
+      .strictObject({
+        url: setting(z.url({ protocol: /^rediss?$/ }).optional(), {
+          env: "AAT_REDIS_URL",
+          envAliases: ["REDIS_URL"],
+          description:
+            "Redis URL including credentials; rediss:// uses TLS. REDIS_URL is read when AAT_REDIS_URL is unset.",
+          secret: true,
+          expected: "a redis:// or rediss:// URL",
+          example: "redis://127.0.0.1:6379/0",
+          requiredWhen: { key: "kv.kind", is: "redis" },
+        }),
+        keyPrefix: setting(z.string().default("aat:"), {
+          env: "AAT_REDIS_KEY_PREFIX",
+          description: "Prefix of every key, so several installations can share one Redis.",
+        }),
+        tls: setting(z.boolean().default(false), {
+          env: "AAT_REDIS_TLS",
+          description: "Use TLS even when the URL is redis://.",
+        }),
+      })
+      .prefault({}),
+    upstash: z
+      .strictObject({
+        url: setting(httpUrl().optional(), {
+          env: "AAT_UPSTASH_URL",
+          envAliases: ["UPSTASH_REDIS_REST_URL"],
+          description:
+            "Upstash Redis REST URL (UPSTASH_REDIS_REST_URL is read when AAT_UPSTASH_URL is unset).",
+          example: "https://eu1-example-12345.upstash.io",
+          requiredWhen: { key: "kv.kind", is: "upstash" },
+        }),
+        token: setting(text().optional(), {
+          env: "AAT_UPSTASH_TOKEN",
+          envAliases: ["UPSTASH_REDIS_REST_TOKEN"],
+          description:
+            "Upstash REST token (UPSTASH_REDIS_REST_TOKEN is read when AAT_UPSTASH_TOKEN is unset).",
+          secret: true,
+          requiredWhen: { key: "kv.kind", is: "upstash" },
+        }),
+      })
+      .prefault({}),
+    dynamodb: z
+      .strictObject({
+        table: setting(text().optional(), {
+          env: "AAT_DYNAMODB_TABLE",
+          description: "DynamoDB table name.",
+          requiredWhen: { key: "kv.kind", is: "dynamodb" },
+        }),
+        region: setting(text().optional(), {
+          env: "AAT_DYNAMODB_REGION",
+          description: "AWS region; when unset the AWS SDK's own chain decides.",
+        }),
+        endpoint: setting(httpUrl().optional(), {
+          env: "AAT_DYNAMODB_ENDPOINT",
+          description: "Endpoint override, e.g. a local moto_server.",
+        }),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+export const MODEL_PROVIDERS = [
+  "openai",
+  "anthropic",
+  "amazon-bedrock",
+  "google-vertex",
+  "azure",
+  "openai-compatible",
+  "offline",
+] as const;
+export type ModelProviderKind = (typeof MODEL_PROVIDERS)[number];
+
+const PROVIDERS_NEEDING_BASE_URL: readonly ModelProviderKind[] = ["openai-compatible", "azure"];
+
+const modelProvider = z
+  .strictObject({
+    provider: setting(z.enum(MODEL_PROVIDERS), {
+      env: "AAT_MODEL_<ALIAS>_PROVIDER",
+      description:
+        "Which provider serves this alias; offline is a deterministic local model for tests and demos.",
+    }),
+    model: setting(text().optional(), {
+      env: "AAT_MODEL_<ALIAS>_MODEL",
+      description: "The provider's model id. Required unless the provider is offline.",
+      example: "gpt-4o-mini",
+    }),
+    apiKey: setting(text().optional(), {
+      env: "AAT_MODEL_<ALIAS>_API_KEY",
+      description:
+        "API key; when unset the provider SDK's own variable (OPENAI_API_KEY, …) or cloud identity is used.",
+      secret: true,
+    }),
+    baseUrl: setting(httpUrl().optional(), {
+      env: "AAT_MODEL_<ALIAS>_BASE_URL",
+      description: "API base URL. Required for openai-compatible and azure.",
+    }),
+    region: setting(text().optional(), {
+      env: "AAT_MODEL_<ALIAS>_REGION",
+      description: "Region for amazon-bedrock and google-vertex.",
+    }),
+    costPerMillionInput: setting(z.number().min(0).optional(), {
+      env: "AAT_MODEL_<ALIAS>_COST_PER_MILLION_INPUT",
+      description: "Price of one million input tokens, for cost reports.",
+    }),
+    costPerMillionOutput: setting(z.number().min(0).optional(), {
+      env: "AAT_MODEL_<ALIAS>_COST_PER_MILLION_OUTPUT",
+      description: "Price of one million output tokens, for cost reports.",
+    }),
+  })
+  .superRefine(
+    (entry, ctx) => {
+      // Runs even when the entry had other problems, so every problem is reported at once; the entry may be raw.
+      if (typeof entry !== "object" || entry === null) return;
+      if (
+        entry.provider !== "offline" &&
+        entry.model === undefined &&
+        MODEL_PROVIDERS.includes(entry.provider)
+      ) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["model"],
+          message: `missing, required for provider ${entry.provider}`,
+        });
+      }
+      if (PROVIDERS_NEEDING_BASE_URL.includes(entry.provider) && entry.baseUrl === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["baseUrl"],
+          message: `missing, required for provider ${entry.provider}`,
+        });
+      }
+    },
+    { when: () => true },
+  );
+
+const models = z
+  .strictObject({
+    default: setting(mapKeyName().default("default"), {
+      env: "AAT_MODELS_DEFAULT",
+      expected: "an alias configured in models.providers",
+      description: "Alias used by agent steps that name no model. Must be one of models.providers.",
+    }),
+    providers: setting(z.record(mapKeyName(), modelProvider).default({ default: { provider: "offline" } }), {
+      env: "AAT_MODELS_JSON",
+      mapKey: "alias",
+      description:
+        "Model aliases. AAT_MODELS_JSON holds the whole map as JSON; AAT_MODEL_<ALIAS>_* variables set or override single fields. When nothing is configured, alias default is the offline model.",
+      expected: `a JSON object mapping an alias (${MAP_KEY_FORM}) to { provider, model, apiKey, baseUrl, region, costPerMillionInput, costPerMillionOutput }`,
+      example: '{"default":{"provider":"openai","model":"gpt-4o-mini"}}',
+    }),
+  })
+  .prefault({});
+
+const auth = z
+  .strictObject({
+    mode: setting(z.enum(["apiKey", "oidc", "none"]).default("apiKey"), {
+      env: "AAT_AUTH_MODE",
+      description: "How API callers authenticate. none needs AAT_AUTH_ALLOW_NONE=true as well.",
+    }),
+    allowNone: setting(z.boolean().default(false), {
+      env: "AAT_AUTH_ALLOW_NONE",
+      description:
+        "Explicit opt-in to mode none: anyone who can reach the server can then run plans and read results.",
+    }),
+    oidc: z
+      .strictObject({
+        issuer: setting(httpUrl().optional(), {
+          env: "AAT_OIDC_ISSUER",
+          description: "OIDC issuer URL; tokens must carry it as iss.",
+          example: "https://login.example.com/realms/aat",
+          requiredWhen: { key: "auth.mode", is: "oidc" },
+        }),
+        audience: setting(text().optional(), {
+          env: "AAT_OIDC_AUDIENCE",
+          description: "Expected aud of tokens.",
+          requiredWhen: { key: "auth.mode", is: "oidc" },
+        }),
+        jwksUrl: setting(httpUrl().optional(), {
+          env: "AAT_OIDC_JWKS_URL",
+          description: "JWKS URL; discovered from the issuer's /.well-known/openid-configuration when unset.",
+        }),
+      })
+      .prefault({}),
+    bootstrapAdminKey: setting(z.string().min(16).optional(), {
+      env: "AAT_AUTH_BOOTSTRAP_ADMIN_KEY",
+      description: "An admin API key accepted at start-up so the first real keys can be created.",
+      secret: true,
+    }),
+  })
+  .prefault({});
+
+const plans = z
+  .strictObject({
+    directories: setting(z.array(text()).default(["plans"]), {
+      env: "AAT_PLANS_DIRS",
+      description: "Directories plan definitions are loaded from.",
+      path: true,
+    }),
+    watch: setting(z.boolean().default(true), {
+      env: "AAT_PLANS_WATCH",
+      description: "Reload plan definitions when their files change.",
+    }),
+  })
+  .prefault({});
+
+const limits = z
+  .strictObject({
+    maxRunDurationMs: setting(positiveInt().default(86_400_000), {
+      env: "AAT_LIMITS_MAX_RUN_DURATION_MS",
+      description: "A run still going after this long is failed with a timeout.",
+    }),
+    maxStepOutputBytes: setting(positiveInt().default(256 * KIB), {
+      env: "AAT_LIMITS_MAX_STEP_OUTPUT_BYTES",
+      description: "Largest output one step may record in the run state (KV stores limit value sizes).",
+    }),
+    maxConcurrentSteps: setting(positiveInt().default(16), {
+      env: "AAT_LIMITS_MAX_CONCURRENT_STEPS",
+      description: "Steps one worker process executes at the same time.",
+    }),
+    webhookReplayWindowMs: setting(positiveInt().default(300_000), {
+      env: "AAT_LIMITS_WEBHOOK_REPLAY_WINDOW_MS",
+      description: "Signed webhooks older than this (by their timestamp) are rejected as replays.",
+    }),
+    dedupeWindowMs: setting(positiveInt().default(86_400_000), {
+      env: "AAT_LIMITS_DEDUPE_WINDOW_MS",
+      description: "How long a completed dedupe claim is remembered.",
+    }),
+  })
+  .prefault({});
+
+const telemetry = z
+  .strictObject({
+    logLevel: setting(
+      z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      {
+        env: "AAT_LOG_LEVEL",
+        description: "Least severe log level written.",
+      },
+    ),
+    serviceName: setting(text().default("aat"), {
+      env: "AAT_SERVICE_NAME",
+      description: "Service name in logs (OpenTelemetry uses OTEL_SERVICE_NAME when that is set).",
+    }),
+  })
+  .prefault({});
+
+const http = z
+  .strictObject({
+    allowHosts: setting(z.array(text()).default([]), {
+      env: "AAT_HTTP_ALLOW_HOSTS",
+      description:
+        "Hosts the http.request tool may call: exact names or `*.example.com` wildcards. Empty allows none.",
+      example: "api.example.com,*.internal.example.com",
+    }),
+    maxResponseBytes: setting(positiveInt().default(MIB), {
+      env: "AAT_HTTP_MAX_RESPONSE_BYTES",
+      description: "Responses larger than this are cut off and the call fails.",
+    }),
+    timeoutMs: setting(positiveInt().default(10_000), {
+      env: "AAT_HTTP_TIMEOUT_MS",
+      description: "Time limit of one http.request call.",
+    }),
+  })
+  .prefault({});
+
+const features = setting(
+  z
+    .record(
+      mapKeyName(),
+      setting(z.boolean(), {
+        env: "AAT_FEATURE_<NAME>",
+        description: "Turns the named feature flag on (true) or off (false); a flag not set is off.",
+      }),
+    )
+    .default({}),
+  {
+    mapKey: "name",
+    description: "Feature flags.",
+    expected: `a map of flag name (${MAP_KEY_FORM}) to true/false`,
+  },
+);
+
+export const configFields = z.strictObject({
+  server,
+  dataDir: setting(text().default("./.aat"), {
+    env: "AAT_DATA_DIR",
+    description: "Directory of the embedded SQLite database and other local state.",
+    path: true,
+  }),
+  queue,
+  kv,
+  models,
+  auth,
+  plans,
+  limits,
+  telemetry,
+  http,
+  features,
+});
+
+type Fields = z.output<typeof configFields>;
+type Queue = Fields["queue"];
+type Kv = Fields["kv"];
+type Auth = Fields["auth"];
+
+/** The queue settings, narrowed so the chosen kind's required options are known to be present. */
+export type QueueConfig =
+  | (Queue & { kind: "memory" | "sqlite" })
+  | (Queue & { kind: "nats"; nats: Queue["nats"] & { servers: string[] } })
+  | (Queue & { kind: "rabbitmq"; rabbitmq: Queue["rabbitmq"] & { url: string } })
+  | (Queue & { kind: "sqs"; sqs: Queue["sqs"] & { queueUrl: string } })
+  | (Queue & { kind: "pubsub"; pubsub: Queue["pubsub"] & { projectId: string } })
+  | (Queue & { kind: "servicebus"; servicebus: Queue["servicebus"] & { connectionString: string } });
+
+export type KvConfig =
+  | (Kv & { kind: "memory" | "sqlite" })
+  | (Kv & { kind: "redis"; redis: Kv["redis"] & { url: string } })
+  | (Kv & { kind: "upstash"; upstash: Kv["upstash"] & { url: string; token: string } })
+  | (Kv & { kind: "dynamodb"; dynamodb: Kv["dynamodb"] & { table: string } });
+
+export type AuthConfig =
+  | (Auth & { mode: "apiKey" | "none" })
+  | (Auth & { mode: "oidc"; oidc: Auth["oidc"] & { issuer: string; audience: string } });
+
+export type ModelProviderConfig = z.output<typeof modelProvider>;
+
+export type AatConfig = Omit<Fields, "queue" | "kv" | "auth"> & {
+  queue: QueueConfig;
+  kv: KvConfig;
+  auth: AuthConfig;
+};
+
+/** The complete schema: field rules plus the rules that span settings (checks.ts), narrowed to AatConfig. */
+export const aatConfigSchema = configFields
+  .superRefine((config, ctx) => checkCrossSettings(configFields, config, ctx), { when: () => true })
+  // checkCrossSettings has just enforced every requiredWhen that the narrowed types promise.
+  .transform((config) => config as AatConfig);
