@@ -113,7 +113,10 @@ function stepProblems(
   return problems;
 }
 
-/** An exact tool name must be registered; a glob (`threatintel.*`) must match at least one tool. */
+/**
+ * An exact tool name must be registered; a glob (`prefix.*` or `*`, as the ToolRegistry reads them)
+ * must match at least one tool. Every tool a step may call brings its capabilities.
+ */
 function toolProblems(
   pattern: string,
   path: DocPath,
@@ -123,9 +126,12 @@ function toolProblems(
   const names = catalog.names ? [...catalog.names()] : undefined;
   let matched: string[];
   if (pattern.includes("*")) {
+    const prefix = pattern === "*" ? "" : pattern.endsWith(".*") ? pattern.slice(0, -1) : undefined;
+    if (prefix === undefined || prefix.includes("*")) {
+      return [{ path, message: `invalid tool glob "${pattern}": use an exact name, "prefix.*" or "*"` }];
+    }
     if (!names) return [];
-    const glob = new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`);
-    matched = names.filter((n) => glob.test(n)).sort();
+    matched = names.filter((n) => n.startsWith(prefix)).sort();
     if (matched.length === 0) {
       return [
         { path, message: `no registered tool matches "${pattern}"; check the pattern or register the tools` },
@@ -212,10 +218,6 @@ export function isTimeZone(zone: string): boolean {
   } catch {
     return false;
   }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function errorMessage(error: unknown): string {

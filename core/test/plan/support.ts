@@ -38,6 +38,8 @@ export const tools: ToolCatalog & { names(): Iterable<string> } = {
 export class MapKeyValue implements KeyValue {
   readonly data = new Map<string, { json: string; version: number }>();
   calls = 0;
+  /** Conditional writes that lost (the key's version had moved). */
+  conflicts = 0;
 
   private async tick(): Promise<void> {
     this.calls++;
@@ -74,6 +76,7 @@ export class MapKeyValue implements KeyValue {
     const entry = this.data.get(key);
     const current = entry?.version ?? 0;
     if (current !== expectedVersion) {
+      this.conflicts++;
       return {
         ok: false,
         current: entry ? { value: JSON.parse(entry.json) as T, version: entry.version } : undefined,
