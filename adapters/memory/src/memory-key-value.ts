@@ -1,0 +1,323 @@
+import {
+  type Clock,
+  type KeyValue,
+  type KvConditionalResult,
+  type KvEntry,
+  type KvListOptions,
+  type KvListPage,
+  type KvWriteOptions,
+  systemClock,
+} from "@aat/core";
+import { z } from "zod";
+import { fromStoredJson, toStoredJson } from "./stored-json.js";
+
+interface StoredEntry {
+  json: string;
+  version: number;
+  /** Epoch ms (on the injected clock) from which the entry is invisible; undefined: never. */
+  expiresAt: number | undefined;
+}
+
+const optionsSchema = z
+  .object({
+    clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === "function", {
+      message: "clock must be an object with a now(): number method",
+    }),
+    defaultListLimit: z.number().int().positive(),
+    maxListLimit: z.number().int().positive(),
+  })
+  .partial()
+  .strict();
+
+export type MemoryKeyValueOptions = z.input<typeof optionsSchema>;
+
+const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 1000;
+/** Expired entries are swept once this many writes (or the store size, if larger) have happened. */
+const SWEEP_EVERY_WRITES = 1024;
+
+/**
+ * In-process KeyValue with the full port semantics: versions, TTL on an injectable clock,
+ * conditional writes and cursor paging. Operations never await between read and write, so
+ * every conditional write is atomic with respect to concurrent callers in the same process.
+ */
+export class MemoryKeyValue implements KeyValue {
+  private readonly entries = new Map<string, StoredEntry>();
+  private readonly clock: Clock;
+  private readonly defaultListLimit: number;
+  private readonly maxListLimit: number;
+  /** Sorted key list for `list`; dropped whenever a key is added or removed. */
+  private sortedKeys: string[] | undefined;
+  private expiringEntries = 0;
+  private writesSinceSweep = 0;
+  private closed = false;
+
+  constructor(options: MemoryKeyValueOptions = {}) {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new TypeError(`MemoryKeyValue options are invalid: ${z.prettifyError(parsed.error)}`);
+    }
+    this.clock = parsed.data.clock ?? systemClock;
+    this.defaultListLimit = parsed.data.defaultListLimit ?? DEFAULT_LIST_LIMIT;
+    this.maxListLimit = parsed.data.maxListLimit ?? MAX_LIST_LIMIT;
+  }
+
+  async get<T = unknown>(key: string): Promise<KvEntry<T> | undefined> {
+    this.assertOpen();
+    return this.read<T>(key);
+  }
+
+  async getMany<T = unknown>(keys: readonly string[]): Promise<Array<KvEntry<T> | undefined>> {
+    this.assertOpen();
+    if (!Array.isArray(keys)) throw new TypeError("MemoryKeyValue.getMany: keys must be an array of strings");
+    const result = new Array<KvEntry<T> | undefined>(keys.length);
+    for (let index = 0; index < keys.length; index++) result[index] = this.read<T>(keys[index]!);
+    return result;
+  }
+
+  async set(key: string, value: unknown, options?: KvWriteOptions): Promise<number> {
+    this.assertOpen();
+    assertKey(key, "set");
+    const json = toStoredJson(value, `MemoryKeyValue.set("${key}")`);
+    const expiresAt = this.expiryFor(options, "set");
+    const current = this.live(key);
+    return this.write(key, json, (current?.version ?? 0) + 1, expiresAt);
+  }
+
+  async setIfAbsent<T = unknown>(
+    key: string,
+    value: unknown,
+    options?: KvWriteOptions,
+  ): Promise<KvConditionalResult<T>> {
+    this.assertOpen();
+    assertKey(key, "setIfAbsent");
+    const json = toStoredJson(value, `MemoryKeyValue.setIfAbsent("${key}")`);
+    const expiresAt = this.expiryFor(options, "setIfAbsent");
+    const current = this.live(key);
+    if (current) return { ok: false, current: toEntry<T>(current) };
+    return { ok: true, version: this.write(key, json, 1, expiresAt) };
+  }
+
+  async compareAndSet<T = unknown>(
+    key: string,
+    value: unknown,
+    expectedVersion: number,
+    options?: KvWriteOptions,
+  ): Promise<KvConditionalResult<T>> {
+    this.assertOpen();
+    assertKey(key, "compareAndSet");
+    assertVersion(expectedVersion, "compareAndSet");
+    const json = toStoredJson(value, `MemoryKeyValue.compareAndSet("${key}")`);
+    const expiresAt = this.expiryFor(options, "compareAndSet");
+    const current = this.live(key);
+    if ((current?.version ?? 0) !== expectedVersion) {
+      return { ok: false, current: current ? toEntry<T>(current) : undefined };
+    }
+    return { ok: true, version: this.write(key, json, expectedVersion + 1, expiresAt) };
+  }
+
+  async delete(key: string, options?: { expectedVersion?: number }): Promise<boolean> {
+    this.assertOpen();
+    assertKey(key, "delete");
+    const expectedVersion = options?.expectedVersion;
+    if (expectedVersion !== undefined) assertVersion(expectedVersion, "delete");
+    const current = this.live(key);
+    if (!current) return false;
+    if (expectedVersion !== undefined && current.version !== expectedVersion) return false;
+    this.remove(key, current);
+    return true;
+  }
+
+  async list<T = unknown>(prefix: string, options: KvListOptions = {}): Promise<KvListPage<T>> {
+    this.assertOpen();
+    if (typeof prefix !== "string") throw new TypeError("MemoryKeyValue.list: prefix must be a string");
+    const limit = this.pageLimit(options.limit);
+    const keys = this.sorted();
+    let index: number;
+    if (options.cursor !== undefined) {
+      const after = decodeCursor(options.cursor, prefix);
+      index = firstIndexAbove(keys, after, true);
+    } else {
+      index = firstIndexAbove(keys, prefix, false);
+    }
+    const now = this.clock.now();
+    const entries: KvListPage<T>["entries"] = [];
+    let lastKey: string | undefined;
+    for (; index < keys.length; index++) {
+      const key = keys[index]!;
+      if (!key.startsWith(prefix)) return { entries };
+      const stored = this.entries.get(key);
+      if (!stored || isExpired(stored, now)) continue;
+      if (entries.length === limit) return { entries, cursor: encodeCursor(lastKey!) };
+      entries.push({ key, ...toEntry<T>(stored) });
+      lastKey = key;
+    }
+    return { entries };
+  }
+
+  async increment(key: string, by = 1, options?: KvWriteOptions): Promise<number> {
+    this.assertOpen();
+    assertKey(key, "increment");
+    if (typeof by !== "number" || !Number.isFinite(by)) {
+      throw new TypeError(
+        `MemoryKeyValue.increment("${key}"): by must be a finite number, got ${String(by)}`,
+      );
+    }
+    const expiresAt = this.expiryFor(options, "increment");
+    const current = this.live(key);
+    let base = 0;
+    if (current) {
+      const value: unknown = fromStoredJson(current.json);
+      if (typeof value !== "number") {
+        throw new TypeError(
+          `MemoryKeyValue.increment("${key}"): the stored value is ${value === null ? "null" : typeof value}, not a number; ` +
+            "increment only works on keys that are absent or hold a number",
+        );
+      }
+      base = value;
+    }
+    const next = base + by;
+    this.write(key, JSON.stringify(next), (current?.version ?? 0) + 1, expiresAt);
+    return next;
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  /** Number of live (unexpired) keys; for tests and diagnostics. */
+  get size(): number {
+    const now = this.clock.now();
+    let count = 0;
+    for (const entry of this.entries.values()) if (!isExpired(entry, now)) count++;
+    return count;
+  }
+
+  /** Removes every expired entry now (writes also trigger this periodically). */
+  sweepExpired(): void {
+    this.writesSinceSweep = 0;
+    if (this.expiringEntries === 0) return;
+    const now = this.clock.now();
+    for (const [key, entry] of this.entries) if (isExpired(entry, now)) this.remove(key, entry);
+  }
+
+  private read<T>(key: string): KvEntry<T> | undefined {
+    if (typeof key !== "string") throw new TypeError("MemoryKeyValue: keys must be strings");
+    const stored = this.live(key);
+    return stored ? toEntry<T>(stored) : undefined;
+  }
+
+  /** The entry when present and unexpired; an expired entry counts as absent (its version is forgotten). */
+  private live(key: string): StoredEntry | undefined {
+    const stored = this.entries.get(key);
+    if (stored === undefined) return undefined;
+    if (stored.expiresAt !== undefined && stored.expiresAt <= this.clock.now()) return undefined;
+    return stored;
+  }
+
+  private write(key: string, json: string, version: number, expiresAt: number | undefined): number {
+    const stored = this.entries.get(key);
+    if (stored) {
+      if (stored.expiresAt !== undefined) this.expiringEntries--;
+      stored.json = json;
+      stored.version = version;
+      stored.expiresAt = expiresAt;
+    } else {
+      this.entries.set(key, { json, version, expiresAt });
+      this.sortedKeys = undefined;
+    }
+    if (expiresAt !== undefined) this.expiringEntries++;
+    if (++this.writesSinceSweep > Math.max(SWEEP_EVERY_WRITES, this.entries.size)) this.sweepExpired();
+    return version;
+  }
+
+  private remove(key: string, stored: StoredEntry): void {
+    if (stored.expiresAt !== undefined) this.expiringEntries--;
+    this.entries.delete(key);
+    this.sortedKeys = undefined;
+  }
+
+  private sorted(): string[] {
+    if (!this.sortedKeys) this.sortedKeys = [...this.entries.keys()].sort();
+    return this.sortedKeys;
+  }
+
+  private expiryFor(options: KvWriteOptions | undefined, operation: string): number | undefined {
+    const ttlMs = options?.ttlMs;
+    if (ttlMs === undefined) return undefined;
+    if (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0) {
+      throw new TypeError(
+        `MemoryKeyValue.${operation}: ttlMs must be a positive number of milliseconds, got ${String(ttlMs)}`,
+      );
+    }
+    return this.clock.now() + ttlMs;
+  }
+
+  private pageLimit(limit: number | undefined): number {
+    if (limit === undefined) return this.defaultListLimit;
+    if (!Number.isInteger(limit) || limit <= 0) {
+      throw new TypeError(`MemoryKeyValue.list: limit must be a positive integer, got ${String(limit)}`);
+    }
+    return Math.min(limit, this.maxListLimit);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("MemoryKeyValue is closed; create a new one");
+  }
+}
+
+function toEntry<T>(stored: StoredEntry): KvEntry<T> {
+  return { value: fromStoredJson<T>(stored.json), version: stored.version };
+}
+
+function isExpired(stored: StoredEntry, now: number): boolean {
+  return stored.expiresAt !== undefined && stored.expiresAt <= now;
+}
+
+function assertKey(key: string, operation: string): void {
+  if (typeof key !== "string" || key.length === 0) {
+    throw new TypeError(
+      `MemoryKeyValue.${operation}: key must be a non-empty string, got ${JSON.stringify(key)}`,
+    );
+  }
+}
+
+function assertVersion(version: number, operation: string): void {
+  if (!Number.isInteger(version) || version < 0) {
+    throw new TypeError(
+      `MemoryKeyValue.${operation}: expectedVersion must be an integer >= 0 (0 means absent), got ${String(version)}`,
+    );
+  }
+}
+
+/** Index of the first key >= bound (or > bound when `strictlyAbove`). */
+function firstIndexAbove(keys: readonly string[], bound: string, strictlyAbove: boolean): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    const key = keys[middle]!;
+    if (key < bound || (strictlyAbove && key === bound)) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function encodeCursor(lastKey: string): string {
+  return Buffer.from(lastKey, "utf8").toString("base64url");
+}
+
+function decodeCursor(cursor: string, prefix: string): string {
+  const lastKey = typeof cursor === "string" ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+  if (!lastKey.startsWith(prefix) || encodeCursor(lastKey) !== cursor) {
+    throw new TypeError(
+      `MemoryKeyValue.list: cursor ${JSON.stringify(cursor)} was not returned by a listing of prefix ${JSON.stringify(prefix)}; ` +
+        "pass the cursor from the previous page of the same prefix, or omit it to start over",
+    );
+  }
+  return lastKey;
+}
