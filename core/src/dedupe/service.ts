@@ -1,0 +1,301 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { type Clock, systemClock } from "../ports/clock.js";
+import type { KeyValue, KvConditionalResult } from "../ports/kv.js";
+import {
+  type CompletedRecord,
+  type DedupeRecord,
+  dedupeRecordSchema,
+  type InProgressRecord,
+} from "./records.js";
+
+export interface DedupeServiceOptions {
+  kv: KeyValue;
+  clock?: Clock;
+  /** Namespace for every key the service writes (default "dedupe/"). */
+  prefix?: string;
+  /** Results whose JSON is larger than this many bytes are stored under a separate key (default 64 KiB). */
+  maxInlineResultBytes?: number;
+}
+
+export interface DedupeClaimOptions {
+  /** How long a completed result is remembered (and replayed to duplicates). */
+  expiresAfterMs: number;
+  /** How long a claim protects its holder; afterwards another caller may take it over. */
+  inProgressExpiryMs: number;
+  /** Fingerprint of the request (see `hashPayload`); a duplicate with a different one is refused. */
+  payloadHash?: string;
+}
+
+/** Proof of holding a claim; pass it back to `complete` or `release`. */
+export interface DedupeHold {
+  status: "claimed";
+  key: string;
+  /** Unique to this claim: a takeover, release or expiry voids it even if a later claim reuses the version. */
+  claimId: string;
+  /** Version of the claim record this holder wrote. */
+  version: number;
+  expiresAfterMs: number;
+  payloadHash?: string;
+}
+
+export type DedupeClaim =
+  | DedupeHold
+  | { status: "duplicate"; result: unknown }
+  | { status: "in_progress"; expiresAt: number }
+  | { status: "payload_mismatch" };
+
+const optionsSchema = z.object({
+  kv: z.custom<KeyValue>(
+    (value) => typeof (value as KeyValue | undefined)?.setIfAbsent === "function",
+    "kv must implement the KeyValue port",
+  ),
+  clock: z
+    .custom<Clock>(
+      (value) => typeof (value as Clock | undefined)?.now === "function",
+      "clock must have now()",
+    )
+    .optional(),
+  prefix: z.string().optional(),
+  maxInlineResultBytes: z.number().int().positive().optional(),
+});
+
+const claimOptionsSchema = z.object({
+  expiresAfterMs: z.number().positive().finite(),
+  inProgressExpiryMs: z.number().positive().finite(),
+  payloadHash: z.string().min(1).optional(),
+});
+
+const holdSchema = z.object({
+  status: z.literal("claimed"),
+  key: z.string(),
+  claimId: z.string().min(1),
+  version: z.number().int().positive(),
+  expiresAfterMs: z.number().positive().finite(),
+  payloadHash: z.string().optional(),
+});
+
+const DEFAULT_PREFIX = "dedupe/";
+const DEFAULT_MAX_INLINE_RESULT_BYTES = 64 * 1024;
+/** A result stored by reference outlives its record by this much, so a live record never points at nothing. */
+const RESULT_REF_GRACE_MS = 60_000;
+/**
+ * release refuses a claim this close to its record's expiry (capped at a tenth of its lifetime): if it
+ * expired between our read and our delete, a new claim reusing the same version would be deleted.
+ * (complete needs no margin: in that race it would store its own valid result over the newcomer's claim.)
+ */
+const EXPIRY_MARGIN_MS = 5_000;
+/** Each round either settles or observes another writer's change; this bounds pathological contention. */
+const MAX_CLAIM_ROUNDS = 16;
+
+/**
+ * Idempotency over the KeyValue port, with the semantics of AWS Powertools idempotency:
+ * the first caller claims a key and does the work, concurrent callers see `in_progress`, later callers
+ * get the stored result back (`duplicate`) until it expires, a holder that dies is taken over once its
+ * in-progress window has passed, and a changed payload under the same key is refused.
+ * Every transition is a conditional write, so any number of processes may share the store.
+ */
+export class DedupeService {
+  private readonly kv: KeyValue;
+  private readonly clock: Clock;
+  private readonly prefix: string;
+  private readonly maxInlineResultBytes: number;
+
+  constructor(options: DedupeServiceOptions) {
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success)
+      throw new TypeError(`DedupeService options are invalid: ${z.prettifyError(parsed.error)}`);
+    this.kv = parsed.data.kv;
+    this.clock = parsed.data.clock ?? systemClock;
+    this.prefix = parsed.data.prefix ?? DEFAULT_PREFIX;
+    this.maxInlineResultBytes = parsed.data.maxInlineResultBytes ?? DEFAULT_MAX_INLINE_RESULT_BYTES;
+  }
+
+  /** Key of the claim/result record for `key`. */
+  recordKey(key: string): string {
+    return `${this.prefix}claim/${key}`;
+  }
+
+  /** Key where a large result of the claim `claimId` is stored by reference. */
+  resultKey(key: string, claimId: string): string {
+    return `${this.prefix}result/${key}/${claimId}`;
+  }
+
+  async claim(key: string, options: DedupeClaimOptions): Promise<DedupeClaim> {
+    assertKey(key, "claim");
+    const parsed = claimOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      throw new TypeError(
+        `DedupeService.claim("${key}"): options are invalid: ${z.prettifyError(parsed.error)}`,
+      );
+    }
+    const { expiresAfterMs, inProgressExpiryMs, payloadHash } = parsed.data;
+    const recordKey = this.recordKey(key);
+    const ttlMs = Math.max(expiresAfterMs, inProgressExpiryMs);
+    const claimId = randomUUID();
+    const fresh = (): InProgressRecord => {
+      const now = this.clock.now();
+      return {
+        status: "in_progress",
+        claimId,
+        claimedAt: now,
+        claimableAt: now + inProgressExpiryMs,
+        expiresAt: now + ttlMs,
+        ...(payloadHash !== undefined ? { payloadHash } : {}),
+      };
+    };
+    const held = (version: number): DedupeHold => ({
+      status: "claimed",
+      key,
+      claimId,
+      version,
+      expiresAfterMs,
+      ...(payloadHash !== undefined ? { payloadHash } : {}),
+    });
+
+    let outcome: KvConditionalResult = await this.kv.setIfAbsent(recordKey, fresh(), { ttlMs });
+    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+      if (outcome.ok) return held(outcome.version);
+      const current = outcome.current;
+      if (current === undefined) {
+        // The record vanished between our write and the read (released or expired): try again.
+        outcome = await this.kv.setIfAbsent(recordKey, fresh(), { ttlMs });
+        continue;
+      }
+      const record = parseRecord(current.value, recordKey);
+      const now = this.clock.now();
+      if (record.status === "in_progress" && record.claimableAt > now && record.expiresAt > now) {
+        if (mismatch(record, payloadHash)) return { status: "payload_mismatch" };
+        return { status: "in_progress", expiresAt: record.claimableAt };
+      }
+      if (record.status === "completed" && record.expiresAt > now) {
+        if (mismatch(record, payloadHash)) return { status: "payload_mismatch" };
+        const stored = await this.readResult(record);
+        if (stored.found) return { status: "duplicate", result: stored.result };
+        // The referenced result is gone, so the record cannot answer duplicates: treat it as expired.
+      }
+      // A stale claim or an expired result: take it over. Only one of any number of racers wins this CAS.
+      outcome = await this.kv.compareAndSet(recordKey, fresh(), current.version, { ttlMs });
+    }
+    throw new Error(
+      `DedupeService.claim("${key}"): the record at ${recordKey} changed on every one of ${MAX_CLAIM_ROUNDS} attempts; ` +
+        "something is rewriting it in a loop",
+    );
+  }
+
+  /**
+   * Stores the result of the claimed work, remembered for the claim's `expiresAfterMs`. Returns false
+   * when the hold was lost: the claim was taken over after its in-progress window, released, or already
+   * completed. A result that arrives after its claim expired unseen is still stored if nobody claimed since.
+   */
+  async complete(key: string, result: unknown, hold: DedupeHold): Promise<boolean> {
+    this.assertHold(key, hold, "complete");
+    const recordKey = this.recordKey(key);
+    const expectedVersion = await this.heldVersion(recordKey, hold, false);
+    if (expectedVersion === undefined) return false;
+    const now = this.clock.now();
+    const json = JSON.stringify(result);
+    const bytes = json === undefined ? 0 : Buffer.byteLength(json, "utf8");
+    const base = {
+      status: "completed" as const,
+      claimId: hold.claimId,
+      completedAt: now,
+      expiresAt: now + hold.expiresAfterMs,
+      ...(hold.payloadHash !== undefined ? { payloadHash: hold.payloadHash } : {}),
+    };
+    let record: CompletedRecord;
+    let resultRef: string | undefined;
+    if (bytes > this.maxInlineResultBytes) {
+      resultRef = this.resultKey(key, hold.claimId);
+      await this.kv.set(resultRef, result, { ttlMs: hold.expiresAfterMs + RESULT_REF_GRACE_MS });
+      record = { ...base, resultRef };
+    } else {
+      record = json === undefined ? base : { ...base, result };
+    }
+    const outcome = await this.kv.compareAndSet(recordKey, record, expectedVersion, {
+      ttlMs: hold.expiresAfterMs,
+    });
+    if (outcome.ok) return true;
+    if (resultRef !== undefined) await this.kv.delete(resultRef);
+    return false;
+  }
+
+  /**
+   * Gives the claim up so a retry can claim at once. Only the holder's own claim is deleted: after a
+   * takeover, completion or expiry this returns false and changes nothing.
+   */
+  async release(key: string, hold: DedupeHold): Promise<boolean> {
+    this.assertHold(key, hold, "release");
+    const recordKey = this.recordKey(key);
+    const expectedVersion = await this.heldVersion(recordKey, hold, true);
+    if (expectedVersion === undefined || expectedVersion === 0) return false;
+    return this.kv.delete(recordKey, { expectedVersion });
+  }
+
+  /**
+   * The version to write at when `hold` still holds the claim (0: the record is gone, so nobody else
+   * holds it either), or undefined when the hold was lost.
+   */
+  private async heldVersion(
+    recordKey: string,
+    hold: DedupeHold,
+    keepClearOfExpiry: boolean,
+  ): Promise<number | undefined> {
+    const current = await this.kv.get(recordKey);
+    if (current === undefined) return 0;
+    const record = parseRecord(current.value, recordKey);
+    if (record.status !== "in_progress" || record.claimId !== hold.claimId) return undefined;
+    if (keepClearOfExpiry) {
+      const margin = Math.min(EXPIRY_MARGIN_MS, (record.expiresAt - record.claimedAt) / 10);
+      if (record.expiresAt - this.clock.now() < margin) return undefined;
+    }
+    return current.version;
+  }
+
+  private async readResult(
+    record: CompletedRecord,
+  ): Promise<{ found: true; result: unknown } | { found: false }> {
+    if (record.resultRef === undefined) return { found: true, result: record.result };
+    const stored = await this.kv.get(record.resultRef);
+    return stored === undefined ? { found: false } : { found: true, result: stored.value };
+  }
+
+  private assertHold(key: string, hold: DedupeHold, operation: string): void {
+    assertKey(key, operation);
+    const parsed = holdSchema.safeParse(hold);
+    if (!parsed.success) {
+      throw new TypeError(
+        `DedupeService.${operation}("${key}"): pass the { status: "claimed" } object that claim() returned ` +
+          `(${z.prettifyError(parsed.error)})`,
+      );
+    }
+    if (hold.key !== key) {
+      throw new TypeError(
+        `DedupeService.${operation}("${key}"): the hold belongs to key "${hold.key}"; pass the hold from claim("${key}")`,
+      );
+    }
+  }
+}
+
+function parseRecord(value: unknown, recordKey: string): DedupeRecord {
+  const parsed = dedupeRecordSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new Error(
+      `DedupeService: ${recordKey} does not hold a dedupe record (${z.prettifyError(parsed.error)}); ` +
+        "another writer uses this key, so give the DedupeService its own prefix",
+    );
+  }
+  return parsed.data;
+}
+
+function mismatch(record: DedupeRecord, payloadHash: string | undefined): boolean {
+  return payloadHash !== undefined && record.payloadHash !== undefined && record.payloadHash !== payloadHash;
+}
+
+function assertKey(key: string, operation: string): void {
+  if (typeof key !== "string" || key.length === 0) {
+    throw new TypeError(
+      `DedupeService.${operation}: key must be a non-empty string, got ${JSON.stringify(key)}`,
+    );
+  }
+}
