@@ -1,4 +1,3 @@
-export * from "./dedupe/index.js";
 export * from "./config/index.js";
 export * from "./dedupe/index.js";
 export * from "./expr/index.js";
