@@ -23,3 +23,4 @@ export * from "./plan/structure.js";
 export * from "./ports/index.js";
 export * from "./tools/registry.js";
 export * from "./tools/types.js";
+export * from "./runner/index.js";

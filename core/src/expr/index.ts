@@ -50,14 +50,44 @@ function compileJsonata(body: string, path: Array<string | number>): CompiledExp
   return {
     source,
     async evaluate(data: unknown) {
-      return normalise(await compiled.evaluate(data));
+      try {
+        return normalise(await compiled.evaluate(data));
+      } catch (error) {
+        // JSONata flags arrays it navigates (e.g. `keepSingleton` for `names[]`) by writing onto them.
+        // Run data is frozen so no expression can change it; when JSONata trips over that, evaluate
+        // on a private copy instead.
+        if (error instanceof TypeError && /not extensible|read.only|frozen/i.test(error.message)) {
+          return normalise(await compiled.evaluate(structuredClone(data)));
+        }
+        throw error;
+      }
     },
   };
 }
 
-/** JSONata marks result arrays with extra properties (`sequence`); turn them into plain arrays. */
+/** JSONata marks result arrays with extra properties (`sequence`, `keepSingleton`); return plain JSON. */
 function normalise(value: unknown): unknown {
-  if (Array.isArray(value) && (value as { sequence?: boolean }).sequence) return Array.from(value);
+  if (Array.isArray(value)) {
+    const flagged = Object.keys(value).length !== value.length;
+    let copy: unknown[] | undefined = flagged ? Array.from(value) : undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = normalise(value[i]);
+      if (item !== value[i]) {
+        copy ??= Array.from(value);
+        copy[i] = item;
+      }
+    }
+    return copy ?? value;
+  }
+  return value;
+}
+
+/** Freeze a JSON value in place, deeply, and return it. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
   return value;
 }
 

@@ -1,0 +1,87 @@
+import { z } from "zod";
+import type { ExecutionGraph } from "../graph/factory.js";
+import type { RunState } from "../graph/types.js";
+import type { PlanDefinition } from "../plan/schema.js";
+import { RunInputError } from "./errors.js";
+
+/** Where the runner finds plan definitions: any PlanRepository fits. */
+export interface PlanSource {
+  get(id: string, version?: number): Promise<{ definition: PlanDefinition; version: number } | undefined>;
+}
+
+interface CachedPlan {
+  definition: PlanDefinition;
+  version: number;
+  graph: ExecutionGraph;
+  inputSchema?: z.ZodType;
+}
+
+/**
+ * Compiled graphs by plan id and version. A published version never changes, so a compiled graph is
+ * valid forever; runs pin the version they started with.
+ */
+export class GraphCache {
+  private readonly byVersion = new Map<string, CachedPlan>();
+
+  constructor(
+    private readonly plans: PlanSource,
+    private readonly compile: (definition: PlanDefinition) => ExecutionGraph,
+  ) {}
+
+  async resolve(
+    id: string,
+    version?: number,
+  ): Promise<{ graph?: ExecutionGraph; definition?: PlanDefinition; version?: number }> {
+    if (version !== undefined) {
+      const cached = this.byVersion.get(cacheKey(id, version));
+      if (cached) return cached;
+    }
+    const stored = await this.plans.get(id, version);
+    if (!stored) return {};
+    return this.remember(stored.definition, stored.version);
+  }
+
+  async forPlan(id: string, version: number): Promise<ExecutionGraph> {
+    const { graph } = await this.resolve(id, version);
+    if (!graph)
+      throw new Error(`plan ${id} version ${version} is no longer available; its runs cannot continue`);
+    return graph;
+  }
+
+  forRun(state: RunState): Promise<ExecutionGraph> {
+    return this.forPlan(state.plan.id, state.plan.version);
+  }
+
+  validateInput(definition: PlanDefinition, version: number, input: unknown): void {
+    const cached = this.byVersion.get(cacheKey(definition.id, version));
+    const schema = cached?.inputSchema;
+    if (!schema) return;
+    const result = schema.safeParse(input);
+    if (!result.success) {
+      throw new RunInputError(
+        definition.id,
+        result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message })),
+      );
+    }
+  }
+
+  private remember(definition: PlanDefinition, version: number): CachedPlan {
+    const key = cacheKey(definition.id, version);
+    const existing = this.byVersion.get(key);
+    if (existing) return existing;
+    const entry: CachedPlan = {
+      definition,
+      version,
+      graph: this.compile(definition),
+      ...(definition.inputs
+        ? { inputSchema: z.fromJSONSchema(definition.inputs as Parameters<typeof z.fromJSONSchema>[0]) }
+        : {}),
+    };
+    this.byVersion.set(key, entry);
+    return entry;
+  }
+}
+
+function cacheKey(id: string, version: number): string {
+  return `${id}@${version}`;
+}

@@ -1,0 +1,14 @@
+import { z } from "zod";
+
+/** Bodies of the messages the runner puts on the Queue; validated when received. */
+export const workMessage = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("execute"),
+    runId: z.string().min(1),
+    key: z.string().min(1),
+    stepId: z.string().min(1),
+    attempt: z.number().int().min(1),
+  }),
+  z.strictObject({ kind: z.literal("timer"), runId: z.string().min(1), timerId: z.string().min(1) }),
+]);
+export type WorkMessage = z.output<typeof workMessage>;

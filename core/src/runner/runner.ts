@@ -1,0 +1,488 @@
+import { z } from "zod";
+import type { DedupeService } from "../dedupe/service.js";
+import { deepFreeze } from "../expr/index.js";
+import type { ExecutionGraph } from "../graph/factory.js";
+import {
+  type Command,
+  type Decision,
+  type ParentLink,
+  type RunEvent,
+  type RunState,
+  TERMINAL_RUN_STATUSES,
+  TERMINAL_STEP_STATUSES,
+} from "../graph/types.js";
+import type { PlanDefinition } from "../plan/schema.js";
+import { type Clock, systemClock } from "../ports/clock.js";
+import type { KeyValue } from "../ports/kv.js";
+import type { Queue, QueueMessage } from "../ports/queue.js";
+import { PlanNotFoundError, RunNotFoundError } from "./errors.js";
+import { GraphCache, type PlanSource } from "./graph-cache.js";
+import { type WorkMessage, workMessage } from "./messages.js";
+import { RunStore, runKeys } from "./run-store.js";
+
+export interface RunnerOptions {
+  kv: KeyValue;
+  queue: Queue<WorkMessage>;
+  plans: PlanSource;
+  /** Compiles definitions; its registered handlers are the node behaviours. */
+  compile: (definition: PlanDefinition) => ExecutionGraph;
+  dedupe: DedupeService;
+  clock?: Clock;
+  /** Run id generator (defaults to crypto.randomUUID). */
+  newRunId?: () => string;
+  services?: Record<string, unknown>;
+  /** How long a completed step result is remembered for duplicate deliveries (default 7 days). */
+  stepResultRetentionMs?: number;
+  /** Added to a step's timeout to decide when a silent holder is presumed dead (default 30 s). */
+  claimGraceMs?: number;
+  /** Claim expiry for steps without a timeout (default 5 minutes). */
+  defaultStepLeaseMs?: number;
+}
+
+export interface StartRunRequest {
+  planId: string;
+  version?: number;
+  input?: unknown;
+  /** Give the run a known id (idempotent start: a second start with the same id returns the first run). */
+  runId?: string;
+  parent?: ParentLink;
+}
+
+export interface StartRunResult {
+  runId: string;
+  created: boolean;
+  state: RunState;
+}
+
+/** Outcome of handling one queue message, for logs and metrics. */
+export type HandleOutcome =
+  | "executed"
+  | "replayed"
+  | "stale"
+  | "in_progress"
+  | "timer"
+  | "invalid"
+  | "dead_lettered"
+  | "retry_later";
+
+/** Bound on optimistic-concurrency retries for one event; each conflict means another writer progressed. */
+const MAX_APPEND_CONFLICTS = 10_000;
+
+/**
+ * The shell around the decider: loads run state, applies an event, stores it with a conditional
+ * append, and carries out the commands (queue messages, inline pure steps, timers, child runs).
+ * Workers call `handle` for each queue message; the API calls `start`, `approve`, `cancel`.
+ */
+export class Runner {
+  readonly store: RunStore;
+  private readonly graphs: GraphCache;
+  private readonly clock: Clock;
+  private readonly newRunId: () => string;
+
+  constructor(private readonly options: RunnerOptions) {
+    this.store = new RunStore(options.kv);
+    this.graphs = new GraphCache(options.plans, options.compile);
+    this.clock = options.clock ?? systemClock;
+    this.newRunId = options.newRunId ?? (() => crypto.randomUUID());
+  }
+
+  /** Start a run. Idempotent on `runId`: starting an existing id returns that run unchanged. */
+  async start(request: StartRunRequest): Promise<StartRunResult> {
+    const { graph, definition, version } = await this.graphs.resolve(request.planId, request.version);
+    if (!graph) throw new PlanNotFoundError(request.planId, request.version);
+    const input = request.input ?? {};
+    this.graphs.validateInput(definition!, version!, input);
+    const runId = request.runId ?? this.newRunId();
+    const event: RunEvent = {
+      type: "run.started",
+      at: this.clock.now(),
+      runId,
+      plan: { id: definition!.id, version: version!, workflow: definition!.workflow },
+      input,
+      ...(request.parent ? { parent: request.parent } : {}),
+    };
+    const decision = graph.start(deepFreeze(event));
+    if (!(await this.store.append(runId, 1, event))) {
+      const existing = await this.load(runId);
+      return { runId, created: false, state: existing! };
+    }
+    await this.store.markActive(runId);
+    const state = await this.process(graph, decision.state, decision.commands);
+    return { runId, created: true, state };
+  }
+
+  /** The run's current state (snapshot plus the log after it), or undefined. */
+  async load(runId: string): Promise<RunState | undefined> {
+    const snapshot = await this.store.readSnapshot(runId);
+    if (snapshot) {
+      deepFreeze(snapshot);
+      const graph = await this.graphs.forRun(snapshot);
+      return this.catchUp(graph, snapshot);
+    }
+    const events = await this.store.readLog(runId, 1);
+    const first = events[0];
+    if (!first || first.type !== "run.started") return undefined;
+    const graph = await this.graphs.forPlan(first.plan.id, first.plan.version);
+    let state = graph.start(deepFreeze(first)).state;
+    for (const event of events.slice(1)) state = replay(graph, state, event);
+    return state;
+  }
+
+  /** Carry out one queue message. Never throws for bad messages; rethrows infrastructure errors. */
+  async handle(message: QueueMessage<WorkMessage>): Promise<HandleOutcome> {
+    const parsed = workMessage.safeParse(message.body);
+    if (!parsed.success) {
+      await this.options.queue.deadLetter(message, `invalid work message: ${z.prettifyError(parsed.error)}`);
+      return "invalid";
+    }
+    const body = parsed.data;
+    if (body.kind === "timer") {
+      await this.deliver(body.runId, { type: "timer.fired", timerId: body.timerId, at: this.clock.now() });
+      await this.options.queue.ack(message);
+      return "timer";
+    }
+    return this.executeMessage(message, body);
+  }
+
+  /** Grant a waiting approval. */
+  async approve(runId: string, key: string, by: string, rationale?: string): Promise<Decision> {
+    return this.deliver(runId, {
+      type: "approval.granted",
+      key,
+      by,
+      at: this.clock.now(),
+      ...opt({ rationale }),
+    });
+  }
+
+  /** Deny a waiting approval. */
+  async reject(runId: string, key: string, by: string, rationale?: string): Promise<Decision> {
+    return this.deliver(runId, {
+      type: "approval.denied",
+      key,
+      by,
+      at: this.clock.now(),
+      ...opt({ rationale }),
+    });
+  }
+
+  async cancel(runId: string, by?: string, reason?: string): Promise<Decision> {
+    return this.deliver(runId, { type: "run.cancelled", at: this.clock.now(), ...opt({ by, reason }) });
+  }
+
+  /**
+   * Apply an external event to a run and carry out what follows. `accepted: false` means the event
+   * was stale (already applied, or the run moved on) and nothing changed.
+   */
+  async deliver(runId: string, event: RunEvent): Promise<Decision> {
+    const state = await this.load(runId);
+    if (!state) throw new RunNotFoundError(runId);
+    const graph = await this.graphs.forRun(state);
+    const decision = await this.apply(graph, state, event);
+    if (!decision.accepted) return decision;
+    const finalState = await this.process(graph, decision.state, decision.commands);
+    return { ...decision, state: finalState };
+  }
+
+  /**
+   * Re-issue whatever an interrupted process may have left undone for this run: queued steps are
+   * executed (inline) or re-published (the dedupe id makes a duplicate harmless), waits re-armed,
+   * a finished child re-reports to its parent. Safe to call at any time, any number of times.
+   */
+  async reconcile(runId: string): Promise<RunState | undefined> {
+    const state = await this.load(runId);
+    if (!state) return undefined;
+    const graph = await this.graphs.forRun(state);
+    if (TERMINAL_RUN_STATUSES.includes(state.status)) {
+      await this.finish(state);
+      return state;
+    }
+    return this.process(graph, state, graph.pendingCommands(state));
+  }
+
+  /** Reconcile every unfinished run (the embedded runtime does this at start-up). */
+  async reconcileAll(): Promise<number> {
+    let count = 0;
+    for await (const runId of this.store.activeRunIds()) {
+      await this.reconcile(runId);
+      count++;
+    }
+    return count;
+  }
+
+  private async executeMessage(
+    message: QueueMessage<WorkMessage>,
+    body: Extract<WorkMessage, { kind: "execute" }>,
+  ): Promise<HandleOutcome> {
+    const { queue, dedupe } = this.options;
+    let state = await this.load(body.runId);
+    const step = state?.steps[body.key];
+    if (
+      !state ||
+      TERMINAL_RUN_STATUSES.includes(state.status) ||
+      !step ||
+      step.attempt !== body.attempt ||
+      TERMINAL_STEP_STATUSES.includes(step.status)
+    ) {
+      await queue.ack(message);
+      return "stale";
+    }
+    const graph = await this.graphs.forRun(state);
+    const dedupeId = `${body.runId}/${body.key}/${body.attempt}`;
+    const claimKey = runKeys.stepClaim(dedupeId);
+    const timeoutMs = graph.stepTimeout(body.stepId);
+    const claim = await dedupe.claim(claimKey, {
+      expiresAfterMs: this.options.stepResultRetentionMs ?? 7 * 86_400_000,
+      inProgressExpiryMs:
+        (timeoutMs ?? this.options.defaultStepLeaseMs ?? 300_000) + (this.options.claimGraceMs ?? 30_000),
+    });
+    if (claim.status === "in_progress") {
+      await queue.nack(message, { delayMs: Math.max(1000, claim.expiresAt - this.clock.now()) });
+      return "in_progress";
+    }
+    if (claim.status === "payload_mismatch") {
+      await queue.deadLetter(message, `dedupe payload mismatch for ${dedupeId}`);
+      return "dead_lettered";
+    }
+    if (claim.status === "duplicate") {
+      // The effect already happened: report its stored result again (the decider ignores it if known).
+      await this.deliver(body.runId, claim.result as RunEvent);
+      await queue.ack(message);
+      return "replayed";
+    }
+    let result: RunEvent;
+    try {
+      const started = await this.apply(graph, state, {
+        type: "step.started",
+        key: body.key,
+        attempt: body.attempt,
+        at: this.clock.now(),
+      });
+      state = started.state;
+      result = await this.runStep(graph, state, body, timeoutMs);
+      await dedupe.complete(claimKey, result, claim);
+    } catch (error) {
+      // Our own machinery failed (storage, network): let another delivery try, or give up for good.
+      await dedupe.release(claimKey, claim).catch(() => false);
+      const reason = error instanceof Error ? error.message : String(error);
+      if (message.deliveryCount >= (queue.maxDeliveries ?? Number.POSITIVE_INFINITY)) {
+        await queue.deadLetter(message, reason);
+        await this.deliver(body.runId, {
+          type: "step.dead_lettered",
+          key: body.key,
+          attempt: body.attempt,
+          reason,
+          at: this.clock.now(),
+        });
+        return "dead_lettered";
+      }
+      await queue.nack(message, { delayMs: Math.min(30_000, 500 * 2 ** message.deliveryCount) });
+      return "retry_later";
+    }
+    await this.deliver(body.runId, result);
+    await queue.ack(message);
+    return "executed";
+  }
+
+  private async runStep(
+    graph: ExecutionGraph,
+    state: RunState,
+    body: Extract<WorkMessage, { kind: "execute" }>,
+    timeoutMs: number | undefined,
+  ): Promise<RunEvent> {
+    const controller = new AbortController();
+    const command = executeCommand(body);
+    const execution = graph.execute(state, command, {
+      services: this.options.services ?? {},
+      signal: controller.signal,
+      at: () => this.clock.now(),
+    });
+    if (timeoutMs === undefined) return execution;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<RunEvent>((resolve) => {
+      timer = setTimeout(() => {
+        controller.abort(new Error(`step timed out after ${timeoutMs} ms`));
+        resolve({ type: "step.timed_out", key: body.key, attempt: body.attempt, at: this.clock.now() });
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([execution, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Apply one event with optimistic concurrency: on a lost append, catch up and decide again. */
+  private async apply(graph: ExecutionGraph, state: RunState, event: RunEvent): Promise<Decision> {
+    deepFreeze(event);
+    let current = state;
+    for (let conflicts = 0; conflicts < MAX_APPEND_CONFLICTS; conflicts++) {
+      const decision = graph.advance(current, event);
+      if (!decision.accepted) return decision;
+      if (await this.store.append(current.runId, decision.state.version, event)) return decision;
+      current = await this.catchUp(graph, current);
+    }
+    throw new Error(`run ${state.runId}: gave up after ${MAX_APPEND_CONFLICTS} concurrent-append conflicts`);
+  }
+
+  private async catchUp(graph: ExecutionGraph, state: RunState): Promise<RunState> {
+    let current = state;
+    for (const event of await this.store.readLog(state.runId, state.version + 1)) {
+      current = replay(graph, current, event);
+    }
+    return current;
+  }
+
+  /**
+   * Carry out commands. Inline (pure) steps run here and now, their events applied in turn, so a chain
+   * of cheap steps costs no queue round trips. Returns the state after everything was applied.
+   */
+  private async process(graph: ExecutionGraph, initial: RunState, commands: Command[]): Promise<RunState> {
+    let state = initial;
+    const pending = [...commands];
+    for (let command = pending.shift(); command; command = pending.shift()) {
+      switch (command.type) {
+        case "execute": {
+          if (command.inline && !command.delayMs) {
+            const event = await graph.execute(state, command, {
+              services: this.options.services ?? {},
+              signal: new AbortController().signal,
+              at: () => this.clock.now(),
+            });
+            const decision = await this.apply(graph, state, event);
+            state = decision.state;
+            pending.push(...decision.commands);
+          } else {
+            await this.publishExecute(command);
+          }
+          break;
+        }
+        case "schedule_timer":
+          await this.options.queue.publish(
+            { kind: "timer", runId: command.runId, timerId: command.timerId },
+            {
+              dedupeId: `${command.runId}/${command.timerId}`,
+              delayMs: Math.max(0, command.at - this.clock.now()),
+            },
+          );
+          break;
+        case "request_approval":
+          // The waiting step is visible in the run state; notification channels hook in here later.
+          break;
+        case "start_child_run":
+          await this.startChild(command);
+          break;
+        case "finish_run":
+          break;
+      }
+    }
+    await this.store.writeSnapshot(state);
+    if (TERMINAL_RUN_STATUSES.includes(state.status)) await this.finish(state);
+    return state;
+  }
+
+  private async publishExecute(command: Extract<Command, { type: "execute" }>): Promise<void> {
+    await this.options.queue.publish(
+      {
+        kind: "execute",
+        runId: command.runId,
+        key: command.key,
+        stepId: command.stepId,
+        attempt: command.attempt,
+      },
+      { dedupeId: command.dedupeId, ...(command.delayMs ? { delayMs: command.delayMs } : {}) },
+    );
+  }
+
+  private async startChild(command: Extract<Command, { type: "start_child_run" }>): Promise<void> {
+    const childRunId = `${command.runId}~${command.key}~${command.attempt}`;
+    const parent = { runId: command.runId, key: command.key, attempt: command.attempt };
+    try {
+      const child = await this.start({
+        planId: command.planId,
+        ...opt({ version: command.version }),
+        input: command.input,
+        runId: childRunId,
+        parent,
+      });
+      // A child that finished inline reported to the parent already; one that existed may have, too:
+      // reporting again is harmless because the decider ignores a repeated result.
+      if (!child.created && TERMINAL_RUN_STATUSES.includes(child.state.status))
+        await this.finish(child.state);
+    } catch (error) {
+      await this.deliver(command.runId, {
+        type: "step.failed",
+        key: command.key,
+        attempt: command.attempt,
+        at: this.clock.now(),
+        error: {
+          message: error instanceof Error ? error.message : String(error),
+          code: "child_run_failed_to_start",
+          retryable: false,
+        },
+      });
+    }
+  }
+
+  /** Terminal bookkeeping; idempotent. Reports a child's outcome to its parent run. */
+  private async finish(state: RunState): Promise<void> {
+    await this.store.clearActive(state.runId);
+    const parent = state.parent;
+    if (!parent) return;
+    const event: RunEvent =
+      state.status === "succeeded"
+        ? {
+            type: "step.succeeded",
+            key: parent.key,
+            attempt: parent.attempt,
+            output: state.output,
+            at: this.clock.now(),
+          }
+        : {
+            type: "step.failed",
+            key: parent.key,
+            attempt: parent.attempt,
+            at: this.clock.now(),
+            error: {
+              message:
+                state.status === "cancelled"
+                  ? `sub-plan run ${state.runId} was cancelled`
+                  : `sub-plan run ${state.runId} failed: ${state.error?.message ?? "unknown error"}`,
+              code: state.status === "cancelled" ? "child_cancelled" : "child_failed",
+              retryable: false,
+              details: { childRunId: state.runId },
+            },
+          };
+    await this.deliver(parent.runId, event);
+  }
+}
+
+function replay(graph: ExecutionGraph, state: RunState, event: RunEvent): RunState {
+  const decision = graph.advance(state, deepFreeze(event));
+  if (!decision.accepted) {
+    // Every logged event was accepted against exactly this state when it was appended.
+    throw new Error(`run ${state.runId}: log event ${state.version + 1} (${event.type}) does not replay`);
+  }
+  return decision.state;
+}
+
+function executeCommand(
+  body: Extract<WorkMessage, { kind: "execute" }>,
+): Extract<Command, { type: "execute" }> {
+  return {
+    type: "execute",
+    runId: body.runId,
+    key: body.key,
+    stepId: body.stepId,
+    attempt: body.attempt,
+    inline: false,
+    dedupeId: `${body.runId}/${body.key}/${body.attempt}`,
+  };
+}
+
+/** Drop undefined values so optional properties stay absent (keeps logged events minimal). */
+function opt<T extends Record<string, unknown>>(values: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
