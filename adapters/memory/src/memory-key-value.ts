@@ -197,6 +197,11 @@ export class MemoryKeyValue implements KeyValue {
     return count;
   }
 
+  /** Entries held in memory, including expired ones not yet swept; for tests and diagnostics. */
+  get retainedCount(): number {
+    return this.entries.size;
+  }
+
   /** Removes every expired entry now (writes also trigger this periodically). */
   sweepExpired(): void {
     this.writesSinceSweep = 0;
