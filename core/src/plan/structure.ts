@@ -115,7 +115,7 @@ export function analyseStructure(steps: readonly StepDefinition[]): PlanStructur
       if (!target) {
         problems.push({
           path: edge.path,
-          message: `unknown step "${edge.target}"${suggest(edge.target, nodes)}`,
+          message: `unknown step "${edge.target}"${suggest(edge.target, nodes) || "; use the id of a step in the same list"}`,
         });
       } else if (target.flow !== node.flow) {
         problems.push({

@@ -40,10 +40,12 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): LocatedProblem[] 
     case "invalid_union": {
       if (issue.discriminator !== undefined) {
         const options = ("options" in issue ? (issue.options ?? []) : []).map(String);
-        if (!present)
-          return [missingKey(path, issue.discriminator, `; expected one of ${options.join(", ")}`)];
         const what = isTriggerPath(path) ? "trigger type" : isStepPath(path) ? "step type" : "type";
         const ordered = what === "step type" ? [...NODE_TYPES] : options;
+        if (!present) {
+          const parent = path[path.length - 1] === issue.discriminator ? path.slice(0, -1) : path;
+          return [missingKey(parent, issue.discriminator, `; expected one of ${ordered.join(", ")}`)];
+        }
         const hint = typeof value.value === "string" ? didYouMean(value.value, ordered) : "";
         return [
           {
@@ -163,8 +165,12 @@ function noun(type: string): string {
 
 export function describe(value: unknown): string {
   if (value === undefined) return "nothing";
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
+  if (value === null) return "an empty value";
+  if (Array.isArray(value)) {
+    return value.length === 0
+      ? "an empty list"
+      : `a list of ${value.length} item${value.length === 1 ? "" : "s"}`;
+  }
   if (typeof value === "object") return "a mapping";
   if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
   if (typeof value === "number") return `the number ${value}`;

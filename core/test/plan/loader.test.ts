@@ -181,7 +181,7 @@ describe("loadPlanFile: other document shapes", () => {
   it("reports a document that is not a mapping", () => {
     const result = loadPlanFile("- a\n- b\n", { file: "list.yaml" });
     expect(result.ok ? [] : result.errors.map(formatPlanError)).toEqual([
-      "list.yaml:1:1: a plan must be a mapping of keys (id, workflow, title, steps, …), got a list",
+      "list.yaml:1:1: a plan must be a mapping of keys (id, workflow, title, steps, …), got a list of 2 items",
     ]);
   });
 
@@ -199,7 +199,7 @@ describe("loadPlanFile: other document shapes", () => {
       `p.yaml:1:5 id: invalid value "Bad Id": must be lower case letters, digits, '.', '_' or '-', starting with a letter or digit`,
       'p.yaml:2:11 workflow: invalid value "alert" (did you mean "alerts"?); expected one of alerts, analytics, automation, coding, chat',
       "p.yaml:3:8 title: expected a string, got the number 3",
-      "p.yaml:4:8 steps: needs at least 1 item, got a list",
+      "p.yaml:4:8 steps: needs at least 1 item, got an empty list",
       'p.yaml:5:16 capabilities[0]: invalid capability "Net": use dotted lower-case names such as network.egress',
     ]);
   });
@@ -240,6 +240,37 @@ describe("loadPlanFile: other document shapes", () => {
     expect(result.ok ? [] : result.errors.map(formatPlanError)).toEqual([
       "t.yaml:4:9 inputs: inputs is not a JSON Schema that can be read: Unsupported type: wat; see https://json-schema.org/understanding-json-schema",
       't.yaml:6:11 triggers[0].type: unknown trigger type "cronjob"; expected one of manual, webhook, schedule, event',
+    ]);
+  });
+});
+
+describe("loadPlanFile: readable schema messages", () => {
+  it("names a missing type at its mapping, empty values and wrong shapes", () => {
+    const text = [
+      "id: edge.cases",
+      "workflow: automation",
+      "title: edges",
+      "triggers:",
+      '  - cron: "* * * * *"',
+      "steps:",
+      "  - id: a",
+      "    values: {}",
+      "  - id: c",
+      "    type: tool",
+      "    tool:",
+      "  - 42",
+      "  - id: g",
+      "    type: branch",
+      '    cases: "nope"',
+      "",
+    ].join("\n");
+    const result = loadPlanFile(text, { file: "e.yaml" });
+    expect(result.ok ? [] : result.errors.map(formatPlanError)).toEqual([
+      'e.yaml:5:5 triggers[0]: missing required key "type"; expected one of manual, webhook, schedule, event',
+      'e.yaml:7:5 steps[0]: missing required key "type"; expected one of tool, agent, branch, parallel, map, approval, wait, set, plan',
+      "e.yaml:11:5 steps[1].tool: expected a string, got an empty value",
+      "e.yaml:12:5 steps[2]: expected a mapping (key: value), got the number 42",
+      'e.yaml:15:12 steps[3].cases: expected a list, got the string "nope"',
     ]);
   });
 });
