@@ -18,7 +18,24 @@ export const runKeys = {
   active: (runId: string) => `run-active/${runId}`,
   activePrefix: "run-active/",
   stepClaim: (dedupeId: string) => `step/${dedupeId}`,
+  /** Newest first: the key sorts by (MAX - startedAt), then run id. */
+  index: (startedAt: number, runId: string) =>
+    `run-index/${String(INDEX_EPOCH_MAX - startedAt).padStart(14, "0")}/${runId}`,
+  indexPrefix: "run-index/",
 };
+
+/** Larger than any epoch-millisecond timestamp we will see, so inverted keys stay positive. */
+const INDEX_EPOCH_MAX = 99_999_999_999_999;
+
+/** What the run index stores per run: enough to filter listings without loading every run. */
+export interface RunIndexEntry {
+  runId: string;
+  planId: string;
+  planVersion: number;
+  workflow: string;
+  startedAt: number;
+  parentRunId?: string;
+}
 
 export interface LoggedEvent {
   seq: number;
@@ -68,6 +85,18 @@ export class RunStore {
 
   async writeSnapshot(state: RunState): Promise<void> {
     await this.kv.set(runKeys.snapshot(state.runId), state);
+  }
+
+  async index(state: RunState): Promise<void> {
+    const entry: RunIndexEntry = {
+      runId: state.runId,
+      planId: state.plan.id,
+      planVersion: state.plan.version,
+      workflow: state.plan.workflow,
+      startedAt: state.startedAt,
+      ...(state.parent ? { parentRunId: state.parent.runId } : {}),
+    };
+    await this.kv.set(runKeys.index(state.startedAt, state.runId), entry);
   }
 
   async markActive(runId: string): Promise<void> {

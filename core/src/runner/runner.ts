@@ -37,6 +37,8 @@ export interface RunnerOptions {
   claimGraceMs?: number;
   /** Claim expiry for steps without a timeout (default 5 minutes). */
   defaultStepLeaseMs?: number;
+  /** Called after this process appended event `seq` of a run (live event streams listen here). */
+  onEvent?: (runId: string, seq: number, event: RunEvent) => void;
 }
 
 export interface StartRunRequest {
@@ -64,6 +66,9 @@ export type HandleOutcome =
   | "invalid"
   | "dead_lettered"
   | "retry_later";
+
+/** Inline steps are pure and quick: nothing ever aborts them, so they share one signal. */
+const INLINE_SIGNAL = new AbortController().signal;
 
 /** Bound on optimistic-concurrency retries for one event; each conflict means another writer progressed. */
 const MAX_APPEND_CONFLICTS = 10_000;
@@ -106,7 +111,8 @@ export class Runner {
       const existing = await this.load(runId);
       return { runId, created: false, state: existing! };
     }
-    await this.store.markActive(runId);
+    this.options.onEvent?.(runId, 1, event);
+    await Promise.all([this.store.markActive(runId), this.store.index(decision.state)]);
     const state = await this.process(graph, decision.state, decision.commands);
     return { runId, created: true, state };
   }
@@ -121,7 +127,7 @@ export class Runner {
     }
     const events = await this.store.readLog(runId, 1);
     const first = events[0];
-    if (!first || first.type !== "run.started") return undefined;
+    if (first?.type !== "run.started") return undefined;
     const graph = await this.graphs.forPlan(first.plan.id, first.plan.version);
     let state = graph.start(deepFreeze(first)).state;
     for (const event of events.slice(1)) state = replay(graph, state, event);
@@ -319,7 +325,10 @@ export class Runner {
     for (let conflicts = 0; conflicts < MAX_APPEND_CONFLICTS; conflicts++) {
       const decision = graph.advance(current, event);
       if (!decision.accepted) return decision;
-      if (await this.store.append(current.runId, decision.state.version, event)) return decision;
+      if (await this.store.append(current.runId, decision.state.version, event)) {
+        this.options.onEvent?.(current.runId, decision.state.version, event);
+        return decision;
+      }
       current = await this.catchUp(graph, current);
     }
     throw new Error(`run ${state.runId}: gave up after ${MAX_APPEND_CONFLICTS} concurrent-append conflicts`);
@@ -346,7 +355,7 @@ export class Runner {
           if (command.inline && !command.delayMs) {
             const event = await graph.execute(state, command, {
               services: this.options.services ?? {},
-              signal: new AbortController().signal,
+              signal: INLINE_SIGNAL,
               at: () => this.clock.now(),
             });
             const decision = await this.apply(graph, state, event);
