@@ -37,6 +37,10 @@ const PLAN_FILE = /\.ya?ml$/i;
  * Plans read from `**\/*.yaml|*.yml` under a folder. Several files may hold different versions of one
  * plan. A file that fails to load never replaces the last good version read from it; its errors are
  * in `problems()` until it is fixed.
+ *
+ * Here the files are the truth: editing a file in place changes that version (handy while authoring),
+ * and deleting it removes it. A plan that runs may be using gets a new version instead (a new file or
+ * a higher `version`); versions published to the KV never change.
  */
 export class DirectoryPlanRepository implements PlanRepository {
   private readonly files = new Map<string, FileState>();
@@ -47,6 +51,7 @@ export class DirectoryPlanRepository implements PlanRepository {
   private loading?: Promise<void>;
   private queue: Promise<unknown> = Promise.resolve();
   private watcher?: FSWatcher;
+  private watchError?: string;
 
   constructor(
     readonly root: string,
@@ -100,7 +105,10 @@ export class DirectoryPlanRepository implements PlanRepository {
     const fileErrors = [...this.files.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
       .flatMap(([, state]) => state.errors);
-    return [...fileErrors, ...this.conflicts];
+    const watching = this.watchError
+      ? [{ file: this.root, line: 0, column: 0, path: "", message: this.watchError }]
+      : [];
+    return [...fileErrors, ...this.conflicts, ...watching];
   }
 
   onChange(listener: (change: PlanDirectoryChange) => void): () => void {
@@ -133,8 +141,18 @@ export class DirectoryPlanRepository implements PlanRepository {
     watcher.on("change", onEvent("change"));
     watcher.on("unlink", onEvent("unlink"));
     await new Promise<void>((resolve, reject) => {
-      watcher.once("ready", () => resolve());
-      watcher.once("error", (error) => reject(error));
+      let ready = false;
+      watcher.once("ready", () => {
+        ready = true;
+        resolve();
+      });
+      // Errors after start-up (a folder became unreadable, too many watches) are reported like load
+      // errors rather than thrown from an event emitter, which would crash the process.
+      watcher.on("error", (error) => {
+        if (!ready) reject(error);
+        else
+          this.watchError = `watching the plan folder failed: ${(error as Error).message}; plans are no longer reloaded`;
+      });
     });
   }
 
