@@ -103,6 +103,17 @@ export class Harness {
     throw new Error("drain did not settle");
   }
 
+  /** Execute only inline (pure) commands, as the runner does at once; queued work stays in `queue`. */
+  async drainInline(limit = 10_000): Promise<RunState> {
+    for (let i = 0; i < limit; i++) {
+      const index = this.queue.findIndex((c) => c.inline);
+      if (index < 0) return this.state;
+      const [command] = this.queue.splice(index, 1);
+      this.apply(await this.execute(command!));
+    }
+    throw new Error("drainInline did not settle");
+  }
+
   execute(command: Execute): Promise<RunEvent> {
     return this.graph.execute(this.state, command, { at: () => this.now });
   }
