@@ -48,6 +48,17 @@ describe("KvPlanRepository", () => {
     ]);
   });
 
+  it("writes the assigned version into a source that had none, touching nothing else", async () => {
+    const repo = new KvPlanRepository(new MapKeyValue());
+    const text =
+      "# a comment that stays\nid: demo.noversion  # trailing\nworkflow: automation\ntitle: t\nsteps:\n  - { id: a, type: set, values: {} }\n";
+    await repo.publish(text);
+    const stored = await repo.get("demo.noversion");
+    expect(stored?.source).toBe(
+      "# a comment that stays\nid: demo.noversion  # trailing\nversion: 1\nworkflow: automation\ntitle: t\nsteps:\n  - { id: a, type: set, values: {} }\n",
+    );
+  });
+
   it("reports re-publishing the current content as unchanged without a new version", async () => {
     const repo = new KvPlanRepository(new MapKeyValue());
     await repo.publish(plan("demo.y", "Same"));
