@@ -1,3 +1,4 @@
+export * from "./auth/index.js";
 export * from "./config/index.js";
 export * from "./dedupe/index.js";
 export * from "./expr/index.js";

@@ -1,0 +1,182 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { Clock } from "../ports/clock.js";
+import type { KeyValue } from "../ports/kv.js";
+
+export const AUDIT_PREFIX = "audit/";
+
+/** Zero-padded width of the millisecond timestamp in audit keys: lexicographic order is time order. */
+const MS_DIGITS = 15;
+const RANDOM_HEX = 16;
+const ENTRY_ID_PATTERN = new RegExp(`^(\\d{${MS_DIGITS}})-([0-9a-f]{${RANDOM_HEX}})$`);
+/** Entries stamped further ahead than this by a replica's fast clock are not looked for by `after`. */
+const FUTURE_SKEW_MS = 86_400_000;
+const MAX_LIST_LIMIT = 1_000;
+
+const jsonValue: z.ZodType<unknown> = z.json();
+
+export const auditResultSchema = z.enum(["ok", "denied", "error"]);
+export type AuditResult = z.infer<typeof auditResultSchema>;
+
+export const auditEntrySchema = z
+  .object({
+    /** `<zero-padded ms>-<random>`: pass as `after` to continue listing from this entry. */
+    id: z.string(),
+    /** Principal id ("key:<id>", "oidc:<sub>") or "anonymous". */
+    who: z.string(),
+    /** What was attempted, e.g. "POST /v1/runs/:id/cancel". */
+    action: z.string(),
+    /** What it was attempted on, e.g. "/v1/runs/r-123" or "key:ab12". */
+    target: z.string(),
+    result: auditResultSchema,
+    /** HTTP status answered. */
+    status: z.number().int(),
+    at: z.iso.datetime({ offset: true }),
+    requestId: z.string(),
+    details: z.record(z.string(), jsonValue).optional(),
+  })
+  .meta({ id: "AuditEntry", description: "One state-changing call: who, what, when and how it ended." });
+
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+export const auditRecordInputSchema = auditEntrySchema.omit({ id: true, at: true }).extend({
+  /** When it happened; the log's clock when absent. */
+  at: z.iso.datetime({ offset: true }).optional(),
+});
+
+export type AuditRecordInput = z.input<typeof auditRecordInputSchema>;
+
+export interface AuditListOptions {
+  /** An entry id: only entries recorded after it are returned. */
+  after?: string;
+  /** At most this many entries (1-1000). */
+  limit: number;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Present when the page is full: pass it as `after` for the next page. */
+  next?: string;
+}
+
+const SECRET_FIELD = /secret|password|passwd|token|authorization|api[-_]?key|credential|cookie/i;
+
+/** Append-only log of state-changing calls, ordered by time under `audit/<ms>/<random>`. */
+export class AuditLog {
+  constructor(
+    private readonly kv: KeyValue,
+    private readonly clock: Clock,
+  ) {}
+
+  async record(input: AuditRecordInput): Promise<AuditEntry> {
+    const parsed = auditRecordInputSchema.safeParse(input);
+    if (!parsed.success)
+      throw new TypeError(`AuditLog.record: invalid entry: ${z.prettifyError(parsed.error)}`);
+    const { at, details, ...rest } = parsed.data;
+    const ms = at === undefined ? this.clock.now() : Date.parse(at);
+    const id = `${String(ms).padStart(MS_DIGITS, "0")}-${nextSuffix()}`;
+    const entry: AuditEntry = {
+      id,
+      ...rest,
+      at: new Date(ms).toISOString(),
+      ...(details === undefined ? {} : { details: scrubSecrets(details) }),
+    };
+    await this.kv.set(entryKey(id), entry);
+    return entry;
+  }
+
+  /** Entries in the order they were recorded (by their timestamp), oldest first. */
+  async list(options: AuditListOptions): Promise<AuditPage> {
+    const { limit } = options;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new TypeError(
+        `AuditLog.list: limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${limit}`,
+      );
+    }
+    const entries: AuditEntry[] = [];
+    if (options.after === undefined) {
+      await this.collect(AUDIT_PREFIX, undefined, entries, limit);
+    } else {
+      const match = ENTRY_ID_PATTERN.exec(options.after);
+      if (!match?.[1]) {
+        throw new TypeError(
+          `AuditLog.list: after "${options.after}" is not an audit entry id; expected <${MS_DIGITS} digits>-<${RANDOM_HEX} hex digits> as returned in "next"`,
+        );
+      }
+      const afterKey = entryKey(options.after);
+      const digits = match[1];
+      // Same millisecond first, then every later bucket in ascending order.
+      await this.collect(`${AUDIT_PREFIX}${digits}/`, afterKey, entries, limit);
+      const latest = String(this.clock.now() + FUTURE_SKEW_MS).padStart(MS_DIGITS, "0");
+      for (const prefix of laterPrefixes(digits, latest)) {
+        if (entries.length >= limit) break;
+        await this.collect(`${AUDIT_PREFIX}${prefix}`, undefined, entries, limit);
+      }
+    }
+    const last = entries.at(-1);
+    return entries.length >= limit && last !== undefined ? { entries, next: last.id } : { entries };
+  }
+
+  private async collect(prefix: string, afterKey: string | undefined, into: AuditEntry[], limit: number) {
+    let cursor: string | undefined;
+    do {
+      const page = await this.kv.list(prefix, {
+        limit: Math.min(MAX_LIST_LIMIT, limit - into.length + 1),
+        ...(cursor === undefined ? {} : { cursor }),
+      });
+      for (const { key, value } of page.entries) {
+        if (afterKey !== undefined && key <= afterKey) continue;
+        const parsed = auditEntrySchema.safeParse(value);
+        if (!parsed.success) {
+          throw new Error(
+            `The audit entry at "${key}" is not a valid audit entry: ${z.prettifyError(parsed.error)}`,
+          );
+        }
+        into.push(parsed.data);
+        if (into.length >= limit) return;
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+  }
+}
+
+let sequence = 0;
+
+/**
+ * Entries of one millisecond keep the order this process recorded them in: the suffix starts with a
+ * process-wide counter, then random bits keep replicas recording in the same millisecond apart.
+ */
+function nextSuffix(): string {
+  sequence = (sequence + 1) % 0x1_0000_0000;
+  return sequence.toString(16).padStart(8, "0") + randomBytes(4).toString("hex");
+}
+
+function entryKey(id: string): string {
+  return AUDIT_PREFIX + id.replace("-", "/");
+}
+
+/**
+ * Key prefixes covering every timestamp greater than `digits`, in ascending order: for each position from
+ * the last digit up, the buckets with that digit raised. Buckets that start after `latest` hold nothing.
+ */
+export function laterPrefixes(digits: string, latest: string): string[] {
+  const prefixes: string[] = [];
+  for (let position = digits.length - 1; position >= 0; position--) {
+    const head = digits.slice(0, position);
+    const current = Number(digits[position]);
+    for (let digit = current + 1; digit <= 9; digit++) {
+      const prefix = `${head}${digit}`;
+      if (prefix > latest.slice(0, prefix.length)) return prefixes;
+      prefixes.push(prefix);
+    }
+  }
+  return prefixes;
+}
+
+function scrubSecrets(details: Record<string, unknown>): Record<string, unknown> {
+  const scrubbed: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(details)) {
+    scrubbed[name] = SECRET_FIELD.test(name) ? "[redacted]" : value;
+  }
+  return scrubbed;
+}
