@@ -1,3 +1,4 @@
+export * from "./api/index.js";
 export * from "./auth/index.js";
 export * from "./config/index.js";
 export * from "./dedupe/index.js";
@@ -22,6 +23,9 @@ export * from "./plan/repository.js";
 export * from "./plan/schema.js";
 export * from "./plan/structure.js";
 export * from "./ports/index.js";
+export * from "./runner/dry-run.js";
+export * from "./runner/index.js";
+export * from "./schedules/index.js";
+export * from "./secrets/index.js";
 export * from "./tools/registry.js";
 export * from "./tools/types.js";
-export * from "./runner/index.js";

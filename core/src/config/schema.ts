@@ -411,6 +411,11 @@ const auth = z
         }),
       })
       .prefault({}),
+    allowUnsignedWebhooks: setting(z.boolean().default(false), {
+      env: "AAT_AUTH_ALLOW_UNSIGNED_WEBHOOKS",
+      description:
+        "Accept POST /v1/hooks/<id> without a signature for webhook triggers that name no secret. Off by default: such triggers answer 401 until they name a secret.",
+    }),
     bootstrapAdminKey: setting(z.string().min(16).optional(), {
       env: "AAT_AUTH_BOOTSTRAP_ADMIN_KEY",
       description: "An admin API key accepted at start-up so the first real keys can be created.",

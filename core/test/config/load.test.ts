@@ -48,7 +48,7 @@ describe("loadConfig defaults", () => {
       },
       kv: { kind: "sqlite", redis: { keyPrefix: "aat:", tls: false }, upstash: {}, dynamodb: {} },
       models: { default: "default", providers: { default: { provider: "offline" } } },
-      auth: { mode: "apiKey", allowNone: false, oidc: {} },
+      auth: { mode: "apiKey", allowNone: false, allowUnsignedWebhooks: false, oidc: {} },
       plans: { directories: ["/srv/aat/plans"], watch: true },
       limits: {
         maxRunDurationMs: 86_400_000,

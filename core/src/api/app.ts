@@ -1,0 +1,143 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { audit } from "../auth/audit-middleware.js";
+import { type AuthEnv, authenticate } from "../auth/middleware.js";
+import { DedupeService } from "../dedupe/service.js";
+import type { ApiContext } from "./context.js";
+import type { ApiDeps, ApiEnv } from "./deps.js";
+import { handleError, problemResponse, stderrLogger } from "./errors.js";
+import { describeKeyRoutes, mountKeyRoutes } from "./key-routes.js";
+import { SECURITY_SCHEMES } from "./openapi-route.js";
+import { PlanInputValidator } from "./plan-input.js";
+import { ApiProblem, zodProblemErrors } from "./problem.js";
+import { requestId } from "./request-id.js";
+import { registerApprovalRoutes } from "./routes/approvals.js";
+import { registerHealthRoutes } from "./routes/health.js";
+import { registerHookRoutes } from "./routes/hooks.js";
+import { registerPlanRoutes } from "./routes/plans.js";
+import { registerRunRoutes } from "./routes/runs.js";
+import { RunStarter } from "./start-run.js";
+import { WebhookTriggers } from "./webhook-triggers.js";
+
+export const OPENAPI_PATH = "/v1/openapi.json";
+
+/** Where a validation error's path starts, by what was validated. */
+const TARGET_PREFIX: Record<string, string> = { query: "query", param: "path", header: "headers", json: "" };
+
+/**
+ * The HTTP API as a Hono app. It knows nothing about where it runs: the Node runtime serves it with
+ * @hono/node-server, cloud handlers pass it their requests (`app.fetch`), tests call `app.request`.
+ */
+export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
+  const logger = deps.logger ?? stderrLogger;
+  const inputs = new PlanInputValidator();
+  const ctx: ApiContext = {
+    deps,
+    logger,
+    inputs,
+    starter: new RunStarter({
+      runner: deps.runner,
+      plans: deps.plans,
+      planner: deps.planner,
+      kv: deps.kv,
+      inputs,
+      idempotencyTtlMs: deps.config.limits.dedupeWindowMs,
+    }),
+    triggers: new WebhookTriggers(deps.plans),
+    dedupe: new DedupeService({ kv: deps.kv, clock: deps.clock }),
+  };
+
+  const app = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const body = result.target === "json";
+      throw new ApiProblem(body ? 422 : 400, {
+        kind: "validation",
+        detail: body
+          ? "the request body is invalid; errors names each field"
+          : `invalid ${result.target === "param" ? "path" : result.target} parameters; errors names each`,
+        errors: zodProblemErrors(result.error.issues, TARGET_PREFIX[result.target] ?? result.target),
+      });
+    },
+  });
+
+  app.use("*", requestId());
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: deps.config.server.bodyLimitBytes,
+      onError: (c) =>
+        problemResponse(
+          c,
+          new ApiProblem(413, {
+            kind: "payload-too-large",
+            detail: `the request body is larger than ${deps.config.server.bodyLimitBytes} bytes (server.bodyLimitBytes, AAT_SERVER_BODY_LIMIT_BYTES)`,
+          }),
+        ),
+    }),
+  );
+  // Audit wraps authentication so refused calls are recorded too.
+  app.use(
+    "/v1/*",
+    audit(deps.auditLog, {
+      onRecordError: (error, entry) =>
+        logger.error(
+          { error: error instanceof Error ? error.message : String(error), entry },
+          "audit entry could not be written",
+        ),
+    }),
+  );
+  app.use("/v1/*", unlessPublic(authenticate(deps.auth)));
+
+  registerHealthRoutes(app, ctx);
+  registerRunRoutes(app, ctx);
+  registerApprovalRoutes(app, ctx);
+  registerPlanRoutes(app, ctx);
+  registerHookRoutes(app, ctx);
+  mountKeyRoutes(app, deps.auth.keys);
+  describeKeyRoutes(app);
+
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) {
+    app.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
+  }
+  app.doc31(OPENAPI_PATH, {
+    openapi: "3.1.0",
+    info: {
+      title: "AI Agent Tool API",
+      version: deps.version,
+      description:
+        "Runs, approvals, plans and webhooks of aat. Every route lists the roles it allows in x-aat-roles (admin is always allowed). Errors are application/problem+json.",
+    },
+    tags: [
+      { name: "runs", description: "Start, list, inspect, stream and cancel runs." },
+      { name: "approvals", description: "Decide steps waiting for a person." },
+      { name: "plans", description: "Read, validate, dry-run and publish plans." },
+      { name: "hooks", description: "Webhook triggers of plans." },
+      { name: "keys", description: "API keys (admin)." },
+      { name: "health", description: "Liveness and readiness." },
+    ],
+  });
+
+  app.notFound((c) =>
+    problemResponse(
+      c,
+      new ApiProblem(404, {
+        kind: "not-found",
+        detail: `no route ${c.req.method} ${c.req.path}; the routes are listed in ${OPENAPI_PATH}`,
+      }),
+    ),
+  );
+  app.onError((error, c) => handleError(error, c, logger));
+  return app;
+}
+
+/** Health checks, the OpenAPI document and webhooks (verified by signature) need no credentials. */
+function unlessPublic(middleware: MiddlewareHandler<AuthEnv>): MiddlewareHandler<ApiEnv> {
+  return (c, next) => {
+    const path = c.req.path;
+    if (path === OPENAPI_PATH || path.startsWith("/v1/hooks/")) return next();
+    // ApiEnv's variables include AuthVariables; Hono's Context is invariant in its env, hence the cast.
+    return middleware(c as unknown as Context<AuthEnv>, next);
+  };
+}

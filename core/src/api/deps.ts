@@ -1,0 +1,60 @@
+import type { ApiKeyStore } from "../auth/api-key-store.js";
+import type { AuditLog } from "../auth/audit-log.js";
+import type { AuditVariables } from "../auth/audit-middleware.js";
+import type { AuthMode, AuthVariables } from "../auth/middleware.js";
+import type { OidcVerifier } from "../auth/oidc.js";
+import type { CheckOptions } from "../plan/checks.js";
+import type { KvPlanRepository } from "../plan/kv-repository.js";
+import type { Planner } from "../plan/planner.js";
+import type { PlanRepository } from "../plan/repository.js";
+import type { Clock } from "../ports/clock.js";
+import type { KeyValue } from "../ports/kv.js";
+import type { Queue } from "../ports/queue.js";
+import type { WorkMessage } from "../runner/messages.js";
+import type { Runner } from "../runner/runner.js";
+import type { Secrets } from "../secrets/secrets.js";
+import type { RunEventHub } from "./event-hub.js";
+
+/** The configuration the API reads; the typed AatConfig fits. */
+export interface ApiConfig {
+  server: { bodyLimitBytes: number };
+  limits: { webhookReplayWindowMs: number; dedupeWindowMs: number };
+  auth: { allowUnsignedWebhooks: boolean };
+}
+
+/** Structured logging as pino does it: fields first, then the message. */
+export interface ApiLogger {
+  error(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+/** Where plans are read and published; a KvPlanRepository (or a composite that publishes into one). */
+export type PlanStore = PlanRepository & Pick<KvPlanRepository, "publish">;
+
+export interface ApiDeps {
+  runner: Runner;
+  plans: PlanStore;
+  planner: Planner;
+  kv: KeyValue;
+  queue: Pick<Queue, "ping">;
+  auth: { keys: ApiKeyStore; oidc?: OidcVerifier; mode: AuthMode };
+  auditLog: AuditLog;
+  config: ApiConfig;
+  clock: Clock;
+  secrets: Secrets;
+  /** Fresh throw-away stores for one dry run (the runtime passes memory adapters); closed afterwards. */
+  scratch: () => { kv: KeyValue; queue: Queue<WorkMessage> };
+  /** Reported by /healthz and the OpenAPI document. */
+  version: string;
+  /** Live wake-ups for event streams; the same hub's `publish` must be the Runner's `onEvent`. */
+  events?: RunEventHub;
+  /** Defaults to JSON lines on stderr. */
+  logger?: ApiLogger;
+  /** What plan validation knows (tool catalog, node types): pass the options the plan repository uses. */
+  checks?: CheckOptions;
+  /** Event streams: how often to re-read the log for events of other processes, and to send keep-alives. */
+  sse?: { pollMs?: number; heartbeatMs?: number };
+}
+
+export type ApiVariables = AuthVariables & AuditVariables & { requestId: string };
+export type ApiEnv = { Variables: ApiVariables };

@@ -1,0 +1,223 @@
+import { createHash } from "node:crypto";
+import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { z } from "zod";
+import type { ApiApp, ApiContext } from "../context.js";
+import type { ApiEnv } from "../deps.js";
+import { PUBLIC, problems } from "../openapi-route.js";
+import { ApiProblem } from "../problem.js";
+import { hookParamsSchema, hookResponseSchema } from "../schemas.js";
+import { SIGNATURE_FORM, SIGNATURE_HEADER, verifyWebhookSignature } from "../webhook-signature.js";
+import type { WebhookTrigger } from "../webhook-triggers.js";
+
+/** Headers senders put their delivery id in, in the order they are looked at. */
+export const DELIVERY_ID_HEADERS = ["X-AAT-Delivery", "X-GitHub-Delivery", "Idempotency-Key"] as const;
+
+/** A delivery being handled elsewhere is taken over after this long (its holder presumed dead). */
+const IN_PROGRESS_EXPIRY_MS = 60_000;
+
+const hookRoute = createRoute({
+  method: "post",
+  path: "/v1/hooks/{triggerId}",
+  tags: ["hooks"],
+  summary: "Deliver a webhook to a plan's trigger",
+  description: `Starts a run of the plan whose current version declares \`triggers: [{ type: webhook, id: <triggerId> }]\` (id defaults to the plan id), with the JSON body as input. A trigger with \`secret: <name>\` requires header ${SIGNATURE_HEADER}: ${SIGNATURE_FORM}, within the replay window. Deliveries are deduplicated on ${DELIVERY_ID_HEADERS.join(", ")} or else the body's hash: a repeat answers 202 with the same runId. 202 means the run is stored and its first steps queued.`,
+  ...PUBLIC,
+  request: {
+    params: hookParamsSchema,
+    headers: z.object({
+      "x-aat-signature": z.string().optional().meta({ description: SIGNATURE_FORM }),
+      "x-aat-delivery": z.string().optional().meta({ description: "The sender's delivery id (dedupe key)." }),
+    }),
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.record(z.string(), z.unknown()).meta({ description: "The run input." }),
+        },
+      },
+    },
+  },
+  responses: {
+    202: {
+      description: "The run is stored and enqueued.",
+      content: { "application/json": { schema: hookResponseSchema } },
+    },
+    ...problems(400, 401, 404, 409, 413, 415, 422, 503),
+  },
+});
+
+export function registerHookRoutes(app: ApiApp, ctx: ApiContext): void {
+  // The signature covers the exact body bytes, so this route reads the raw body itself: it is only
+  // described to the OpenAPI registry, not wrapped in its JSON validator.
+  app.openAPIRegistry.registerPath(hookRoute);
+  app.post("/v1/hooks/:triggerId", (c) => handleHook(c, ctx));
+}
+
+async function handleHook(c: Context<ApiEnv>, ctx: ApiContext): Promise<Response> {
+  const { deps } = ctx;
+  const params = hookParamsSchema.safeParse({ triggerId: c.req.param("triggerId") });
+  if (!params.success) throw noSuchTrigger(c.req.param("triggerId") ?? "");
+  const { triggerId } = params.data;
+  c.set("audit", { target: `hook:${triggerId}` });
+
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+    throw new ApiProblem(415, {
+      kind: "unsupported-media-type",
+      detail: `webhooks must be JSON: send Content-Type: application/json (got ${type === "" ? "none" : JSON.stringify(type)})`,
+    });
+  }
+
+  const lookup = await ctx.triggers.find(triggerId);
+  if (lookup.found === false) throw noSuchTrigger(triggerId);
+  if (lookup.found === "ambiguous") {
+    throw new ApiProblem(409, {
+      kind: "ambiguous-trigger",
+      detail: `webhook trigger "${triggerId}" is declared by several plans (${lookup.planIds.join(", ")}); give each trigger a distinct id`,
+    });
+  }
+  const { plan, trigger } = lookup;
+
+  const raw = new Uint8Array(await c.req.arrayBuffer());
+  await checkSignature(c, ctx, triggerId, trigger, raw);
+
+  const input = parseJson(raw);
+  ctx.inputs.check(plan.definition, plan.version, input);
+
+  const deliveryId = deliveryIdOf(c) ?? `sha256:${sha256(raw)}`;
+  const deliveryHash = sha256(`${triggerId}\n${deliveryId}`);
+  const dedupeKey = `hooks/${triggerId}/${deliveryHash}`;
+  const claim = await ctx.dedupe.claim(dedupeKey, {
+    expiresAfterMs: deps.config.limits.dedupeWindowMs,
+    inProgressExpiryMs: IN_PROGRESS_EXPIRY_MS,
+    payloadHash: sha256(raw),
+  });
+  if (claim.status === "payload_mismatch") {
+    throw new ApiProblem(409, {
+      kind: "delivery-id-reused",
+      detail: `delivery id "${deliveryId}" was seen before with a different body; send a new delivery id for new content`,
+    });
+  }
+  if (claim.status === "duplicate") {
+    const runId = (claim.result as { runId: string }).runId;
+    c.set("audit", { target: `hook:${triggerId}`, details: { runId, duplicate: true } });
+    return c.json({ runId, duplicate: true }, 202);
+  }
+  // The run id follows from the delivery, so a retry after a crash (or a race with a delivery still in
+  // progress elsewhere) finds the same run: Runner.start is idempotent on the id.
+  const runId = uuidFromHash(deliveryHash);
+  try {
+    const started = await deps.runner.start({
+      planId: plan.definition.id,
+      version: plan.version,
+      input,
+      runId,
+    });
+    if (claim.status === "claimed") await ctx.dedupe.complete(dedupeKey, { runId }, claim);
+    const duplicate = !started.created;
+    c.set("audit", { target: `hook:${triggerId}`, details: { runId, duplicate } });
+    return c.json({ runId, duplicate }, 202);
+  } catch (error) {
+    if (claim.status === "claimed") await ctx.dedupe.release(dedupeKey, claim).catch(() => false);
+    throw error;
+  }
+}
+
+async function checkSignature(
+  c: Context<ApiEnv>,
+  ctx: ApiContext,
+  triggerId: string,
+  trigger: WebhookTrigger,
+  raw: Uint8Array,
+): Promise<void> {
+  const { deps } = ctx;
+  if (trigger.secret === undefined) {
+    if (deps.config.auth.allowUnsignedWebhooks) return;
+    throw new ApiProblem(401, {
+      kind: "unsigned-webhook",
+      detail: `webhook trigger "${triggerId}" names no secret and this server does not accept unsigned webhooks: add \`secret: <name>\` to the trigger and configure that secret (AAT_SECRET_<NAME>), then sign deliveries with ${SIGNATURE_HEADER}; or set AAT_AUTH_ALLOW_UNSIGNED_WEBHOOKS=true to accept unsigned ones`,
+    });
+  }
+  const secret = await deps.secrets.get(trigger.secret);
+  if (secret === undefined) {
+    ctx.logger.error(
+      {
+        requestId: c.get("requestId"),
+        triggerId,
+        secret: trigger.secret,
+        where: deps.secrets.describe?.(trigger.secret) ?? "the secrets store",
+      },
+      "webhook secret is not configured",
+    );
+    throw new ApiProblem(503, {
+      kind: "webhook-secret-missing",
+      detail: `webhook trigger "${triggerId}" cannot verify deliveries: its secret is not configured on the server (the operator must set it; see the server log)`,
+    });
+  }
+  const check = verifyWebhookSignature(c.req.header(SIGNATURE_HEADER), secret, raw, {
+    now: deps.clock.now(),
+    replayWindowMs: deps.config.limits.webhookReplayWindowMs,
+  });
+  if (!check.ok) {
+    throw new ApiProblem(401, {
+      kind: "bad-signature",
+      detail: check.detail,
+      extra: { reason: check.reason },
+      headers: { "www-authenticate": 'AAT-HMAC-SHA256 header="X-AAT-Signature"' },
+    });
+  }
+}
+
+function deliveryIdOf(c: Context): string | undefined {
+  for (const header of DELIVERY_ID_HEADERS) {
+    const value = c.req.header(header)?.trim();
+    if (value) return value.slice(0, 500);
+  }
+  return undefined;
+}
+
+function parseJson(raw: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
+  } catch (error) {
+    throw new ApiProblem(400, {
+      kind: "bad-request",
+      detail: `the body is not valid JSON (${error instanceof Error ? error.message : String(error)}): send a JSON object`,
+    });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new ApiProblem(422, {
+      kind: "validation",
+      detail: "the body must be a JSON object: it becomes the run's input",
+      errors: [
+        {
+          path: "body",
+          message: `expected an object, got ${Array.isArray(value) ? "an array" : typeof value}`,
+        },
+      ],
+    });
+  }
+  return value as Record<string, unknown>;
+}
+
+function noSuchTrigger(triggerId: string): ApiProblem {
+  return new ApiProblem(404, {
+    kind: "not-found",
+    detail: `no plan has a webhook trigger "${triggerId}": add \`triggers: [{ type: webhook, id: ${triggerId} }]\` to a plan and publish it`,
+  });
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** A UUID-shaped id (version 8, "custom") carrying the first 122 bits of a hash. */
+function uuidFromHash(hex: string): string {
+  const h = hex.slice(0, 32).split("");
+  h[12] = "8";
+  h[16] = ((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  const s = h.join("");
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
+}

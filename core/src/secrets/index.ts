@@ -1,0 +1,1 @@
+export { EnvSecrets, type Secrets, secretEnvName } from "./secrets.js";
