@@ -112,6 +112,7 @@ export interface TestApiOptions {
   config?: Record<string, unknown>;
   plans?: string[];
   authMode?: "apiKey" | "none";
+  sse?: { pollMs?: number; heartbeatMs?: number };
 }
 
 /** A complete API on memory adapters, with one key per role and a worker tests drain by hand. */
@@ -159,7 +160,7 @@ export async function makeApi(options: TestApiOptions = {}) {
     events,
     logger,
     checks: { tools },
-    sse: { pollMs: 50, heartbeatMs: 10_000 },
+    sse: options.sse ?? { pollMs: 50, heartbeatMs: 10_000 },
   });
   const roleKeys = {} as Record<Role, string>;
   for (const role of ["admin", "responder", "analyst", "developer", "viewer"] as const) {

@@ -1,0 +1,212 @@
+import { signWebhook, verifyWebhookSignature } from "@aat/core";
+import { describe, expect, it } from "vitest";
+import { HOOK_SECRET, json, makeApi, PLANS, type TestApi } from "./harness.js";
+
+const JSON_TYPE = { "content-type": "application/json" };
+
+function nowSeconds(api: TestApi): number {
+  return Math.floor(api.clock.now() / 1000);
+}
+
+async function deliver(
+  api: TestApi,
+  body: string,
+  headers: Record<string, string> = {},
+  triggerId = "demo.hook",
+): Promise<Response> {
+  return api.app.request(`/v1/hooks/${triggerId}`, {
+    method: "POST",
+    body,
+    headers: { ...JSON_TYPE, ...headers },
+  });
+}
+
+function signed(api: TestApi, body: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { "x-aat-signature": signWebhook(HOOK_SECRET, body, nowSeconds(api)), ...extra };
+}
+
+async function storedRuns(api: TestApi): Promise<number> {
+  return (await api.kv.list("run-index/")).entries.length;
+}
+
+async function storedDeliveries(api: TestApi): Promise<number> {
+  return (await api.kv.list("dedupe/claim/hooks/")).entries.length;
+}
+
+describe("POST /v1/hooks/:triggerId", () => {
+  it("starts a run with the JSON body as input when the signature is good", async () => {
+    const api = await makeApi();
+    const body = JSON.stringify({ alert: "disk full" });
+    const { status, body: answer } = await json(await deliver(api, body, signed(api, body)));
+    expect(status).toBe(202);
+    expect(answer.duplicate).toBe(false);
+    const state = await api.runner.load(answer.runId as string);
+    expect(state?.input).toEqual({ alert: "disk full" });
+    expect(state?.plan.id).toBe("demo.hook");
+    expect(state?.output).toEqual({ got: "disk full" });
+    const entries = (await api.auditLog.list({ limit: 10 })).entries;
+    expect(entries[0]).toMatchObject({
+      who: "anonymous",
+      target: "hook:demo.hook",
+      result: "ok",
+      details: { runId: answer.runId, duplicate: false },
+    });
+  });
+
+  it("answers 401 for a missing, malformed, wrong or old signature, storing nothing", async () => {
+    const api = await makeApi();
+    const body = JSON.stringify({ alert: "x" });
+    const t = nowSeconds(api);
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{}, /requires a signature: send header X-AAT-Signature/],
+      [{ "x-aat-signature": "sha256=abc" }, /malformed/],
+      [{ "x-aat-signature": signWebhook("wrong-secret", body, t) }, /does not match/],
+      [{ "x-aat-signature": signWebhook(HOOK_SECRET, `${body} `, t) }, /does not match/],
+      [{ "x-aat-signature": signWebhook(HOOK_SECRET, body, t - 301) }, /replay protection/],
+      [{ "x-aat-signature": signWebhook(HOOK_SECRET, body, t + 301) }, /replay protection/],
+    ];
+    for (const [headers, detail] of cases) {
+      const { status, body: problem, type } = await json(await deliver(api, body, headers));
+      expect(status).toBe(401);
+      expect(type).toBe("application/problem+json");
+      expect(problem.detail).toMatch(detail);
+    }
+    expect(await storedRuns(api)).toBe(0);
+    expect(await storedDeliveries(api)).toBe(0);
+  });
+
+  it("accepts a signature inside the replay window", async () => {
+    const api = await makeApi({ config: { limits: { webhookReplayWindowMs: 60_000 } } });
+    const body = JSON.stringify({ alert: "late" });
+    const header = signWebhook(HOOK_SECRET, body, nowSeconds(api) - 59);
+    expect((await deliver(api, body, { "x-aat-signature": header })).status).toBe(202);
+  });
+
+  it("answers a repeated delivery id with the same run, and 409 when its body changed", async () => {
+    const api = await makeApi();
+    const body = JSON.stringify({ alert: "once" });
+    const first = await json(await deliver(api, body, signed(api, body, { "x-github-delivery": "d-1" })));
+    api.clock.advance(5000);
+    const second = await json(await deliver(api, body, signed(api, body, { "x-github-delivery": "d-1" })));
+    expect(second.status).toBe(202);
+    expect(second.body).toEqual({ runId: first.body.runId, duplicate: true });
+    expect(await storedRuns(api)).toBe(1);
+    const changed = JSON.stringify({ alert: "twice" });
+    const conflict = await json(
+      await deliver(api, changed, signed(api, changed, { "x-github-delivery": "d-1" })),
+    );
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.detail).toMatch(/delivery id "d-1" was seen before with a different body/);
+  });
+
+  it("dedupes on the body's hash when the sender gives no delivery id", async () => {
+    const api = await makeApi();
+    const body = JSON.stringify({ alert: "same" });
+    const first = await json(await deliver(api, body, signed(api, body)));
+    const second = await json(await deliver(api, body, signed(api, body)));
+    expect(second.body).toEqual({ runId: first.body.runId, duplicate: true });
+    const other = JSON.stringify({ alert: "different" });
+    const third = await json(await deliver(api, other, signed(api, other)));
+    expect(third.body.runId).not.toBe(first.body.runId);
+    expect(await storedRuns(api)).toBe(2);
+  });
+
+  it("gives concurrent copies of one delivery one run", async () => {
+    const api = await makeApi();
+    const body = JSON.stringify({ alert: "burst" });
+    const headers = signed(api, body, { "x-aat-delivery": "burst-1" });
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => deliver(api, body, headers).then(json)),
+    );
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    expect(new Set(answers.map((a) => a.body.runId)).size).toBe(1);
+    expect(await storedRuns(api)).toBe(1);
+  });
+
+  it("refuses unsigned deliveries to a trigger without secret unless the config allows them", async () => {
+    const strict = await makeApi();
+    const body = JSON.stringify({ alert: "open" });
+    const refused = await json(await deliver(strict, body, {}, "demo-open"));
+    expect(refused.status).toBe(401);
+    expect(refused.body.detail).toMatch(/names no secret.*AAT_AUTH_ALLOW_UNSIGNED_WEBHOOKS=true/);
+    expect(await storedRuns(strict)).toBe(0);
+    const relaxed = await makeApi({ config: { auth: { allowUnsignedWebhooks: true } } });
+    const accepted = await json(await deliver(relaxed, body, {}, "demo-open"));
+    expect(accepted.status).toBe(202);
+  });
+
+  it("answers 503 when the trigger's secret is not configured, logging where it is looked for", async () => {
+    const api = await makeApi({ plans: [PLANS.hook.replace("secret: demo-hook", "secret: missing-one")] });
+    const body = JSON.stringify({ alert: "x" });
+    const { status, body: problem } = await json(await deliver(api, body, signed(api, body)));
+    expect(status).toBe(503);
+    expect(problem.detail).not.toMatch(/AAT_SECRET/);
+    expect(api.logged).toEqual([
+      expect.objectContaining({
+        fields: expect.objectContaining({ where: "environment variable AAT_SECRET_MISSING_ONE" }),
+      }),
+    ]);
+  });
+
+  it("answers 404, 415, 400, 422 and 413 for bad deliveries, storing nothing", async () => {
+    const api = await makeApi({ config: { server: { bodyLimitBytes: 512 } } });
+    const unknown = await json(await deliver(api, "{}", {}, "no-such-hook"));
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.detail).toMatch(/no plan has a webhook trigger "no-such-hook"/);
+    const text = await api.app.request("/v1/hooks/demo.hook", {
+      method: "POST",
+      body: "hello",
+      headers: { "content-type": "text/plain" },
+    });
+    expect(text.status).toBe(415);
+    const malformed = "{not json";
+    expect((await deliver(api, malformed, signed(api, malformed))).status).toBe(400);
+    const array = "[1,2]";
+    const notObject = await json(await deliver(api, array, signed(api, array)));
+    expect(notObject.status).toBe(422);
+    const big = JSON.stringify({ alert: "x".repeat(1000) });
+    expect((await deliver(api, big, signed(api, big))).status).toBe(413);
+    expect(await storedRuns(api)).toBe(0);
+    expect(await storedDeliveries(api)).toBe(0);
+  });
+
+  it("answers 422 with field paths when the body breaks the plan's inputs schema", async () => {
+    const withInputs = PLANS.hook.replace(
+      "title: Signed webhook",
+      "title: Signed webhook\ninputs: { type: object, properties: { alert: { type: string } }, required: [alert] }",
+    );
+    const api = await makeApi({ plans: [withInputs] });
+    const body = JSON.stringify({ other: 1 });
+    const { status, body: problem } = await json(await deliver(api, body, signed(api, body)));
+    expect(status).toBe(422);
+    expect(problem.errors).toEqual([{ path: "input.alert", message: expect.any(String) }]);
+    expect(await storedDeliveries(api)).toBe(0);
+  });
+});
+
+describe("webhook signatures", () => {
+  it("verifies a signature made by signWebhook, and any one of several v1 values (secret rotation)", () => {
+    const body = '{"a":1}';
+    const header = signWebhook("k1", body, 1000);
+    expect(verifyWebhookSignature(header, "k1", body, { now: 1_000_000, replayWindowMs: 1000 })).toEqual({
+      ok: true,
+      timestampSeconds: 1000,
+    });
+    const rotated = `${signWebhook("old", body, 1000)},${header.split(",")[1]}`;
+    expect(verifyWebhookSignature(rotated, "k1", body, { now: 1_000_000, replayWindowMs: 1000 }).ok).toBe(
+      true,
+    );
+    expect(
+      verifyWebhookSignature(header, "k1", new TextEncoder().encode(body), {
+        now: 1_000_000,
+        replayWindowMs: 1000,
+      }).ok,
+    ).toBe(true);
+    expect(
+      verifyWebhookSignature(header, "k2", body, { now: 1_000_000, replayWindowMs: 1000 }),
+    ).toMatchObject({
+      ok: false,
+      reason: "mismatch",
+    });
+  });
+});
