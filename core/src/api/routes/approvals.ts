@@ -41,7 +41,8 @@ export function registerApprovalRoutes(app: ApiApp, ctx: ApiContext): void {
       if (!state) throw runNotFound(id);
       const step = waitingStep(state, key);
       checkApprover(step, principal);
-      const by = principal.name ?? principal.id;
+      // The principal id is unique and stable (key:<id>, oidc:<sub>); names are labels anyone may reuse.
+      const by = principal.id;
       const decision =
         action === "approve"
           ? await ctx.deps.runner.approve(id, key, by, body.rationale)
