@@ -1,0 +1,25 @@
+import type { Clock } from "@aat/core";
+import { z } from "zod";
+
+export const clockSchema = z.custom<Clock>(
+  (value) => typeof (value as Clock | undefined)?.now === "function",
+  { message: "clock must be an object with a now(): number method" },
+);
+
+/** Parses adapter options, turning a zod failure into one readable TypeError. */
+export function parseOptions<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  what: string,
+): z.output<Schema> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new TypeError(`${what} options are invalid: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Lone UTF-16 surrogates cannot be stored as SQLite text: they would turn into U+FFFD and collide. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
