@@ -165,6 +165,33 @@ describe("GET /v1/runs/:id/events", () => {
     expect(api.events.watchedRuns).toBe(0);
   });
 
+  it("ends a stream that fails on the server with an error event carrying only the request id", async () => {
+    const api = await makeApi();
+    const runId = await startApproval(api);
+    const listLog = api.runner.store.listLog.bind(api.runner.store);
+    let calls = 0;
+    api.runner.store.listLog = async (...args) => {
+      calls++;
+      if (calls > 1) throw new Error("storage exploded at 10.0.0.5");
+      return listLog(...args);
+    };
+    const response = await api.call("GET", `/v1/runs/${runId}/events`, {
+      role: "viewer",
+      headers: { "x-request-id": "sse-1" },
+    });
+    const messages = await sseReader(response).rest();
+    const last = messages.at(-1)!;
+    expect(last.event).toBe("error");
+    expect(JSON.parse(last.data)).toEqual({ requestId: "sse-1", detail: expect.stringMatching(/reconnect/) });
+    expect(last.data).not.toMatch(/exploded/);
+    expect(api.logged).toEqual([
+      expect.objectContaining({
+        message: "run event stream failed",
+        fields: expect.objectContaining({ requestId: "sse-1" }),
+      }),
+    ]);
+  });
+
   it("answers 404 for an unknown run, 400 for a bad Last-Event-ID and 401 without credentials", async () => {
     const api = await makeApi();
     const missing = await json(await api.call("GET", "/v1/runs/nope/events", { role: "viewer" }));

@@ -204,16 +204,23 @@ export function registerRunRoutes(app: ApiApp, ctx: ApiContext): void {
       try {
         await streamRunEvents(stream, deps.runner, deps.events, id, from, options);
       } catch (error) {
+        // A client that went away makes writes fail: that is the end of the stream, not an error.
+        if (stream.aborted || stream.closed) return;
         const requestId = c.get("requestId");
         ctx.logger.error(
           { requestId, runId: id, error: error instanceof Error ? error.message : String(error) },
           "run event stream failed",
         );
         // Tell the client without details; EventSource reconnects with Last-Event-ID and resumes.
-        await stream.writeSSE({
-          event: "error",
-          data: JSON.stringify({ requestId, detail: "the stream failed on the server; reconnect to resume" }),
-        });
+        await stream
+          .writeSSE({
+            event: "error",
+            data: JSON.stringify({
+              requestId,
+              detail: "the stream failed on the server; reconnect to resume",
+            }),
+          })
+          .catch(() => undefined);
       }
     });
   });
