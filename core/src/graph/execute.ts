@@ -1,3 +1,4 @@
+import type { PlanDefinition } from "../plan/schema.js";
 import { isJsonataError, StepFailure, toStepError } from "./errors.js";
 import type { ExecutionGraph, GraphStep } from "./execution-graph.js";
 import { dedupeIdOf } from "./keys.js";
@@ -43,20 +44,21 @@ export async function executeStep(
     };
   }
   try {
-    const ctx = stepContext(graph, node, state, command, options);
+    const ctx = new AttemptContext(graph, node, state, command, options);
     if (node.def.if !== undefined && !isTruthy(await ctx.evaluate("if"))) {
       return { type: "step.skipped", key, attempt, at: options.at() };
     }
     const result = await node.handler.execute(node.def, ctx);
     if (result.kind === "done") {
-      return {
+      const event: Extract<RunEvent, { type: "step.succeeded" }> = {
         type: "step.succeeded",
         key,
         attempt,
         output: result.output,
-        ...(result.next !== undefined ? { next: result.next } : {}),
         at: options.at(),
       };
+      if (result.next !== undefined) event.next = result.next;
+      return event;
     }
     return { type: "step.suspended", key, attempt, suspension: result.suspension, at: options.at() };
   } catch (error) {
@@ -64,27 +66,64 @@ export async function executeStep(
   }
 }
 
-function stepContext(
+/** The handler's view of one attempt. A class, so no closures are created per execution. */
+class AttemptContext implements StepContext {
+  readonly runId: string;
+  readonly key: string;
+  readonly attempt: number;
+  readonly idempotencyKey: string;
+  readonly scope: ExpressionScope;
+  readonly signal: AbortSignal;
+  readonly services: Readonly<Record<string, unknown>>;
+  readonly plan: PlanDefinition;
+  readonly successor?: string;
+
+  constructor(
+    graph: ExecutionGraph,
+    private readonly node: GraphStep,
+    state: RunState,
+    command: Extract<Command, { type: "execute" }>,
+    private readonly options: ExecuteOptions,
+  ) {
+    this.runId = command.runId;
+    this.key = command.key;
+    this.attempt = command.attempt;
+    this.idempotencyKey = dedupeIdOf(command.runId, command.key, command.attempt);
+    this.scope = buildScope(graph, state, command.key);
+    this.signal = options.signal ?? NEVER_ABORTED;
+    this.services = servicesFor(graph, options.services);
+    this.plan = graph.plan;
+    if (node.next !== undefined) this.successor = node.next;
+  }
+
+  evaluate(field: string): Promise<unknown> {
+    return evaluateField(this.node, field, this.scope);
+  }
+
+  now(): number {
+    return this.options.at();
+  }
+}
+
+const merged = new WeakMap<ExecutionGraph, WeakMap<object, Readonly<Record<string, unknown>>>>();
+
+/** The factory's services with the executor's on top, merged once per (graph, services object). */
+function servicesFor(
   graph: ExecutionGraph,
-  node: GraphStep,
-  state: RunState,
-  command: Extract<Command, { type: "execute" }>,
-  options: ExecuteOptions,
-): StepContext {
-  const scope: ExpressionScope = buildScope(graph, state, command.key);
-  return {
-    runId: command.runId,
-    key: command.key,
-    attempt: command.attempt,
-    idempotencyKey: dedupeIdOf(command.runId, command.key, command.attempt),
-    scope,
-    evaluate: (field) => evaluateField(node, field, scope),
-    signal: options.signal ?? NEVER_ABORTED,
-    services: options.services ? { ...graph.services, ...options.services } : graph.services,
-    now: options.at,
-    plan: graph.plan,
-    ...(node.next !== undefined ? { successor: node.next } : {}),
-  };
+  extra: Readonly<Record<string, unknown>> | undefined,
+): Readonly<Record<string, unknown>> {
+  if (extra === undefined || extra === graph.services) return graph.services;
+  let byExtra = merged.get(graph);
+  if (!byExtra) {
+    byExtra = new WeakMap();
+    merged.set(graph, byExtra);
+  }
+  let services = byExtra.get(extra);
+  if (!services) {
+    services = { ...graph.services, ...extra };
+    byExtra.set(extra, services);
+  }
+  return services;
 }
 
 async function evaluateField(node: GraphStep, field: string, scope: ExpressionScope): Promise<unknown> {

@@ -68,6 +68,11 @@ export class ExecutionGraph {
   readonly rootScopeSteps: readonly string[];
   readonly hasOutputs: boolean;
   readonly services: Readonly<Record<string, unknown>>;
+  /**
+   * Whether a run's `steps` record stays small (no map, at most 100 steps), so V8 keeps it in
+   * fast-property mode and a spread is the cheapest copy; larger records are copied key by key.
+   */
+  readonly smallRecords: boolean;
 
   constructor(parts: ExecutionGraphParts) {
     this.plan = parts.plan;
@@ -76,6 +81,9 @@ export class ExecutionGraph {
     this.rootScopeSteps = parts.rootScopeSteps;
     this.hasOutputs = parts.hasOutputs;
     this.services = parts.services;
+    let hasMap = false;
+    for (const step of parts.steps.values()) if (step.def.type === "map") hasMap = true;
+    this.smallRecords = !hasMap && parts.steps.size <= 100;
   }
 
   /** The step with this id; throws for an id the plan does not have. */
