@@ -5,6 +5,7 @@ export * from "./dedupe/index.js";
 export * from "./expr/index.js";
 export * from "./graph/backoff.js";
 export * from "./graph/errors.js";
+export * from "./graph/events.js";
 export * from "./graph/execute.js";
 export * from "./graph/factory.js";
 export * from "./graph/handlers/index.js";

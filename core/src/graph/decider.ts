@@ -108,7 +108,7 @@ export function advanceRun(graph: ExecutionGraph, state: RunState, event: RunEve
       const step = currentAttempt(graph, state, event.key, event.attempt);
       if (!step || !(isExecuting(step) || awaitsChildRun(step))) return ignored(state);
       const tx = new Transition(graph, state, event.at);
-      tx.fail(step, event.error);
+      tx.fail(step, event.error ?? { message: `step "${event.key}" failed without an error` });
       return tx.decide();
     }
     case "step.timed_out":
@@ -380,7 +380,8 @@ class Transition {
   suspend(step: StepState, suspension: Suspension): void {
     const startedAt = step.startedAt ?? this.at;
     const runId = this.state.runId;
-    switch (suspension.kind) {
+    // Optional chaining: a malformed event fails the step instead of throwing out of the decider.
+    switch (suspension?.kind) {
       case "timer": {
         if (!Number.isFinite(suspension.until)) {
           this.failFinal(step, {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { PlanCompileError } from "../../src/graph/errors.js";
+import { runEventSchema } from "../../src/graph/events.js";
 import { PlanFactory } from "../../src/graph/factory.js";
 import { registerBuiltinHandlers } from "../../src/graph/handlers/index.js";
+import type { RunEvent } from "../../src/graph/types.js";
 import { ScriptedModel } from "../../src/testing/scripted-model.js";
 import { ToolRegistry } from "../../src/tools/registry.js";
 import type { Tool } from "../../src/tools/types.js";
@@ -451,5 +453,35 @@ describe("scope", () => {
     expect(Object.keys(scope.steps).sort()).toEqual(["m", "top", "x", "y"]);
     expect(scope.steps.x!.output).toEqual({ me: "b" });
     expect(scope).toMatchObject({ item: "b", index: 1 });
+  });
+});
+
+describe("runEventSchema", () => {
+  it("accepts every event the executor and decider tests produce, and names what is wrong otherwise", async () => {
+    const h = new Harness(
+      compile({
+        steps: [
+          { id: "a", type: "set", values: { x: 1 } },
+          { id: "w", type: "wait", duration: 5 },
+        ],
+      }),
+    );
+    h.start();
+    const events = [await h.execute(h.queue[0]!)];
+    await h.drain();
+    events.push(await h.execute({ ...h.ofType("execute")[1]! }));
+    for (const event of events) expect(runEventSchema.parse(event)).toEqual(event);
+    const bad = runEventSchema.safeParse({ type: "step.failed", key: "a", attempt: 0, at: T0 });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => i.path.join("."))).toEqual(
+      expect.arrayContaining(["attempt", "error"]),
+    );
+  });
+
+  it("the decider fails a step whose suspension is malformed instead of throwing", () => {
+    const h = new Harness(compile({ steps: [{ id: "a", type: "set", values: {} }] }));
+    h.start();
+    const d = h.apply({ type: "step.suspended", key: "a", attempt: 1, at: T0 } as unknown as RunEvent);
+    expect(d.state.steps.a).toMatchObject({ status: "failed", error: { code: "invalid_suspension" } });
   });
 });
