@@ -251,7 +251,8 @@ class Transition {
     this.activity = base.activity
       ? { busy: base.activity.busy, waiting: base.activity.waiting }
       : countActivity(base.steps);
-    // One literal with a fixed key order keeps every RunState on the same hidden class.
+    // One literal with a fixed key order keeps every RunState on one hidden class; a new RunState
+    // field must be copied here too.
     const state: RunState = {
       runId: base.runId,
       plan: base.plan,
