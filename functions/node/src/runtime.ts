@@ -1,0 +1,353 @@
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
+import {
+  type AatConfig,
+  ApiKeyStore,
+  AUTH_NONE_WARNING,
+  AuditLog,
+  type BootstrapOutcome,
+  type Clock,
+  createApiApp,
+  DirectoryPlanRepository,
+  EnvSecrets,
+  ensureBootstrapAdminKey,
+  KvPlanRepository,
+  OidcVerifier,
+  type PlanDirectoryWatch,
+  PlanFactory,
+  Planner,
+  RunEventHub,
+  Runner,
+  registerBuiltinHandlers,
+  registerScheduleRoutes,
+  Scheduler,
+  startPlanDirectorySync,
+  systemClock,
+  type Tool,
+  ToolRegistry,
+  Worker,
+  type WorkMessage,
+} from "@aat/core";
+import { type ServerType, serve } from "@hono/node-server";
+import { z } from "zod";
+import { createLogger, type RuntimeLogger } from "./logger.js";
+import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
+import { createSiteApp, DEFAULT_SITE_DIR } from "./site.js";
+import { openStores, type QueueTuning } from "./stores.js";
+import { workerLogging } from "./worker-logging.js";
+
+export type RuntimeRole = "api" | "worker" | "all";
+
+/** Knobs tests and benchmarks turn; production uses the defaults. */
+export interface RuntimeTuning {
+  queue?: QueueTuning;
+  /** Added to a step's timeout before a silent claim holder is presumed dead (Runner default 30 s). */
+  claimGraceMs?: number;
+  /** Claim expiry of steps without a timeout (Runner default 5 minutes). */
+  defaultStepLeaseMs?: number;
+  /** How long one worker receive waits for work (default 1 s). */
+  pollWaitMs?: number;
+  /** Longest wait between schedule checks (default 30 s). */
+  schedulerMaxSleepMs?: number;
+}
+
+export interface NodeRuntimeOptions {
+  config: AatConfig;
+  /** What this process runs; defaults to config.server.role. */
+  role?: RuntimeRole;
+  /** Tools offered to plans, beyond the built-in ones (plugins; tests register stub tools here). */
+  tools?: Tool[];
+  /** Structured log destination; defaults to pino JSON lines on stdout at config.telemetry.logLevel. */
+  logger?: RuntimeLogger;
+  /** Where the start-up banner (URL, first admin key, warnings) is written; defaults to stdout. */
+  print?: (text: string) => void;
+  clock?: Clock;
+  /** Static site served at / when present (default: the repository's site/dist). */
+  siteDir?: string;
+  /** Environment for secrets (webhook signing secrets); defaults to process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  tuning?: RuntimeTuning;
+}
+
+export interface NodeRuntime {
+  role: RuntimeRole;
+  /** The base URL of the HTTP server (roles api and all). */
+  url?: string;
+  port?: number;
+  version: string;
+  /** What happened to the first admin key at this start (apiKey and oidc modes, roles api and all). */
+  bootstrap?: BootstrapOutcome;
+  /** Unfinished runs reconciled at start (roles worker and all). */
+  reconciled: number;
+  runner: Runner;
+  scheduler: Scheduler;
+  plans: KvPlanRepository;
+  logger: RuntimeLogger;
+  /**
+   * Graceful shutdown: stop accepting HTTP requests and work, let in-flight requests and steps finish
+   * within config.server.shutdownGraceMs, release the steps that did not (their next delivery runs them
+   * at once), close the stores. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+const packageJson = z.object({ version: z.string() });
+export const RUNTIME_VERSION = packageJson.parse(
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")),
+).version;
+
+/** Starts the runtime: stores, plans, runner, worker, scheduler and HTTP API, as the role asks. */
+export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<NodeRuntime> {
+  const { config } = options;
+  const role = options.role ?? config.server.role;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config);
+  const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const tuning = options.tuning ?? {};
+  const serveHttp = role !== "worker";
+  const runWorker = role !== "api";
+
+  const stores = openStores(config, { clock, ...(tuning.queue ? { queue: tuning.queue } : {}) });
+  const cleanup: Array<() => Promise<unknown>> = [() => stores.close()];
+  try {
+    const kv = stores.kv;
+    const queue = new TrackedQueue(stores.queue);
+    const tools = new ToolRegistry(options.tools ?? []);
+    const checks = { tools };
+    const plans = new KvPlanRepository(kv, { ...checks, clock });
+
+    const directories = config.plans.directories.map((dir) => new DirectoryPlanRepository(dir, checks));
+    const sync: PlanDirectoryWatch = await startPlanDirectorySync(directories, plans, {
+      logger,
+      watch: config.plans.watch,
+    });
+    cleanup.unshift(() => sync.close());
+
+    const events = new RunEventHub();
+    const services = { tools };
+    const factory = registerBuiltinHandlers(new PlanFactory({ services }));
+    const dedupe = new ReleasableDedupe({ kv, clock });
+    const runner = new Runner({
+      kv,
+      queue,
+      plans,
+      compile: (definition) => factory.compile(definition),
+      dedupe,
+      clock,
+      services,
+      onEvent: events.publish,
+      ...(tuning.claimGraceMs !== undefined ? { claimGraceMs: tuning.claimGraceMs } : {}),
+      ...(tuning.defaultStepLeaseMs !== undefined ? { defaultStepLeaseMs: tuning.defaultStepLeaseMs } : {}),
+    });
+
+    let reconciled = 0;
+    if (runWorker) {
+      reconciled = await runner.reconcileAll();
+      if (reconciled > 0) logger.info({ runs: reconciled }, `resumed ${reconciled} unfinished run(s)`);
+    }
+
+    const worker = runWorker
+      ? new Worker(runner, queue, {
+          concurrency: config.limits.maxConcurrentSteps,
+          ...(tuning.pollWaitMs !== undefined ? { pollWaitMs: tuning.pollWaitMs } : {}),
+          ...workerLogging(logger),
+        })
+      : undefined;
+    if (worker) {
+      worker.start();
+      cleanup.unshift(() => worker.stop());
+    }
+
+    const scheduler = new Scheduler({
+      kv,
+      plans,
+      runner,
+      clock,
+      logger,
+      ...(tuning.schedulerMaxSleepMs !== undefined ? { maxSleepMs: tuning.schedulerMaxSleepMs } : {}),
+    });
+    scheduler.start();
+    cleanup.unshift(() => scheduler.stop());
+
+    let server: ServerType | undefined;
+    let url: string | undefined;
+    let port: number | undefined;
+    let bootstrap: BootstrapOutcome | undefined;
+    if (serveHttp) {
+      const keys = new ApiKeyStore(kv, clock);
+      const auth = config.auth;
+      if (auth.mode === "none") {
+        logger.warn({ authMode: "none" }, AUTH_NONE_WARNING);
+        print(banner([AUTH_NONE_WARNING]));
+      } else {
+        bootstrap = await ensureBootstrapAdminKey(
+          keys,
+          auth.bootstrapAdminKey !== undefined ? { configuredKey: auth.bootstrapAdminKey } : {},
+        );
+      }
+      const oidc =
+        auth.mode === "oidc"
+          ? new OidcVerifier({
+              issuer: auth.oidc.issuer,
+              audience: auth.oidc.audience,
+              ...(auth.oidc.jwksUrl !== undefined ? { jwksUrl: auth.oidc.jwksUrl } : {}),
+              clock,
+            })
+          : undefined;
+      const api = createApiApp({
+        runner,
+        plans,
+        planner: new Planner(plans),
+        kv,
+        queue,
+        auth: { keys, mode: auth.mode, ...(oidc ? { oidc } : {}) },
+        auditLog: new AuditLog(kv, clock),
+        config,
+        clock,
+        secrets: new EnvSecrets(options.env ?? process.env),
+        // Dry runs happen on throw-away memory stores, never in the real ones.
+        scratch: () => ({
+          kv: new MemoryKeyValue({ clock }),
+          queue: new MemoryQueue<WorkMessage>({ name: `dry-run-${crypto.randomUUID()}`, clock }),
+        }),
+        version: RUNTIME_VERSION,
+        events,
+        logger,
+        checks,
+      });
+      registerScheduleRoutes(api, scheduler);
+      const site = createSiteApp(options.siteDir ?? DEFAULT_SITE_DIR, (request) => api.fetch(request));
+      const fetch = (request: Request, env: unknown) =>
+        isApiPath(new URL(request.url).pathname) ? api.fetch(request, env) : site.fetch(request, env);
+      const listening = await listen(fetch, config.server.host, config.server.port);
+      server = listening.server;
+      port = listening.port;
+      url = `http://${displayHost(config.server.host)}:${port}`;
+      cleanup.unshift(() => closeServer(listening.server, config.server.shutdownGraceMs));
+    }
+
+    print(
+      `aat ${RUNTIME_VERSION} (role ${role}) ${url ? `is listening on ${url}` : "is working"}; ${stores.description}`,
+    );
+    if (bootstrap?.status === "generated") {
+      print(
+        banner([
+          "First start: an admin API key was created. It is shown only this once; store it now.",
+          "",
+          `Admin API key: ${bootstrap.key}`,
+          "",
+          `Use it as the header  Authorization: Bearer ${bootstrap.key}`,
+        ]),
+      );
+    }
+    logger.info({ role, url, version: RUNTIME_VERSION, storage: stores.description }, "aat started");
+
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        const graceMs = config.server.shutdownGraceMs;
+        const deadline = Date.now() + graceMs;
+        logger.info({ graceMs }, "shutting down: no new requests or work, finishing what is in flight");
+        const httpClosed = server ? closeServer(server, graceMs) : Promise.resolve();
+        await scheduler.stop();
+        await sync.close();
+        if (worker) {
+          const finished = await within(worker.stop(), deadline - Date.now());
+          if (!finished) {
+            const [claims, messages] = [await dedupe.releaseAll(), await queue.releaseAll()];
+            logger.warn(
+              { releasedClaims: claims, releasedMessages: messages },
+              "steps still running after the shutdown grace were released; they run again on the next delivery",
+            );
+          }
+        }
+        await httpClosed;
+        await stores.close();
+        logger.info({}, "stopped");
+        logger.flush();
+      })();
+      return stopping;
+    };
+
+    return {
+      role,
+      ...(url !== undefined ? { url } : {}),
+      ...(port !== undefined ? { port } : {}),
+      version: RUNTIME_VERSION,
+      ...(bootstrap ? { bootstrap } : {}),
+      reconciled,
+      runner,
+      scheduler,
+      plans,
+      logger,
+      stop,
+    };
+  } catch (error) {
+    for (const close of cleanup) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The API owns /v1, the health checks and nothing else; the site gets every other path. */
+function isApiPath(path: string): boolean {
+  return path === "/v1" || path.startsWith("/v1/") || path === "/healthz" || path === "/readyz";
+}
+
+function listen(
+  fetch: (request: Request, env: unknown) => Response | Promise<Response>,
+  hostname: string,
+  port: number,
+): Promise<{ server: ServerType; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, (info: AddressInfo) =>
+      resolve({ server, port: info.port }),
+    );
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(
+              `port ${port} on ${hostname} is already in use; stop the other process or set AAT_SERVER_PORT to a free port (0 picks one)`,
+            )
+          : error,
+      );
+    });
+  });
+}
+
+/** Stop accepting connections, let running requests finish within `graceMs`, then cut the rest (SSE streams). */
+function closeServer(server: ServerType, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const http = server as import("node:http").Server;
+    if (!http.listening) return resolve();
+    const timer = setTimeout(() => http.closeAllConnections?.(), graceMs);
+    http.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    http.closeIdleConnections?.();
+  });
+}
+
+/** True when `promise` settled within `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function displayHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "localhost";
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function banner(lines: string[]): string {
+  const rule = "=".repeat(78);
+  return [rule, ...lines, rule].join("\n");
+}

@@ -1,0 +1,188 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { aatConfigSchema } from "@aat/core";
+import { type NodeRuntime, startNodeRuntime, UnsupportedBackendError } from "@aat/functions-node";
+import { afterEach, describe, expect, it } from "vitest";
+import { capturingLogger, eventually, getJson, postJson, tempDir, testConfig } from "./support.js";
+
+const started: NodeRuntime[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const runtime of started.splice(0)) await runtime.stop();
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+async function start(options: { dataDir?: string; siteDir?: string; auth?: Record<string, unknown> } = {}) {
+  const dataDir = options.dataDir ?? (await tempDir("runtime"));
+  if (!options.dataDir) dirs.push(dataDir);
+  const printed: string[] = [];
+  const { logger, lines } = capturingLogger();
+  const runtime = await startNodeRuntime({
+    config: testConfig({ dataDir, ...(options.auth ? { auth: options.auth } : {}) }),
+    logger,
+    print: (text) => printed.push(text),
+    siteDir: options.siteDir ?? join(dataDir, "no-site-here"),
+  });
+  started.push(runtime);
+  return { runtime, printed, lines, dataDir };
+}
+
+interface RunView {
+  run: { runId: string; status: string; output?: unknown };
+}
+
+describe("startNodeRuntime (role all, SQLite under a temp dataDir)", () => {
+  it("serves /readyz, prints the first admin key once, and runs the demo plan through the API", async () => {
+    const { runtime, printed } = await start();
+    expect(runtime.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(printed[0]).toContain(`is listening on ${runtime.url}`);
+
+    const ready = await fetch(`${runtime.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", checks: { kv: "ok", queue: "ok" } });
+
+    expect(runtime.bootstrap?.status).toBe("generated");
+    const key = runtime.bootstrap?.status === "generated" ? runtime.bootstrap.key : "";
+    expect(printed.join("\n")).toContain(`Admin API key: ${key}`);
+    const auth = { authorization: `Bearer ${key}` };
+
+    const refused = await postJson(`${runtime.url}/v1/runs`, { planId: "automation.hello" });
+    expect(refused.status).toBe(401);
+
+    const created = await postJson(
+      `${runtime.url}/v1/runs`,
+      { planId: "automation.hello", input: { names: ["Ada", "Grace"] } },
+      auth,
+    );
+    expect(created.status).toBe(202);
+    const { runId } = created.body as { runId: string };
+    const done = await eventually(async () => {
+      const view = (await getJson(`${runtime.url}/v1/runs/${runId}`, auth)) as RunView;
+      return view.run.status === "succeeded" ? view : undefined;
+    }, "the hello run to succeed");
+    expect(done.run.output).toEqual({
+      greetings: ["Hello, Ada.", "Hello, Grace."],
+      summary: "Greeted 2 people, a small group; the longest name is Grace.",
+    });
+
+    // The plan came from plans/ through the directory sync into the KV store.
+    const plans = (await getJson(`${runtime.url}/v1/plans`, auth)) as { items: Array<{ id: string }> };
+    expect(plans.items.map((p) => p.id)).toContain("automation.hello");
+    expect(await getJson(`${runtime.url}/v1/schedules`, auth)).toEqual({ items: [] });
+    const openapi = (await getJson(`${runtime.url}/v1/openapi.json`)) as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths)).toContain("/v1/schedules");
+  });
+
+  it("keeps runs, plans and keys across a restart and does not print the key again", async () => {
+    const first = await start();
+    const key = first.runtime.bootstrap?.status === "generated" ? first.runtime.bootstrap.key : "";
+    const auth = { authorization: `Bearer ${key}` };
+    const created = await postJson(`${first.runtime.url}/v1/runs`, { planId: "automation.hello" }, auth);
+    const { runId } = created.body as { runId: string };
+    await first.runtime.stop();
+
+    const second = await start({ dataDir: first.dataDir });
+    expect(second.runtime.bootstrap?.status).toBe("existing");
+    expect(second.printed.join("\n")).not.toContain("Admin API key");
+    const view = (await getJson(`${second.runtime.url}/v1/runs/${runId}`, auth)) as RunView;
+    expect(view.run.status).toBe("succeeded");
+    // The unchanged plan file published nothing new.
+    const versions = (await getJson(`${second.runtime.url}/v1/plans/automation.hello`, auth)) as {
+      versions: unknown[];
+    };
+    expect(versions.versions).toHaveLength(1);
+  });
+
+  it("serves a small page at / without a site build, and the site's files when there is one", async () => {
+    const bare = await start();
+    const page = await fetch(`${bare.runtime.url}/`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('href="/v1/openapi.json"');
+    expect(html).toContain('href="/healthz"');
+    const missing = await fetch(`${bare.runtime.url}/nothing/here`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toContain("application/problem+json");
+
+    const siteDir = await tempDir("site");
+    dirs.push(siteDir);
+    await mkdir(join(siteDir, "alerts"));
+    await writeFile(join(siteDir, "index.html"), "<h1>the site</h1>");
+    await writeFile(join(siteDir, "alerts", "index.html"), "<h1>alerts</h1>");
+    const withSite = await start({ siteDir });
+    expect(await (await fetch(`${withSite.runtime.url}/`)).text()).toBe("<h1>the site</h1>");
+    expect(await (await fetch(`${withSite.runtime.url}/alerts/`)).text()).toBe("<h1>alerts</h1>");
+    expect((await fetch(`${withSite.runtime.url}/healthz`)).status).toBe(200);
+  });
+
+  it("warns loudly when authentication is switched off, and lets calls in", async () => {
+    const { runtime, printed, lines } = await start({ auth: { mode: "none", allowNone: true } });
+    expect(printed.join("\n")).toContain("WARNING: authentication is OFF");
+    expect(
+      lines.some((line) => line.level === 40 && String(line.msg).includes("authentication is OFF")),
+    ).toBe(true);
+    expect(runtime.bootstrap).toBeUndefined();
+    const created = await postJson(`${runtime.url}/v1/runs`, { planId: "automation.hello" });
+    expect(created.status).toBe(202);
+  });
+
+  it("refuses backends whose adapter is not built yet, naming the package and the fix", async () => {
+    const dataDir = await tempDir("runtime");
+    dirs.push(dataDir);
+    const config = aatConfigSchema.parse({
+      dataDir,
+      server: { port: 0 },
+      queue: { kind: "nats", nats: { servers: ["nats://127.0.0.1:4222"] } },
+    });
+    const failure = await startNodeRuntime({
+      config,
+      logger: capturingLogger().logger,
+      print: () => {},
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(UnsupportedBackendError);
+    expect((failure as Error).message).toBe(
+      'queue kind "nats" needs the @aat/adapter-nats package, which is not built yet; set AAT_QUEUE_KIND to sqlite (the embedded default, one file under dataDir) or memory',
+    );
+  });
+
+  it("runs on memory stores too", async () => {
+    const dataDir = await tempDir("runtime");
+    dirs.push(dataDir);
+    const config = aatConfigSchema.parse({
+      dataDir,
+      server: { port: 0 },
+      kv: { kind: "memory" },
+      queue: { kind: "memory" },
+      auth: { mode: "none", allowNone: true },
+      plans: { directories: [testConfig({ dataDir }).plans.directories[0]], watch: false },
+    });
+    const printed: string[] = [];
+    const runtime = await startNodeRuntime({
+      config,
+      logger: capturingLogger().logger,
+      print: (t) => printed.push(t),
+    });
+    started.push(runtime);
+    expect(printed.join("\n")).toContain("kv memory, queue memory, nothing is kept after the process ends");
+    const created = await postJson(`${runtime.url}/v1/runs`, { planId: "automation.hello" });
+    expect(created.body).toMatchObject({ status: "succeeded" });
+  });
+
+  it("a worker-only process serves no HTTP but executes and reconciles", async () => {
+    const dataDir = await tempDir("runtime");
+    dirs.push(dataDir);
+    const printed: string[] = [];
+    const runtime = await startNodeRuntime({
+      config: testConfig({ dataDir }),
+      role: "worker",
+      logger: capturingLogger().logger,
+      print: (t) => printed.push(t),
+    });
+    started.push(runtime);
+    expect(runtime.url).toBeUndefined();
+    expect(printed[0]).toContain("(role worker) is working");
+    const { state } = await runtime.runner.start({ planId: "automation.hello" });
+    expect(state.status).toBe("succeeded");
+  });
+});
