@@ -169,6 +169,48 @@ describe("startNodeRuntime (role all, SQLite under a temp dataDir)", () => {
     expect(created.body).toMatchObject({ status: "succeeded" });
   });
 
+  it("fires schedule triggers of the synced plans and shows them at /v1/schedules", async () => {
+    const dataDir = await tempDir("runtime");
+    dirs.push(dataDir);
+    const plansDir = join(dataDir, "plans");
+    await mkdir(plansDir);
+    await writeFile(
+      join(plansDir, "tick.yaml"),
+      `id: ops.tick
+workflow: automation
+title: Every second
+triggers:
+  - type: schedule
+    cron: "* * * * * *"
+    input: { from: schedule }
+steps:
+  - id: note
+    type: set
+    values: { from: "{% input.from %}" }
+`,
+    );
+    const runtime = await startNodeRuntime({
+      config: testConfig({ dataDir, plans: [plansDir], auth: { mode: "none", allowNone: true } }),
+      logger: capturingLogger().logger,
+      print: () => {},
+      tuning: { schedulerMaxSleepMs: 200 },
+    });
+    started.push(runtime);
+    const fired = await eventually(async () => {
+      const { items } = (await getJson(`${runtime.url}/v1/schedules`)) as {
+        items: Array<{ planId: string; next: unknown[]; last?: { runId: string; status: string } }>;
+      };
+      return items[0]?.last?.status === "started" ? items[0] : undefined;
+    }, "a scheduled run");
+    expect(fired.planId).toBe("ops.tick");
+    expect(fired.next).toHaveLength(3);
+    const view = (await getJson(
+      `${runtime.url}/v1/runs/${encodeURIComponent(fired.last!.runId)}`,
+    )) as RunView;
+    expect(view.run.status).toBe("succeeded");
+    expect(view.run.output).toEqual({ from: "schedule" });
+  });
+
   it("a worker-only process serves no HTTP but executes and reconciles", async () => {
     const dataDir = await tempDir("runtime");
     dirs.push(dataDir);
