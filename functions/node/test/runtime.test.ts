@@ -1,8 +1,9 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { aatConfigSchema } from "@aat/core";
+import { aatConfigSchema, type Tool } from "@aat/core";
 import { type NodeRuntime, startNodeRuntime, UnsupportedBackendError } from "@aat/functions-node";
 import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { capturingLogger, eventually, getJson, postJson, tempDir, testConfig } from "./support.js";
 
 const started: NodeRuntime[] = [];
@@ -209,6 +210,46 @@ steps:
     )) as RunView;
     expect(view.run.status).toBe("succeeded");
     expect(view.run.output).toEqual({ from: "schedule" });
+  });
+
+  it("logs each step message the worker handles with its runId and stepKey", async () => {
+    const dataDir = await tempDir("runtime");
+    dirs.push(dataDir);
+    const plansDir = join(dataDir, "plans");
+    await mkdir(plansDir);
+    await writeFile(
+      join(plansDir, "echo.yaml"),
+      `id: ops.echo
+workflow: automation
+title: One tool call
+steps:
+  - id: call
+    type: tool
+    tool: test.echo
+    with: { text: hi }
+`,
+    );
+    const echo: Tool<{ text: string }, { text: string }> = {
+      name: "test.echo",
+      description: "Echoes its text",
+      input: z.object({ text: z.string() }),
+      run: async (input) => input,
+    };
+    const { logger, lines } = capturingLogger();
+    const runtime = await startNodeRuntime({
+      config: testConfig({ dataDir, plans: [plansDir], auth: { mode: "none", allowNone: true } }),
+      tools: [echo],
+      logger,
+      print: () => {},
+    });
+    started.push(runtime);
+    const created = await postJson(`${runtime.url}/v1/runs`, { planId: "ops.echo" });
+    const { runId } = created.body as { runId: string };
+    const line = await eventually(
+      async () => lines.find((l) => l.runId === runId && l.outcome === "executed"),
+      "the worker's log line",
+    );
+    expect(line).toMatchObject({ runId, stepKey: "call", attempt: 1, msg: "step message executed" });
   });
 
   it("a worker-only process serves no HTTP but executes and reconciles", async () => {
