@@ -1,6 +1,6 @@
 import type { PlanDefinition, StepDefinition } from "../plan/schema.js";
 import type { DocPath } from "../plan/structure.js";
-import { advanceRun, pendingCommands, startRun } from "./decider.js";
+import { type AdvanceOptions, advanceRun, pendingCommands, startRun } from "./decider.js";
 import { type ExecuteOptions, executeStep } from "./execute.js";
 import { buildScope } from "./scope.js";
 import type { Command, Decision, ExpressionScope, NodeHandler, RunEvent, RunState } from "./types.js";
@@ -105,8 +105,8 @@ export class ExecutionGraph {
   }
 
   /** Apply one event. Pure: the input state is not changed; stale and duplicate events are not accepted. */
-  advance(state: RunState, event: RunEvent): Decision {
-    return advanceRun(this, state, event);
+  advance(state: RunState, event: RunEvent, options?: AdvanceOptions): Decision {
+    return advanceRun(this, state, event, options);
   }
 
   /** Run one `execute` command's step and report what happened as an event. Never rejects for handler errors. */

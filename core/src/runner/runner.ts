@@ -70,6 +70,9 @@ export type HandleOutcome =
 /** Inline steps are pure and quick: nothing ever aborts them, so they share one signal. */
 const INLINE_SIGNAL = new AbortController().signal;
 
+/** The runner owns every state it loads or decides, so the decider may reuse it instead of copying. */
+const OWNED = { reuseState: true } as const;
+
 /** Bound on optimistic-concurrency retries for one event; each conflict means another writer progressed. */
 const MAX_APPEND_CONFLICTS = 10_000;
 
@@ -121,7 +124,7 @@ export class Runner {
   async load(runId: string): Promise<RunState | undefined> {
     const snapshot = await this.store.readSnapshot(runId);
     if (snapshot) {
-      deepFreeze(snapshot);
+      freezeRunData(snapshot);
       const graph = await this.graphs.forRun(snapshot);
       return this.catchUp(graph, snapshot);
     }
@@ -318,18 +321,24 @@ export class Runner {
     }
   }
 
-  /** Apply one event with optimistic concurrency: on a lost append, catch up and decide again. */
+  /**
+   * Apply one event with optimistic concurrency: on a lost append, catch up and decide again.
+   * `state` is consumed: the decider may reuse its steps record (the runner owns every state it loads),
+   * so after a lost append the run is reloaded from storage rather than from `state`.
+   */
   private async apply(graph: ExecutionGraph, state: RunState, event: RunEvent): Promise<Decision> {
     deepFreeze(event);
     let current = state;
     for (let conflicts = 0; conflicts < MAX_APPEND_CONFLICTS; conflicts++) {
-      const decision = graph.advance(current, event);
+      const decision = graph.advance(current, event, OWNED);
       if (!decision.accepted) return decision;
       if (await this.store.append(current.runId, decision.state.version, event)) {
         this.options.onEvent?.(current.runId, decision.state.version, event);
         return decision;
       }
-      current = await this.catchUp(graph, current);
+      const reloaded = await this.load(state.runId);
+      if (!reloaded) throw new RunNotFoundError(state.runId);
+      current = reloaded;
     }
     throw new Error(`run ${state.runId}: gave up after ${MAX_APPEND_CONFLICTS} concurrent-append conflicts`);
   }
@@ -467,12 +476,24 @@ export class Runner {
 }
 
 function replay(graph: ExecutionGraph, state: RunState, event: RunEvent): RunState {
-  const decision = graph.advance(state, deepFreeze(event));
+  const decision = graph.advance(state, deepFreeze(event), OWNED);
   if (!decision.accepted) {
     // Every logged event was accepted against exactly this state when it was appended.
     throw new Error(`run ${state.runId}: log event ${state.version + 1} (${event.type}) does not replay`);
   }
   return decision.state;
+}
+
+/** Freeze the user data inside a loaded state (input, outputs, items) so expressions cannot change it. */
+function freezeRunData(state: RunState): void {
+  deepFreeze(state.input);
+  deepFreeze(state.output);
+  for (const step of Object.values(state.steps)) {
+    deepFreeze(step.output);
+    deepFreeze(step.fanout);
+    deepFreeze(step.approval);
+    deepFreeze(step.error);
+  }
 }
 
 function executeCommand(

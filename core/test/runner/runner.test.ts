@@ -263,4 +263,67 @@ steps:
     await worker.drain();
     expect(effects.size).toBe(0);
   });
+
+  it("stays correct when two runners append to the same runs concurrently (lost appends reload and decide again)", async () => {
+    const wide = `
+id: test.wide
+workflow: automation
+title: Four tool calls at once
+steps:
+  - id: fan
+    type: parallel
+    branches:
+      - steps: [{ id: a, type: tool, tool: test.count, with: { label: a } }]
+      - steps: [{ id: b, type: tool, tool: test.count, with: { label: b } }]
+      - steps: [{ id: c, type: tool, tool: test.count, with: { label: c } }]
+      - steps: [{ id: d, type: tool, tool: test.count, with: { label: d } }]
+  - id: done
+    type: set
+    values: { n: "{% $count(steps.fan.output) %}" }
+`;
+    const one = await makeEngine([wide]);
+    // A second runner and worker on the same stores, as a second process would be.
+    const { createRunner, Worker } = await import("@aat/core");
+    const second = createRunner({
+      kv: one.kv,
+      queue: one.queue,
+      plans: one.repo,
+      services: { tools: one.tools },
+    });
+    const secondWorker = new Worker(second, one.queue, { concurrency: 4 });
+    let conflicts = 0;
+    let calls = 0;
+    const setIfAbsent = one.kv.setIfAbsent.bind(one.kv);
+    one.kv.setIfAbsent = async (key, value, options) => {
+      const result = await setIfAbsent(key, value, options);
+      if (!result.ok && key.startsWith("runlog/")) conflicts++;
+      calls++;
+      return result;
+    };
+    // Let reads take a macrotask, as a network store would, so the two workers' loads interleave.
+    const getMany = one.kv.getMany.bind(one.kv);
+    one.kv.getMany = async (keys) => {
+      const result = await getMany(keys);
+      await new Promise((resolve) => setImmediate(resolve));
+      return result as never;
+    };
+    // Started one after another, so each run's four step messages sit together in the queue and the
+    // workers pick up steps of the same run at the same time.
+    const runs = [];
+    for (let i = 0; i < 20; i++)
+      runs.push(await one.runner.start({ planId: "test.wide", runId: `wide-${i}` }));
+    await Promise.all([one.worker.drain(), secondWorker.drain()]);
+    await Promise.all([one.worker.drain(), secondWorker.drain()]);
+    for (const { runId } of runs) {
+      const state = await one.runner.load(runId);
+      expect(state?.status).toBe("succeeded");
+      expect(state?.output).toEqual({ n: 4 });
+      // A third reader rebuilding from the log alone reaches the same state.
+      expect(await second.load(runId)).toEqual(state);
+    }
+    expect(one.effects.size).toBe(80);
+    expect([...one.effects.values()].every((n) => n === 1)).toBe(true);
+    expect(calls).toBeGreaterThan(0);
+    expect(conflicts).toBeGreaterThan(0);
+  });
 });
