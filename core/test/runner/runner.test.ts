@@ -1,4 +1,4 @@
-import { ManualClock, PlanNotFoundError, RunInputError, runKeys } from "@aat/core";
+import { type KvWriteOptions, ManualClock, PlanNotFoundError, RunInputError, runKeys } from "@aat/core";
 import { describe, expect, it } from "vitest";
 import { makeEngine, shippedPlan } from "./harness.js";
 
@@ -294,12 +294,12 @@ steps:
     let conflicts = 0;
     let calls = 0;
     const setIfAbsent = one.kv.setIfAbsent.bind(one.kv);
-    one.kv.setIfAbsent = async (key, value, options) => {
+    one.kv.setIfAbsent = (async (key: string, value: unknown, options?: KvWriteOptions) => {
       const result = await setIfAbsent(key, value, options);
       if (!result.ok && key.startsWith("runlog/")) conflicts++;
       calls++;
       return result;
-    };
+    }) as typeof one.kv.setIfAbsent;
     // Let reads take a macrotask, as a network store would, so the two workers' loads interleave.
     const getMany = one.kv.getMany.bind(one.kv);
     one.kv.getMany = async (keys) => {
