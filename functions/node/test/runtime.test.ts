@@ -95,6 +95,22 @@ describe("startNodeRuntime (role all, SQLite under a temp dataDir)", () => {
     expect(versions.versions).toHaveLength(1);
   });
 
+  it("creates the first admin key only once the port is bound, so a failed start never swallows it", async () => {
+    const holder = await start();
+    const dataDir = await tempDir("runtime");
+    dirs.push(dataDir);
+    const failure = await startNodeRuntime({
+      config: testConfig({ dataDir, server: { port: holder.runtime.port } }),
+      logger: capturingLogger().logger,
+      print: () => {},
+    }).catch((error: unknown) => error);
+    expect(String(failure)).toContain(`port ${holder.runtime.port} on 127.0.0.1 is already in use`);
+
+    const retry = await start({ dataDir });
+    expect(retry.runtime.bootstrap?.status).toBe("generated");
+    expect(retry.printed.join("\n")).toContain("Admin API key: aat_");
+  });
+
   it("serves a small page at / without a site build, and the site's files when there is one", async () => {
     const bare = await start();
     const page = await fetch(`${bare.runtime.url}/`);
