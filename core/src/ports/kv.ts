@@ -7,7 +7,7 @@
  *   Deleting a key forgets its version: re-creating it starts again at 1.
  * - `ttlMs` makes a key invisible (get, list, CAS, increment) once it has elapsed; a later write without
  *   `ttlMs` clears the expiry.
- * - `list` returns keys in ascending lexicographic (code unit) order. Paging with the returned cursor
+ * - `list` returns keys in ascending order by Unicode code point (UTF-8 byte order). Paging with the returned cursor
  *   yields every key that existed for the whole listing exactly once.
  */
 export interface KvEntry<T = unknown> {
