@@ -1,4 +1,5 @@
 import type { StepDefinition } from "./schema.js";
+import { didYouMean } from "./suggest.js";
 
 /**
  * The control-flow structure of a plan, shared by the loader (validation) and the PlanFactory
@@ -115,7 +116,7 @@ export function analyseStructure(steps: readonly StepDefinition[]): PlanStructur
       if (!target) {
         problems.push({
           path: edge.path,
-          message: `unknown step "${edge.target}"${suggest(edge.target, nodes) || "; use the id of a step in the same list"}`,
+          message: `unknown step "${edge.target}"${didYouMean(edge.target, nodes.keys()) || "; use the id of a step in the same list"}`,
         });
       } else if (target.flow !== node.flow) {
         problems.push({
@@ -147,31 +148,4 @@ function describeFlow(flow: string): string {
   if (flow === "root") return "the plan's top-level steps";
   const [container, branch] = flow.split("#");
   return `branch ${branch} of "${container}"`;
-}
-
-function suggest(name: string, nodes: Map<string, StepNode>): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const id of nodes.keys()) {
-    const d = editDistance(name, id);
-    if (d < bestDistance) {
-      best = id;
-      bestDistance = d;
-    }
-  }
-  return best ? ` (did you mean "${best}"?)` : "";
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length]!;
 }
