@@ -29,5 +29,4 @@ export * from "./runner/dry-run.js";
 export * from "./runner/index.js";
 export * from "./schedules/index.js";
 export * from "./secrets/index.js";
-export * from "./tools/registry.js";
-export * from "./tools/types.js";
+export * from "./tools/index.js";

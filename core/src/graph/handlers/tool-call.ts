@@ -1,24 +1,30 @@
-import type { Tool, ToolContext } from "../../tools/types.js";
-import { formatIssues, StepFailure } from "../errors.js";
+import { callTool } from "../../tools/call.js";
+import {
+  ToolApprovalRequired,
+  ToolError,
+  ToolInputError,
+  ToolOutputError,
+  ToolTimeoutError,
+} from "../../tools/errors.js";
+import type { Tool, ToolCallContext } from "../../tools/types.js";
+import { StepFailure } from "../errors.js";
 
 /**
- * Validate the input, run the tool (within its `timeoutMs`), validate the output. Bad input or output
- * is not retryable; a tool's own error is, unless it says otherwise (`retryable: false`).
+ * Run a tool for a step (see `callTool`: input and output validated, `timeoutMs` enforced) and report
+ * its failures as StepFailures. Bad input or output is not retryable; a tool's own error is, unless it
+ * says otherwise (`retryable: false`). ToolApprovalRequired passes through for the handler to suspend on.
  */
-export async function invokeTool(tool: Tool, input: unknown, ctx: ToolContext): Promise<unknown> {
-  const parsed = tool.input.safeParse(input);
-  if (!parsed.success) {
-    throw new StepFailure(`tool "${tool.name}" input is invalid: ${formatIssues(parsed.error.issues)}`, {
-      code: "validation",
-      retryable: false,
-      details: issuePaths(parsed.error.issues),
-    });
-  }
-  let output: unknown;
+export async function invokeTool(tool: Tool, input: unknown, ctx: ToolCallContext): Promise<unknown> {
   try {
-    output = await runWithin(tool, parsed.data, ctx);
+    return await callTool(tool, input, ctx);
   } catch (error) {
-    if (error instanceof StepFailure) throw error;
+    if (error instanceof StepFailure || error instanceof ToolApprovalRequired) throw error;
+    // The calling machinery's own errors already name the tool.
+    const own = !(
+      error instanceof ToolInputError ||
+      error instanceof ToolOutputError ||
+      error instanceof ToolTimeoutError
+    );
     const marked = error as { message?: unknown; code?: unknown; retryable?: unknown };
     const message =
       error instanceof Error
@@ -26,49 +32,10 @@ export async function invokeTool(tool: Tool, input: unknown, ctx: ToolContext): 
         : typeof marked?.message === "string"
           ? marked.message
           : String(error);
-    throw new StepFailure(`tool "${tool.name}" failed: ${message}`, {
+    throw new StepFailure(own ? `tool "${tool.name}" failed: ${message}` : message, {
       code: typeof marked?.code === "string" ? marked.code : "tool_error",
       retryable: marked?.retryable !== false,
+      ...(error instanceof ToolError && error.details !== undefined ? { details: error.details } : {}),
     });
   }
-  if (!tool.output) return output;
-  const checked = tool.output.safeParse(output);
-  if (!checked.success) {
-    throw new StepFailure(
-      `tool "${tool.name}" returned an invalid output: ${formatIssues(checked.error.issues)}`,
-      {
-        code: "tool_output_invalid",
-        retryable: false,
-        details: issuePaths(checked.error.issues),
-      },
-    );
-  }
-  return checked.data;
-}
-
-async function runWithin(tool: Tool, input: unknown, ctx: ToolContext): Promise<unknown> {
-  const limit = tool.timeoutMs;
-  if (limit === undefined) return tool.run(input, ctx);
-  const timer = AbortSignal.timeout(limit);
-  const signal = AbortSignal.any([ctx.signal, timer]);
-  let onAbort: (() => void) | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    onAbort = () =>
-      reject(
-        new StepFailure(`tool "${tool.name}" took longer than its ${limit} ms limit`, {
-          code: "timeout",
-          retryable: true,
-        }),
-      );
-    timer.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([tool.run(input, { ...ctx, signal }), expired]);
-  } finally {
-    if (onAbort) timer.removeEventListener("abort", onAbort);
-  }
-}
-
-function issuePaths(issues: readonly { path: PropertyKey[]; message: string }[]) {
-  return issues.map((issue) => ({ path: issue.path.map(String), message: issue.message }));
 }

@@ -1,5 +1,7 @@
 import type { StepDefinition } from "../../plan/schema.js";
 import { closest } from "../../plan/suggest.js";
+import { toolServices } from "../../tools/context.js";
+import { ToolApprovalRequired } from "../../tools/errors.js";
 import { isToolSource } from "../../tools/registry.js";
 import type { Tool } from "../../tools/types.js";
 import { StepFailure } from "../errors.js";
@@ -37,14 +39,22 @@ export const toolHandler: NodeHandler<ToolStep> = {
   async execute(step, ctx) {
     const tool = lookupTool(ctx, step.tool);
     const input = step.with === undefined ? {} : await ctx.evaluate("with");
-    const output = await invokeTool(tool, input, {
-      runId: ctx.runId,
-      stepKey: ctx.key,
-      attempt: ctx.attempt,
-      idempotencyKey: ctx.idempotencyKey,
-      signal: ctx.signal,
-    });
-    return { kind: "done", output };
+    try {
+      const output = await invokeTool(tool, input, {
+        runId: ctx.runId,
+        stepKey: ctx.key,
+        attempt: ctx.attempt,
+        idempotencyKey: ctx.idempotencyKey,
+        signal: ctx.signal,
+        ...toolServices(ctx.services),
+      });
+      return { kind: "done", output };
+    } catch (error) {
+      // A tool that needs a person's answer (human.ask): the step waits as an approval step would.
+      if (error instanceof ToolApprovalRequired)
+        return { kind: "suspend", suspension: { kind: "approval", request: error.request } };
+      throw error;
+    }
   },
 };
 

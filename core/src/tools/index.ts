@@ -1,0 +1,5 @@
+export { callTool } from "./call.js";
+export { completeToolContext, silentLogger, toolSecrets, toolServices } from "./context.js";
+export * from "./errors.js";
+export { isToolSource, ToolRegistry } from "./registry.js";
+export type * from "./types.js";
