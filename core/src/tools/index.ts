@@ -1,3 +1,4 @@
+export * from "./builtin/index.js";
 export { callTool } from "./call.js";
 export { completeToolContext, silentLogger, toolSecrets, toolServices } from "./context.js";
 export * from "./errors.js";

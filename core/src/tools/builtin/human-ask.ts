@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { ToolApprovalRequired } from "../errors.js";
+import type { Tool } from "../types.js";
+
+const input = z.strictObject({
+  question: z.string().min(1, "must be the question to ask").max(4_000, "may be at most 4,000 characters"),
+  approvers: z.array(z.string().regex(/^(role|user):.+$/, "must be role:<name> or user:<name>")).default([]),
+  details: z.json().optional(),
+});
+/** The approval decision, as approval steps record it: the person's answer is `rationale`. */
+const output = z.strictObject({
+  approved: z.boolean(),
+  by: z.string(),
+  rationale: z.string().optional(),
+  at: z.number(),
+});
+
+/**
+ * `human.ask`: put a question to a person as an approval. It cannot answer by itself: called without
+ * a decision it throws ToolApprovalRequired, which a `tool` step turns into `waiting_approval` (the
+ * decision becomes the step's output; a denial fails the step). When a decision was made before the
+ * call (an agent's approved dangerous call), it returns that decision.
+ */
+export function humanAskTool(): Tool<z.output<typeof input>, z.output<typeof output>> {
+  return {
+    name: "human.ask",
+    description:
+      "Ask a person a question and wait for their decision (approve or deny, with an optional written answer in `rationale`).",
+    input,
+    output,
+    dangerous: true,
+    async run(request, ctx) {
+      if (ctx.approval) {
+        const { approved, by, rationale, at } = ctx.approval;
+        return { approved, by, at, ...(rationale !== undefined ? { rationale } : {}) };
+      }
+      throw new ToolApprovalRequired("human.ask", {
+        message: request.question,
+        approvers: request.approvers,
+        ...(request.details !== undefined ? { proposal: request.details } : {}),
+      });
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { z } from "zod";
+import type { Tool } from "../types.js";
+import type { RunNotes } from "./notes/store.js";
+
+const input = z.strictObject({
+  prefix: z.string().max(200).default(""),
+  limit: z.int().min(1).max(100).default(50),
+  cursor: z.string().optional(),
+});
+const output = z.strictObject({
+  notes: z.array(z.strictObject({ key: z.string(), value: z.json() })),
+  cursor: z.string().optional(),
+});
+
+/** `notes.list`: this run's notes in key order, optionally under a key prefix, a page at a time. */
+export function notesListTool(notes: RunNotes): Tool<z.output<typeof input>, z.output<typeof output>> {
+  return {
+    name: "notes.list",
+    description:
+      "List this run's notes (key and value) in key order, optionally only keys starting with prefix; pass the returned cursor for the next page.",
+    input,
+    output,
+    async run({ prefix, limit, cursor }, ctx) {
+      const page = await notes.list(ctx.runId, prefix, limit, cursor);
+      return {
+        notes: page.notes.map((note) => ({ key: note.key, value: note.value as z.core.util.JSONType })),
+        ...(page.cursor ? { cursor: page.cursor } : {}),
+      };
+    },
+  };
+}
