@@ -326,7 +326,17 @@ const modelProvider = z
     }),
     region: setting(text().optional(), {
       env: "AAT_MODEL_<ALIAS>_REGION",
-      description: "Region for amazon-bedrock and google-vertex.",
+      description:
+        "Region for amazon-bedrock (AWS_REGION when unset) and location for google-vertex (GOOGLE_VERTEX_LOCATION when unset).",
+    }),
+    project: setting(text().optional(), {
+      env: "AAT_MODEL_<ALIAS>_PROJECT",
+      description: "Google Cloud project for google-vertex (GOOGLE_VERTEX_PROJECT when unset).",
+    }),
+    timeoutMs: setting(positiveInt().optional(), {
+      env: "AAT_MODEL_<ALIAS>_TIMEOUT_MS",
+      description:
+        "Time limit of one model call; a call that takes longer fails as a retryable timeout. Unset: only the step's timeout applies.",
     }),
     costPerMillionInput: setting(z.number().min(0).optional(), {
       env: "AAT_MODEL_<ALIAS>_COST_PER_MILLION_INPUT",
@@ -375,7 +385,7 @@ const models = z
       mapKey: "alias",
       description:
         "Model aliases. AAT_MODELS_JSON holds the whole map as JSON; AAT_MODEL_<ALIAS>_* variables set or override single fields. When nothing is configured, alias default is the offline model.",
-      expected: `a JSON object mapping an alias (${MAP_KEY_FORM}) to { provider, model, apiKey, baseUrl, region, costPerMillionInput, costPerMillionOutput }`,
+      expected: `a JSON object mapping an alias (${MAP_KEY_FORM}) to { provider, model, apiKey, baseUrl, region, project, timeoutMs, costPerMillionInput, costPerMillionOutput }`,
       example: '{"default":{"provider":"openai","model":"gpt-4o-mini"}}',
     }),
   })

@@ -1,4 +1,5 @@
 import type { Tool } from "../tools/types.js";
+import type { ModelIdentity } from "./registry.js";
 
 /**
  * The port an agent step talks to. One call answers one agent step: the model gets the prompt, the
@@ -27,7 +28,15 @@ export interface AgentRequest {
 export interface AgentReply {
   /** The answer: text, or a value matching `outputSchema` when one was given. */
   output: unknown;
-  usage?: { inputTokens?: number; outputTokens?: number };
+  /** Tokens of all rounds; `estimated` when the offline model counted characters instead. */
+  usage?: { inputTokens?: number; outputTokens?: number; totalTokens?: number; estimated?: boolean };
+  /** Cost of all rounds at the alias's configured price; absent when no price is configured. */
+  cost?: number;
+  /** Which configured model answered. */
+  model?: ModelIdentity;
+  /** Model rounds made and tool calls the model requested. */
+  rounds?: number;
+  toolCalls?: number;
 }
 
 /** Whether a service value implements AgentModel. */

@@ -92,7 +92,7 @@ describe("ConfigError messages", () => {
   it("reports bad JSON in AAT_MODELS_JSON without quoting it", () => {
     expect(errorOf({ AAT_MODELS_JSON: `{"fast": {"provider": "openai", "apiKey": "${SECRET}",}}` })).toBe(
       one(
-        "- models.providers (env AAT_MODELS_JSON): is not valid JSON; expected a JSON object mapping an alias (lower-case letters, digits and _, starting with a letter) to { provider, model, apiKey, baseUrl, region, costPerMillionInput, costPerMillionOutput }",
+        "- models.providers (env AAT_MODELS_JSON): is not valid JSON; expected a JSON object mapping an alias (lower-case letters, digits and _, starting with a letter) to { provider, model, apiKey, baseUrl, region, project, timeoutMs, costPerMillionInput, costPerMillionOutput }",
       ),
     );
     expect(errorOf({ AAT_MODELS_JSON: "[1]" })).toContain(
@@ -222,7 +222,7 @@ describe("secrets in error messages", () => {
         "- queue.rabbitmq.url (env AAT_RABBITMQ_URL): <redacted> is not a valid URL of the accepted kind; expected an amqp:// or amqps:// URL",
         "- kv.redis.url (env AAT_REDIS_URL): <redacted> is not a valid URL of the accepted kind; expected a redis:// or rediss:// URL",
         `- models.providers.fast.apiKey (env AAT_MODEL_FAST_API_KEY, file ${file}): <redacted> is not a string; expected a non-empty string`,
-        `- models.providers.slow (env AAT_MODELS_JSON, file ${file}): <redacted> is not an object; expected an object with keys: provider, model, apiKey, baseUrl, region, costPerMillionInput, costPerMillionOutput`,
+        `- models.providers.slow (env AAT_MODELS_JSON, file ${file}): <redacted> is not an object; expected an object with keys: provider, model, apiKey, baseUrl, region, project, timeoutMs, costPerMillionInput, costPerMillionOutput`,
         "- auth.bootstrapAdminKey (env AAT_AUTH_BOOTSTRAP_ADMIN_KEY): <redacted> is too short; expected a string of at least 16 characters",
       ].join("\n"),
     );
