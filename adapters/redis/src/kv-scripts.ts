@@ -1,0 +1,194 @@
+import { LuaScript } from "./lua-script.js";
+
+/**
+ * Lua for the KeyValue writes. A stored value is one Redis string `<version>|<json>`; every write reads
+ * the version, writes the new one and keeps the namespace's sorted-set index in step, in one atomic
+ * script. Keys written with a TTL are also scored by expiry time in a second sorted set, so entries of
+ * expired keys can be purged from the index by later writes instead of lingering forever.
+ *
+ * Write scripts take KEYS = [value key, index, expiries] and ARGV = [port key, value-key prefix, ttl or
+ * "", …]. The purge touches value keys not named in KEYS: they share the namespace's hash tag, so they
+ * are in the same cluster slot, which is what Redis Cluster requires of a script.
+ */
+const HELPERS = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function version_of(raw)
+  if not raw then return 0 end
+  local bar = string.find(raw, '|', 1, true)
+  local version = bar and tonumber(string.sub(raw, 1, bar - 1))
+  if not version then error('AAT_NOT_A_KV_VALUE ' .. KEYS[1]) end
+  return version
+end
+
+local function write(packed)
+  if ARGV[3] == '' then
+    redis.call('SET', KEYS[1], packed)
+  else
+    redis.call('SET', KEYS[1], packed, 'PX', ARGV[3])
+  end
+end
+
+-- Drops index entries of up to 16 keys whose TTL has passed; run by every write.
+local function purge(now)
+  local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 16)
+  for _, member in ipairs(due) do
+    local left = redis.call('PTTL', ARGV[2] .. member)
+    if left == -2 then
+      redis.call('ZREM', KEYS[2], member)
+      redis.call('ZREM', KEYS[3], member)
+    elseif left == -1 then
+      redis.call('ZREM', KEYS[3], member)
+    else
+      redis.call('ZADD', KEYS[3], now + left, member)
+    end
+  end
+end
+
+local function track()
+  redis.call('ZADD', KEYS[2], 0, ARGV[1])
+  local now = now_ms()
+  if ARGV[3] == '' then
+    redis.call('ZREM', KEYS[3], ARGV[1])
+  else
+    redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[1])
+  end
+  purge(now)
+end
+`;
+
+/** ARGV[4] = json. Returns the new version. */
+const SET = `${HELPERS}
+local version = version_of(redis.call('GET', KEYS[1])) + 1
+write(version .. '|' .. ARGV[4])
+track()
+return version
+`;
+
+/** ARGV[4] = json. Returns {1} when written, else {0, current packed value}. */
+const SET_IF_ABSENT = `${HELPERS}
+local written
+if ARGV[3] == '' then
+  written = redis.call('SET', KEYS[1], '1|' .. ARGV[4], 'NX')
+else
+  written = redis.call('SET', KEYS[1], '1|' .. ARGV[4], 'NX', 'PX', ARGV[3])
+end
+if not written then return {0, redis.call('GET', KEYS[1])} end
+track()
+return {1}
+`;
+
+/** ARGV[4] = json, ARGV[5] = expected version (0: absent). Returns {1, version} or {0[, current]}. */
+const COMPARE_AND_SET = `${HELPERS}
+local raw = redis.call('GET', KEYS[1])
+local version = version_of(raw)
+if version ~= tonumber(ARGV[5]) then
+  if raw then return {0, raw} end
+  return {0}
+end
+write((version + 1) .. '|' .. ARGV[4])
+track()
+return {1, version + 1}
+`;
+
+/** ARGV[3] = expected version or "". Returns 1 when deleted, else 0. */
+const DELETE = `${HELPERS}
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+if ARGV[3] ~= '' and version_of(raw) ~= tonumber(ARGV[3]) then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+purge(now_ms())
+return 1
+`;
+
+/**
+ * ARGV[4] = by. Returns {1, new value as JSON text} or {0, current packed value} when it is not a
+ * number. The sum is formatted with the fewest significant digits (15 to 17) that read back as the same
+ * double, so 0.1 + 0.2 stays 0.30000000000000004 and 3 stays 3, as JSON.stringify would write them.
+ */
+const INCREMENT = `${HELPERS}
+local raw = redis.call('GET', KEYS[1])
+local version = version_of(raw)
+local base = 0
+if raw then
+  base = tonumber(string.sub(raw, string.find(raw, '|', 1, true) + 1))
+  if not base then return {0, raw} end
+end
+local sum = base + tonumber(ARGV[4])
+if sum ~= sum or sum == math.huge or sum == -math.huge then
+  return redis.error_reply('AAT_NOT_FINITE the sum is not a finite number')
+end
+local text
+for _, digits in ipairs({15, 16, 17}) do
+  text = string.format('%.' .. digits .. 'g', sum)
+  if tonumber(text) == sum then break end
+end
+write((version + 1) .. '|' .. text)
+track()
+return {1, text}
+`;
+
+/**
+ * KEYS = [index, expiries]; ARGV = [value-key prefix, prefix, key to start after or "", limit, scan cap].
+ * Returns a flat list key1, packed1, key2, packed2, … of up to limit + 1 live keys in byte order, then,
+ * when the scan cap stopped it early, one more element: the last key looked at (to resume after).
+ * Index entries whose key has expired are dropped on the way.
+ */
+const LIST = `
+local prefix = ARGV[2]
+local min = '[' .. prefix
+if ARGV[3] ~= '' then min = '(' .. ARGV[3] end
+local max = '+'
+if prefix ~= '' then max = '(' .. prefix .. '\\255' end
+local wanted = tonumber(ARGV[4]) + 1
+local cap = tonumber(ARGV[5])
+local out = {}
+local found = 0
+local looked = 0
+while found < wanted do
+  if looked >= cap then
+    out[#out + 1] = string.sub(min, 2)
+    return out
+  end
+  -- At least 32 at a time, so a stretch of expired keys is crossed in few steps, but never past the cap.
+  local size = math.min(math.max(wanted - found, 32), cap - looked)
+  local batch = redis.call('ZRANGEBYLEX', KEYS[1], min, max, 'LIMIT', 0, size)
+  if #batch == 0 then break end
+  local names = {}
+  for i, member in ipairs(batch) do names[i] = ARGV[1] .. member end
+  local values = redis.call('MGET', unpack(names))
+  for i, member in ipairs(batch) do
+    if found == wanted then break end
+    looked = looked + 1
+    min = '(' .. member
+    if values[i] then
+      out[#out + 1] = member
+      out[#out + 1] = values[i]
+      found = found + 1
+    else
+      redis.call('ZREM', KEYS[1], member)
+      redis.call('ZREM', KEYS[2], member)
+    end
+  end
+end
+return out
+`;
+
+/** Fresh script objects per adapter, so each counts its own NOSCRIPT reloads. */
+export function keyValueScripts() {
+  return {
+    set: new LuaScript("kv.set", SET, 3),
+    setIfAbsent: new LuaScript("kv.setIfAbsent", SET_IF_ABSENT, 3),
+    compareAndSet: new LuaScript("kv.compareAndSet", COMPARE_AND_SET, 3),
+    delete: new LuaScript("kv.delete", DELETE, 3),
+    increment: new LuaScript("kv.increment", INCREMENT, 3),
+    list: new LuaScript("kv.list", LIST, 2),
+  };
+}
+
+export type KeyValueScripts = ReturnType<typeof keyValueScripts>;

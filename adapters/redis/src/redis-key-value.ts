@@ -1,0 +1,311 @@
+import type {
+  KeyValue,
+  KvConditionalResult,
+  KvEntry,
+  KvListOptions,
+  KvListPage,
+  KvWriteOptions,
+} from "@aat/core";
+import { z } from "zod";
+import { RedisConnection } from "./connection.js";
+import { checkConnectionChoice, connectionFields } from "./connection-options.js";
+import { type KeyValueScripts, keyValueScripts } from "./kv-scripts.js";
+import { DEFAULT_KEY_PREFIX, keyPrefixSchema, Namespace } from "./namespace.js";
+import { isWellFormed, parseOptions, ttlArgument } from "./options.js";
+import { damagedEntry, toStoredJson, unpackEntry } from "./stored-value.js";
+
+const MAX_LIST_LIMIT = 1000;
+
+const optionsSchema = z
+  .object({
+    ...connectionFields,
+    /** Namespace of every key, and the Redis Cluster hash tag `{keyPrefix}` (default "aat"). */
+    keyPrefix: keyPrefixSchema,
+    defaultListLimit: z.number().int().positive().max(MAX_LIST_LIMIT),
+    maxListLimit: z.number().int().positive().max(MAX_LIST_LIMIT),
+    clock: z.never({
+      error:
+        "RedisKeyValue takes no clock: Redis expires keys on the server's own clock, which a test clock cannot move",
+    }),
+  })
+  .partial()
+  .strict()
+  .superRefine(checkConnectionChoice);
+
+export type RedisKeyValueOptions = z.input<typeof optionsSchema>;
+
+/** Index entries one `list` call may examine per entry it returns, before it hands back a cursor early. */
+const LIST_SCAN_PER_ENTRY = 10;
+
+const conditionalReply = z.union([
+  z.tuple([z.literal(1)]),
+  z.tuple([z.literal(1), z.number().int()]),
+  z.tuple([z.literal(0)]),
+  z.tuple([z.literal(0), z.string()]),
+]);
+const incrementReply = z.tuple([z.union([z.literal(0), z.literal(1)]), z.string()]);
+const versionReply = z.number().int().positive();
+const deleteReply = z.union([z.literal(0), z.literal(1)]);
+const listReply = z.array(z.string());
+
+/**
+ * KeyValue on Redis. Each key is one string `<version>|<json>` under `{keyPrefix}:v:`; every write is one
+ * Lua script (sent by SHA) that checks and bumps the version, sets or clears the TTL (PX), and keeps a
+ * sorted-set index of keys so `list` can return them in order with cursors, which SCAN cannot. All keys
+ * share the hash tag `{keyPrefix}`, so the adapter works on Redis Cluster (one slot per namespace).
+ */
+export class RedisKeyValue implements KeyValue {
+  readonly keyPrefix: string;
+  private readonly connection: RedisConnection;
+  private readonly namespace: Namespace;
+  private readonly scripts: KeyValueScripts;
+  private readonly defaultListLimit: number;
+  private readonly maxListLimit: number;
+
+  /** Opens (or borrows) a client, connecting on first use; `connect` also checks the server answers. */
+  constructor(options: RedisKeyValueOptions) {
+    const parsed = parseOptions(optionsSchema, options, "RedisKeyValue");
+    this.connection = new RedisConnection(parsed, "RedisKeyValue");
+    this.keyPrefix = parsed.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    this.namespace = new Namespace(this.keyPrefix);
+    this.scripts = keyValueScripts();
+    this.maxListLimit = parsed.maxListLimit ?? MAX_LIST_LIMIT;
+    this.defaultListLimit = Math.min(parsed.defaultListLimit ?? 100, this.maxListLimit);
+  }
+
+  /** Creates the adapter and pings the server: a wrong URL, password or TLS setting fails here, clearly. */
+  static async connect(options: RedisKeyValueOptions): Promise<RedisKeyValue> {
+    const kv = new RedisKeyValue(options);
+    await kv.connection.verify();
+    return kv;
+  }
+
+  /** `redis://user:***@host:port`: where this adapter stores, without the password. */
+  get server(): string {
+    return this.connection.description;
+  }
+
+  /** How many times a script had to be sent in full because the server did not have it cached. */
+  get scriptLoads(): number {
+    return Object.values(this.scripts).reduce((sum, script) => sum + script.loads, 0);
+  }
+
+  async get<T = unknown>(key: string): Promise<KvEntry<T> | undefined> {
+    this.check(key, "get");
+    const packed = await this.command("get", () => this.connection.client.get(this.namespace.value(key)));
+    return packed === null ? undefined : this.unpack<T>(packed, key);
+  }
+
+  async getMany<T = unknown>(keys: readonly string[]): Promise<Array<KvEntry<T> | undefined>> {
+    this.connection.assertOpen();
+    if (!Array.isArray(keys)) throw new TypeError("RedisKeyValue.getMany: keys must be an array of strings");
+    if (keys.length === 0) return [];
+    for (const key of keys) this.check(key, "getMany");
+    // One MGET: a single round trip, and legal on a cluster because every key has the namespace's tag.
+    const names = keys.map((key) => this.namespace.value(key));
+    const packed = await this.command("getMany", () => this.connection.client.mget(names));
+    return packed.map((value, index) => (value === null ? undefined : this.unpack<T>(value, keys[index]!)));
+  }
+
+  async set(key: string, value: unknown, options?: KvWriteOptions): Promise<number> {
+    this.check(key, "set");
+    const json = toStoredJson(value, `RedisKeyValue.set("${key}")`);
+    const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.set("${key}")`);
+    const reply = await this.script("set", this.scripts.set, key, ttl, json);
+    return versionReply.parse(reply);
+  }
+
+  async setIfAbsent<T = unknown>(
+    key: string,
+    value: unknown,
+    options?: KvWriteOptions,
+  ): Promise<KvConditionalResult<T>> {
+    this.check(key, "setIfAbsent");
+    const json = toStoredJson(value, `RedisKeyValue.setIfAbsent("${key}")`);
+    const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.setIfAbsent("${key}")`);
+    const reply = conditionalReply.parse(
+      await this.script("setIfAbsent", this.scripts.setIfAbsent, key, ttl, json),
+    );
+    return this.conditional<T>(reply, key, 1);
+  }
+
+  async compareAndSet<T = unknown>(
+    key: string,
+    value: unknown,
+    expectedVersion: number,
+    options?: KvWriteOptions,
+  ): Promise<KvConditionalResult<T>> {
+    this.check(key, "compareAndSet");
+    assertVersion(expectedVersion, "compareAndSet");
+    const json = toStoredJson(value, `RedisKeyValue.compareAndSet("${key}")`);
+    const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.compareAndSet("${key}")`);
+    const reply = conditionalReply.parse(
+      await this.script("compareAndSet", this.scripts.compareAndSet, key, ttl, json, expectedVersion),
+    );
+    return this.conditional<T>(reply, key, expectedVersion + 1);
+  }
+
+  async delete(key: string, options?: { expectedVersion?: number }): Promise<boolean> {
+    this.check(key, "delete");
+    const expectedVersion = options?.expectedVersion;
+    if (expectedVersion !== undefined) assertVersion(expectedVersion, "delete");
+    const reply = await this.script("delete", this.scripts.delete, key, expectedVersion?.toString() ?? "");
+    return deleteReply.parse(reply) === 1;
+  }
+
+  async list<T = unknown>(prefix: string, options: KvListOptions = {}): Promise<KvListPage<T>> {
+    this.connection.assertOpen();
+    if (typeof prefix !== "string" || !isWellFormed(prefix)) {
+      throw new TypeError("RedisKeyValue.list: prefix must be a string without lone UTF-16 surrogates");
+    }
+    const limit = this.pageLimit(options.limit);
+    const after = options.cursor === undefined ? "" : decodeCursor(options.cursor, prefix);
+    const { index, expiries, valuePrefix } = this.namespace;
+    const reply = listReply.parse(
+      await this.command("list", () =>
+        this.scripts.list.run(this.connection.client, [
+          index,
+          expiries,
+          valuePrefix,
+          prefix,
+          after,
+          limit,
+          limit * LIST_SCAN_PER_ENTRY,
+        ]),
+      ),
+    );
+    // An odd reply ends with where an early stop left off; otherwise it is key, value pairs.
+    const resumeAfter = reply.length % 2 === 1 ? reply[reply.length - 1] : undefined;
+    const pairs = Math.floor(reply.length / 2);
+    const entries: KvListPage<T>["entries"] = [];
+    for (let pair = 0; pair < Math.min(pairs, limit); pair++) {
+      const key = reply[pair * 2]!;
+      entries.push({ key, ...this.unpack<T>(reply[pair * 2 + 1]!, key) });
+    }
+    if (pairs > limit) return { entries, cursor: encodeCursor(entries[entries.length - 1]!.key) };
+    if (resumeAfter !== undefined) return { entries, cursor: encodeCursor(resumeAfter) };
+    return { entries };
+  }
+
+  async increment(key: string, by = 1, options?: KvWriteOptions): Promise<number> {
+    this.check(key, "increment");
+    if (typeof by !== "number" || !Number.isFinite(by)) {
+      throw new TypeError(`RedisKeyValue.increment("${key}"): by must be a finite number, got ${String(by)}`);
+    }
+    const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.increment("${key}")`);
+    const [ok, text] = incrementReply.parse(
+      await this.script("increment", this.scripts.increment, key, ttl, String(by)),
+    );
+    if (ok === 1) return Number(text);
+    const { value } = this.unpack(text, key);
+    throw new TypeError(
+      `RedisKeyValue.increment("${key}"): the stored value is ${value === null ? "null" : typeof value}, not a number; ` +
+        "increment only works on keys that are absent or hold a number",
+    );
+  }
+
+  async ping(): Promise<void> {
+    this.connection.assertOpen();
+    await this.command("ping", () => this.connection.client.ping());
+  }
+
+  /** Closes the client if this adapter opened it; a client passed as `client` stays open. */
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  /** Runs a write script: KEYS = [value key, index, expiries], ARGV = [key, value prefix, third, …rest]. */
+  private async script(
+    operation: string,
+    script: KeyValueScripts[keyof KeyValueScripts],
+    key: string,
+    third: string,
+    ...rest: Array<string | number>
+  ): Promise<unknown> {
+    const { index, expiries, valuePrefix } = this.namespace;
+    const keysAndArgs = [this.namespace.value(key), index, expiries, key, valuePrefix, third, ...rest];
+    try {
+      return await script.run(this.connection.client, keysAndArgs);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : "";
+      if (message.includes("AAT_NOT_A_KV_VALUE")) {
+        throw damagedEntry(
+          () => `Redis key ${this.namespace.value(key)} on ${this.server}`,
+          "has no <version>| header",
+        );
+      }
+      if (message.includes("AAT_NOT_FINITE")) {
+        throw new RangeError(
+          `RedisKeyValue.${operation}("${key}"): the sum is not a finite number; nothing was written`,
+        );
+      }
+      throw this.connection.failure(operation, error);
+    }
+  }
+
+  private async command<T>(operation: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw this.connection.failure(operation, error);
+    }
+  }
+
+  private conditional<T>(
+    reply: z.output<typeof conditionalReply>,
+    key: string,
+    writtenVersion: number,
+  ): KvConditionalResult<T> {
+    if (reply[0] === 1) return { ok: true, version: reply[1] ?? writtenVersion };
+    return { ok: false, current: reply[1] === undefined ? undefined : this.unpack<T>(reply[1], key) };
+  }
+
+  private unpack<T>(packed: string, key: string): KvEntry<T> {
+    return unpackEntry<T>(packed, () => `Redis key ${this.namespace.value(key)} on ${this.server}`);
+  }
+
+  private check(key: string, operation: string): void {
+    this.connection.assertOpen();
+    if (typeof key !== "string" || key.length === 0) {
+      throw new TypeError(
+        `RedisKeyValue.${operation}: key must be a non-empty string, got ${JSON.stringify(key)}`,
+      );
+    }
+    if (!isWellFormed(key)) {
+      throw new TypeError(
+        `RedisKeyValue.${operation}: key ${JSON.stringify(key)} has a lone UTF-16 surrogate, which UTF-8 cannot carry`,
+      );
+    }
+  }
+
+  private pageLimit(limit: number | undefined): number {
+    if (limit === undefined) return this.defaultListLimit;
+    if (!Number.isInteger(limit) || limit <= 0) {
+      throw new TypeError(`RedisKeyValue.list: limit must be a positive integer, got ${String(limit)}`);
+    }
+    return Math.min(limit, this.maxListLimit);
+  }
+}
+
+function assertVersion(version: number, operation: string): void {
+  if (!Number.isInteger(version) || version < 0) {
+    throw new TypeError(
+      `RedisKeyValue.${operation}: expectedVersion must be an integer >= 0 (0 means absent), got ${String(version)}`,
+    );
+  }
+}
+
+function encodeCursor(lastKey: string): string {
+  return Buffer.from(lastKey, "utf8").toString("base64url");
+}
+
+function decodeCursor(cursor: string, prefix: string): string {
+  const lastKey = typeof cursor === "string" ? Buffer.from(cursor, "base64url").toString("utf8") : "";
+  if (!lastKey.startsWith(prefix) || encodeCursor(lastKey) !== cursor) {
+    throw new TypeError(
+      `RedisKeyValue.list: cursor ${JSON.stringify(cursor)} was not returned by a listing of prefix ${JSON.stringify(prefix)}; ` +
+        "pass the cursor from the previous page of the same prefix, or omit it to start over",
+    );
+  }
+  return lastKey;
+}

@@ -1,0 +1,287 @@
+import { eventually, sleep } from "@aat/core/testing";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  deleteNamespace,
+  describeEndpoint,
+  LuaScript,
+  Namespace,
+  parseRedisUrl,
+  RedisKeyValue,
+  RedisLock,
+} from "../src/index.js";
+import { inspector, redisUrl, uniquePrefix } from "./redis-url.js";
+
+const admin = inspector();
+const server = describeEndpoint(parseRedisUrl(redisUrl));
+const prefixes: string[] = [];
+
+/** A fresh namespace per test; afterAll deletes them all. */
+function freshPrefix(label: string): string {
+  const prefix = uniquePrefix(label);
+  prefixes.push(prefix);
+  return prefix;
+}
+
+afterAll(async () => {
+  for (const prefix of prefixes) await deleteNamespace(admin, prefix);
+  await admin.quit();
+});
+
+/** The Redis Cluster hash tag of a key: what lies between its first `{` and the next `}`, if not empty. */
+function hashTagOf(key: string): string | undefined {
+  const open = key.indexOf("{");
+  if (open < 0) return undefined;
+  const close = key.indexOf("}", open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : undefined;
+}
+
+async function namespaceKeys(keyPrefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = "0";
+  do {
+    const [next, keys] = await admin.scan(cursor, "MATCH", new Namespace(keyPrefix).pattern, "COUNT", 1000);
+    found.push(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+  return found.sort();
+}
+
+describe("RedisKeyValue on a real server", () => {
+  let kv: RedisKeyValue;
+  let keyPrefix: string;
+  let namespace: Namespace;
+
+  beforeEach(async () => {
+    keyPrefix = freshPrefix("kv");
+    namespace = new Namespace(keyPrefix);
+    kv = await RedisKeyValue.connect({ url: redisUrl, keyPrefix });
+  });
+
+  afterEach(async () => {
+    await kv.close();
+  });
+
+  it("puts every key it writes under the hash tag {keyPrefix}, even keys with braces", async () => {
+    const lock = await RedisLock.connect({ url: redisUrl, keyPrefix });
+    await kv.set("plain", 1);
+    await kv.set("{other}tag", 2, { ttlMs: 60_000 });
+    await kv.setIfAbsent("runs/{r1}/state", 3);
+    await kv.increment("counter");
+    const lease = await lock.acquire("{schedule}", { ttlMs: 60_000 });
+
+    const keys = await namespaceKeys(keyPrefix);
+    expect(keys).toEqual(
+      [
+        namespace.value("plain"),
+        namespace.value("{other}tag"),
+        namespace.value("runs/{r1}/state"),
+        namespace.value("counter"),
+        namespace.index,
+        namespace.expiries,
+        namespace.lease("{schedule}"),
+        namespace.fence("{schedule}"),
+      ].sort(),
+    );
+    for (const key of keys) expect(hashTagOf(key), key).toBe(keyPrefix);
+    await lock.release(lease!);
+    await lock.close();
+  });
+
+  it("keeps every access inside its namespace: an ACL user limited to {keyPrefix}:* can do everything", async () => {
+    const user = `aat-test-user-${keyPrefix.slice(-12)}`;
+    const password = `pw-${keyPrefix}`;
+    // Key patterns are checked for every command a script runs, so this also covers the Lua scripts.
+    // Exactly the commands docs/ports.md lists for an ACL user, nothing more.
+    const commands =
+      "get mget set del pexpire pttl zadd zrem zrangebylex zrangebyscore time eval evalsha ping info";
+    const allowed = commands.split(" ").map((command) => `+${command}`);
+    await admin.call(
+      "ACL",
+      "SETUSER",
+      user,
+      "on",
+      `>${password}`,
+      `~${namespace.pattern}`,
+      "-@all",
+      ...allowed,
+    );
+    try {
+      const limited = await RedisKeyValue.connect({ url: redisUrl, username: user, password, keyPrefix });
+      const lock = await RedisLock.connect({ url: redisUrl, username: user, password, keyPrefix });
+      try {
+        expect(await limited.set("a", { n: 1 }, { ttlMs: 60_000 })).toBe(1);
+        expect(await limited.setIfAbsent("b", "x")).toEqual({ ok: true, version: 1 });
+        expect(await limited.compareAndSet("a", { n: 2 }, 1)).toEqual({ ok: true, version: 2 });
+        expect(await limited.increment("c", 2)).toBe(2);
+        expect(await limited.getMany(["a", "b", "missing"])).toEqual([
+          { value: { n: 2 }, version: 2 },
+          { value: "x", version: 1 },
+          undefined,
+        ]);
+        expect((await limited.list("")).entries.map((entry) => entry.key)).toEqual(["a", "b", "c"]);
+        expect(await limited.delete("b", { expectedVersion: 1 })).toBe(true);
+        const lease = await lock.acquire("job", { ttlMs: 60_000 });
+        expect(await lock.renew(lease!, 60_000)).toBeDefined();
+        expect(await lock.release(lease!)).toBe(true);
+        // The same user is refused outside the namespace, so the checks above were real.
+        const outside = await RedisKeyValue.connect({
+          url: redisUrl,
+          username: user,
+          password,
+          keyPrefix: `${keyPrefix}-outside`,
+          maxRetriesPerRequest: 0,
+        });
+        await expect(outside.set("a", 1)).rejects.toThrow(/NOPERM/);
+        await outside.close();
+      } finally {
+        await limited.close();
+        await lock.close();
+      }
+    } finally {
+      await admin.call("ACL", "DELUSER", user);
+    }
+  });
+
+  it("stores a readable <version>|<json> string per key", async () => {
+    await kv.set("doc", { title: "héllo" });
+    await kv.set("doc", { title: "wörld" });
+    expect(await admin.get(namespace.value("doc"))).toBe('2|{"title":"wörld"}');
+  });
+
+  it("drops index entries of expired keys when listing", async () => {
+    for (let index = 0; index < 5; index++) await kv.set(`short/${index}`, index, { ttlMs: 100 });
+    await kv.set("short/stays", "here");
+    await eventually(
+      "the TTL keys to expire",
+      async () => ((await kv.get("short/4")) ? undefined : true),
+      5_000,
+    );
+    // Nothing has touched the index since: Redis expired the values, the index still names them.
+    expect(await admin.zcard(namespace.index)).toBe(6);
+    expect(await admin.zcard(namespace.expiries)).toBe(5);
+
+    expect((await kv.list("short/")).entries.map((entry) => entry.key)).toEqual(["short/stays"]);
+    expect(await admin.zrange(namespace.index, "0", "-1")).toEqual(["short/stays"]);
+    expect(await admin.zcard(namespace.expiries)).toBe(0);
+  });
+
+  it("purges index entries of expired keys on later writes, without any listing", async () => {
+    for (let index = 0; index < 20; index++) await kv.set(`claim/${index}`, index, { ttlMs: 100 });
+    await eventually(
+      "the claims to expire",
+      async () => ((await kv.get("claim/19")) ? undefined : true),
+      5_000,
+    );
+    expect(await admin.zcard(namespace.index)).toBe(20);
+
+    // Each write purges up to 16 due entries.
+    await kv.set("other", 1);
+    expect(await admin.zcard(namespace.index)).toBe(5);
+    await kv.delete("other");
+    expect(await admin.zcard(namespace.index)).toBe(0);
+    expect(await admin.zcard(namespace.expiries)).toBe(0);
+  });
+
+  it("keeps the expiry entry of a key rewritten without TTL out of the purge", async () => {
+    await kv.set("k", 1, { ttlMs: 100 });
+    await kv.set("k", 2);
+    await sleep(150);
+    await kv.set("trigger", 1, { ttlMs: 60_000 });
+    expect(await kv.get("k")).toEqual({ value: 2, version: 2 });
+    expect(await admin.zrange(namespace.index, "0", "-1")).toEqual(["k", "trigger"]);
+    expect(await admin.zrange(namespace.expiries, "0", "-1")).toEqual(["trigger"]);
+  });
+
+  it("crosses a long run of expired keys in bounded steps, handing back a cursor", async () => {
+    for (let index = 0; index < 40; index++) {
+      await kv.set(`gone/${String(index).padStart(2, "0")}`, index, { ttlMs: 100 });
+    }
+    await kv.set("gone/zz", "live");
+    await eventually("the keys to expire", async () => ((await kv.get("gone/39")) ? undefined : true), 5_000);
+
+    // limit 1 lets one call look at 10 index entries: the first pages come back empty with a cursor.
+    const first = await kv.list("gone/", { limit: 1 });
+    expect(first.entries).toEqual([]);
+    expect(first.cursor).toBeDefined();
+    const seen: string[] = [];
+    let cursor = first.cursor;
+    let calls = 1;
+    while (cursor !== undefined) {
+      const page = await kv.list("gone/", { limit: 1, cursor });
+      seen.push(...page.entries.map((entry) => entry.key));
+      cursor = page.cursor;
+      calls++;
+    }
+    expect(seen).toEqual(["gone/zz"]);
+    expect(calls).toBe(5);
+    expect(await admin.zrange(namespace.index, "0", "-1")).toEqual(["gone/zz"]);
+  });
+
+  it("sends scripts by SHA and in full only after the server lost them (EVALSHA, NOSCRIPT, EVAL)", async () => {
+    await kv.set("warm", 1);
+    const before = kv.scriptLoads;
+    await admin.script("FLUSH");
+    await kv.set("warm", 2);
+    expect(kv.scriptLoads).toBe(before + 1);
+    await kv.set("warm", 3);
+    await kv.set("warm", 4);
+    expect(kv.scriptLoads).toBe(before + 1);
+    expect(await kv.get("warm")).toEqual({ value: 4, version: 4 });
+
+    const script = new LuaScript("probe", "return ARGV[1] .. KEYS[1]", 1);
+    expect(await admin.script("EXISTS", script.sha1)).toEqual([0]);
+    expect(await script.run(admin, [namespace.value("x"), "key:"])).toBe(`key:${namespace.value("x")}`);
+    expect(script.loads).toBe(1);
+    expect(await admin.script("EXISTS", script.sha1)).toEqual([1]);
+    expect(await script.run(admin, [namespace.value("y"), "key:"])).toBe(`key:${namespace.value("y")}`);
+    expect(script.loads).toBe(1);
+  });
+
+  it("adds doubles exactly and writes them back as JSON would", async () => {
+    await kv.set("f", 0.1);
+    expect(await kv.increment("f", 0.2)).toBe(0.1 + 0.2);
+    expect(await admin.get(namespace.value("f"))).toBe(`2|${JSON.stringify(0.1 + 0.2)}`);
+    expect(await kv.increment("big", Number.MAX_SAFE_INTEGER - 1)).toBe(Number.MAX_SAFE_INTEGER - 1);
+    expect(await kv.increment("big")).toBe(Number.MAX_SAFE_INTEGER);
+    expect(await kv.increment("huge", 1e21)).toBe(1e21);
+    expect(await kv.increment("half", -0.5)).toBe(-0.5);
+    expect(await kv.get("half")).toEqual({ value: -0.5, version: 1 });
+    await kv.set("max", Number.MAX_VALUE);
+    await expect(kv.increment("max", Number.MAX_VALUE)).rejects.toThrow(/not a finite number/);
+    expect(await kv.get("max")).toEqual({ value: Number.MAX_VALUE, version: 1 });
+  });
+
+  it("reports a value written behind its back by key name and server", async () => {
+    await admin.set(namespace.value("hand-made"), "not packed");
+    await expect(kv.get("hand-made")).rejects.toThrow(
+      `Redis key ${namespace.value("hand-made")} on ${server} has no <version>| header`,
+    );
+    await admin.set(namespace.value("bad-json"), "1|{oops");
+    await expect(kv.getMany(["bad-json"])).rejects.toThrow(/holds invalid JSON/);
+    await expect(kv.set("hand-made", 1)).rejects.toThrow(/hand-made on .* has no <version>\| header/);
+  });
+
+  it("refuses keys UTF-8 cannot carry, and cursors from another prefix", async () => {
+    await expect(kv.set("\uD800", 1)).rejects.toThrow(/lone UTF-16 surrogate/);
+    await expect(kv.get("")).rejects.toThrow(/non-empty string/);
+    for (let index = 0; index < 3; index++) await kv.set(`p/${index}`, index);
+    const page = await kv.list("p/", { limit: 1 });
+    await expect(kv.list("q/", { limit: 1, cursor: page.cursor! })).rejects.toThrow(
+      /was not returned by a listing/,
+    );
+  });
+
+  it("borrows a client without closing it, and keeps namespaces apart", async () => {
+    const client = inspector();
+    const other = freshPrefix("kv-other");
+    const borrowed = new RedisKeyValue({ client, keyPrefix: other });
+    await borrowed.set("shared-name", "theirs");
+    await kv.set("shared-name", "ours");
+    expect((await borrowed.get("shared-name"))?.value).toBe("theirs");
+    expect(borrowed.server).toBe(`${server} (client passed as \`client\`)`);
+    await borrowed.close();
+    await expect(borrowed.get("shared-name")).rejects.toThrow(/RedisKeyValue is closed/);
+    expect(await client.ping()).toBe("PONG");
+    await client.quit();
+  });
+});
