@@ -1,0 +1,4 @@
+export { type AckSubject, parseAckSubject } from "./ack-subject.js";
+export { NatsQueue } from "./nats-queue.js";
+export type { NatsConnectionOptions, NatsQueueOptions } from "./options.js";
+export { type QueueTopology, queueTopology } from "./topology.js";
