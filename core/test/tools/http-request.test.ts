@@ -1,5 +1,8 @@
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HostResolver } from "../../src/tools/builtin/http/egress-guard.js";
@@ -64,6 +67,9 @@ function route(req: IncomingMessage, res: ServerResponse, body: string): void {
     case "/gzip-bomb":
       res.writeHead(200, { "content-type": "text/plain", "content-encoding": "gzip" });
       return void res.end(gzipSync(Buffer.alloc(20 * 1024 * 1024)));
+    case "/stall":
+      res.writeHead(200, { "content-type": "text/plain" });
+      return void res.write("partial"); // headers and some body, then nothing
     case "/slow":
       return; // never answers
     case "/redirect": {
@@ -197,6 +203,15 @@ describe("http.request: requests and responses", () => {
       { url: `${base}/json`, json: { a: 1 }, body: "x" },
       callContext(),
     ).catch((e: unknown) => e);
+    const withPassword = await callTool(tool(), { url: "https://user:pw@example.com/" }, callContext()).catch(
+      (e: unknown) => e,
+    );
+    expect((withPassword as ToolInputError).issues).toEqual([
+      {
+        path: "url",
+        message: "must not carry a user name or password; pass credentials by secret name in `auth`",
+      },
+    ]);
     expect((bodyOnGet as ToolInputError).issues).toEqual([
       { path: "body", message: "give either json or body, not both" },
       { path: "method", message: "GET requests carry no body; use POST, PUT or PATCH" },
@@ -348,6 +363,38 @@ describe("http.request: DNS is resolved once and the connection pinned to the ch
   });
 });
 
+describe("http.request over TLS to a pinned address", () => {
+  const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
+  const cert = fixture("api.example.cert.pem");
+
+  it("sends the host name as SNI and Host and verifies the certificate against it", async () => {
+    const names: Array<string | false | null> = [];
+    const server = createTlsServer({ cert, key: fixture("api.example.key.pem") }, (req, res) => {
+      names.push((req.socket as TLSSocket).servername);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ host: req.headers.host }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const tlsPort = (server.address() as AddressInfo).port;
+    try {
+      const resolve = tableResolver({ "api.example": ["127.0.0.1"] });
+      const options = { allowHosts: ["api.example"], resolve, ca: cert };
+      const out = await call({ url: `https://api.example:${tlsPort}/` }, options);
+      expect(out.body).toEqual({ host: `api.example:${tlsPort}` });
+      expect(names).toEqual(["api.example"]);
+      // Without the CA the self-signed certificate is refused: verification is on.
+      const untrusted = await failure(
+        { url: `https://api.example:${tlsPort}/` },
+        { allowHosts: ["api.example"], resolve },
+      );
+      expect(untrusted.code).toBe("network_error");
+      expect(untrusted.message).toMatch(/self[- ]signed/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 describe("http.request: redirects", () => {
   it("follows redirects, listing them, and re-checks every hop", async () => {
     const out = await call({ url: `${base}/chain?n=2` });
@@ -440,6 +487,11 @@ describe("http.request: limits", () => {
     expect(big.message).toContain("10000-byte limit");
     const bomb = await failure({ url: `${base}/gzip-bomb` });
     expect(bomb.code).toBe("response_too_large");
+  });
+
+  it("fails a response body that stalls past the time limit", async () => {
+    const error = await failure({ url: `${base}/stall`, timeoutMs: 200 });
+    expect(error).toMatchObject({ code: "timeout", retryable: true });
   });
 
   it("fails a call over its time limit with a retryable timeout", async () => {

@@ -1,3 +1,4 @@
+import { rootCertificates } from "node:tls";
 import { z } from "zod";
 import { ToolError } from "../errors.js";
 import type { Tool, ToolContext } from "../types.js";
@@ -17,6 +18,8 @@ export interface HttpRequestOptions {
   resolve?: HostResolver;
   /** Redirects followed before the call fails (default 5). */
   maxRedirects?: number;
+  /** Extra trusted CA certificates (PEM) for https, e.g. an internal CA of allow-listed hosts. */
+  ca?: string | readonly string[];
 }
 
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
@@ -41,7 +44,12 @@ const SECRET_PREFIX = "secret:";
 function inputSchema(options: HttpRequestOptions) {
   return z
     .strictObject({
-      url: z.url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" }),
+      url: z
+        .url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" })
+        .refine((url) => {
+          const parsed = new URL(url);
+          return parsed.username === "" && parsed.password === "";
+        }, "must not carry a user name or password; pass credentials by secret name in `auth`"),
       method: z.enum(METHODS).default("GET"),
       headers: z
         .record(
@@ -127,6 +135,8 @@ export function httpRequestTool(options: HttpRequestOptions): Tool<HttpRequestIn
     ...(options.resolve ? { resolve: options.resolve } : {}),
   });
   const maxRedirects = options.maxRedirects ?? 5;
+  // Node replaces its default roots when `ca` is given, so extra CAs are added to them.
+  const trusted = options.ca === undefined ? undefined : [...rootCertificates, ...[options.ca].flat()];
   return {
     name: "http.request",
     description:
@@ -164,6 +174,7 @@ export function httpRequestTool(options: HttpRequestOptions): Tool<HttpRequestIn
             ...(body ? { body } : {}),
             maxResponseBytes: input.maxResponseBytes ?? options.maxResponseBytes,
             signal,
+            ...(trusted ? { ca: trusted } : {}),
           });
           const location = response.headers.location;
           if (!input.followRedirects || !REDIRECTS.has(response.status) || !location) {

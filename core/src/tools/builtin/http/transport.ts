@@ -15,6 +15,8 @@ export interface OutgoingRequest {
   body?: Buffer;
   maxResponseBytes: number;
   signal: AbortSignal;
+  /** Trusted CA certificates for https (Node's defaults when absent). */
+  ca?: readonly string[];
 }
 
 export interface ReceivedResponse {
@@ -38,8 +40,11 @@ export function exchange(request: OutgoingRequest): Promise<ReceivedResponse> {
       agent: false,
       lookup: pinnedLookup(request.address),
       signal: request.signal,
+      ...(request.ca ? { ca: [...request.ca] } : {}),
     });
     outgoing.on("error", reject);
+    // Aborting mid-body does not always surface as a stream error; settle on the signal itself.
+    request.signal.addEventListener("abort", () => reject(request.signal.reason), { once: true });
     outgoing.on("response", (incoming) => {
       const decoded = decode(incoming, incoming.headers["content-encoding"]);
       const chunks: Buffer[] = [];
