@@ -494,7 +494,7 @@ const http = z
     allowHosts: setting(z.array(text()).default([]), {
       env: "AAT_HTTP_ALLOW_HOSTS",
       description:
-        "Hosts the http.request tool may call: exact names or `*.example.com` wildcards. Empty allows none.",
+        "Hosts the http.request tool may call even though they resolve to private, loopback, link-local or metadata addresses (refused otherwise): exact names or `*.example.com` wildcards. Public addresses are always allowed.",
       example: "api.example.com,*.internal.example.com",
     }),
     maxResponseBytes: setting(positiveInt().default(MIB), {
