@@ -106,6 +106,17 @@ export function toModelCallError(
       ...(hint ? { hint } : {}),
     });
   }
+  // SDKs that sign requests (Bedrock SigV4, Vertex OAuth) report missing credentials as plain Errors.
+  if (cause instanceof Error && MISSING_CREDENTIALS.test(cause.message)) {
+    const hint = hintFor("configuration");
+    return new ModelCallError({
+      model,
+      kind: "configuration",
+      retryable: false,
+      reason: redact(cause.message),
+      ...(hint ? { hint } : {}),
+    });
+  }
   if (cause instanceof Error && (cause.name === "TimeoutError" || /timed? ?out/i.test(cause.message))) {
     return new ModelCallError({ model, kind: "timeout", retryable: true, reason: redact(cause.message) });
   }
@@ -115,6 +126,9 @@ export function toModelCallError(
   const message = cause instanceof Error ? cause.message : String(cause);
   return new ModelCallError({ model, kind: "invalid_response", retryable: false, reason: redact(message) });
 }
+
+const MISSING_CREDENTIALS =
+  /requires AWS credentials|credential provider failed|Could not load the default credentials|API key is missing/i;
 
 function kindOfStatus(status: number | undefined): ModelFailureKind {
   if (status === undefined) return "provider_unavailable"; // no answer at all: connection refused, reset, DNS

@@ -3,3 +3,5 @@ export { type KeyValueContractSettings, type KeyValueFactory, keyValueContract }
 export { type LockContractSettings, type LockFactory, lockContract } from "./lock-contract.js";
 export { type QueueContractSettings, type QueueFactory, queueContract } from "./queue-contract.js";
 export * from "./scripted-model.js";
+export * from "./llm-fixtures.js";
+export { ScriptedLlmServer } from "./scripted-llm-server.js";
