@@ -20,8 +20,10 @@ import {
   RunEventHub,
   Runner,
   registerBuiltinHandlers,
+  registerBuiltinTools,
   registerScheduleRoutes,
   Scheduler,
+  type StartPlanRun,
   startPlanDirectorySync,
   systemClock,
   type Tool,
@@ -114,6 +116,14 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     const kv = stores.kv;
     const queue = new TrackedQueue(stores.queue);
     const tools = new ToolRegistry(options.tools ?? []);
+    // plan.run starts runs through the runner built below; the tool only calls it while a step runs.
+    let startRun: StartPlanRun = () => Promise.reject(new Error("the runner is not started yet"));
+    registerBuiltinTools(tools, {
+      http: config.http,
+      notes: { kv },
+      startRun: (request) => startRun(request),
+    });
+    const secrets = new EnvSecrets(options.env ?? process.env);
     const checks = { tools };
     const plans = new KvPlanRepository(kv, { ...checks, clock });
 
@@ -125,7 +135,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     cleanup.unshift(() => sync.close());
 
     const events = new RunEventHub();
-    const services = { tools };
+    const services = { tools, secrets, logger };
     const factory = registerBuiltinHandlers(new PlanFactory({ services }));
     const dedupe = new ReleasableDedupe({ kv, clock });
     const runner = new Runner({
@@ -140,6 +150,8 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       ...(tuning.claimGraceMs !== undefined ? { claimGraceMs: tuning.claimGraceMs } : {}),
       ...(tuning.defaultStepLeaseMs !== undefined ? { defaultStepLeaseMs: tuning.defaultStepLeaseMs } : {}),
     });
+
+    startRun = (request) => runner.start(request);
 
     let reconciled = 0;
     if (runWorker) {
@@ -196,7 +208,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         auditLog: new AuditLog(kv, clock),
         config,
         clock,
-        secrets: new EnvSecrets(options.env ?? process.env),
+        secrets,
         // Dry runs happen on throw-away memory stores, never in the real ones.
         scratch: () => ({
           kv: new MemoryKeyValue({ clock }),

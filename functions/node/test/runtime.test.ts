@@ -75,6 +75,59 @@ describe("startNodeRuntime (role all, SQLite under a temp dataDir)", () => {
     expect(Object.keys(openapi.paths)).toContain("/v1/schedules");
   });
 
+  it("offers the built-in tools to published plans: script.js, notes and plan.run", async () => {
+    const { runtime } = await start();
+    const key = runtime.bootstrap?.status === "generated" ? runtime.bootstrap.key : "";
+    const auth = { authorization: `Bearer ${key}` };
+    const plan = `id: test.builtins
+workflow: automation
+title: Built-in tools
+capabilities: [plan.run]
+steps:
+  - id: score
+    type: tool
+    tool: script.js
+    with:
+      code: "function main(input) { return { score: input.hits * 10 } }"
+      input: { hits: "{% input.hits %}" }
+  - id: remember
+    type: tool
+    tool: notes.put
+    with: { key: score, value: "{% steps.score.output.score %}" }
+  - id: recall
+    type: tool
+    tool: notes.get
+    with: { key: score }
+  - id: child
+    type: tool
+    tool: plan.run
+    with: { planId: automation.hello, input: { names: [Ada] } }
+`;
+    const published = await fetch(`${runtime.url}/v1/plans/test.builtins`, {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/yaml" },
+      body: plan,
+    });
+    expect(published.status, await published.clone().text()).toBeLessThan(300);
+    const created = await postJson(
+      `${runtime.url}/v1/runs`,
+      { planId: "test.builtins", input: { hits: 7 } },
+      auth,
+    );
+    expect(created.status).toBe(202);
+    const { runId } = created.body as { runId: string };
+    const done = await eventually(async () => {
+      const view = (await getJson(`${runtime.url}/v1/runs/${runId}`, auth)) as {
+        run: { status: string; steps: Record<string, { output?: unknown }> };
+      };
+      return view.run.status === "succeeded" || view.run.status === "failed" ? view : undefined;
+    }, "the built-in tools run to finish");
+    expect(done.run.status, JSON.stringify(done.run.steps)).toBe("succeeded");
+    expect(done.run.steps.score?.output).toEqual({ score: 70 });
+    expect(done.run.steps.recall?.output).toMatchObject({ value: 70 });
+    expect(done.run.steps.child?.output).toMatchObject({ status: expect.any(String) });
+  });
+
   it("keeps runs, plans and keys across a restart and does not print the key again", async () => {
     const first = await start();
     const key = first.runtime.bootstrap?.status === "generated" ? first.runtime.bootstrap.key : "";
