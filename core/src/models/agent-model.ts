@@ -1,5 +1,5 @@
 import type { Tool } from "../tools/types.js";
-import type { ModelIdentity } from "./registry.js";
+import type { ModelCatalog, ModelIdentity } from "./registry.js";
 
 /**
  * The port an agent step talks to. One call answers one agent step: the model gets the prompt, the
@@ -8,6 +8,8 @@ import type { ModelIdentity } from "./registry.js";
  */
 export interface AgentModel {
   generate(request: AgentRequest): Promise<AgentReply>;
+  /** The model aliases it knows, when it has a fixed set: plans naming another alias are rejected at load. */
+  readonly catalog?: ModelCatalog;
 }
 
 export interface AgentRequest {
@@ -46,4 +48,13 @@ export function isAgentModel(value: unknown): value is AgentModel {
     value !== null &&
     typeof (value as { generate?: unknown }).generate === "function"
   );
+}
+
+/** The alias catalog of a service value that is an AgentModel with one, else undefined. */
+export function modelCatalogOf(value: unknown): ModelCatalog | undefined {
+  if (!isAgentModel(value)) return undefined;
+  const catalog: unknown = (value as { catalog?: unknown }).catalog;
+  if (typeof catalog !== "object" || catalog === null) return undefined;
+  const { has, aliases } = catalog as { has?: unknown; aliases?: unknown };
+  return typeof has === "function" && typeof aliases === "function" ? (catalog as ModelCatalog) : undefined;
 }

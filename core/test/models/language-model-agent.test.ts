@@ -9,7 +9,7 @@ import { buildModelRegistry, ModelRegistry } from "../../src/models/registry.js"
 import { safeToolNames } from "../../src/models/tool-names.js";
 import { ToolRegistry } from "../../src/tools/registry.js";
 import type { Tool } from "../../src/tools/types.js";
-import { compile, Harness } from "../graph/harness.js";
+import { compile, factory, Harness, plan } from "../graph/harness.js";
 
 const offline = buildModelRegistry({
   default: "default",
@@ -113,6 +113,24 @@ describe("LanguageModelAgent", () => {
     expect(error).toMatchObject({ code: "model.unknown_alias", retryable: false });
     expect((error as Error).message).toContain("configured aliases: default");
     expect(agent.catalog.has("default")).toBe(true);
+  });
+
+  it("makes the plan loader reject an agent step naming an alias that is not configured", () => {
+    const registry = buildModelRegistry({
+      default: "fast",
+      providers: { fast: { provider: "offline" }, smart: { provider: "offline" } },
+    });
+    const step = (model: string) => ({ id: "assess", type: "agent" as const, model, prompt: "Decide" });
+    const check = (model: string) =>
+      factory({ model: new LanguageModelAgent(registry) }).check(plan({ steps: [step(model)] }));
+    expect(check("smrat")).toEqual([
+      {
+        path: ["steps", 0, "model"],
+        message:
+          'unknown model alias "smrat" (did you mean "smart"?); configured aliases: fast, smart (models.providers in the configuration)',
+      },
+    ]);
+    expect(check("smart")).toEqual([]);
   });
 
   it("turns a 429 into a retryable step failure and a 401 into a final one", async () => {

@@ -106,6 +106,8 @@ describe("model errors", () => {
     expect(missing).toMatchObject({ kind: "configuration", retryable: false });
     const timeout = new DOMException("The operation timed out.", "TimeoutError");
     expect(toModelCallError(timeout, model, [])).toMatchObject({ kind: "timeout", retryable: true });
+    const unsigned = new Error("AWS SigV4 authentication requires AWS credentials. Please provide either: …");
+    expect(toModelCallError(unsigned, model, [])).toMatchObject({ kind: "configuration", retryable: false });
     const abort = new DOMException("This operation was aborted", "AbortError");
     expect(toModelCallError(abort, model, [])).toMatchObject({ kind: "aborted", retryable: false });
   });

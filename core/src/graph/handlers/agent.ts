@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { isAgentModel } from "../../models/agent-model.js";
+import { isAgentModel, modelCatalogOf } from "../../models/agent-model.js";
 import type { PlanDefinition, StepDefinition } from "../../plan/schema.js";
+import { didYouMean } from "../../plan/suggest.js";
 import { isToolSource, ToolRegistry } from "../../tools/registry.js";
 import type { Tool } from "../../tools/types.js";
 import { formatIssues, StepFailure } from "../errors.js";
@@ -21,6 +22,13 @@ export const agentHandler: NodeHandler<AgentStep> = {
       problems.push({
         path: ["type"],
         message: "agent steps need a model: create the PlanFactory with services.model (an AgentModel)",
+      });
+    }
+    const catalog = modelCatalogOf(services.model);
+    if (step.model !== undefined && catalog && !catalog.has(step.model)) {
+      problems.push({
+        path: ["model"],
+        message: `unknown model alias "${step.model}"${didYouMean(step.model, catalog.aliases())}; configured aliases: ${catalog.aliases().join(", ")} (models.providers in the configuration)`,
       });
     }
     if (step.tools.length > 0 && !isToolSource(services.tools)) {
