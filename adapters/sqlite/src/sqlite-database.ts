@@ -2,6 +2,7 @@ import { mkdirSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { z } from "zod";
+import { GroupCommit } from "./group-commit.js";
 import { migrate } from "./migrations.js";
 import { parseOptions } from "./options.js";
 
@@ -43,6 +44,7 @@ export class SqliteDatabase {
   /** Distinguishes this database from others in the process for publish notifications. */
   private readonly identity: string;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly groups: GroupCommit;
 
   /** Use `openSqlite`. */
   constructor(connection: Database.Database, location: string, identity: string) {
@@ -51,6 +53,26 @@ export class SqliteDatabase {
     this.identity = identity;
     this.journalMode = String(connection.pragma("journal_mode", { simple: true }));
     this.schemaVersion = connection.pragma("user_version", { simple: true }) as number;
+    this.groups = new GroupCommit(connection);
+  }
+
+  /**
+   * Runs write `work` in the group transaction committed when the event loop next turns, with every
+   * other write issued meanwhile; resolves (or rejects with its own error) after the COMMIT, so a
+   * resolved write is stored. `work` must be synchronous: one statement, or an `immediate` function.
+   */
+  write<Result>(work: () => Result): Promise<Result> {
+    return this.groups.write(work);
+  }
+
+  /** Runs read-only `work` now, or behind the writes waiting for their group so it sees them. */
+  read<Result>(work: () => Result): Promise<Result> {
+    return this.groups.read(work);
+  }
+
+  /** Write transactions committed and the operations they held, since opening (for benchmarks). */
+  get commitStats(): { transactions: number; operations: number } {
+    return { transactions: this.groups.transactions, operations: this.groups.operations };
   }
 
   get isOpen(): boolean {
@@ -105,6 +127,7 @@ export class SqliteDatabase {
   /** Closes the connection (idempotent). Close the adapters using it first. */
   close(): void {
     if (!this.connection.open) return;
+    this.groups.flush();
     this.statements.clear();
     try {
       // Cheap upkeep SQLite recommends before closing a long-lived connection; optional, so a busy

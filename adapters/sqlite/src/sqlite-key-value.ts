@@ -75,7 +75,7 @@ export class SqliteKeyValue implements KeyValue {
   >;
   private readonly deleteLive: Database.Statement<[string, string, number]>;
   private readonly deleteAtVersion: Database.Statement<[string, string, number, number]>;
-  private readonly incrementInTransaction: (key: string, by: number, expiresAt: number | null) => number;
+  private readonly incrementInTransaction: (key: string, by: number, ttlMs: number | undefined) => number;
   private purgeTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
 
@@ -118,7 +118,7 @@ export class SqliteKeyValue implements KeyValue {
     this.deleteAtVersion = db.statement(
       `DELETE FROM kv WHERE namespace = ? AND key = ? AND version = ? AND ${LIVE}`,
     );
-    this.incrementInTransaction = db.immediate((key: string, by: number, expiresAt: number | null) => {
+    this.incrementInTransaction = db.immediate((key: string, by: number, ttlMs: number | undefined) => {
       const now = this.clock.now();
       const row = this.selectLive.get(this.namespace, key, now);
       let base = 0;
@@ -133,7 +133,7 @@ export class SqliteKeyValue implements KeyValue {
         base = value;
       }
       const next = base + by;
-      this.upsert.get(this.namespace, key, JSON.stringify(next), expiresAt, now);
+      this.upsert.get(this.namespace, key, JSON.stringify(next), expiryAt(ttlMs, now), now);
       return next;
     });
 
@@ -146,41 +146,25 @@ export class SqliteKeyValue implements KeyValue {
 
   async get<T = unknown>(key: string): Promise<KvEntry<T> | undefined> {
     this.assertUsable("get", key);
-    return this.read<T>(key);
+    return this.db.read(() => this.read<T>(key));
   }
 
   async getMany<T = unknown>(keys: readonly string[]): Promise<Array<KvEntry<T> | undefined>> {
     this.assertOpen("getMany");
     if (!Array.isArray(keys)) throw new TypeError("SqliteKeyValue.getMany: keys must be an array of strings");
     for (const key of keys) assertKey(key, "getMany");
-    const found = new Map<string, ValueRow>();
-    const unique = [...new Set(keys)];
-    const now = this.clock.now();
-    for (let start = 0; start < unique.length; start += MAX_KEYS_PER_QUERY) {
-      const chunk = unique.slice(start, start + MAX_KEYS_PER_QUERY);
-      const size = bucketSize(chunk.length);
-      // Padding with the last key keeps the number of distinct statements small; duplicates in IN are harmless.
-      while (chunk.length < size) chunk.push(chunk[chunk.length - 1]!);
-      const rows = this.db
-        .statement<unknown[], KeyedRow>(
-          `SELECT key, value, version FROM kv WHERE namespace = ? AND ${LIVE} AND key IN (${"?,".repeat(size - 1)}?)`,
-        )
-        .all(this.namespace, now, ...chunk);
-      for (const row of rows) found.set(row.key, row);
-    }
-    // Parsed per slot: a key asked for twice yields two independent copies.
-    return keys.map((key) => {
-      const row = found.get(key);
-      return row === undefined ? undefined : { value: this.parse<T>(row.value, key), version: row.version };
-    });
+    const wanted = [...keys];
+    return this.db.read(() => this.readMany<T>(wanted));
   }
 
   async set(key: string, value: unknown, options?: KvWriteOptions): Promise<number> {
     this.assertUsable("set", key);
     const json = toStoredJson(value, `SqliteKeyValue.set("${key}")`);
-    const now = this.clock.now();
-    const expiresAt = expiryFor(options, now, "set");
-    return this.upsert.get(this.namespace, key, json, expiresAt, now)!.version;
+    const ttlMs = ttlOf(options, "set");
+    return this.db.write(() => {
+      const now = this.clock.now();
+      return this.upsert.get(this.namespace, key, json, expiryAt(ttlMs, now), now)!.version;
+    });
   }
 
   async setIfAbsent<T = unknown>(
@@ -190,7 +174,8 @@ export class SqliteKeyValue implements KeyValue {
   ): Promise<KvConditionalResult<T>> {
     this.assertUsable("setIfAbsent", key);
     const json = toStoredJson(value, `SqliteKeyValue.setIfAbsent("${key}")`);
-    return this.writeIfAbsent<T>(key, json, options, "setIfAbsent");
+    const ttlMs = ttlOf(options, "setIfAbsent");
+    return this.db.write(() => this.writeIfAbsent<T>(key, json, ttlMs));
   }
 
   async compareAndSet<T = unknown>(
@@ -202,26 +187,21 @@ export class SqliteKeyValue implements KeyValue {
     this.assertUsable("compareAndSet", key);
     assertVersion(expectedVersion, "compareAndSet");
     const json = toStoredJson(value, `SqliteKeyValue.compareAndSet("${key}")`);
-    if (expectedVersion === 0) return this.writeIfAbsent<T>(key, json, options, "compareAndSet");
-    for (;;) {
-      const now = this.clock.now();
-      const expiresAt = expiryFor(options, now, "compareAndSet");
-      const written = this.updateAtVersion.get(json, expiresAt, this.namespace, key, expectedVersion, now);
-      if (written !== undefined) return { ok: true, version: written.version };
-      // The conflict is reported as of this read. Should another process have restored the expected
-      // version in between, the write would now succeed, so it is tried again instead of misreported.
-      const current = this.read<T>(key);
-      if (current?.version !== expectedVersion) return { ok: false, current };
-    }
+    const ttlMs = ttlOf(options, "compareAndSet");
+    if (expectedVersion === 0) return this.db.write(() => this.writeIfAbsent<T>(key, json, ttlMs));
+    return this.db.write(() => this.writeAtVersion<T>(key, json, expectedVersion, ttlMs));
   }
 
   async delete(key: string, options?: { expectedVersion?: number }): Promise<boolean> {
     this.assertUsable("delete", key);
     const expectedVersion = options?.expectedVersion;
-    const now = this.clock.now();
-    if (expectedVersion === undefined) return this.deleteLive.run(this.namespace, key, now).changes > 0;
+    if (expectedVersion === undefined) {
+      return this.db.write(() => this.deleteLive.run(this.namespace, key, this.clock.now()).changes > 0);
+    }
     assertVersion(expectedVersion, "delete");
-    return this.deleteAtVersion.run(this.namespace, key, expectedVersion, now).changes > 0;
+    return this.db.write(
+      () => this.deleteAtVersion.run(this.namespace, key, expectedVersion, this.clock.now()).changes > 0,
+    );
   }
 
   async list<T = unknown>(prefix: string, options: KvListOptions = {}): Promise<KvListPage<T>> {
@@ -240,6 +220,10 @@ export class SqliteKeyValue implements KeyValue {
         );
       }
     }
+    return this.db.read(() => this.readPage<T>(prefix, limit, after));
+  }
+
+  private readPage<T>(prefix: string, limit: number, after: string | undefined): KvListPage<T> {
     const upper = prefixUpperBound(prefix);
     const sql =
       `SELECT key, value, version FROM kv WHERE namespace = ? AND key ${after === undefined ? ">=" : ">"} ?` +
@@ -265,8 +249,8 @@ export class SqliteKeyValue implements KeyValue {
         `SqliteKeyValue.increment("${key}"): by must be a finite number, got ${String(by)}`,
       );
     }
-    const expiresAt = expiryFor(options, this.clock.now(), "increment");
-    return this.incrementInTransaction(key, by, expiresAt);
+    const ttlMs = ttlOf(options, "increment");
+    return this.db.write(() => this.incrementInTransaction(key, by, ttlMs));
   }
 
   async ping(): Promise<void> {
@@ -287,8 +271,8 @@ export class SqliteKeyValue implements KeyValue {
   purgeExpired(): number {
     this.assertOpen("purgeExpired");
     const purge = this.db.statement<[number, number]>(
-      `DELETE FROM kv WHERE (namespace, key) IN
-         (SELECT namespace, key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
+      `DELETE FROM kv WHERE rowid IN
+         (SELECT rowid FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ? LIMIT ?)`,
     );
     const now = this.clock.now();
     let total = 0;
@@ -312,21 +296,56 @@ export class SqliteKeyValue implements KeyValue {
     }
   }
 
-  private writeIfAbsent<T>(
-    key: string,
-    json: string,
-    options: KvWriteOptions | undefined,
-    operation: string,
-  ): KvConditionalResult<T> {
+  private writeIfAbsent<T>(key: string, json: string, ttlMs: number | undefined): KvConditionalResult<T> {
     for (;;) {
       const now = this.clock.now();
-      const expiresAt = expiryFor(options, now, operation);
-      const written = this.insertIfAbsent.get(this.namespace, key, json, expiresAt, now);
+      const written = this.insertIfAbsent.get(this.namespace, key, json, expiryAt(ttlMs, now), now);
       if (written !== undefined) return { ok: true, version: written.version };
       // The key existed at the insert; if another process removed it since, try again rather than
       // report a conflict with nothing.
       const current = this.read<T>(key);
       if (current !== undefined) return { ok: false, current };
+    }
+  }
+
+  private readMany<T>(keys: readonly string[]): Array<KvEntry<T> | undefined> {
+    const found = new Map<string, ValueRow>();
+    const unique = [...new Set(keys)];
+    const now = this.clock.now();
+    for (let start = 0; start < unique.length; start += MAX_KEYS_PER_QUERY) {
+      const chunk = unique.slice(start, start + MAX_KEYS_PER_QUERY);
+      const size = bucketSize(chunk.length);
+      // Padding with the last key keeps the number of distinct statements small; duplicates in IN are harmless.
+      while (chunk.length < size) chunk.push(chunk[chunk.length - 1]!);
+      const rows = this.db
+        .statement<unknown[], KeyedRow>(
+          `SELECT key, value, version FROM kv WHERE namespace = ? AND ${LIVE} AND key IN (${"?,".repeat(size - 1)}?)`,
+        )
+        .all(this.namespace, now, ...chunk);
+      for (const row of rows) found.set(row.key, row);
+    }
+    // Parsed per slot: a key asked for twice yields two independent copies.
+    return keys.map((key) => {
+      const row = found.get(key);
+      return row === undefined ? undefined : { value: this.parse<T>(row.value, key), version: row.version };
+    });
+  }
+
+  private writeAtVersion<T>(
+    key: string,
+    json: string,
+    expectedVersion: number,
+    ttlMs: number | undefined,
+  ): KvConditionalResult<T> {
+    for (;;) {
+      const now = this.clock.now();
+      const expiresAt = expiryAt(ttlMs, now);
+      const written = this.updateAtVersion.get(json, expiresAt, this.namespace, key, expectedVersion, now);
+      if (written !== undefined) return { ok: true, version: written.version };
+      // The conflict is reported as of this read. Should another process have restored the expected
+      // version in between, the write would now succeed, so it is tried again instead of misreported.
+      const current = this.read<T>(key);
+      if (current?.version !== expectedVersion) return { ok: false, current };
     }
   }
 
@@ -371,15 +390,20 @@ function bucketSize(count: number): number {
   return size;
 }
 
-function expiryFor(options: KvWriteOptions | undefined, now: number, operation: string): number | null {
+/** The write's ttlMs, checked when the write is issued (it is applied when the write runs). */
+function ttlOf(options: KvWriteOptions | undefined, operation: string): number | undefined {
   const ttlMs = options?.ttlMs;
-  if (ttlMs === undefined) return null;
+  if (ttlMs === undefined) return undefined;
   if (typeof ttlMs !== "number" || !Number.isFinite(ttlMs) || ttlMs <= 0) {
     throw new TypeError(
       `SqliteKeyValue.${operation}: ttlMs must be a positive number of milliseconds, got ${String(ttlMs)}`,
     );
   }
-  return now + ttlMs;
+  return ttlMs;
+}
+
+function expiryAt(ttlMs: number | undefined, now: number): number | null {
+  return ttlMs === undefined ? null : now + ttlMs;
 }
 
 function assertKey(key: unknown, operation: string): asserts key is string {

@@ -273,19 +273,24 @@ export class SqliteQueue<T = unknown> implements Queue<T> {
     const delayMs = checkDelay(options.delayMs, where);
     const attributesJson = JSON.stringify(copyAttributes(options.attributes, where));
     const dedupeId = options.dedupeId;
-    const now = this.clock.now();
     const id = randomUUID();
     let result: PublishResult;
     if (dedupeId === undefined) {
-      this.insertMessage.run(id, this.name, bodyJson, attributesJson, null, now, now + delayMs);
-      result = { messageId: id, duplicate: false };
+      result = await this.db.write(() => {
+        const now = this.clock.now();
+        this.insertMessage.run(id, this.name, bodyJson, attributesJson, null, now, now + delayMs);
+        return { messageId: id, duplicate: false };
+      });
     } else {
       if (typeof dedupeId !== "string" || dedupeId.length === 0 || !isWellFormed(dedupeId)) {
         throw new TypeError(
           `${where}: dedupeId must be a non-empty string of well-formed Unicode, got ${JSON.stringify(dedupeId)}`,
         );
       }
-      result = this.publishWithDedupe(id, bodyJson, attributesJson, dedupeId, now + delayMs, now);
+      result = await this.db.write(() => {
+        const now = this.clock.now();
+        return this.publishWithDedupe(id, bodyJson, attributesJson, dedupeId, now + delayMs, now);
+      });
     }
     // Delayed messages wake waiters too, so they can sleep until the delay ends instead of a full poll.
     if (!result.duplicate) this.db.notifyMessage(this.name);
@@ -303,7 +308,7 @@ export class SqliteQueue<T = unknown> implements Queue<T> {
     const waitMs = checkDelay(options.waitMs, `SqliteQueue("${this.name}").receive (waitMs)`);
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const taken = this.take(maxMessages);
+      const taken = await this.take(maxMessages);
       if (taken.length > 0) return taken;
       const remaining = deadline - Date.now();
       if (remaining <= 0 || this.closed) return [];
@@ -315,7 +320,7 @@ export class SqliteQueue<T = unknown> implements Queue<T> {
   async ack(message: QueueMessage<T>): Promise<void> {
     this.assertOpen("ack");
     const seq = deliverySeq(message, this.name);
-    if (seq !== undefined) this.deleteLeased.run(seq, this.name, message.receipt);
+    if (seq !== undefined) await this.db.write(() => this.deleteLeased.run(seq, this.name, message.receipt));
   }
 
   async nack(message: QueueMessage<T>, options: { delayMs?: number } = {}): Promise<void> {
@@ -323,7 +328,9 @@ export class SqliteQueue<T = unknown> implements Queue<T> {
     const delayMs = checkDelay(options.delayMs, `SqliteQueue("${this.name}").nack`);
     const seq = deliverySeq(message, this.name);
     if (seq === undefined) return;
-    const changed = this.releaseLeased.run(this.clock.now() + delayMs, seq, this.name, message.receipt);
+    const changed = await this.db.write(() =>
+      this.releaseLeased.run(this.clock.now() + delayMs, seq, this.name, message.receipt),
+    );
     if (changed.changes > 0) this.db.notifyMessage(this.name);
   }
 
@@ -339,7 +346,9 @@ export class SqliteQueue<T = unknown> implements Queue<T> {
     const changed =
       seq === undefined
         ? 0
-        : this.extendLeased.run(this.clock.now() + ms, seq, this.name, message.receipt).changes;
+        : await this.db.write(
+            () => this.extendLeased.run(this.clock.now() + ms, seq, this.name, message.receipt).changes,
+          );
     if (changed === 0) {
       throw new Error(
         `SqliteQueue("${this.name}").extendLease: message ${message.id} is no longer leased by this receipt ` +
@@ -354,7 +363,7 @@ export class SqliteQueue<T = unknown> implements Queue<T> {
       throw new TypeError(`SqliteQueue("${this.name}").deadLetter: reason must be a non-empty string`);
     }
     const seq = deliverySeq(message, this.name);
-    if (seq !== undefined) this.deadLetterLeased(seq, message.receipt, reason);
+    if (seq !== undefined) await this.db.write(() => this.deadLetterLeased(seq, message.receipt, reason));
   }
 
   async listDeadLetters(options: { limit?: number } = {}): Promise<Array<DeadLetter<T>>> {
@@ -365,7 +374,8 @@ export class SqliteQueue<T = unknown> implements Queue<T> {
         `SqliteQueue("${this.name}").listDeadLetters: limit must be a positive integer, got ${String(limit)}`,
       );
     }
-    return this.sweepAndListDeadLetters(limit).map((row) => ({
+    const rows = await this.db.write(() => this.sweepAndListDeadLetters(limit));
+    return rows.map((row) => ({
       id: row.id,
       body: this.parse<T>(row.body, `the body of dead letter ${row.id}`),
       attributes: this.parse<MessageAttributes>(row.attributes, `the attributes of dead letter ${row.id}`),
@@ -378,7 +388,10 @@ export class SqliteQueue<T = unknown> implements Queue<T> {
 
   async redrive(deadLetterId: string): Promise<void> {
     this.assertOpen("redrive");
-    if (typeof deadLetterId !== "string" || !this.redriveInTransaction(deadLetterId)) {
+    const found =
+      typeof deadLetterId === "string" &&
+      (await this.db.write(() => this.redriveInTransaction(deadLetterId)));
+    if (!found) {
       throw new Error(
         `SqliteQueue("${this.name}").redrive: no dead letter with id ${JSON.stringify(deadLetterId)}; ` +
           "take the id from listDeadLetters()",
@@ -429,8 +442,9 @@ export class SqliteQueue<T = unknown> implements Queue<T> {
     }
   }
 
-  private take(maxMessages: number): Array<QueueMessage<T>> {
-    return this.leaseUpTo(maxMessages).map((row) => ({
+  private async take(maxMessages: number): Promise<Array<QueueMessage<T>>> {
+    const rows = await this.db.write(() => this.leaseUpTo(maxMessages));
+    return rows.map((row) => ({
       id: row.id,
       body: this.parse<T>(row.body, `the body of message ${row.id}`),
       attributes: this.parse<MessageAttributes>(row.attributes, `the attributes of message ${row.id}`),

@@ -1,6 +1,8 @@
 import { writeFileSync } from "node:fs";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openSqlite, SCHEMA_VERSION, SqliteKeyValue, SqliteQueue } from "../src/index.js";
+import { MIGRATIONS } from "../src/migrations.js";
 import { makeTempDir } from "./temp-dir.js";
 
 describe("openSqlite", () => {
@@ -61,6 +63,43 @@ describe("openSqlite", () => {
     expect(reopened.schemaVersion).toBe(SCHEMA_VERSION);
     expect(schemaOf(reopened)).toEqual(schema);
     reopened.close();
+  });
+
+  it("moves the entries of a schema 1 file into the rowid kv table of schema 2, versions and expiry kept", async () => {
+    const file = dir.file("aat.db");
+    const v1 = new Database(file);
+    v1.exec(MIGRATIONS[0]!.sql);
+    v1.pragma("user_version = 1");
+    const insert = v1.prepare(
+      "INSERT INTO kv (namespace, key, value, version, expires_at) VALUES (?, ?, ?, ?, ?)",
+    );
+    insert.run("", "run/1", JSON.stringify({ status: "running" }), 3, null);
+    insert.run("", "claim/1", JSON.stringify("held"), 1, Date.now() + 60_000);
+    insert.run("other", "run/1", JSON.stringify(7), 2, null);
+    v1.close();
+
+    const db = openSqlite(file);
+    try {
+      expect(db.schemaVersion).toBe(2);
+      const kvSql = db.connection.prepare("SELECT sql FROM sqlite_schema WHERE name = 'kv'").get() as {
+        sql: string;
+      };
+      expect(kvSql.sql).not.toMatch(/WITHOUT ROWID/);
+      const kv = new SqliteKeyValue(db);
+      const other = new SqliteKeyValue(db, { namespace: "other" });
+      expect(await kv.getMany(["run/1", "claim/1"])).toEqual([
+        { value: { status: "running" }, version: 3 },
+        { value: "held", version: 1 },
+      ]);
+      expect(await other.get("run/1")).toEqual({ value: 7, version: 2 });
+      // The unique key still makes setIfAbsent conditional, and versions carry on from where they were.
+      expect(await kv.setIfAbsent("run/1", "again")).toMatchObject({ ok: false });
+      expect(await kv.set("run/1", { status: "done" })).toBe(4);
+      await kv.close();
+      await other.close();
+    } finally {
+      db.close();
+    }
   });
 
   it("refuses a file written by a newer schema, naming both versions", () => {

@@ -42,8 +42,11 @@ export interface LoggedEvent {
   event: RunEvent;
 }
 
-/** How many log keys to fetch per round trip while catching up. */
-const LOG_BATCH = 16;
+/**
+ * Catching up usually finds nothing or one event (the snapshot is refreshed after every batch of work),
+ * so the first read asks for one key; each further round trip asks for twice as many, up to this.
+ */
+const MAX_LOG_BATCH = 64;
 
 export class RunStore {
   constructor(readonly kv: KeyValue) {}
@@ -56,9 +59,11 @@ export class RunStore {
 
   /** Events from `fromSeq` on, up to the first gap. */
   async readLog(runId: string, fromSeq: number): Promise<RunEvent[]> {
-    const events: RunEvent[] = [];
-    for (let seq = fromSeq; ; seq += LOG_BATCH) {
-      const keys = Array.from({ length: LOG_BATCH }, (_, i) => runKeys.log(runId, seq + i));
+    const first = await this.kv.get<RunEvent>(runKeys.log(runId, fromSeq));
+    if (!first) return [];
+    const events: RunEvent[] = [first.value];
+    for (let seq = fromSeq + 1, batch = 2; ; seq += batch, batch = Math.min(batch * 2, MAX_LOG_BATCH)) {
+      const keys = Array.from({ length: batch }, (_, i) => runKeys.log(runId, seq + i));
       const entries = await this.kv.getMany<RunEvent>(keys);
       for (const entry of entries) {
         if (!entry) return events;

@@ -1,0 +1,146 @@
+import type Database from "better-sqlite3";
+
+interface Operation {
+  work: () => unknown;
+  writes: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Group commit: the writes (and the reads that follow them) issued on one connection while the event
+ * loop is busy are run, in the order they were issued, in one transaction when the loop next turns,
+ * and every caller is answered only after that COMMIT. A resolved write is therefore a stored write,
+ * exactly as with one transaction per write, but a busy process pays for one commit per turn instead of
+ * one per write. Each operation is atomic on its own: a single statement is, and multi-statement work
+ * runs in a better-sqlite3 transaction function, which becomes a savepoint inside the group. An
+ * operation that fails is rolled back alone and only its caller sees the error; a failure that aborts
+ * the whole transaction (disk full, I/O error) fails the operations that ran in it, and the ones not yet
+ * run are tried again in a new group.
+ */
+export class GroupCommit {
+  private pending: Operation[] = [];
+  /** Whether any waiting operation writes (a group of reads needs no write lock). */
+  private pendingWrites = false;
+  private scheduled: ReturnType<typeof setImmediate> | undefined;
+  private readonly beginWrite: Database.Statement;
+  private readonly beginRead: Database.Statement;
+  private readonly commit: Database.Statement;
+  private readonly rollback: Database.Statement;
+  /** Write transactions committed so far (a group of one is one autocommit statement); for benchmarks. */
+  transactions = 0;
+  /** Operations (reads included) run in those transactions. */
+  operations = 0;
+
+  constructor(private readonly connection: Database.Database) {
+    this.beginWrite = connection.prepare("BEGIN IMMEDIATE");
+    this.beginRead = connection.prepare("BEGIN");
+    this.commit = connection.prepare("COMMIT");
+    this.rollback = connection.prepare("ROLLBACK");
+  }
+
+  /** Runs `work` in the next group; resolves with its result once the group is committed. */
+  write<Result>(work: () => Result): Promise<Result> {
+    return this.enqueue(work, true);
+  }
+
+  /**
+   * Runs read-only `work` in the next group too, behind the writes issued before it (so it sees them):
+   * a read on its own would take and drop the file's WAL read lock, which costs more than the query.
+   */
+  read<Result>(work: () => Result): Promise<Result> {
+    return this.enqueue(work, false);
+  }
+
+  /** Runs and commits whatever is waiting now (before closing the connection, for one). */
+  flush(): void {
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const group = this.pending;
+    const writes = this.pendingWrites;
+    this.pending = [];
+    this.pendingWrites = false;
+    if (group.length === 0) return;
+    if (group.length === 1) {
+      // A single statement commits on its own; multi-statement work brings its own transaction.
+      this.settle(group, [this.run(group[0]!)]);
+      this.count(group, writes);
+      return;
+    }
+    try {
+      (writes ? this.beginWrite : this.beginRead).run();
+    } catch (error) {
+      for (const operation of group) operation.reject(error);
+      return;
+    }
+    const outcomes: Outcome[] = [];
+    for (const operation of group) {
+      const outcome = this.run(operation);
+      if (!outcome.ok && !this.connection.inTransaction) {
+        // SQLite rolled the whole transaction back: what ran in it is lost; the rest gets a new group.
+        const ran = outcomes.length;
+        this.requeue(group.slice(ran + 1));
+        for (const lost of group.slice(0, ran)) lost.reject(rolledBack(outcome.error));
+        group[ran]!.reject(outcome.error);
+        return;
+      }
+      outcomes.push(outcome);
+    }
+    try {
+      this.commit.run();
+    } catch (error) {
+      if (this.connection.inTransaction) this.rollback.run();
+      for (const operation of group) operation.reject(error);
+      return;
+    }
+    this.count(group, writes);
+    this.settle(group, outcomes);
+  }
+
+  private enqueue<Result>(work: () => Result, writes: boolean): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      this.pending.push({ work, writes, resolve: resolve as (value: unknown) => void, reject });
+      this.pendingWrites ||= writes;
+      this.scheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  private run(operation: Operation): Outcome {
+    try {
+      return { ok: true, value: operation.work() };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  private settle(group: Operation[], outcomes: Outcome[]): void {
+    for (const [i, operation] of group.entries()) {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) operation.resolve(outcome.value);
+      else operation.reject(outcome.error);
+    }
+  }
+
+  private count(group: Operation[], writes: boolean): void {
+    if (!writes) return;
+    this.transactions++;
+    this.operations += group.length;
+  }
+
+  private requeue(operations: Operation[]): void {
+    if (operations.length === 0) return;
+    this.pending = [...operations, ...this.pending];
+    this.pendingWrites ||= operations.some((operation) => operation.writes);
+    this.scheduled ??= setImmediate(() => this.flush());
+  }
+}
+
+function rolledBack(cause: unknown): Error {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new Error(
+    `SQLite rolled back the transaction this write was part of (${reason}); it was not stored, try it again`,
+    { cause },
+  );
+}
