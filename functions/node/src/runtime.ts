@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
+import { createModelRegistry } from "@aat/adapter-models";
 import {
   type AatConfig,
   ApiKeyStore,
@@ -13,6 +14,7 @@ import {
   EnvSecrets,
   ensureBootstrapAdminKey,
   KvPlanRepository,
+  LanguageModelAgent,
   OidcVerifier,
   type PlanDirectoryWatch,
   PlanFactory,
@@ -135,7 +137,9 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     cleanup.unshift(() => sync.close());
 
     const events = new RunEventHub();
-    const services = { tools, secrets, logger };
+    // Agent steps: the configured models (the offline model when none is configured).
+    const model = new LanguageModelAgent(createModelRegistry(config.models));
+    const services = { tools, secrets, logger, model };
     const factory = registerBuiltinHandlers(new PlanFactory({ services }));
     const dedupe = new ReleasableDedupe({ kv, clock });
     const runner = new Runner({

@@ -128,6 +128,52 @@ steps:
     expect(done.run.steps.child?.output).toMatchObject({ status: expect.any(String) });
   });
 
+  it("runs agent steps on the offline model when no provider is configured, and says so", async () => {
+    const { runtime } = await start();
+    const key = runtime.bootstrap?.status === "generated" ? runtime.bootstrap.key : "";
+    const auth = { authorization: `Bearer ${key}` };
+    const plan = `id: test.offline
+workflow: alerts
+title: Offline verdict
+schemas:
+  Verdict:
+    type: object
+    properties:
+      verdict: { type: string, enum: [malicious, benign] }
+      rationale: { type: string }
+    required: [verdict, rationale]
+steps:
+  - id: intel
+    type: set
+    values: { score: "{% input.score %}" }
+  - id: assess
+    type: agent
+    prompt: "Threat intel says {% steps.intel.output %}. Decide."
+    output: Verdict
+`;
+    const published = await fetch(`${runtime.url}/v1/plans/test.offline`, {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/yaml" },
+      body: plan,
+    });
+    expect(published.status, await published.clone().text()).toBeLessThan(300);
+    const created = await postJson(
+      `${runtime.url}/v1/runs`,
+      { planId: "test.offline", input: { score: 92 } },
+      auth,
+    );
+    const { runId } = created.body as { runId: string };
+    const done = await eventually(async () => {
+      const view = (await getJson(`${runtime.url}/v1/runs/${runId}`, auth)) as {
+        run: { status: string; output?: { verdict?: string; rationale?: string } };
+      };
+      return view.run.status === "succeeded" || view.run.status === "failed" ? view : undefined;
+    }, "the offline agent run to finish");
+    expect(done.run.status, JSON.stringify(done.run)).toBe("succeeded");
+    expect(done.run.output?.verdict).toBe("malicious");
+    expect(done.run.output?.rationale).toMatch(/offline model/i);
+  });
+
   it("keeps runs, plans and keys across a restart and does not print the key again", async () => {
     const first = await start();
     const key = first.runtime.bootstrap?.status === "generated" ? first.runtime.bootstrap.key : "";
