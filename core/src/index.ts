@@ -30,3 +30,4 @@ export * from "./runner/index.js";
 export * from "./schedules/index.js";
 export * from "./secrets/index.js";
 export * from "./tools/index.js";
+export * from "./tools/mcp/index.js";

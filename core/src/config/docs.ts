@@ -46,6 +46,20 @@ telemetry:
   logLevel: info
 http:
   allowHosts: [api.example.com, "*.internal.example.com"]
+mcp:
+  servers:
+    files:
+      command: npx
+      args: ["-y", "@modelcontextprotocol/server-filesystem", /srv/share]
+      dangerous: false # its tools are limited to reading below
+      tools: [read_text_file, list_directory, search_files]
+    tickets:
+      transport: streamable-http
+      url: https://mcp.example.com/mcp
+      headers:
+        Authorization: "Bearer {{secret:tickets_token}}" # from AAT_SECRET_TICKETS_TOKEN
+  endpoint:
+    waitMs: 30000
 features:
   chat_streaming: true
 `;
@@ -74,6 +88,8 @@ How environment values are read:
 - an empty variable counts as unset;
 - \`AAT_MODELS_JSON\` is a JSON object of model aliases; \`AAT_MODEL_<ALIAS>_<FIELD>\` variables set or
   override one field of one alias (\`AAT_MODEL_FAST_API_KEY\` sets \`models.providers.fast.apiKey\`);
+- \`AAT_MCP_SERVERS_JSON\` is a JSON object of MCP servers; \`AAT_MCP_<NAME>_<FIELD>\` variables set or
+  override one field of one server (\`AAT_MCP_FILES_COMMAND\` sets \`mcp.servers.files.command\`);
 - \`AAT_FEATURE_<NAME>=true\` turns feature flag \`features.<name>\` on (names are lower-cased);
 - an \`AAT_*\` variable that matches no setting is reported as a warning with a did-you-mean.
 

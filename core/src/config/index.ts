@@ -1,6 +1,12 @@
 export { renderConfigDocs } from "./docs.js";
 export { ConfigError, type ConfigProblem, formatProblem } from "./errors.js";
 export { type LoadConfigOptions, type LoadedConfig, loadConfig } from "./load.js";
+export {
+  MCP_TRANSPORTS,
+  type McpConfig,
+  type McpServerConfig,
+  type McpTransportKind,
+} from "./mcp.js";
 export { configSettings, type SettingMeta } from "./meta.js";
 export { redactConfig } from "./redact.js";
 export {

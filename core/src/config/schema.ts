@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { checkCrossSettings } from "./checks.js";
+import { mcpSection } from "./mcp.js";
 import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
 
 /**
@@ -540,6 +541,7 @@ export const configFields = z.strictObject({
   limits,
   telemetry,
   http,
+  mcp: mcpSection,
   features,
 });
 

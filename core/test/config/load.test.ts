@@ -59,6 +59,7 @@ describe("loadConfig defaults", () => {
       },
       telemetry: { logLevel: "info", serviceName: "aat" },
       http: { allowHosts: [], maxResponseBytes: 1_048_576, timeoutMs: 10_000 },
+      mcp: { servers: {}, endpoint: { enabled: true, waitMs: 30_000 } },
       features: {},
     });
   });
