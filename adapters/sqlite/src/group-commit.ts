@@ -34,7 +34,15 @@ export class GroupCommit {
   /** Operations (reads included) run in those transactions. */
   operations = 0;
 
-  constructor(private readonly connection: Database.Database) {
+  /**
+   * @param onBusy called once, after `busyAfter` write transactions: the connection is doing real work
+   *   (used to start checkpointing in the background only for files that see steady writes).
+   */
+  constructor(
+    private readonly connection: Database.Database,
+    private readonly busyAfter = Number.POSITIVE_INFINITY,
+    private onBusy?: () => void,
+  ) {
     this.beginWrite = connection.prepare("BEGIN IMMEDIATE");
     this.beginRead = connection.prepare("BEGIN");
     this.commit = connection.prepare("COMMIT");
@@ -127,6 +135,11 @@ export class GroupCommit {
     if (!writes) return;
     this.transactions++;
     this.operations += group.length;
+    if (this.onBusy !== undefined && this.transactions >= this.busyAfter) {
+      const onBusy = this.onBusy;
+      this.onBusy = undefined;
+      onBusy();
+    }
   }
 
   private requeue(operations: Operation[]): void {

@@ -2,6 +2,7 @@ import { mkdirSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { z } from "zod";
+import { BackgroundCheckpointer } from "./checkpointer.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrate } from "./migrations.js";
 import { parseOptions } from "./options.js";
@@ -16,6 +17,12 @@ const optionsSchema = z
      * survives a power loss at several times the cost of a write.
      */
     synchronous: z.enum(["normal", "full"]),
+    /**
+     * Copy the WAL into the file from a thread of its own once the connection sees steady writes
+     * (default true), so the event loop never waits for a checkpoint's copying and fsync. False: SQLite
+     * checkpoints on this connection every 1,000 pages, as it does by default.
+     */
+    backgroundCheckpoints: z.boolean(),
   })
   .partial()
   .strict();
@@ -23,6 +30,19 @@ const optionsSchema = z
 export type SqliteOptions = z.input<typeof optionsSchema>;
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/** Write transactions after which a file gets its checkpoint thread (a short-lived handle never does). */
+const CHECKPOINT_THREAD_AFTER = 256;
+/** Pause between the thread's checkpoint passes. */
+const CHECKPOINT_INTERVAL_MS = 50;
+/** WAL size (frames of one page) at which the thread resets the WAL: 10,000 pages are 40 MB. */
+const CHECKPOINT_RESTART_FRAMES = 10_000;
+/** SQLite's own default, restored when the checkpoint thread fails. */
+const AUTOCHECKPOINT_PAGES = 1_000;
+
+interface CheckpointSettings {
+  busyTimeoutMs: number;
+  synchronous: "NORMAL" | "FULL";
+}
 
 type Listener = () => void;
 /** Per-process wake-ups for waiting receivers, keyed by database file and queue name. */
@@ -45,15 +65,30 @@ export class SqliteDatabase {
   private readonly identity: string;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly groups: GroupCommit;
+  private checkpointer: BackgroundCheckpointer | undefined;
 
   /** Use `openSqlite`. */
-  constructor(connection: Database.Database, location: string, identity: string) {
+  constructor(
+    connection: Database.Database,
+    location: string,
+    identity: string,
+    backgroundCheckpoints?: CheckpointSettings,
+  ) {
     this.connection = connection;
     this.location = location;
     this.identity = identity;
     this.journalMode = String(connection.pragma("journal_mode", { simple: true }));
     this.schemaVersion = connection.pragma("user_version", { simple: true }) as number;
-    this.groups = new GroupCommit(connection);
+    const checkpoints = this.journalMode === "wal" ? backgroundCheckpoints : undefined;
+    this.groups =
+      checkpoints === undefined
+        ? new GroupCommit(connection)
+        : new GroupCommit(connection, CHECKPOINT_THREAD_AFTER, () => this.startCheckpointer(checkpoints));
+  }
+
+  /** Whether a thread is checkpointing this file (for tests and diagnostics). */
+  get checkpointsInBackground(): boolean {
+    return this.checkpointer !== undefined;
   }
 
   /**
@@ -103,6 +138,28 @@ export class SqliteDatabase {
     return (...args: Arguments) => transaction.immediate(...args) as Result;
   }
 
+  private startCheckpointer(settings: CheckpointSettings): void {
+    if (!this.connection.open) return;
+    try {
+      this.checkpointer = new BackgroundCheckpointer({
+        file: this.location,
+        ...settings,
+        intervalMs: CHECKPOINT_INTERVAL_MS,
+        restartFrames: CHECKPOINT_RESTART_FRAMES,
+        onFailure: () => this.checkpointInForeground(),
+      });
+    } catch {
+      return; // No thread: this connection goes on checkpointing as before.
+    }
+    this.connection.pragma("wal_autocheckpoint = 0");
+  }
+
+  /** The thread failed: this connection checkpoints again, as SQLite does by default. */
+  private checkpointInForeground(): void {
+    this.checkpointer = undefined;
+    if (this.connection.open) this.connection.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
+  }
+
   /** Calls `listener` whenever this process makes a message on `queue` in this file visible. */
   onMessage(queue: string, listener: Listener): () => void {
     const key = `${this.identity}\u0000${queue}`;
@@ -128,6 +185,8 @@ export class SqliteDatabase {
   close(): void {
     if (!this.connection.open) return;
     this.groups.flush();
+    this.checkpointer?.close();
+    this.checkpointer = undefined;
     this.statements.clear();
     try {
       // Cheap upkeep SQLite recommends before closing a long-lived connection; optional, so a busy
@@ -175,7 +234,14 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqliteDat
     connection.pragma(`synchronous = ${settings.synchronous === "full" ? "FULL" : "NORMAL"}`);
     migrate(connection, location);
     const identity = inMemory ? `:memory:#${++memoryCounter}` : realpathSync(location);
-    return new SqliteDatabase(connection, location, identity);
+    const checkpoints: CheckpointSettings | undefined =
+      inMemory || settings.backgroundCheckpoints === false
+        ? undefined
+        : {
+            busyTimeoutMs: settings.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+            synchronous: settings.synchronous === "full" ? "FULL" : "NORMAL",
+          };
+    return new SqliteDatabase(connection, location, identity, checkpoints);
   } catch (error) {
     connection.close();
     throw explainOpenError(error, location);

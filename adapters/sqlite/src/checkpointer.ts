@@ -1,0 +1,107 @@
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+
+export interface CheckpointerSettings {
+  /** Absolute path of the database file. */
+  file: string;
+  busyTimeoutMs: number;
+  synchronous: "NORMAL" | "FULL";
+  /** Pause between checkpoint passes. */
+  intervalMs: number;
+  /** WAL size (in frames) at which a pass also resets the WAL, briefly holding back writers. */
+  restartFrames: number;
+  /** Called once if the thread fails; the caller goes back to checkpointing on its own connection. */
+  onFailure: (error: unknown) => void;
+}
+
+/** The thread's state, shared with it; `close` waits while it is RUNNING. */
+const RUNNING = 0;
+const CLOSED = 1;
+const FAILED = 2;
+/** How long `close` waits for a checkpoint in progress before abandoning the thread. */
+const CLOSE_WAIT_MS = 10_000;
+
+/**
+ * The thread's code, CommonJS run with `eval` so it needs no build step or TypeScript loader. PASSIVE
+ * checkpoints copy committed pages from the WAL into the database file (and fsync it) without ever
+ * blocking a writer. Under steady writes a PASSIVE pass is never complete at the moment the next write
+ * starts, so the WAL would only grow; past `restartFrames` a RESTART pass finishes the copy and makes
+ * the next write start the WAL from its beginning, holding writers back only for that remainder.
+ */
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const Database = require(workerData.driver);
+const state = new Int32Array(workerData.state);
+function finish(outcome) {
+  Atomics.store(state, 0, outcome);
+  Atomics.notify(state, 0);
+}
+let db;
+try {
+  db = new Database(workerData.file);
+  db.pragma("busy_timeout = " + workerData.busyTimeoutMs);
+  db.pragma("synchronous = " + workerData.synchronous);
+  db.pragma("wal_autocheckpoint = 0");
+} catch (error) {
+  finish(${FAILED});
+  throw error;
+}
+let timer;
+function pass() {
+  try {
+    const [result] = db.pragma("wal_checkpoint(PASSIVE)");
+    if (result.log >= workerData.restartFrames) db.pragma("wal_checkpoint(RESTART)");
+  } catch (error) {
+    // SQLITE_BUSY and friends: another connection is checkpointing or holds the file; next pass.
+  }
+  timer = setTimeout(pass, workerData.intervalMs);
+}
+parentPort.on("message", (message) => {
+  if (message !== "close") return;
+  clearTimeout(timer);
+  try { db.close(); } finally {
+    finish(${CLOSED});
+    parentPort.close();
+  }
+});
+timer = setTimeout(pass, workerData.intervalMs);
+`;
+
+/**
+ * Checkpoints an SQLite file in WAL mode from a thread of its own, on its own connection, so the
+ * process's connection (whose calls block the event loop) never copies pages or waits for an fsync.
+ */
+export class BackgroundCheckpointer {
+  private readonly worker: Worker;
+  private readonly state = new Int32Array(new SharedArrayBuffer(4));
+  private failed = false;
+
+  constructor(settings: CheckpointerSettings) {
+    this.worker = new Worker(THREAD_SOURCE, {
+      eval: true,
+      workerData: {
+        driver: createRequire(import.meta.url).resolve("better-sqlite3"),
+        file: settings.file,
+        busyTimeoutMs: settings.busyTimeoutMs,
+        synchronous: settings.synchronous,
+        intervalMs: settings.intervalMs,
+        restartFrames: settings.restartFrames,
+        state: this.state.buffer,
+      },
+    });
+    // A checkpoint thread must never keep the process alive.
+    this.worker.unref();
+    this.worker.on("error", (error) => {
+      if (this.failed) return;
+      this.failed = true;
+      settings.onFailure(error);
+    });
+  }
+
+  /** Stops the thread after the pass in progress, closing its connection; returns when it has. */
+  close(): void {
+    if (this.failed || Atomics.load(this.state, 0) !== RUNNING) return;
+    this.worker.postMessage("close");
+    if (Atomics.wait(this.state, 0, RUNNING, CLOSE_WAIT_MS) === "timed-out") void this.worker.terminate();
+  }
+}
