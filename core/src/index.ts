@@ -13,6 +13,7 @@ export * from "./graph/keys.js";
 export * from "./graph/scope.js";
 export * from "./graph/truthy.js";
 export * from "./graph/types.js";
+export * from "./mcp/index.js";
 export * from "./models/index.js";
 export * from "./plan/checks.js";
 export * from "./plan/directory-repository.js";

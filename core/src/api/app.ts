@@ -15,6 +15,7 @@ import { requestId } from "./request-id.js";
 import { registerApprovalRoutes } from "./routes/approvals.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerHookRoutes } from "./routes/hooks.js";
+import { registerMcpRoutes } from "./routes/mcp.js";
 import { registerPlanRoutes } from "./routes/plans.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { RunStarter } from "./start-run.js";
@@ -95,6 +96,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerApprovalRoutes(app, ctx);
   registerPlanRoutes(app, ctx);
   registerHookRoutes(app, ctx);
+  registerMcpRoutes(app, ctx);
   mountKeyRoutes(app, deps.auth.keys);
   describeKeyRoutes(app);
 
@@ -114,6 +116,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       { name: "approvals", description: "Decide steps waiting for a person." },
       { name: "plans", description: "Read, validate, dry-run and publish plans." },
       { name: "hooks", description: "Webhook triggers of plans." },
+      { name: "mcp", description: "Model Context Protocol: published plans as tools for MCP clients." },
       { name: "keys", description: "API keys (admin)." },
       { name: "health", description: "Liveness and readiness." },
     ],

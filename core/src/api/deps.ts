@@ -20,6 +20,8 @@ export interface ApiConfig {
   server: { bodyLimitBytes: number };
   limits: { webhookReplayWindowMs: number; dedupeWindowMs: number };
   auth: { allowUnsignedWebhooks: boolean };
+  /** The /v1/mcp endpoint; served with a 30 s wait when absent. */
+  mcp?: { endpoint: { enabled: boolean; waitMs: number } };
 }
 
 /** Structured logging as pino does it: fields first, then the message. */

@@ -48,6 +48,7 @@ describe("GET /v1/openapi.json", () => {
         "GET /v1/runs/{id}/events",
         "POST /v1/hooks/{triggerId}",
         "POST /v1/keys",
+        "POST /v1/mcp",
         "POST /v1/plans/dry-run",
         "POST /v1/plans/validate",
         "POST /v1/runs",
