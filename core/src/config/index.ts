@@ -6,6 +6,7 @@ export {
   type McpConfig,
   type McpServerConfig,
   type McpTransportKind,
+  mcpSection,
 } from "./mcp.js";
 export { configSettings, type SettingMeta } from "./meta.js";
 export { redactConfig } from "./redact.js";

@@ -9,6 +9,7 @@ import {
   AuditLog,
   type BootstrapOutcome,
   type Clock,
+  connectMcpServers,
   createApiApp,
   DirectoryPlanRepository,
   EnvSecrets,
@@ -126,6 +127,14 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       startRun: (request) => startRun(request),
     });
     const secrets = new EnvSecrets(options.env ?? process.env);
+    // MCP servers' tools must be registered before plans are loaded, which checks them against the registry.
+    const mcp = await connectMcpServers(config.mcp, {
+      registry: tools,
+      secrets,
+      logger,
+      clientInfo: { name: "aat", version: RUNTIME_VERSION },
+    });
+    cleanup.unshift(() => mcp.close());
     const checks = { tools };
     const plans = new KvPlanRepository(kv, { ...checks, clock });
 
@@ -279,6 +288,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
           }
         }
         await httpClosed;
+        await mcp.close();
         await stores.close();
         logger.info({}, "stopped");
         await new Promise<void>((resolve) => logger.flush(() => resolve()));
