@@ -1,7 +1,7 @@
 export { eventually, sleep, uniqueSuffix } from "./contract-helpers.js";
 export { type KeyValueContractSettings, type KeyValueFactory, keyValueContract } from "./kv-contract.js";
+export * from "./llm-fixtures.js";
 export { type LockContractSettings, type LockFactory, lockContract } from "./lock-contract.js";
 export { type QueueContractSettings, type QueueFactory, queueContract } from "./queue-contract.js";
-export * from "./scripted-model.js";
-export * from "./llm-fixtures.js";
 export { ScriptedLlmServer } from "./scripted-llm-server.js";
+export * from "./scripted-model.js";
