@@ -13,7 +13,7 @@ import type { PlanRepository } from "../plan/repository.js";
 import { didYouMean } from "../plan/suggest.js";
 import type { Runner } from "../runner/runner.js";
 import { awaitRun, isSettled } from "./await-run.js";
-import { GET_RUN_TOOL, getRunDescriptor, listPlanTools } from "./plan-tools.js";
+import { GET_RUN_TOOL, getRunDescriptor, listPlanTools, waitText } from "./plan-tools.js";
 import { errorToolResult, runToolResult } from "./run-result.js";
 
 export interface PlanMcpServerOptions {
@@ -50,7 +50,7 @@ export function createPlanMcpServer(options: PlanMcpServerOptions): Server {
     { name: "aat", title: "AI Agent Tool", version: options.version },
     {
       capabilities: { tools: {} },
-      instructions: `Each plan_* tool starts a run of an aat plan and returns its output when the run finishes within ${Math.round(options.waitMs / 1000)} s; otherwise it returns the runId and status, and ${GET_RUN_TOOL} reads the run later.`,
+      instructions: `Each plan_* tool starts a run of an aat plan and returns its output when the run finishes within ${waitText(options.waitMs)}; otherwise it returns the runId and status, and ${GET_RUN_TOOL} reads the run later.`,
     },
   );
   const planTools = () =>

@@ -109,6 +109,10 @@ function registerServerTools(
   const seen = new Map<string, string>();
   for (const descriptor of descriptors) {
     if (wanted && !wanted.has(descriptor.name)) continue;
+    if (descriptor.name === "") {
+      logger.warn({ server }, `MCP server "${server}" lists a tool without a name; it is skipped`);
+      continue;
+    }
     const name = mcpToolName(server, descriptor.name);
     const clash = seen.get(name);
     if (clash !== undefined) {
