@@ -1,6 +1,6 @@
 import type { KeyValue, Queue, WorkMessage } from "@aat/core";
 
-/** Storage statements issued, split into writes (each a transaction) and reads. */
+/** Storage calls issued, split into writes and reads (group commit puts many in one transaction). */
 export interface OperationCounts {
   writes: number;
   reads: number;

@@ -17,6 +17,8 @@ export interface ThroughputOptions {
   startConcurrency: number;
   /** Messages the worker handles at once. */
   workerConcurrency: number;
+  /** Called when the clock stops, before the runs are checked (which reads storage too). */
+  onTimed?: () => void;
 }
 
 export interface ThroughputResult {
@@ -67,6 +69,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<Thr
   await Promise.all(Array.from({ length: options.startConcurrency }, producer));
   await done;
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  options.onTimed?.();
   await worker.stop();
   if (failure) throw new Error(`benchmark run failed: ${failure}`);
 

@@ -17,9 +17,10 @@ export function parseOptions<Schema extends z.ZodType>(
   return parsed.data;
 }
 
-/** Lone UTF-16 surrogates cannot be stored as SQLite text: they would turn into U+FFFD and collide. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
+/**
+ * Lone UTF-16 surrogates cannot be stored as SQLite text: they would turn into U+FFFD and collide.
+ * (String.prototype.isWellFormed is ES2024, in Node 20; the lib setting here stops at ES2023.)
+ */
 export function isWellFormed(text: string): boolean {
-  return !LONE_SURROGATE.test(text);
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
