@@ -99,7 +99,8 @@ const nats = z
         .default("aat"),
       {
         env: "AAT_NATS_SUBJECT_PREFIX",
-        description: "Prefix of the subjects the stream captures (`<prefix>.>`).",
+        description:
+          "Step messages are published on `<prefix>.steps` (delayed ones on `<prefix>.steps.delayed`, dead letters on `<prefix>.steps.dead-letters`); installations sharing a NATS server need their own prefix and stream.",
         expected: "dot-separated tokens of letters, digits, _ or -",
       },
     ),
@@ -131,7 +132,17 @@ const rabbitmq = z
     queue: setting(text().default("aat-steps"), { env: "AAT_RABBITMQ_QUEUE", description: "Queue name." }),
     prefetch: setting(positiveInt().default(16), {
       env: "AAT_RABBITMQ_PREFETCH",
-      description: "Unacknowledged messages a worker holds at once.",
+      description:
+        "Unused by the RabbitMQ adapter, which takes messages one by one with basic.get (limits.maxConcurrentSteps bounds what a worker holds); kept so existing configurations stay valid.",
+    }),
+    visibilityTimeoutMs: setting(positiveInt().default(30_000), {
+      env: "AAT_RABBITMQ_VISIBILITY_TIMEOUT_MS",
+      description:
+        "How long a received message stays leased before it is delivered again (workers renew the lease while a step runs).",
+    }),
+    maxDeliveries: setting(positiveInt().default(5), {
+      env: "AAT_RABBITMQ_MAX_DELIVERIES",
+      description: "Deliveries of one message before it is dead-lettered (to `<queue>.dead`).",
     }),
   })
   .prefault({});
@@ -240,10 +251,18 @@ const kv = z
           example: "redis://127.0.0.1:6379/0",
           requiredWhen: { key: "kv.kind", is: "redis" },
         }),
-        keyPrefix: setting(z.string().default("aat:"), {
-          env: "AAT_REDIS_KEY_PREFIX",
-          description: "Prefix of every key, so several installations can share one Redis.",
-        }),
+        keyPrefix: setting(
+          z
+            .string()
+            .regex(/^[^{}]+$/)
+            .default("aat"),
+          {
+            env: "AAT_REDIS_KEY_PREFIX",
+            description:
+              "Namespace of every key, so several installations can share one Redis; keys are `{<prefix>}:…`, the braces making it the Redis Cluster hash tag.",
+            expected: "a non-empty string without { or }",
+          },
+        ),
         tls: setting(z.boolean().default(false), {
           env: "AAT_REDIS_TLS",
           description: "Use TLS even when the URL is redis://.",

@@ -14,12 +14,14 @@ import {
   DirectoryPlanRepository,
   EnvSecrets,
   ensureBootstrapAdminKey,
+  type KeyValue,
   KvPlanRepository,
   LanguageModelAgent,
   OidcVerifier,
   type PlanDirectoryWatch,
   PlanFactory,
   Planner,
+  type Queue,
   RunEventHub,
   Runner,
   registerBuiltinHandlers,
@@ -73,6 +75,17 @@ export interface NodeRuntimeOptions {
   /** Environment for secrets (webhook signing secrets); defaults to process.env. */
   env?: Readonly<Record<string, string | undefined>>;
   tuning?: RuntimeTuning;
+  /**
+   * Wraps the opened stores before anything uses them: a hook for plugins (instrumentation) and for the
+   * durability tests, which inject faults such as a queue that publishes every message three times.
+   * The stores themselves are still the ones closed at shutdown.
+   */
+  decorateStores?: (stores: RuntimeStores) => RuntimeStores;
+}
+
+export interface RuntimeStores {
+  kv: KeyValue;
+  queue: Queue<WorkMessage>;
 }
 
 export interface NodeRuntime {
@@ -113,11 +126,20 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
   const serveHttp = role !== "worker";
   const runWorker = role !== "api";
 
-  const stores = openStores(config, { clock, ...(tuning.queue ? { queue: tuning.queue } : {}) });
+  const stores = await openStores(config, {
+    clock,
+    role,
+    ...(tuning.queue ? { queue: tuning.queue } : {}),
+    onBackgroundError: (error) =>
+      logger.warn({ error: error.message }, "queue background work failed; it retries by itself"),
+  });
   const cleanup: Array<() => Promise<unknown>> = [() => stores.close()];
   try {
-    const kv = stores.kv;
-    const queue = new TrackedQueue(stores.queue);
+    const decorated = options.decorateStores
+      ? options.decorateStores({ kv: stores.kv, queue: stores.queue })
+      : stores;
+    const kv = decorated.kv;
+    const queue = new TrackedQueue(decorated.queue);
     const tools = new ToolRegistry(options.tools ?? []);
     // plan.run starts runs through the runner built below; the tool only calls it while a step runs.
     let startRun: StartPlanRun = () => Promise.reject(new Error("the runner is not started yet"));
@@ -175,6 +197,9 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     const worker = runWorker
       ? new Worker(runner, queue, {
           concurrency: config.limits.maxConcurrentSteps,
+          // Renew a running step's lease three times per lease, so one late heartbeat never loses it.
+          leaseMs: stores.leaseMs,
+          heartbeatMs: Math.max(50, Math.floor(stores.leaseMs / 3)),
           ...(tuning.pollWaitMs !== undefined ? { pollWaitMs: tuning.pollWaitMs } : {}),
           ...workerLogging(logger),
         })

@@ -2,6 +2,12 @@ import { join } from "node:path";
 import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
 import { openSqlite, type SqliteDatabase, SqliteKeyValue, SqliteQueue } from "@aat/adapter-sqlite";
 import type { AatConfig, Clock, KeyValue, Queue, WorkMessage } from "@aat/core";
+import {
+  configuredLeaseMs,
+  connectNatsQueue,
+  connectRabbitQueue,
+  connectRedisKeyValue,
+} from "./network-stores.js";
 
 /** The SQLite file of the embedded default, inside config.dataDir. */
 export const SQLITE_FILE = "aat.sqlite";
@@ -18,6 +24,8 @@ export interface QueueTuning {
 export interface Stores {
   kv: KeyValue;
   queue: Queue<WorkMessage>;
+  /** How long a received message stays leased: the worker renews well within it. */
+  leaseMs: number;
   /** Where the data lives, for the start-up banner and logs. */
   description: string;
   close(): Promise<void>;
@@ -26,57 +34,148 @@ export interface Stores {
 /** A backend kind whose adapter package does not exist yet. */
 export class UnsupportedBackendError extends Error {
   constructor(what: "queue" | "kv", kind: string, setting: string) {
+    const supported = what === "kv" ? "sqlite, memory or redis" : "sqlite, memory, nats or rabbitmq";
     super(
       `${what} kind "${kind}" needs the @aat/adapter-${kind} package, which is not built yet; ` +
-        `set ${setting} to sqlite (the embedded default, one file under dataDir) or memory`,
+        `set ${setting} to ${supported} (sqlite is the embedded default, one file under dataDir)`,
     );
     this.name = "UnsupportedBackendError";
   }
 }
 
-/** Builds the KeyValue store and the step queue the configuration names. */
-export function openStores(config: AatConfig, options: { clock?: Clock; queue?: QueueTuning } = {}): Stores {
-  const { clock } = options;
-  if (config.kv.kind !== "memory" && config.kv.kind !== "sqlite") {
+export interface OpenStoresOptions {
+  clock?: Clock;
+  queue?: QueueTuning;
+  /** The process's role, shown in the queue's connection name (NATS). */
+  role?: string;
+  /** Told about failures of a queue's background work, which retries by itself. */
+  onBackgroundError?: (error: Error) => void;
+}
+
+const SUPPORTED_KV = ["memory", "sqlite", "redis"];
+const SUPPORTED_QUEUES = ["memory", "sqlite", "nats", "rabbitmq"];
+
+/**
+ * Builds the KeyValue store and the step queue the configuration names. Network backends are connected
+ * and checked here, so a server that does not answer stops the start with its (password-free) address.
+ */
+export async function openStores(config: AatConfig, options: OpenStoresOptions = {}): Promise<Stores> {
+  if (!SUPPORTED_KV.includes(config.kv.kind))
     throw new UnsupportedBackendError("kv", config.kv.kind, "AAT_KV_KIND");
-  }
-  if (config.queue.kind !== "memory" && config.queue.kind !== "sqlite") {
+  if (!SUPPORTED_QUEUES.includes(config.queue.kind)) {
     throw new UnsupportedBackendError("queue", config.queue.kind, "AAT_QUEUE_KIND");
   }
+  const { clock } = options;
+  const clockOption = clock ? { clock } : {};
   const file = join(config.dataDir, SQLITE_FILE);
   let db: SqliteDatabase | undefined;
   const sqlite = () => {
     db ??= openSqlite(file);
     return db;
   };
-  const clockOption = clock ? { clock } : {};
-  const kv: KeyValue =
-    config.kv.kind === "sqlite" ? new SqliteKeyValue(sqlite(), clockOption) : new MemoryKeyValue(clockOption);
-  const queueOptions = {
-    name: STEP_QUEUE,
-    ...clockOption,
-    ...(options.queue?.visibilityTimeoutMs !== undefined
-      ? { visibilityTimeoutMs: options.queue.visibilityTimeoutMs }
-      : {}),
-    ...(options.queue?.maxDeliveries !== undefined ? { maxDeliveries: options.queue.maxDeliveries } : {}),
-  };
-  const queue: Queue<WorkMessage> =
-    config.queue.kind === "sqlite"
-      ? new SqliteQueue<WorkMessage>(sqlite(), queueOptions)
-      : new MemoryQueue<WorkMessage>(queueOptions);
-  const description = [
-    `kv ${config.kv.kind}`,
-    `queue ${config.queue.kind}`,
-    ...(db ? [`SQLite file ${file}`] : ["nothing is kept after the process ends"]),
-  ].join(", ");
-  return {
-    kv,
-    queue,
-    description,
-    async close() {
-      await queue.close();
-      await kv.close();
-      db?.close();
-    },
-  };
+  const opened: Array<{ close(): Promise<void> }> = [];
+  try {
+    const { kv, label } = await openKeyValue(config, sqlite, clockOption);
+    opened.push(kv);
+    const queue = await openQueue(config, kv, sqlite, options);
+    opened.push(queue);
+    const description = [
+      label,
+      queueDescription(config),
+      ...(db ? [`SQLite file ${file}`] : []),
+      ...(config.kv.kind === "memory" && config.queue.kind === "memory"
+        ? ["nothing is kept after the process ends"]
+        : []),
+    ].join(", ");
+    return {
+      kv,
+      queue,
+      leaseMs: configuredLeaseMs(config, options.queue),
+      description,
+      async close() {
+        await queue.close();
+        await kv.close();
+        db?.close();
+      },
+    };
+  } catch (error) {
+    for (const store of opened.reverse()) await store.close().catch(() => undefined);
+    db?.close();
+    throw error;
+  }
+}
+
+async function openKeyValue(
+  config: AatConfig,
+  sqlite: () => SqliteDatabase,
+  clockOption: { clock?: Clock },
+): Promise<{ kv: KeyValue; label: string }> {
+  switch (config.kv.kind) {
+    case "redis": {
+      const kv = await connectRedisKeyValue(config.kv);
+      return { kv, label: `kv redis ${kv.server} namespace ${kv.keyPrefix}` };
+    }
+    case "sqlite":
+      return { kv: new SqliteKeyValue(sqlite(), clockOption), label: "kv sqlite" };
+    default:
+      return { kv: new MemoryKeyValue(clockOption), label: "kv memory" };
+  }
+}
+
+async function openQueue(
+  config: AatConfig,
+  kv: KeyValue,
+  sqlite: () => SqliteDatabase,
+  options: OpenStoresOptions,
+): Promise<Queue<WorkMessage>> {
+  const tuning = options.queue;
+  const clockOption = options.clock ? { clock: options.clock } : {};
+  switch (config.queue.kind) {
+    case "nats":
+      return connectNatsQueue(config.queue, {
+        ...clockOption,
+        ...(tuning ? { tuning } : {}),
+        role: options.role ?? config.server.role,
+        onError: options.onBackgroundError ?? ((error) => console.warn(error.message)),
+      });
+    case "rabbitmq":
+      return connectRabbitQueue(config.queue, kv, { ...clockOption, ...(tuning ? { tuning } : {}) });
+    default: {
+      const queueOptions = {
+        name: STEP_QUEUE,
+        ...clockOption,
+        ...(tuning?.visibilityTimeoutMs !== undefined
+          ? { visibilityTimeoutMs: tuning.visibilityTimeoutMs }
+          : {}),
+        ...(tuning?.maxDeliveries !== undefined ? { maxDeliveries: tuning.maxDeliveries } : {}),
+      };
+      return config.queue.kind === "sqlite"
+        ? new SqliteQueue<WorkMessage>(sqlite(), queueOptions)
+        : new MemoryQueue<WorkMessage>(queueOptions);
+    }
+  }
+}
+
+function queueDescription(config: AatConfig): string {
+  const queue = config.queue;
+  if (queue.kind === "nats")
+    return `queue nats stream ${queue.nats.stream} on ${maskServers(queue.nats.servers)}`;
+  if (queue.kind === "rabbitmq")
+    return `queue rabbitmq ${queue.rabbitmq.queue} on ${maskUrl(queue.rabbitmq.url)}`;
+  return `queue ${queue.kind}`;
+}
+
+function maskServers(servers: readonly string[]): string {
+  return servers.map(maskUrl).join(",");
+}
+
+/** A URL for the banner and logs, with any password replaced by ***. */
+function maskUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password) url.password = "***";
+    return url.toString().replace(/\/$/, "");
+  } catch {
+    return text.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+  }
 }

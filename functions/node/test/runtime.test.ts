@@ -249,7 +249,7 @@ steps:
     const config = aatConfigSchema.parse({
       dataDir,
       server: { port: 0 },
-      queue: { kind: "nats", nats: { servers: ["nats://127.0.0.1:4222"] } },
+      queue: { kind: "sqs", sqs: { queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/aat" } },
     });
     const failure = await startNodeRuntime({
       config,
@@ -258,7 +258,7 @@ steps:
     }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(UnsupportedBackendError);
     expect((failure as Error).message).toBe(
-      'queue kind "nats" needs the @aat/adapter-nats package, which is not built yet; set AAT_QUEUE_KIND to sqlite (the embedded default, one file under dataDir) or memory',
+      'queue kind "sqs" needs the @aat/adapter-sqs package, which is not built yet; set AAT_QUEUE_KIND to sqlite, memory, nats or rabbitmq (sqlite is the embedded default, one file under dataDir)',
     );
   });
 
