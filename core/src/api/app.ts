@@ -13,6 +13,7 @@ import { PlanInputValidator } from "./plan-input.js";
 import { ApiProblem, zodProblemErrors } from "./problem.js";
 import { requestId } from "./request-id.js";
 import { registerApprovalRoutes } from "./routes/approvals.js";
+import { registerDeadLetterRoutes } from "./routes/dead-letters.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerHookRoutes } from "./routes/hooks.js";
 import { registerMcpRoutes } from "./routes/mcp.js";
@@ -97,6 +98,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerPlanRoutes(app, ctx);
   registerHookRoutes(app, ctx);
   registerMcpRoutes(app, ctx);
+  registerDeadLetterRoutes(app, ctx);
   mountKeyRoutes(app, deps.auth.keys);
   describeKeyRoutes(app);
 
@@ -117,6 +119,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       { name: "plans", description: "Read, validate, dry-run and publish plans." },
       { name: "hooks", description: "Webhook triggers of plans." },
       { name: "mcp", description: "Model Context Protocol: published plans as tools for MCP clients." },
+      { name: "dead-letters", description: "Step messages the queue gave up on: inspect and redrive." },
       { name: "keys", description: "API keys (admin)." },
       { name: "health", description: "Liveness and readiness." },
     ],

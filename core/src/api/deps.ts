@@ -38,7 +38,8 @@ export interface ApiDeps {
   plans: PlanStore;
   planner: Planner;
   kv: KeyValue;
-  queue: Pick<Queue, "ping">;
+  /** The step queue: pinged by /readyz, its dead letters listed and redriven by /v1/dead-letters. */
+  queue: Pick<Queue, "name" | "ping" | "listDeadLetters" | "redrive">;
   auth: { keys: ApiKeyStore; oidc?: OidcVerifier; mode: AuthMode };
   auditLog: AuditLog;
   config: ApiConfig;
