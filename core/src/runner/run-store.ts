@@ -69,8 +69,9 @@ export interface LoggedEvent {
 }
 
 /**
- * Catching up usually finds nothing or one event (the snapshot is refreshed after every batch of work),
- * so the first read asks for one key; each further round trip asks for twice as many, up to this.
+ * Catching up usually finds no event or one (the snapshot is refreshed after every batch of work, and a
+ * worker's own `step.started` follows it), so the first read asks for two keys, which settles both
+ * cases in one round trip; each further read asks for twice as many, up to this.
  */
 const MAX_LOG_BATCH = 64;
 
@@ -85,10 +86,8 @@ export class RunStore {
 
   /** Events from `fromSeq` on, up to the first gap. */
   async readLog(runId: string, fromSeq: number): Promise<RunEvent[]> {
-    const first = await this.kv.get<RunEvent>(runKeys.log(runId, fromSeq));
-    if (!first) return [];
-    const events: RunEvent[] = [first.value];
-    for (let seq = fromSeq + 1, batch = 2; ; seq += batch, batch = Math.min(batch * 2, MAX_LOG_BATCH)) {
+    const events: RunEvent[] = [];
+    for (let seq = fromSeq, batch = 2; ; seq += batch, batch = Math.min(batch * 2, MAX_LOG_BATCH)) {
       const keys = Array.from({ length: batch }, (_, i) => runKeys.log(runId, seq + i));
       const entries = await this.kv.getMany<RunEvent>(keys);
       for (const entry of entries) {
