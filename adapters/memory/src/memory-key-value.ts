@@ -78,10 +78,11 @@ export class MemoryKeyValue implements KeyValue {
   async set(key: string, value: unknown, options?: KvWriteOptions): Promise<number> {
     this.assertOpen();
     assertKey(key, "set");
-    const json = toStoredJson(value, `MemoryKeyValue.set("${key}")`);
+    const json = toStoredJson(value, "MemoryKeyValue.set", key);
     const expiresAt = this.expiryFor(options, "set");
-    const current = this.live(key);
-    return this.write(key, json, (current?.version ?? 0) + 1, expiresAt);
+    const stored = this.entries.get(key);
+    const version = stored !== undefined && !this.isExpired(stored) ? stored.version + 1 : 1;
+    return this.write(key, json, version, expiresAt, stored);
   }
 
   async setIfAbsent<T = unknown>(
@@ -91,11 +92,11 @@ export class MemoryKeyValue implements KeyValue {
   ): Promise<KvConditionalResult<T>> {
     this.assertOpen();
     assertKey(key, "setIfAbsent");
-    const json = toStoredJson(value, `MemoryKeyValue.setIfAbsent("${key}")`);
+    const json = toStoredJson(value, "MemoryKeyValue.setIfAbsent", key);
     const expiresAt = this.expiryFor(options, "setIfAbsent");
-    const current = this.live(key);
-    if (current) return { ok: false, current: toEntry<T>(current) };
-    return { ok: true, version: this.write(key, json, 1, expiresAt) };
+    const stored = this.entries.get(key);
+    if (stored !== undefined && !this.isExpired(stored)) return { ok: false, current: toEntry<T>(stored) };
+    return { ok: true, version: this.write(key, json, 1, expiresAt, stored) };
   }
 
   async compareAndSet<T = unknown>(
@@ -107,13 +108,16 @@ export class MemoryKeyValue implements KeyValue {
     this.assertOpen();
     assertKey(key, "compareAndSet");
     assertVersion(expectedVersion, "compareAndSet");
-    const json = toStoredJson(value, `MemoryKeyValue.compareAndSet("${key}")`);
+    const json = toStoredJson(value, "MemoryKeyValue.compareAndSet", key);
     const expiresAt = this.expiryFor(options, "compareAndSet");
     const current = this.live(key);
     if ((current?.version ?? 0) !== expectedVersion) {
       return { ok: false, current: current ? toEntry<T>(current) : undefined };
     }
-    return { ok: true, version: this.write(key, json, expectedVersion + 1, expiresAt) };
+    return {
+      ok: true,
+      version: this.write(key, json, expectedVersion + 1, expiresAt, this.entries.get(key)),
+    };
   }
 
   async delete(key: string, options?: { expectedVersion?: number }): Promise<boolean> {
@@ -177,7 +181,7 @@ export class MemoryKeyValue implements KeyValue {
       base = value;
     }
     const next = base + by;
-    this.write(key, JSON.stringify(next), (current?.version ?? 0) + 1, expiresAt);
+    this.write(key, JSON.stringify(next), (current?.version ?? 0) + 1, expiresAt, this.entries.get(key));
     return next;
   }
 
@@ -219,13 +223,22 @@ export class MemoryKeyValue implements KeyValue {
   /** The entry when present and unexpired; an expired entry counts as absent (its version is forgotten). */
   private live(key: string): StoredEntry | undefined {
     const stored = this.entries.get(key);
-    if (stored === undefined) return undefined;
-    if (stored.expiresAt !== undefined && stored.expiresAt <= this.clock.now()) return undefined;
+    if (stored === undefined || this.isExpired(stored)) return undefined;
     return stored;
   }
 
-  private write(key: string, json: string, version: number, expiresAt: number | undefined): number {
-    const stored = this.entries.get(key);
+  private isExpired(stored: StoredEntry): boolean {
+    return stored.expiresAt !== undefined && stored.expiresAt <= this.clock.now();
+  }
+
+  /** `stored`: what `entries` holds for `key` now (callers have just looked it up; one Map lookup less). */
+  private write(
+    key: string,
+    json: string,
+    version: number,
+    expiresAt: number | undefined,
+    stored: StoredEntry | undefined,
+  ): number {
     if (stored) {
       if (stored.expiresAt !== undefined) this.expiringEntries--;
       stored.json = json;

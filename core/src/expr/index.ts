@@ -1,4 +1,7 @@
 import jsonata from "jsonata";
+import { compileSimple, UNSUPPORTED } from "./simple.js";
+
+export { UNSUPPORTED } from "./simple.js";
 
 /**
  * Expressions are JSONata. In templates (tool `with`, set `values`, prompts…) they sit inside `{% %}`:
@@ -26,6 +29,12 @@ export class ExpressionError extends Error {
 export interface CompiledExpression {
   readonly source: string;
   evaluate(data: unknown): Promise<unknown>;
+  /**
+   * The same value without a promise, or `UNSUPPORTED` when only `evaluate` can compute it (the
+   * expression or the data needs JSONata proper). Lets a step whose expressions are all simple run
+   * without a chain of promises.
+   */
+  evaluateNow(data: unknown): unknown;
 }
 
 const WRAPPED = /^\s*\{%([\s\S]*?)%\}\s*$/;
@@ -47,21 +56,32 @@ function compileJsonata(body: string, path: Array<string | number>): CompiledExp
       },
     ]);
   }
+  const evaluateWithJsonata = async (data: unknown): Promise<unknown> => {
+    try {
+      return normalise(await compiled.evaluate(data));
+    } catch (error) {
+      // JSONata flags arrays it navigates (e.g. `keepSingleton` for `names[]`) by writing onto them.
+      // Run data is frozen so no expression can change it; when JSONata trips over that, evaluate
+      // on a private copy instead.
+      if (error instanceof TypeError && /not extensible|read.only|frozen/i.test(error.message)) {
+        return normalise(await compiled.evaluate(structuredClone(data)));
+      }
+      throw error;
+    }
+  };
+  const simple = compileSimple(compiled.ast());
+  if (!simple) return { source, evaluate: evaluateWithJsonata, evaluateNow: () => UNSUPPORTED };
+  const evaluateNow = (data: unknown): unknown => {
+    const value = simple(data);
+    return value === UNSUPPORTED ? UNSUPPORTED : normalise(value);
+  };
   return {
     source,
-    async evaluate(data: unknown) {
-      try {
-        return normalise(await compiled.evaluate(data));
-      } catch (error) {
-        // JSONata flags arrays it navigates (e.g. `keepSingleton` for `names[]`) by writing onto them.
-        // Run data is frozen so no expression can change it; when JSONata trips over that, evaluate
-        // on a private copy instead.
-        if (error instanceof TypeError && /not extensible|read.only|frozen/i.test(error.message)) {
-          return normalise(await compiled.evaluate(structuredClone(data)));
-        }
-        throw error;
-      }
+    evaluate(data: unknown) {
+      const value = evaluateNow(data);
+      return value === UNSUPPORTED ? evaluateWithJsonata(data) : Promise.resolve(value);
     },
+    evaluateNow,
   };
 }
 
@@ -86,7 +106,10 @@ function normalise(value: unknown): unknown {
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    // for-in rather than Object.keys: no array per object (this runs on every event the runner applies).
+    for (const key in value) {
+      if (Object.hasOwn(value, key)) deepFreeze((value as Record<string, unknown>)[key]);
+    }
   }
   return value;
 }
@@ -101,6 +124,8 @@ export interface CompiledTemplate {
   /** True when the template contains no expression: `evaluate` then returns the literal unchanged. */
   readonly isStatic: boolean;
   evaluate(data: unknown): Promise<unknown>;
+  /** See CompiledExpression.evaluateNow: the value at once, or `UNSUPPORTED`. */
+  evaluateNow(data: unknown): unknown;
 }
 
 export function hasTemplate(text: string): boolean {
@@ -113,38 +138,68 @@ export function hasTemplate(text: string): boolean {
  */
 export function compileTemplate(value: unknown, path: Array<string | number> = []): CompiledTemplate {
   const problems: ExpressionProblem[] = [];
-  const evaluator = build(value, path, problems);
+  const part = build(value, path, problems);
   if (problems.length) throw new ExpressionError(problems);
-  if (!evaluator) return { isStatic: true, evaluate: async () => value };
-  return { isStatic: false, evaluate: evaluator };
+  if (!part) return { isStatic: true, evaluate: async () => value, evaluateNow: () => value };
+  return { isStatic: false, evaluate: part.evaluate, evaluateNow: part.evaluateNow };
 }
 
-type Evaluator = (data: unknown) => Promise<unknown>;
+/** A template piece that contains expressions, evaluated asynchronously or (when simple enough) at once. */
+interface Part {
+  evaluate(data: unknown): Promise<unknown>;
+  evaluateNow(data: unknown): unknown;
+}
 
 function build(
   value: unknown,
   path: Array<string | number>,
   problems: ExpressionProblem[],
-): Evaluator | undefined {
+): Part | undefined {
   if (typeof value === "string") return buildString(value, path, problems);
   if (Array.isArray(value)) {
     const parts = value.map((item, i) => build(item, [...path, i], problems));
     if (parts.every((p) => p === undefined)) return undefined;
-    return async (data) => Promise.all(value.map((item, i) => (parts[i] ? parts[i](data) : item)));
+    return {
+      evaluate: async (data) =>
+        Promise.all(value.map((item, i) => (parts[i] ? parts[i].evaluate(data) : item))),
+      evaluateNow(data) {
+        const out = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const part = parts[i];
+          const result = part ? part.evaluateNow(data) : value[i];
+          if (result === UNSUPPORTED) return UNSUPPORTED;
+          out[i] = result;
+        }
+        return out;
+      },
+    };
   }
   if (value !== null && typeof value === "object") {
     const entries = Object.entries(value);
     const parts = entries.map(([k, v]) => build(v, [...path, k], problems));
     if (parts.every((p) => p === undefined)) return undefined;
-    return async (data) => {
-      const out: Record<string, unknown> = {};
-      for (let i = 0; i < entries.length; i++) {
-        const [k, v] = entries[i]!;
-        const part = parts[i];
-        const result = part ? await part(data) : v;
-        if (result !== undefined) out[k] = result;
-      }
-      return out;
+    return {
+      async evaluate(data) {
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < entries.length; i++) {
+          const [k, v] = entries[i]!;
+          const part = parts[i];
+          const result = part ? await part.evaluate(data) : v;
+          if (result !== undefined) out[k] = result;
+        }
+        return out;
+      },
+      evaluateNow(data) {
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < entries.length; i++) {
+          const [k, v] = entries[i]!;
+          const part = parts[i];
+          const result = part ? part.evaluateNow(data) : v;
+          if (result === UNSUPPORTED) return UNSUPPORTED;
+          if (result !== undefined) out[k] = result;
+        }
+        return out;
+      },
     };
   }
   return undefined;
@@ -154,11 +209,11 @@ function buildString(
   text: string,
   path: Array<string | number>,
   problems: ExpressionProblem[],
-): Evaluator | undefined {
+): Part | undefined {
   if (!hasTemplate(text)) return undefined;
   try {
     const whole = WRAPPED.exec(text);
-    if (whole && !whole[1]!.includes("{%")) return compileJsonata(whole[1]!, path).evaluate;
+    if (whole && !whole[1]!.includes("{%")) return compileJsonata(whole[1]!, path);
     const pieces: Array<string | CompiledExpression> = [];
     let last = 0;
     for (const match of text.matchAll(SEGMENT)) {
@@ -175,11 +230,26 @@ function buildString(
       return undefined;
     }
     if (rest) pieces.push(rest);
-    return async (data) => {
-      let out = "";
-      for (const piece of pieces)
-        out += typeof piece === "string" ? piece : stringify(await piece.evaluate(data));
-      return out;
+    return {
+      async evaluate(data) {
+        let out = "";
+        for (const piece of pieces)
+          out += typeof piece === "string" ? piece : stringify(await piece.evaluate(data));
+        return out;
+      },
+      evaluateNow(data) {
+        let out = "";
+        for (const piece of pieces) {
+          if (typeof piece === "string") {
+            out += piece;
+            continue;
+          }
+          const value = piece.evaluateNow(data);
+          if (value === UNSUPPORTED) return UNSUPPORTED;
+          out += stringify(value);
+        }
+        return out;
+      },
     };
   } catch (error) {
     if (error instanceof ExpressionError) problems.push(...error.problems);

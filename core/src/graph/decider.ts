@@ -11,9 +11,12 @@ import {
   stepIdOf,
   timerIdOf,
 } from "./keys.js";
+import { copyStep, newStep } from "./step-state.js";
 import {
+  type ApprovalDecision,
   type Command,
   type Decision,
+  type FanoutState,
   type RunEvent,
   type RunState,
   type RunStatus,
@@ -62,8 +65,10 @@ export function startRun(graph: ExecutionGraph, event: StepEvent<"run.started">)
 /** How `advanceRun` may treat the state it is given. */
 export interface AdvanceOptions {
   /**
-   * The caller owns `state` and will never look at it again: the decider may reuse its `steps` record
-   * instead of copying it (O(1) instead of O(steps) per event). The Runner uses this on its hot path;
+   * The caller owns `state` and will never look at it again: the decider may edit it in place (the
+   * state object, its `steps` record and its activity counters) instead of copying them, so an event
+   * costs O(1) instead of O(steps) and allocates no new run state. Step states are still replaced,
+   * never edited, so a step state read earlier keeps its values. The Runner uses this on its hot path;
    * everything else keeps the default, purely functional behaviour.
    */
   reuseState?: boolean;
@@ -96,7 +101,9 @@ export function advanceRun(
         return ignored(state);
       }
       const tx = new Transition(graph, state, event.at, reuse);
-      tx.put({ ...step, status: "running", startedAt: event.at });
+      const running = copyStep(step, "running");
+      running.startedAt = event.at;
+      tx.put(running);
       return tx.decide();
     }
     case "step.succeeded": {
@@ -214,6 +221,17 @@ function awaitsChildRun(step: StepState): boolean {
   return step.status === "running" && step.suspended === "child_run";
 }
 
+/*
+ * Arrays the decider itself puts into run data are frozen like the data that arrives in events (the
+ * runner freezes event payloads): JSONata writes flags such as `keepSingleton` onto arrays it
+ * navigates, and run data must not change under an expression. Objects need no freezing for that
+ * reason, but arrays do.
+ */
+const NO_RESULTS: unknown[] = [];
+const NO_APPROVERS: string[] = [];
+Object.freeze(NO_RESULTS);
+Object.freeze(NO_APPROVERS);
+
 const NONE = 0;
 const BUSY = 1;
 const WAITING = 2;
@@ -247,8 +265,8 @@ function countActivity(steps: Record<string, StepState>): { busy: number; waitin
 }
 
 /**
- * One accepted event's changes: a private copy of the state that the methods below edit in place, and
- * the commands they produce.
+ * One accepted event's changes: a private copy of the state (or, with `reuse`, the state itself) that
+ * the methods below edit in place, and the commands they produce.
  */
 class Transition {
   readonly state: RunState;
@@ -265,7 +283,16 @@ class Transition {
     private readonly at: number,
     reuse = false,
   ) {
-    this.steps = reuse ? base.steps : graph.smallRecords ? { ...base.steps } : copyLarge(base.steps);
+    if (reuse) {
+      this.steps = base.steps;
+      this.activity = base.activity ?? countActivity(base.steps);
+      base.activity = this.activity;
+      base.version++;
+      base.updatedAt = at;
+      this.state = base;
+      return;
+    }
+    this.steps = graph.smallRecords ? { ...base.steps } : copyLarge(base.steps);
     this.activity = base.activity
       ? { busy: base.activity.busy, waiting: base.activity.waiting }
       : countActivity(base.steps);
@@ -322,17 +349,13 @@ class Transition {
         code: "loop_limit",
         retryable: false,
       };
-      this.put({
-        key,
-        stepId,
-        status: "failed",
-        attempt: prev.attempt,
-        entryAttempt: prev.attempt,
-        entries,
-        queuedAt: this.at,
-        finishedAt: this.at,
-        error,
-      });
+      const failed = newStep(key, stepId, "failed", prev.attempt);
+      failed.error = error;
+      failed.queuedAt = this.at;
+      failed.finishedAt = this.at;
+      failed.entries = entries;
+      failed.entryAttempt = prev.attempt;
+      this.put(failed);
       if (this.loopLimited?.has(key)) {
         this.flowFailed(key, error);
       } else {
@@ -343,7 +366,11 @@ class Transition {
       return;
     }
     const attempt = (prev?.attempt ?? 0) + 1;
-    this.put({ key, stepId, status: "queued", attempt, entryAttempt: attempt, entries, queuedAt: this.at });
+    const queued = newStep(key, stepId, "queued", attempt);
+    queued.queuedAt = this.at;
+    queued.entries = entries;
+    queued.entryAttempt = attempt;
+    this.put(queued);
     this.dispatch(key, node, attempt, 0);
   }
 
@@ -385,14 +412,17 @@ class Transition {
       }
       target = chosen;
     }
-    const done: StepState = { ...step, status: "succeeded", output, finishedAt: this.at };
-    if (done.error) done.error = undefined;
+    const done = copyStep(step, "succeeded", false);
+    if (output !== undefined) done.output = output;
+    done.finishedAt = this.at;
     this.put(done);
     this.goto(step.key, target, output);
   }
 
   skip(step: StepState): void {
-    this.put({ ...step, status: "skipped", finishedAt: this.at });
+    const skipped = copyStep(step, "skipped");
+    skipped.finishedAt = this.at;
+    this.put(skipped);
     this.goto(step.key, this.graph.step(step.stepId).next, undefined);
   }
 
@@ -410,7 +440,11 @@ class Transition {
           });
           return;
         }
-        this.put({ ...step, status: "running", startedAt, suspended: "timer", waitUntil: suspension.until });
+        const waiting = copyStep(step, "running");
+        waiting.startedAt = startedAt;
+        waiting.suspended = "timer";
+        waiting.waitUntil = suspension.until;
+        this.put(waiting);
         this.commands.push({
           type: "schedule_timer",
           runId,
@@ -419,16 +453,15 @@ class Transition {
         });
         return;
       }
-      case "approval":
-        this.put({
-          ...step,
-          status: "waiting_approval",
-          startedAt,
-          suspended: "approval",
-          approval: { request: suspension.request },
-        });
+      case "approval": {
+        const waiting = copyStep(step, "waiting_approval");
+        waiting.startedAt = startedAt;
+        waiting.suspended = "approval";
+        waiting.approval = { request: suspension.request };
+        this.put(waiting);
         this.commands.push({ type: "request_approval", runId, key: step.key, request: suspension.request });
         return;
+      }
       case "child_run": {
         const childRunId = childRunIdOf(runId, step.key, step.attempt);
         const childRun = {
@@ -436,7 +469,12 @@ class Transition {
           ...(suspension.version !== undefined ? { version: suspension.version } : {}),
           input: suspension.input,
         };
-        this.put({ ...step, status: "running", startedAt, suspended: "child_run", childRunId, childRun });
+        const waiting = copyStep(step, "running");
+        waiting.startedAt = startedAt;
+        waiting.suspended = "child_run";
+        waiting.childRunId = childRunId;
+        waiting.childRun = childRun;
+        this.put(waiting);
         this.commands.push({
           type: "start_child_run",
           runId,
@@ -468,13 +506,11 @@ class Transition {
     const def = node.def;
     if (def.type === "parallel") {
       const total = node.childFlows.length;
-      this.put({
-        ...step,
-        status: "running",
-        startedAt,
-        suspended: "fanout",
-        fanout: { total, nextIndex: total, running: total, done: 0, results: [] },
-      });
+      const container = copyStep(step, "running");
+      container.startedAt = startedAt;
+      container.suspended = "fanout";
+      container.fanout = { total, nextIndex: total, running: total, done: 0, results: NO_RESULTS };
+      this.put(container);
       const prefix = prefixOf(step.key);
       for (const flowId of node.childFlows) {
         if (this.finished || this.steps[step.key]?.status !== "running") return;
@@ -494,16 +530,21 @@ class Transition {
         return;
       }
       if (items.length === 0) {
-        this.succeed(step, []);
+        this.succeed(step, NO_RESULTS);
         return;
       }
-      this.put({
-        ...step,
-        status: "running",
-        startedAt,
-        suspended: "fanout",
-        fanout: { total: items.length, items, nextIndex: 0, running: 0, done: 0, results: [] },
-      });
+      const container = copyStep(step, "running");
+      container.startedAt = startedAt;
+      container.suspended = "fanout";
+      container.fanout = {
+        total: items.length,
+        items,
+        nextIndex: 0,
+        running: 0,
+        done: 0,
+        results: NO_RESULTS,
+      };
+      this.put(container);
       this.fillIterations(step.key, node);
       return;
     }
@@ -526,7 +567,9 @@ class Transition {
       if (!container || !fanout || container.status !== "running") return;
       if (fanout.nextIndex >= fanout.total || fanout.running >= concurrency) return;
       const index = fanout.nextIndex;
-      this.put({ ...container, fanout: { ...fanout, nextIndex: index + 1, running: fanout.running + 1 } });
+      const started = copyStep(container, container.status);
+      started.fanout = fanoutWith(fanout, index + 1, fanout.running + 1, fanout.done, fanout.results);
+      this.put(started);
       this.enter(iterationPrefix(mapKey, index) + first, first);
     }
   }
@@ -553,10 +596,9 @@ class Transition {
     if (!container || !fanout || container.status !== "running" || container.suspended !== "fanout") return;
     const results = fanout.results.slice();
     results[owner.index] = output;
-    const updated: StepState = {
-      ...container,
-      fanout: { ...fanout, results, running: fanout.running - 1, done: fanout.done + 1 },
-    };
+    Object.freeze(results); // expressions see it (fanout, and the container's output): see NO_RESULTS
+    const updated = copyStep(container, container.status);
+    updated.fanout = fanoutWith(fanout, fanout.nextIndex, fanout.running - 1, fanout.done + 1, results);
     this.put(updated);
     if (fanout.done + 1 >= fanout.total) {
       this.succeed(updated, results);
@@ -589,16 +631,12 @@ class Transition {
     if (policy && error.retryable !== false && tries <= policy.max) {
       const attempt = step.attempt + 1;
       const delayMs = retryDelay(policy, tries, dedupeIdOf(this.state.runId, step.key, attempt));
-      this.put({
-        key: step.key,
-        stepId: step.stepId,
-        status: "retrying",
-        attempt,
-        ...(step.entryAttempt !== undefined ? { entryAttempt: step.entryAttempt } : {}),
-        ...(step.entries !== undefined ? { entries: step.entries } : {}),
-        queuedAt: this.at,
-        error,
-      });
+      const retrying = newStep(step.key, step.stepId, "retrying", attempt);
+      retrying.error = error;
+      retrying.queuedAt = this.at;
+      if (step.entries !== undefined) retrying.entries = step.entries;
+      if (step.entryAttempt !== undefined) retrying.entryAttempt = step.entryAttempt;
+      this.put(retrying);
       this.dispatch(step.key, node, attempt, delayMs);
       return;
     }
@@ -606,7 +644,10 @@ class Transition {
   }
 
   failFinal(step: StepState, error: StepError, status: "failed" | "dead_lettered" = "failed"): void {
-    this.put({ ...step, status, error, finishedAt: this.at });
+    const failed = copyStep(step, status);
+    failed.error = error;
+    failed.finishedAt = this.at;
+    this.put(failed);
     this.afterFailure(step.key, this.graph.step(step.stepId), error);
   }
 
@@ -648,7 +689,7 @@ class Transition {
       const inside = isMap
         ? key.startsWith(mapPrefix)
         : key.startsWith(outer) && this.isUnder(key.slice(outer.length), container.id);
-      if (inside) this.put({ ...step, status: "cancelled", finishedAt: this.at });
+      if (inside) this.put(cancelled(step, this.at));
     }
   }
 
@@ -664,15 +705,15 @@ class Transition {
   decideApproval(step: StepState, approved: boolean, by: string, rationale: string | undefined): void {
     const node = this.graph.step(step.stepId);
     const decision = { approved, by, ...(rationale !== undefined ? { rationale } : {}), at: this.at };
-    const approval = { request: step.approval?.request ?? { approvers: [] }, decision };
+    const approval = { request: step.approval?.request ?? { approvers: NO_APPROVERS }, decision };
     if (approved) {
-      this.put({ ...step, status: "approved", output: decision, approval, finishedAt: this.at });
+      this.put(decided(step, "approved", decision, approval, this.at));
       this.goto(step.key, node.next, decision);
       return;
     }
     const onReject = node.def.type === "approval" ? node.def.onReject : undefined;
     if (onReject !== undefined) {
-      this.put({ ...step, status: "rejected", output: decision, approval, finishedAt: this.at });
+      this.put(decided(step, "rejected", decision, approval, this.at));
       this.enter(prefixOf(step.key) + onReject, onReject);
       return;
     }
@@ -681,7 +722,9 @@ class Transition {
       code: "approval_rejected",
       retryable: false,
     };
-    this.put({ ...step, status: "rejected", output: decision, approval, error, finishedAt: this.at });
+    const rejected = decided(step, "rejected", decision, approval, this.at);
+    rejected.error = error;
+    this.put(rejected);
     this.flowFailed(step.key, error);
   }
 
@@ -695,7 +738,7 @@ class Transition {
     if (error) state.error = error;
     for (const key in this.steps) {
       const step = this.steps[key]!;
-      if (!TERMINAL_STEP.has(step.status)) this.put({ ...step, status: "cancelled", finishedAt: this.at });
+      if (!TERMINAL_STEP.has(step.status)) this.put(cancelled(step, this.at));
     }
     this.commands.push({
       type: "finish_run",
@@ -706,6 +749,38 @@ class Transition {
       ...(state.parent ? { parent: state.parent } : {}),
     });
   }
+}
+
+function cancelled(step: StepState, at: number): StepState {
+  const copy = copyStep(step, "cancelled");
+  copy.finishedAt = at;
+  return copy;
+}
+
+function decided(
+  step: StepState,
+  status: "approved" | "rejected",
+  decision: ApprovalDecision,
+  approval: NonNullable<StepState["approval"]>,
+  at: number,
+): StepState {
+  const copy = copyStep(step, status);
+  copy.output = decision;
+  copy.approval = approval;
+  copy.finishedAt = at;
+  return copy;
+}
+
+function fanoutWith(
+  fanout: FanoutState,
+  nextIndex: number,
+  running: number,
+  done: number,
+  results: unknown[],
+): FanoutState {
+  const copy: FanoutState = { total: fanout.total, nextIndex, running, done, results };
+  if (fanout.items !== undefined) copy.items = fanout.items;
+  return copy;
 }
 
 /** See ExecutionGraph.pendingCommands. */

@@ -1,10 +1,11 @@
+import { UNSUPPORTED } from "../expr/index.js";
 import type { PlanDefinition } from "../plan/schema.js";
 import { isJsonataError, StepFailure, toStepError } from "./errors.js";
 import type { ExecutionGraph, GraphStep } from "./execution-graph.js";
 import { dedupeIdOf } from "./keys.js";
 import { buildScope } from "./scope.js";
 import { isTruthy } from "./truthy.js";
-import type { Command, ExpressionScope, RunEvent, RunState, StepContext } from "./types.js";
+import type { Command, ExpressionScope, NodeResult, RunEvent, RunState, StepContext } from "./types.js";
 
 export interface ExecuteOptions {
   /** Merged over the factory's services for this execution. */
@@ -21,20 +22,23 @@ const NEVER_ABORTED = new AbortController().signal;
  * Run one attempt of one step and report it as the event the decider expects: `step.skipped` when
  * its `if` is false, `step.succeeded` / `step.suspended` from the handler's result, `step.failed`
  * for anything thrown (never rejects for handler errors).
+ *
+ * The event comes back without a promise when the step could answer at once (its `if` is simple and
+ * its handler returned a result rather than a promise): pure steps such as `set` and `branch` then cost
+ * the runner no promise round trips. Callers may simply `await` the result either way.
  */
-export async function executeStep(
+export function executeStep(
   graph: ExecutionGraph,
   state: RunState,
   command: Extract<Command, { type: "execute" }>,
   options: ExecuteOptions,
-): Promise<RunEvent> {
-  const { key, attempt } = command;
+): RunEvent | Promise<RunEvent> {
   const node = graph.steps.get(command.stepId);
   if (!node) {
     return {
       type: "step.failed",
-      key,
-      attempt,
+      key: command.key,
+      attempt: command.attempt,
       at: options.at(),
       error: {
         message: `plan "${graph.plan.id}" has no step "${command.stepId}"`,
@@ -45,25 +49,70 @@ export async function executeStep(
   }
   try {
     const ctx = new AttemptContext(graph, node, state, command, options);
-    if (node.def.if !== undefined && !isTruthy(await ctx.evaluate("if"))) {
-      return { type: "step.skipped", key, attempt, at: options.at() };
+    if (node.def.if !== undefined) {
+      const test = ctx.evaluateNow("if");
+      if (test === undefined) return executeAfterCondition(node, ctx, command, options);
+      if (!isTruthy(test.value)) return skipped(command, options);
     }
-    const result = await node.handler.execute(node.def, ctx);
-    if (result.kind === "done") {
-      const event: Extract<RunEvent, { type: "step.succeeded" }> = {
-        type: "step.succeeded",
-        key,
-        attempt,
-        output: result.output,
-        at: options.at(),
-      };
-      if (result.next !== undefined) event.next = result.next;
-      return event;
-    }
-    return { type: "step.suspended", key, attempt, suspension: result.suspension, at: options.at() };
+    const result = node.handler.execute(node.def, ctx);
+    if (!isPromiseLike(result)) return reported(result, command, options);
+    return Promise.resolve(result)
+      .then((answer) => reported(answer, command, options))
+      .catch((error: unknown) => failed(error, command, options));
   } catch (error) {
-    return { type: "step.failed", key, attempt, error: toStepError(error), at: options.at() };
+    return failed(error, command, options);
   }
+}
+
+/** The general path: an `if` that needs JSONata proper, then the handler. */
+async function executeAfterCondition(
+  node: GraphStep,
+  ctx: AttemptContext,
+  command: Extract<Command, { type: "execute" }>,
+  options: ExecuteOptions,
+): Promise<RunEvent> {
+  try {
+    if (!isTruthy(await ctx.evaluate("if"))) return skipped(command, options);
+    return reported(await node.handler.execute(node.def, ctx), command, options);
+  } catch (error) {
+    return failed(error, command, options);
+  }
+}
+
+function reported(result: NodeResult, command: ExecuteCommand, options: ExecuteOptions): RunEvent {
+  const { key, attempt } = command;
+  if (result.kind === "done") {
+    const event: Extract<RunEvent, { type: "step.succeeded" }> = {
+      type: "step.succeeded",
+      key,
+      attempt,
+      output: result.output,
+      at: options.at(),
+    };
+    if (result.next !== undefined) event.next = result.next;
+    return event;
+  }
+  return { type: "step.suspended", key, attempt, suspension: result.suspension, at: options.at() };
+}
+
+function skipped(command: ExecuteCommand, options: ExecuteOptions): RunEvent {
+  return { type: "step.skipped", key: command.key, attempt: command.attempt, at: options.at() };
+}
+
+function failed(error: unknown, command: ExecuteCommand, options: ExecuteOptions): RunEvent {
+  return {
+    type: "step.failed",
+    key: command.key,
+    attempt: command.attempt,
+    error: toStepError(error),
+    at: options.at(),
+  };
+}
+
+type ExecuteCommand = Extract<Command, { type: "execute" }>;
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown }).then === "function";
 }
 
 /** The handler's view of one attempt. A class, so no closures are created per execution. */
@@ -88,7 +137,8 @@ class AttemptContext implements StepContext {
     this.runId = command.runId;
     this.key = command.key;
     this.attempt = command.attempt;
-    this.idempotencyKey = dedupeIdOf(command.runId, command.key, command.attempt);
+    // The command carries this id already (`${runId}/${key}/${attempt}`); building it again costs a string per step.
+    this.idempotencyKey = command.dedupeId || dedupeIdOf(command.runId, command.key, command.attempt);
     this.scope = buildScope(graph, state, command.key);
     this.signal = options.signal ?? NEVER_ABORTED;
     this.services = servicesFor(graph, options.services);
@@ -97,7 +147,20 @@ class AttemptContext implements StepContext {
   }
 
   evaluate(field: string): Promise<unknown> {
-    return evaluateField(this.node, field, this.scope);
+    const now = this.evaluateNow(field);
+    return now !== undefined ? Promise.resolve(now.value) : evaluateField(this.node, field, this.scope);
+  }
+
+  evaluateNow(field: string): { value: unknown } | undefined {
+    const compiled = this.node.fields.get(field);
+    if (compiled === undefined) return undefined; // `evaluate` reports the unknown field
+    let value: unknown;
+    try {
+      value = compiled.evaluateNow(this.scope);
+    } catch {
+      return undefined; // `evaluate` reports the error with the field's name
+    }
+    return value === UNSUPPORTED ? undefined : { value };
   }
 
   now(): number {

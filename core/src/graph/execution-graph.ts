@@ -14,6 +14,8 @@ export const OUTPUT_STEP = "$output";
 export interface CompiledField {
   readonly kind: "expression" | "template";
   evaluate(data: unknown): Promise<unknown>;
+  /** The value without a promise, or `UNSUPPORTED` (from expr) when only `evaluate` can compute it. */
+  evaluateNow(data: unknown): unknown;
 }
 
 export interface GraphStep {
@@ -115,6 +117,18 @@ export class ExecutionGraph {
     command: Extract<Command, { type: "execute" }>,
     options: ExecuteOptions,
   ): Promise<RunEvent> {
+    return Promise.resolve(executeStep(this, state, command, options));
+  }
+
+  /**
+   * `execute` for hot paths: the event itself, without a promise, when the step answered at once
+   * (pure steps with simple expressions), so a chain of inline steps costs no promise round trips.
+   */
+  executeNowOrLater(
+    state: RunState,
+    command: Extract<Command, { type: "execute" }>,
+    options: ExecuteOptions,
+  ): RunEvent | Promise<RunEvent> {
     return executeStep(this, state, command, options);
   }
 

@@ -182,7 +182,11 @@ function compileFields(def: StepDefinition, stepPath: DocPath): Map<string, Comp
     const path = [...stepPath, ...field.path];
     if (field.kind === "expression") {
       const compiled = compileExpression(String(field.value), path);
-      fields.set(field.key, { kind: "expression", evaluate: compiled.evaluate });
+      fields.set(field.key, {
+        kind: "expression",
+        evaluate: compiled.evaluate,
+        evaluateNow: compiled.evaluateNow,
+      });
     } else {
       fields.set(field.key, templateField(field.value, path));
     }
@@ -192,7 +196,7 @@ function compileFields(def: StepDefinition, stepPath: DocPath): Map<string, Comp
 
 function templateField(value: unknown, path: DocPath): CompiledField {
   const compiled = compileTemplate(value, path);
-  return { kind: "template", evaluate: compiled.evaluate };
+  return { kind: "template", evaluate: compiled.evaluate, evaluateNow: compiled.evaluateNow };
 }
 
 /** The `tools` service when it can answer "does this tool exist" (a ToolRegistry does). */

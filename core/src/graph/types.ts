@@ -240,6 +240,11 @@ export interface StepContext {
   scope: ExpressionScope;
   /** Evaluate one of the step's compiled templates (by field path) against the scope. */
   evaluate(field: string): Promise<unknown>;
+  /**
+   * The same value at once when the field's expressions need no asynchronous evaluation (paths,
+   * literals, arithmetic, comparisons: see expr/simple.ts); undefined when only `evaluate` can tell.
+   */
+  evaluateNow(field: string): { value: unknown } | undefined;
   signal: AbortSignal;
   /** Services registered with the factory (tool registry, model provider, …). */
   services: Readonly<Record<string, unknown>>;
@@ -265,7 +270,8 @@ export interface NodeHandler<S extends StepDefinition = StepDefinition> {
   readonly pure: boolean;
   /** Extra load-time validation (for example: is the tool registered?). Return problems with paths. */
   validate?(step: S, plan: PlanDefinition, services: Readonly<Record<string, unknown>>): HandlerProblem[];
-  execute(step: S, ctx: StepContext): Promise<NodeResult>;
+  /** May return the result itself: a pure step that answers at once spares the runner a chain of promises. */
+  execute(step: S, ctx: StepContext): Promise<NodeResult> | NodeResult;
 }
 
 export interface HandlerProblem {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { DedupeService } from "../dedupe/service.js";
 import { deepFreeze } from "../expr/index.js";
+import type { ExecuteOptions } from "../graph/execute.js";
 import type { ExecutionGraph } from "../graph/factory.js";
 import {
   type Command,
@@ -86,12 +87,17 @@ export class Runner {
   private readonly graphs: GraphCache;
   private readonly clock: Clock;
   private readonly newRunId: () => string;
+  /** The same options for every inline step: nothing per step to allocate. */
+  private readonly inlineOptions: ExecuteOptions;
 
   constructor(private readonly options: RunnerOptions) {
     this.store = new RunStore(options.kv);
     this.graphs = new GraphCache(options.plans, options.compile);
     this.clock = options.clock ?? systemClock;
     this.newRunId = options.newRunId ?? (() => crypto.randomUUID());
+    const clock = this.clock;
+    this.inlineOptions = { signal: INLINE_SIGNAL, at: () => clock.now() };
+    if (options.services) this.inlineOptions.services = options.services;
   }
 
   /** Start a run. Idempotent on `runId`: starting an existing id returns that run unchanged. */
@@ -109,7 +115,7 @@ export class Runner {
       input,
       ...(request.parent ? { parent: request.parent } : {}),
     };
-    const decision = graph.start(deepFreeze(event));
+    const decision = graph.start(freezeEventData(event));
     if (!(await this.store.append(runId, 1, event))) {
       const existing = await this.load(runId);
       return { runId, created: false, state: existing! };
@@ -132,7 +138,7 @@ export class Runner {
     const first = events[0];
     if (first?.type !== "run.started") return undefined;
     const graph = await this.graphs.forPlan(first.plan.id, first.plan.version);
-    let state = graph.start(deepFreeze(first)).state;
+    let state = graph.start(freezeEventData(first)).state;
     for (const event of events.slice(1)) state = replay(graph, state, event);
     return state;
   }
@@ -302,9 +308,9 @@ export class Runner {
     const controller = new AbortController();
     const command = executeCommand(body);
     const execution = graph.execute(state, command, {
-      services: this.options.services ?? {},
+      ...(this.options.services ? { services: this.options.services } : {}),
       signal: controller.signal,
-      at: () => this.clock.now(),
+      at: this.inlineOptions.at,
     });
     if (timeoutMs === undefined) return execution;
     let timer: NodeJS.Timeout | undefined;
@@ -323,24 +329,40 @@ export class Runner {
 
   /**
    * Apply one event with optimistic concurrency: on a lost append, catch up and decide again.
-   * `state` is consumed: the decider may reuse its steps record (the runner owns every state it loads),
-   * so after a lost append the run is reloaded from storage rather than from `state`.
+   * `state` is consumed: the decider may edit it in place (the runner owns every state it loads), so
+   * after a lost append the run is reloaded from storage rather than from `state`.
+   * Not an async function: this runs once per step, and the common path (decide, append once) then
+   * costs one promise instead of an async frame.
    */
-  private async apply(graph: ExecutionGraph, state: RunState, event: RunEvent): Promise<Decision> {
-    deepFreeze(event);
-    let current = state;
-    for (let conflicts = 0; conflicts < MAX_APPEND_CONFLICTS; conflicts++) {
+  private apply(graph: ExecutionGraph, state: RunState, event: RunEvent): Promise<Decision> {
+    freezeEventData(event);
+    const decision = graph.advance(state, event, OWNED);
+    if (!decision.accepted) return Promise.resolve(decision);
+    const { runId, version } = decision.state;
+    return this.store.append(runId, version, event).then((stored) => {
+      if (!stored) return this.applyAfterLostAppend(graph, runId, event);
+      this.options.onEvent?.(runId, version, event);
+      return decision;
+    });
+  }
+
+  /** Another writer stored this version first: reload, decide again, append at the next version. */
+  private async applyAfterLostAppend(
+    graph: ExecutionGraph,
+    runId: string,
+    event: RunEvent,
+  ): Promise<Decision> {
+    for (let conflicts = 1; conflicts < MAX_APPEND_CONFLICTS; conflicts++) {
+      const current = await this.load(runId);
+      if (!current) throw new RunNotFoundError(runId);
       const decision = graph.advance(current, event, OWNED);
       if (!decision.accepted) return decision;
-      if (await this.store.append(current.runId, decision.state.version, event)) {
-        this.options.onEvent?.(current.runId, decision.state.version, event);
+      if (await this.store.append(runId, decision.state.version, event)) {
+        this.options.onEvent?.(runId, decision.state.version, event);
         return decision;
       }
-      const reloaded = await this.load(state.runId);
-      if (!reloaded) throw new RunNotFoundError(state.runId);
-      current = reloaded;
     }
-    throw new Error(`run ${state.runId}: gave up after ${MAX_APPEND_CONFLICTS} concurrent-append conflicts`);
+    throw new Error(`run ${runId}: gave up after ${MAX_APPEND_CONFLICTS} concurrent-append conflicts`);
   }
 
   private async catchUp(graph: ExecutionGraph, state: RunState): Promise<RunState> {
@@ -362,11 +384,9 @@ export class Runner {
       switch (command.type) {
         case "execute": {
           if (command.inline && !command.delayMs) {
-            const event = await graph.execute(state, command, {
-              services: this.options.services ?? {},
-              signal: INLINE_SIGNAL,
-              at: () => this.clock.now(),
-            });
+            // Pure steps usually answer at once; awaiting only real promises saves a microtask per step.
+            const outcome = graph.executeNowOrLater(state, command, this.inlineOptions);
+            const event = outcome instanceof Promise ? await outcome : outcome;
             const decision = await this.apply(graph, state, event);
             state = decision.state;
             pending.push(...decision.commands);
@@ -476,12 +496,37 @@ export class Runner {
 }
 
 function replay(graph: ExecutionGraph, state: RunState, event: RunEvent): RunState {
-  const decision = graph.advance(state, deepFreeze(event), OWNED);
+  const decision = graph.advance(state, freezeEventData(event), OWNED);
   if (!decision.accepted) {
     // Every logged event was accepted against exactly this state when it was appended.
     throw new Error(`run ${state.runId}: log event ${state.version + 1} (${event.type}) does not replay`);
   }
   return decision.state;
+}
+
+/**
+ * Freeze the data an event brings into the run (input, output, suspension, error) so no expression
+ * can change it once it is part of the state; the arrays the decider adds itself it freezes itself.
+ * The event object is left as it is: expressions never see it, and freezing only the payload saves a
+ * freeze per step (an output that is already frozen, such as a literal `set` value, costs nothing).
+ */
+function freezeEventData<E extends RunEvent>(event: E): E {
+  const data: RunEvent = event;
+  switch (data.type) {
+    case "run.started":
+      deepFreeze(data.input);
+      break;
+    case "step.succeeded":
+      deepFreeze(data.output);
+      break;
+    case "step.suspended":
+      deepFreeze(data.suspension);
+      break;
+    case "step.failed":
+      deepFreeze(data.error);
+      break;
+  }
+  return event;
 }
 
 /** Freeze the user data inside a loaded state (input, outputs, items) so expressions cannot change it. */
@@ -493,6 +538,7 @@ function freezeRunData(state: RunState): void {
     deepFreeze(step.fanout);
     deepFreeze(step.approval);
     deepFreeze(step.error);
+    deepFreeze(step.childRun);
   }
 }
 

@@ -43,6 +43,53 @@ describe("Runner", () => {
     expect(await runner.load(state.runId)).toEqual(state);
   });
 
+  it("keeps run data unchanged by expressions: JSONata's array flags never land on run input or outputs", async () => {
+    // `x[]` makes JSONata write `keepSingleton` onto the array it returns. The arrays here come from the
+    // run input, a set step's output and a parallel step's results (an array the decider builds).
+    const plan = `
+id: test.frozen
+workflow: automation
+title: Expressions over arrays in run data
+steps:
+  - id: early
+    type: set
+    values: { input: "{% input.names[] %}" }
+  - id: fan
+    type: parallel
+    branches:
+      - steps: [{ id: only, type: set, values: { v: 1 } }]
+  - id: made
+    type: set
+    values: { names: "{% input.names %}" }
+  - id: read
+    type: set
+    values:
+      results: "{% steps.fan.output[] %}"
+      names: "{% steps.made.output.names[] %}"
+      input: "{% input.names[] %}"
+      count: "{% $count(steps.fan.output) + steps.fan.output[0].v %}"
+`;
+    const { runner } = await makeEngine([plan]);
+    const { state } = await runner.start({ planId: "test.frozen", input: { names: ["Ada"] } });
+    expect(state.status).toBe("succeeded");
+    expect(state.steps.read?.output).toEqual({
+      results: [{ v: 1 }],
+      names: ["Ada"],
+      input: ["Ada"],
+      count: 2,
+    });
+    for (const array of [
+      state.steps.fan?.output,
+      state.steps.made?.output,
+      (state.input as { names: unknown }).names,
+    ]) {
+      const value = array as unknown[] | { names: unknown[] };
+      const list = Array.isArray(value) ? value : value.names;
+      expect(Object.keys(list)).toEqual(["0"]);
+    }
+    expect(await runner.load(state.runId)).toEqual(state);
+  });
+
   it("executes tool steps through the queue, each effect once, and finishes the run", async () => {
     const { runner, worker, effects } = await makeEngine([TOOLS_PLAN]);
     const { runId, state } = await runner.start({ planId: "test.tools", input: { name: "x" } });

@@ -1,12 +1,18 @@
 import type { StepDefinition } from "../../plan/schema.js";
-import type { NodeHandler } from "../types.js";
+import type { NodeHandler, NodeResult } from "../types.js";
 
 type SetStep = Extract<StepDefinition, { type: "set" }>;
 
-/** `set`: the step's output is its evaluated `values`. */
+/** `set`: the step's output is its evaluated `values` (at once when its expressions are simple). */
 export const setHandler: NodeHandler<SetStep> = {
   pure: true,
-  async execute(_step, ctx) {
-    return { kind: "done", output: await ctx.evaluate("values") };
+  execute(_step, ctx) {
+    const values = ctx.evaluateNow("values");
+    if (values !== undefined) return { kind: "done", output: values.value };
+    return ctx.evaluate("values").then(done);
   },
 };
+
+function done(output: unknown): NodeResult {
+  return { kind: "done", output };
+}
