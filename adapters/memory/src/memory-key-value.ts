@@ -12,10 +12,29 @@ import { z } from "zod";
 import { fromStoredJson, toStoredJson } from "./stored-json.js";
 
 interface StoredEntry {
-  json: string;
-  version: number;
+  readonly json: string;
+  readonly version: number;
   /** Epoch ms (on the injected clock) from which the entry is invisible; undefined: never. */
-  expiresAt: number | undefined;
+  readonly expiresAt: number | undefined;
+}
+
+/**
+ * What the map holds for a key: a StoredEntry, or just the JSON text for an entry at version 1 that
+ * never expires. Most keys are written once and kept (every run's event log), so this saves one object
+ * per entry for the garbage collector to copy and trace on the engine's most frequent write.
+ */
+type Stored = StoredEntry | string;
+
+function jsonOf(stored: Stored): string {
+  return typeof stored === "string" ? stored : stored.json;
+}
+
+function versionOf(stored: Stored): number {
+  return typeof stored === "string" ? 1 : stored.version;
+}
+
+function expiryOf(stored: Stored): number | undefined {
+  return typeof stored === "string" ? undefined : stored.expiresAt;
 }
 
 const optionsSchema = z
@@ -42,7 +61,7 @@ const SWEEP_EVERY_WRITES = 1024;
  * every conditional write is atomic with respect to concurrent callers in the same process.
  */
 export class MemoryKeyValue implements KeyValue {
-  private readonly entries = new Map<string, StoredEntry>();
+  private readonly entries = new Map<string, Stored>();
   private readonly clock: Clock;
   private readonly defaultListLimit: number;
   private readonly maxListLimit: number;
@@ -81,7 +100,7 @@ export class MemoryKeyValue implements KeyValue {
     const json = toStoredJson(value, "MemoryKeyValue.set", key);
     const expiresAt = this.expiryFor(options, "set");
     const stored = this.entries.get(key);
-    const version = stored !== undefined && !this.isExpired(stored) ? stored.version + 1 : 1;
+    const version = stored !== undefined && !this.isExpired(stored) ? versionOf(stored) + 1 : 1;
     return this.write(key, json, version, expiresAt, stored);
   }
 
@@ -111,8 +130,8 @@ export class MemoryKeyValue implements KeyValue {
     const json = toStoredJson(value, "MemoryKeyValue.compareAndSet", key);
     const expiresAt = this.expiryFor(options, "compareAndSet");
     const current = this.live(key);
-    if ((current?.version ?? 0) !== expectedVersion) {
-      return { ok: false, current: current ? toEntry<T>(current) : undefined };
+    if ((current === undefined ? 0 : versionOf(current)) !== expectedVersion) {
+      return { ok: false, current: current === undefined ? undefined : toEntry<T>(current) };
     }
     return {
       ok: true,
@@ -126,8 +145,8 @@ export class MemoryKeyValue implements KeyValue {
     const expectedVersion = options?.expectedVersion;
     if (expectedVersion !== undefined) assertVersion(expectedVersion, "delete");
     const current = this.live(key);
-    if (!current) return false;
-    if (expectedVersion !== undefined && current.version !== expectedVersion) return false;
+    if (current === undefined) return false;
+    if (expectedVersion !== undefined && versionOf(current) !== expectedVersion) return false;
     this.remove(key, current);
     return true;
   }
@@ -151,7 +170,7 @@ export class MemoryKeyValue implements KeyValue {
       const key = keys[index]!;
       if (!key.startsWith(prefix)) return { entries };
       const stored = this.entries.get(key);
-      if (!stored || isExpired(stored, now)) continue;
+      if (stored === undefined || isExpired(stored, now)) continue;
       if (entries.length === limit) return { entries, cursor: encodeCursor(lastKey!) };
       entries.push({ key, ...toEntry<T>(stored) });
       lastKey = key;
@@ -170,8 +189,8 @@ export class MemoryKeyValue implements KeyValue {
     const expiresAt = this.expiryFor(options, "increment");
     const current = this.live(key);
     let base = 0;
-    if (current) {
-      const value: unknown = fromStoredJson(current.json);
+    if (current !== undefined) {
+      const value: unknown = fromStoredJson(jsonOf(current));
       if (typeof value !== "number") {
         throw new TypeError(
           `MemoryKeyValue.increment("${key}"): the stored value is ${value === null ? "null" : typeof value}, not a number; ` +
@@ -181,7 +200,8 @@ export class MemoryKeyValue implements KeyValue {
       base = value;
     }
     const next = base + by;
-    this.write(key, JSON.stringify(next), (current?.version ?? 0) + 1, expiresAt, this.entries.get(key));
+    const version = current === undefined ? 1 : versionOf(current) + 1;
+    this.write(key, JSON.stringify(next), version, expiresAt, this.entries.get(key));
     return next;
   }
 
@@ -217,18 +237,19 @@ export class MemoryKeyValue implements KeyValue {
   private read<T>(key: string): KvEntry<T> | undefined {
     if (typeof key !== "string") throw new TypeError("MemoryKeyValue: keys must be strings");
     const stored = this.live(key);
-    return stored ? toEntry<T>(stored) : undefined;
+    return stored === undefined ? undefined : toEntry<T>(stored);
   }
 
   /** The entry when present and unexpired; an expired entry counts as absent (its version is forgotten). */
-  private live(key: string): StoredEntry | undefined {
+  private live(key: string): Stored | undefined {
     const stored = this.entries.get(key);
     if (stored === undefined || this.isExpired(stored)) return undefined;
     return stored;
   }
 
-  private isExpired(stored: StoredEntry): boolean {
-    return stored.expiresAt !== undefined && stored.expiresAt <= this.clock.now();
+  private isExpired(stored: Stored): boolean {
+    const expiresAt = expiryOf(stored);
+    return expiresAt !== undefined && expiresAt <= this.clock.now();
   }
 
   /** `stored`: what `entries` holds for `key` now (callers have just looked it up; one Map lookup less). */
@@ -237,24 +258,19 @@ export class MemoryKeyValue implements KeyValue {
     json: string,
     version: number,
     expiresAt: number | undefined,
-    stored: StoredEntry | undefined,
+    stored: Stored | undefined,
   ): number {
-    if (stored) {
-      if (stored.expiresAt !== undefined) this.expiringEntries--;
-      stored.json = json;
-      stored.version = version;
-      stored.expiresAt = expiresAt;
-    } else {
-      this.entries.set(key, { json, version, expiresAt });
-      this.sortedKeys = undefined;
-    }
+    if (stored === undefined)
+      this.sortedKeys = undefined; // a new key
+    else if (expiryOf(stored) !== undefined) this.expiringEntries--;
+    this.entries.set(key, version === 1 && expiresAt === undefined ? json : { json, version, expiresAt });
     if (expiresAt !== undefined) this.expiringEntries++;
     if (++this.writesSinceSweep > Math.max(SWEEP_EVERY_WRITES, this.entries.size)) this.sweepExpired();
     return version;
   }
 
-  private remove(key: string, stored: StoredEntry): void {
-    if (stored.expiresAt !== undefined) this.expiringEntries--;
+  private remove(key: string, stored: Stored): void {
+    if (expiryOf(stored) !== undefined) this.expiringEntries--;
     this.entries.delete(key);
     this.sortedKeys = undefined;
   }
@@ -288,12 +304,13 @@ export class MemoryKeyValue implements KeyValue {
   }
 }
 
-function toEntry<T>(stored: StoredEntry): KvEntry<T> {
-  return { value: fromStoredJson<T>(stored.json), version: stored.version };
+function toEntry<T>(stored: Stored): KvEntry<T> {
+  return { value: fromStoredJson<T>(jsonOf(stored)), version: versionOf(stored) };
 }
 
-function isExpired(stored: StoredEntry, now: number): boolean {
-  return stored.expiresAt !== undefined && stored.expiresAt <= now;
+function isExpired(stored: Stored, now: number): boolean {
+  const expiresAt = expiryOf(stored);
+  return expiresAt !== undefined && expiresAt <= now;
 }
 
 function assertKey(key: string, operation: string): void {
