@@ -18,6 +18,8 @@ export interface CheckpointerSettings {
 const RUNNING = 0;
 const CLOSED = 1;
 const FAILED = 2;
+/** Frames copied by one pass above which the next pass starts at once (SQLite's autocheckpoint size). */
+const BUSY_PASS_FRAMES = 1_000;
 /** How long `close` waits for a checkpoint in progress before abandoning the thread. */
 const CLOSE_WAIT_MS = 10_000;
 
@@ -26,7 +28,8 @@ const CLOSE_WAIT_MS = 10_000;
  * checkpoints copy committed pages from the WAL into the database file (and fsync it) without ever
  * blocking a writer. Under steady writes a PASSIVE pass is never complete at the moment the next write
  * starts, so the WAL would only grow; past `restartFrames` a RESTART pass finishes the copy and makes
- * the next write start the WAL from its beginning, holding writers back only for that remainder.
+ * the next write start the WAL from its beginning, holding writers back only for that remainder (the
+ * main connection retries a write lock refused during it: see GroupCommit).
  */
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -46,25 +49,43 @@ try {
   finish(${FAILED});
   throw error;
 }
-let timer;
+let cancel = () => {};
+let backfilled = 0;
+let restartedAt = -1;
 function pass() {
+  let copied = 0;
   try {
     const [result] = db.pragma("wal_checkpoint(PASSIVE)");
-    if (result.log >= workerData.restartFrames) db.pragma("wal_checkpoint(RESTART)");
+    // Frames counts restart from 0 when the WAL was reset since the last pass.
+    copied = result.checkpointed >= backfilled ? result.checkpointed - backfilled : result.checkpointed;
+    backfilled = result.checkpointed;
+    // A WAL still this size after a RESTART has not been written since: nothing to reset yet.
+    if (result.log >= workerData.restartFrames && result.log !== restartedAt) {
+      db.pragma("wal_checkpoint(RESTART)");
+      restartedAt = result.log;
+    }
   } catch (error) {
     // SQLITE_BUSY and friends: another connection is checkpointing or holds the file; next pass.
   }
-  timer = setTimeout(pass, workerData.intervalMs);
+  // While writes outpace the passes, copy again at once, so the WAL left for a RESTART stays small.
+  if (copied >= ${BUSY_PASS_FRAMES}) {
+    const next = setImmediate(pass);
+    cancel = () => clearImmediate(next);
+  } else {
+    const next = setTimeout(pass, workerData.intervalMs);
+    cancel = () => clearTimeout(next);
+  }
 }
 parentPort.on("message", (message) => {
   if (message !== "close") return;
-  clearTimeout(timer);
+  cancel();
   try { db.close(); } finally {
     finish(${CLOSED});
     parentPort.close();
   }
 });
-timer = setTimeout(pass, workerData.intervalMs);
+const first = setTimeout(pass, workerData.intervalMs);
+cancel = () => clearTimeout(first);
 `;
 
 /**

@@ -9,6 +9,20 @@ interface Operation {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** Pause between attempts while the file stays busy (SQLite's own busy handler starts at 1 ms too). */
+const BUSY_RETRY_MS = 1;
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the thread, as SQLite's busy handler does while it waits for a lock. */
+function pause(ms: number): void {
+  Atomics.wait(SLEEPER, 0, 0, ms);
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
+
 /**
  * Group commit: the writes (and the reads that follow them) issued on one connection while the event
  * loop is busy are run, in the order they were issued, in one transaction when the loop next turns,
@@ -18,7 +32,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * runs in a better-sqlite3 transaction function, which becomes a savepoint inside the group. An
  * operation that fails is rolled back alone and only its caller sees the error; a failure that aborts
  * the whole transaction (disk full, I/O error) fails the operations that ran in it, and the ones not yet
- * run are tried again in a new group.
+ * run are tried again in a new group. A group of reads only takes no write lock.
  */
 export class GroupCommit {
   private pending: Operation[] = [];
@@ -29,7 +43,8 @@ export class GroupCommit {
   private readonly beginRead: Database.Statement;
   private readonly commit: Database.Statement;
   private readonly rollback: Database.Statement;
-  /** Write transactions committed so far (a group of one is one autocommit statement); for benchmarks. */
+  private readonly busyTimeoutMs: number;
+  /** Write transactions committed so far; for benchmarks. */
   transactions = 0;
   /** Operations (reads included) run in those transactions. */
   operations = 0;
@@ -47,6 +62,7 @@ export class GroupCommit {
     this.beginRead = connection.prepare("BEGIN");
     this.commit = connection.prepare("COMMIT");
     this.rollback = connection.prepare("ROLLBACK");
+    this.busyTimeoutMs = connection.pragma("busy_timeout", { simple: true }) as number;
   }
 
   /** Runs `work` in the next group; resolves with its result once the group is committed. */
@@ -71,40 +87,67 @@ export class GroupCommit {
     this.pending = [];
     this.pendingWrites = false;
     if (group.length === 0) return;
-    if (group.length === 1) {
-      // A single statement commits on its own; multi-statement work brings its own transaction.
-      this.settle(group, [this.run(group[0]!)]);
-      this.count(group, writes);
-      return;
-    }
-    try {
-      (writes ? this.beginWrite : this.beginRead).run();
-    } catch (error) {
-      for (const operation of group) operation.reject(error);
-      return;
-    }
-    const outcomes: Outcome[] = [];
-    for (const operation of group) {
-      const outcome = this.run(operation);
-      if (!outcome.ok && !this.connection.inTransaction) {
-        // SQLite rolled the whole transaction back: what ran in it is lost; the rest gets a new group.
-        const ran = outcomes.length;
-        this.requeue(group.slice(ran + 1));
-        for (const lost of group.slice(0, ran)) lost.reject(rolledBack(outcome.error));
-        group[ran]!.reject(outcome.error);
-        return;
-      }
-      outcomes.push(outcome);
-    }
-    try {
-      this.commit.run();
-    } catch (error) {
-      if (this.connection.inTransaction) this.rollback.run();
-      for (const operation of group) operation.reject(error);
-      return;
-    }
+    const outcomes = this.runInTransaction(group, writes);
+    if (outcomes === undefined) return;
     this.count(group, writes);
     this.settle(group, outcomes);
+  }
+
+  /**
+   * Runs the group in one transaction and commits it; undefined when the group failed as a whole and
+   * its operations were answered here. While another connection holds the write lock (the checkpoint
+   * thread's RESTART, another process), SQLite's busy handler waits, but it counts its sleeps instead of
+   * measuring time, so signals that cut them short (a CPU profiler's SIGPROF) make it answer
+   * SQLITE_BUSY early. Nothing has been done then: the group is tried again until the busy timeout has
+   * really passed.
+   */
+  private runInTransaction(group: Operation[], writes: boolean): Outcome[] | undefined {
+    const deadline = Date.now() + this.busyTimeoutMs;
+    const retry = (error: unknown) => isBusy(error) && Date.now() < deadline;
+    for (;;) {
+      try {
+        (writes ? this.beginWrite : this.beginRead).run();
+      } catch (error) {
+        if (retry(error)) {
+          pause(BUSY_RETRY_MS);
+          continue;
+        }
+        for (const operation of group) operation.reject(error);
+        return undefined;
+      }
+      const outcomes: Outcome[] = [];
+      let busy = false;
+      for (const operation of group) {
+        const outcome = this.run(operation);
+        // A group of reads takes its read lock at the first query: a busy answer there changed nothing.
+        if (!outcome.ok && !writes && retry(outcome.error)) {
+          busy = true;
+          break;
+        }
+        if (!outcome.ok && !this.connection.inTransaction) {
+          // SQLite rolled the whole transaction back: what ran in it is lost; the rest gets a new group.
+          const ran = outcomes.length;
+          this.requeue(group.slice(ran + 1));
+          for (const lost of group.slice(0, ran)) lost.reject(rolledBack(outcome.error));
+          group[ran]!.reject(outcome.error);
+          return undefined;
+        }
+        outcomes.push(outcome);
+      }
+      if (busy) {
+        if (this.connection.inTransaction) this.rollback.run();
+        pause(BUSY_RETRY_MS);
+        continue;
+      }
+      try {
+        this.commit.run();
+      } catch (error) {
+        if (this.connection.inTransaction) this.rollback.run();
+        for (const operation of group) operation.reject(error);
+        return undefined;
+      }
+      return outcomes;
+    }
   }
 
   private enqueue<Result>(work: () => Result, writes: boolean): Promise<Result> {
