@@ -12,6 +12,7 @@ export {
   startNodeRuntime,
 } from "./runtime.js";
 export { createSiteApp, DEFAULT_SITE_DIR } from "./site.js";
+export { StalledRunSweeper, type StalledRunSweeperOptions } from "./stalled-runs.js";
 export {
   type OpenStoresOptions,
   openStores,

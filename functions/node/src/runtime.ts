@@ -41,6 +41,7 @@ import { z } from "zod";
 import { createLogger, type RuntimeLogger } from "./logger.js";
 import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
 import { createSiteApp, DEFAULT_SITE_DIR } from "./site.js";
+import { StalledRunSweeper } from "./stalled-runs.js";
 import { openStores, type QueueTuning } from "./stores.js";
 import { workerLogging } from "./worker-logging.js";
 
@@ -57,6 +58,10 @@ export interface RuntimeTuning {
   pollWaitMs?: number;
   /** Longest wait between schedule checks (default 30 s). */
   schedulerMaxSleepMs?: number;
+  /** How often a worker replica looks for stalled runs (default 30 s). */
+  stalledRunSweepMs?: number;
+  /** How long a queued step may wait before its run counts as stalled (default 60 s). */
+  stalledAfterMs?: number;
 }
 
 export interface NodeRuntimeOptions {
@@ -208,6 +213,20 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       worker.start();
       cleanup.unshift(() => worker.stop());
     }
+    const sweeper = runWorker
+      ? new StalledRunSweeper({
+          kv,
+          runner,
+          clock,
+          logger,
+          ...(tuning.stalledRunSweepMs !== undefined ? { intervalMs: tuning.stalledRunSweepMs } : {}),
+          ...(tuning.stalledAfterMs !== undefined ? { stalledAfterMs: tuning.stalledAfterMs } : {}),
+        })
+      : undefined;
+    if (sweeper) {
+      sweeper.start();
+      cleanup.unshift(() => sweeper.stop());
+    }
 
     const scheduler = new Scheduler({
       kv,
@@ -301,6 +320,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         logger.info({ graceMs }, "shutting down: no new requests or work, finishing what is in flight");
         const httpClosed = server ? closeServer(server, graceMs) : Promise.resolve();
         await scheduler.stop();
+        await sweeper?.stop();
         await sync.close();
         if (worker) {
           const finished = await within(worker.stop(), deadline - Date.now());
