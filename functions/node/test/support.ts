@@ -68,12 +68,24 @@ export interface ChildRuntime {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+export interface ChildProcessHandle {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
 /**
- * Runs `script` (TypeScript) in a child Node process and waits until it prints its URL. tsx is loaded
- * as an import hook rather than through its CLI, which would put a wrapper process in between: a
- * signal sent to the child must reach the runtime itself (SIGKILL is not relayed).
+ * Runs `script` (TypeScript) in a child Node process and waits until its output matches `ready`
+ * (resolving to the first capture group). tsx is loaded as an import hook rather than through its CLI,
+ * which would put a wrapper process in between: a signal sent to the child must reach the runtime
+ * itself (SIGKILL is not relayed).
  */
-export async function spawnRuntime(script: string, env: Record<string, string>): Promise<ChildRuntime> {
+export async function spawnProcess(
+  script: string,
+  env: Record<string, string>,
+  ready: RegExp,
+  { attempts = 600 } = {},
+): Promise<ChildProcessHandle & { ready: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", script], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
@@ -89,15 +101,19 @@ export async function spawnRuntime(script: string, env: Record<string, string>):
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
-  const url = await Promise.race([
-    eventually(async () => /is listening on (http:\/\/\S+?);/.exec(output)?.[1], "the runtime's URL", {
-      attempts: 600,
-    }),
+  const matched = await Promise.race([
+    eventually(async () => ready.exec(output)?.[1], `the process to print ${ready}`, { attempts }),
     exited.then(({ code, signal }) => {
-      throw new Error(`runtime exited early (code ${code}, signal ${signal}):\n${output}`);
+      throw new Error(`process exited early (code ${code}, signal ${signal}):\n${output}`);
     }),
   ]);
-  return { child, url, output: () => output, exited };
+  return { child, output: () => output, exited, ready: matched };
+}
+
+/** Runs a runtime script (see spawnProcess) and waits until it prints the URL it listens on. */
+export async function spawnRuntime(script: string, env: Record<string, string>): Promise<ChildRuntime> {
+  const { ready, ...handle } = await spawnProcess(script, env, /is listening on (http:\/\/\S+?);/);
+  return { ...handle, url: ready };
 }
 
 export async function getJson(url: string, headers: Record<string, string> = {}): Promise<unknown> {

@@ -1,0 +1,241 @@
+/**
+ * Durability proof on real servers (NATS JetStream + Redis): api and worker replicas as separate
+ * processes, workers killed with SIGKILL, every message delivered three times, a poison message.
+ * Each scenario uses its own stream and Redis namespace, removes them afterwards, and prints its
+ * counts as its last line:
+ *
+ *   runs        runs started through the API (all must succeed)
+ *   steps       steps that succeeded (runs x 10)
+ *   effects     steps whose Redis counter moved (must equal steps)
+ *   duplicates  effects beyond the first of a step (must be 0)
+ *   absorbed    tool calls whose idempotency key had already taken effect (redeliveries, copies)
+ *   kills       workers killed with SIGKILL
+ *   copies      extra copies of messages published (duplicates scenario)
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { Cluster } from "./durability/cluster.js";
+import {
+  EFFECT_PLAN,
+  expectExactlyOnce,
+  POISON_PLAN,
+  readEffects,
+  readRuns,
+  startRuns,
+  waitUntilAllFinished,
+} from "./durability/runs.js";
+import { eventually } from "./support.js";
+
+const RUNS = 500;
+/** Every run must be finished this long after the last one was started. */
+const FINISH_BOUND_MS = 120_000;
+/** Short leases so that work of a killed worker is redelivered and taken over within seconds. */
+const SHORT_LEASES = { AAT_NATS_ACK_WAIT_MS: "2000", AAT_NATS_MAX_DELIVER: "20" };
+/** Chaos: a kill this often, at most this many, always leaving one worker running. */
+const KILL_EVERY_MS = 2500;
+const MAX_KILLS = 12;
+const MIN_KILLS = 3;
+/** Chaos: the runs are started over this window, so the kills fall on steady traffic. */
+const CHAOS_TRAFFIC_MS = 15_000;
+
+const clusters: Cluster[] = [];
+
+afterEach(async () => {
+  for (const cluster of clusters.splice(0)) await cluster.destroy();
+});
+
+async function startCluster(...args: Parameters<typeof Cluster.start>): Promise<Cluster> {
+  const cluster = await Cluster.start(...args);
+  clusters.push(cluster);
+  return cluster;
+}
+
+function report(scenario: string, counts: Record<string, number>): void {
+  const fields = Object.entries(counts).map(([name, value]) => `${name}=${value}`);
+  console.log(`${scenario}: ${fields.join(" ")}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Starts the runs, waits for all of them within the bound, checks exactly-once; returns the counts. */
+async function runAndCheck(
+  cluster: Cluster,
+  {
+    spreadOverMs = 0,
+    afterFinished = async () => {},
+  }: { spreadOverMs?: number; afterFinished?: () => Promise<void> } = {},
+) {
+  const runIds = await startRuns(cluster, EFFECT_PLAN, RUNS, { spreadOverMs });
+  try {
+    await waitUntilAllFinished(cluster, FINISH_BOUND_MS);
+  } finally {
+    await afterFinished();
+  }
+  const runs = await readRuns(cluster, runIds);
+  const effects = await readEffects(cluster);
+  const steps = expectExactlyOnce(runs, effects);
+  expect(effects.effects).toBe(steps);
+  expect(effects.duplicates).toBe(0);
+  return { runs: runs.length, steps, effects };
+}
+
+describe("durability on NATS JetStream + Redis", () => {
+  it("replicas: 1 api + 3 workers run 500 ten-step runs, every step's effect exactly once", async () => {
+    const cluster = await startCluster({ workers: 3, env: SHORT_LEASES });
+    const { runs, steps, effects } = await runAndCheck(cluster);
+    // The three workers shared the stream: each applied effects, the api none.
+    expect([...effects.byProcess.keys()].sort()).toEqual(cluster.workerPids().sort());
+    report("replicas", {
+      runs,
+      steps,
+      effects: effects.effects,
+      duplicates: effects.duplicates,
+      absorbed: effects.absorbed,
+      kills: 0,
+      workers: effects.byProcess.size,
+    });
+  }, 240_000);
+
+  it("chaos: a worker is SIGKILLed every few seconds and restarted; every run ends within the bound, each effect once", async () => {
+    const cluster = await startCluster({ workers: 3, env: SHORT_LEASES });
+    let kills = 0;
+    let finished = false;
+    const restarts: Array<Promise<void>> = [];
+    const controller = (async () => {
+      while (!finished && kills < MAX_KILLS) {
+        await sleep(KILL_EVERY_MS);
+        if (finished || cluster.workerCount < 2) continue;
+        await cluster.killRandomWorker();
+        kills++;
+        restarts.push(cluster.startWorker());
+      }
+    })();
+    // The controller stops once every run has finished (or the bound ran out); then the restarts settle.
+    const outcome = await runAndCheck(cluster, {
+      spreadOverMs: CHAOS_TRAFFIC_MS,
+      afterFinished: async () => {
+        finished = true;
+        await controller;
+        await Promise.all(restarts);
+      },
+    });
+    const { runs, steps, effects } = outcome;
+    expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
+    report("chaos", {
+      runs,
+      steps,
+      effects: effects.effects,
+      duplicates: effects.duplicates,
+      absorbed: effects.absorbed,
+      kills,
+    });
+  }, 240_000);
+
+  it("duplicates: every queue message is published three times without a dedupe id; each effect still once", async () => {
+    // Log level info: the workers log each copy they answer from the stored result ("replayed").
+    const cluster = await startCluster({
+      workers: 3,
+      env: { ...SHORT_LEASES, DURABLE_PUBLISH_COPIES: "3", AAT_LOG_LEVEL: "info" },
+    });
+    const { runs, steps, effects } = await runAndCheck(cluster);
+    const copies = Number(await cluster.redis.get(cluster.keys.extraCopies));
+    // Two extra copies of every step message at least (the first steps' messages come from the api).
+    expect(copies).toBeGreaterThanOrEqual(2 * steps);
+    const replayed = cluster.workerLogLines().filter((line) => line.outcome === "replayed").length;
+    expect(replayed).toBeGreaterThan(0);
+    report("duplicates", {
+      runs,
+      steps,
+      effects: effects.effects,
+      duplicates: effects.duplicates,
+      absorbed: effects.absorbed,
+      kills: 0,
+      copies,
+      replayed,
+    });
+  }, 240_000);
+
+  it("poison: a step the runner cannot complete is dead-lettered after max deliveries, listed by the API and redriven", async () => {
+    const maxDeliver = 3;
+    const cluster = await startCluster({
+      workers: 1,
+      env: { AAT_NATS_ACK_WAIT_MS: "2000", AAT_NATS_MAX_DELIVER: String(maxDeliver), AAT_LOG_LEVEL: "debug" },
+    });
+    await cluster.redis.set(cluster.keys.poisonFlag, "1");
+    const [runId] = await startRuns(cluster, POISON_PLAN, 1);
+
+    const letter = await eventually(
+      async () => (await listDeadLetters(cluster)).find((item) => item.runId === runId),
+      "the poison step to be dead-lettered",
+      { attempts: 600, intervalMs: 100 },
+    );
+    expect(letter).toMatchObject({
+      kind: "execute",
+      runId,
+      stepKey: "fragile",
+      attempt: 1,
+      deliveryCount: maxDeliver,
+    });
+    expect(letter.reason).toMatch(/BigInt/);
+    await waitUntilAllFinished(cluster, FINISH_BOUND_MS);
+    const [run] = await readRuns(cluster, [runId!]);
+    expect(run?.status).toBe("failed");
+    expect(run?.steps.before?.status).toBe("succeeded");
+    expect(run?.steps.fragile?.status).toBe("dead_lettered");
+    expect(run?.steps.after).toBeUndefined();
+    const toolCalls = Number(await cluster.redis.get(cluster.keys.poisonCalls));
+    expect(toolCalls).toBe(maxDeliver);
+
+    await cluster.redis.del(cluster.keys.poisonFlag);
+    const redrive = await fetch(
+      `${cluster.apiUrl}/v1/dead-letters/${encodeURIComponent(letter.id)}/redrive`,
+      {
+        method: "POST",
+      },
+    );
+    expect(redrive.status).toBe(202);
+    expect(await redrive.json()).toEqual({ id: letter.id, redriven: true });
+    expect((await listDeadLetters(cluster)).map((item) => item.id)).not.toContain(letter.id);
+
+    // Every delivery of the step as the worker logged it: two retries, the dead letter, then the redriven
+    // message (a fresh delivery count). The engine counts a dead-lettered step as the run's failure, so the
+    // redriven message finds the run finished and is dropped as stale: the run does not resume.
+    const outcomes = await eventually(async () => {
+      const seen = stepOutcomes(cluster, runId!, "fragile");
+      return seen.length === maxDeliver + 1 ? seen : undefined;
+    }, "the worker to handle the redriven message");
+    expect(outcomes).toEqual([
+      { deliveryCount: 1, outcome: "retry_later" },
+      { deliveryCount: 2, outcome: "retry_later" },
+      { deliveryCount: 3, outcome: "dead_lettered" },
+      { deliveryCount: 1, outcome: "stale" },
+    ]);
+    report("poison", { runs: 1, deliveries: maxDeliver, deadLetters: 1, redriven: 1, toolCalls, kills: 0 });
+  }, 120_000);
+});
+
+interface ListedDeadLetter {
+  id: string;
+  kind: string;
+  runId?: string;
+  stepKey?: string;
+  attempt?: number;
+  reason: string;
+  deliveryCount: number;
+}
+
+async function listDeadLetters(cluster: Cluster): Promise<ListedDeadLetter[]> {
+  const response = await fetch(`${cluster.apiUrl}/v1/dead-letters`);
+  if (response.status !== 200)
+    throw new Error(`GET /v1/dead-letters: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { items: ListedDeadLetter[] }).items;
+}
+
+/** The worker's log of each message of one step: delivery count and outcome, in the order handled. */
+function stepOutcomes(cluster: Cluster, runId: string, stepKey: string) {
+  return cluster
+    .workerLogLines()
+    .filter((line) => line.runId === runId && line.stepKey === stepKey && typeof line.outcome === "string")
+    .map((line) => ({ deliveryCount: line.deliveryCount, outcome: line.outcome }));
+}
