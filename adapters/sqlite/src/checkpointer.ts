@@ -14,10 +14,17 @@ export interface CheckpointerSettings {
   onFailure: (error: unknown) => void;
 }
 
-/** The thread's state, shared with it; `close` waits while it is RUNNING. */
+/** Shared with the thread: [0] its state (`close` waits while it is RUNNING), [1] the RESTART handshake. */
+const STATE = 0;
 const RUNNING = 0;
 const CLOSED = 1;
 const FAILED = 2;
+const RESTART = 1;
+const NO_RESTART = 0;
+const RESTART_WANTED = 1;
+const WRITERS_PAUSED = 2;
+/** How long the thread waits for the process to pause its writes before it checkpoints anyway (an idle process never answers). */
+const PAUSE_WAIT_MS = 100;
 /** Frames copied by one pass above which the next pass starts at once (SQLite's autocheckpoint size). */
 const BUSY_PASS_FRAMES = 1_000;
 /** How long `close` waits for a checkpoint in progress before abandoning the thread. */
@@ -36,8 +43,20 @@ const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const state = new Int32Array(workerData.state);
 function finish(outcome) {
-  Atomics.store(state, 0, outcome);
-  Atomics.notify(state, 0);
+  Atomics.store(state, ${STATE}, outcome);
+  Atomics.notify(state, ${STATE});
+}
+// Under steady writes the RESTART would rarely catch the write lock free: ask the process to pause its
+// transactions, wait until it has (or is idle), reset, and let it go on.
+function restart() {
+  Atomics.store(state, ${RESTART}, ${RESTART_WANTED});
+  Atomics.wait(state, ${RESTART}, ${RESTART_WANTED}, ${PAUSE_WAIT_MS});
+  try {
+    db.pragma("wal_checkpoint(RESTART)");
+  } finally {
+    Atomics.store(state, ${RESTART}, ${NO_RESTART});
+    Atomics.notify(state, ${RESTART});
+  }
 }
 let db;
 try {
@@ -61,7 +80,7 @@ function pass() {
     backfilled = result.checkpointed;
     // A WAL still this size after a RESTART has not been written since: nothing to reset yet.
     if (result.log >= workerData.restartFrames && result.log !== restartedAt) {
-      db.pragma("wal_checkpoint(RESTART)");
+      restart();
       restartedAt = result.log;
     }
   } catch (error) {
@@ -94,10 +113,12 @@ cancel = () => clearTimeout(first);
  */
 export class BackgroundCheckpointer {
   private readonly worker: Worker;
-  private readonly state = new Int32Array(new SharedArrayBuffer(4));
+  private readonly state = new Int32Array(new SharedArrayBuffer(8));
+  private readonly busyTimeoutMs: number;
   private failed = false;
 
   constructor(settings: CheckpointerSettings) {
+    this.busyTimeoutMs = settings.busyTimeoutMs;
     this.worker = new Worker(THREAD_SOURCE, {
       eval: true,
       workerData: {
@@ -119,10 +140,22 @@ export class BackgroundCheckpointer {
     });
   }
 
+  /**
+   * Call when the process's connection holds no lock, before it starts a transaction: if the thread
+   * wants to reset the WAL, this waits until it has (bounded by the busy timeout), so a steady stream
+   * of writes cannot starve the reset and let the WAL grow without end.
+   */
+  yieldToRestart(): void {
+    if (Atomics.compareExchange(this.state, RESTART, RESTART_WANTED, WRITERS_PAUSED) !== RESTART_WANTED)
+      return;
+    Atomics.notify(this.state, RESTART);
+    Atomics.wait(this.state, RESTART, WRITERS_PAUSED, this.busyTimeoutMs);
+  }
+
   /** Stops the thread after the pass in progress, closing its connection; returns when it has. */
   close(): void {
-    if (this.failed || Atomics.load(this.state, 0) !== RUNNING) return;
+    if (this.failed || Atomics.load(this.state, STATE) !== RUNNING) return;
     this.worker.postMessage("close");
-    if (Atomics.wait(this.state, 0, RUNNING, CLOSE_WAIT_MS) === "timed-out") void this.worker.terminate();
+    if (Atomics.wait(this.state, STATE, RUNNING, CLOSE_WAIT_MS) === "timed-out") void this.worker.terminate();
   }
 }

@@ -34,6 +34,17 @@ function isBusy(error: unknown): boolean {
  * the whole transaction (disk full, I/O error) fails the operations that ran in it, and the ones not yet
  * run are tried again in a new group. A group of reads only takes no write lock.
  */
+export interface GroupCommitHooks {
+  /**
+   * Called once, after `busyAfter` write transactions: the connection is doing real work (used to start
+   * checkpointing in the background only for files that see steady writes).
+   */
+  onBusy?: () => void;
+  busyAfter?: number;
+  /** Called before each group's BEGIN, when this connection holds no lock (the checkpoint thread waits for such a moment). */
+  beforeTransaction?: () => void;
+}
+
 export class GroupCommit {
   private pending: Operation[] = [];
   /** Whether any waiting operation writes (a group of reads needs no write lock). */
@@ -49,15 +60,17 @@ export class GroupCommit {
   /** Operations (reads included) run in those transactions. */
   operations = 0;
 
-  /**
-   * @param onBusy called once, after `busyAfter` write transactions: the connection is doing real work
-   *   (used to start checkpointing in the background only for files that see steady writes).
-   */
+  private onBusy: (() => void) | undefined;
+  private readonly busyAfter: number;
+  private readonly beforeTransaction: () => void;
+
   constructor(
     private readonly connection: Database.Database,
-    private readonly busyAfter = Number.POSITIVE_INFINITY,
-    private onBusy?: () => void,
+    hooks: GroupCommitHooks = {},
   ) {
+    this.onBusy = hooks.onBusy;
+    this.busyAfter = hooks.busyAfter ?? Number.POSITIVE_INFINITY;
+    this.beforeTransaction = hooks.beforeTransaction ?? (() => {});
     this.beginWrite = connection.prepare("BEGIN IMMEDIATE");
     this.beginRead = connection.prepare("BEGIN");
     this.commit = connection.prepare("COMMIT");
@@ -105,6 +118,7 @@ export class GroupCommit {
     const deadline = Date.now() + this.busyTimeoutMs;
     const retry = (error: unknown) => isBusy(error) && Date.now() < deadline;
     for (;;) {
+      this.beforeTransaction();
       try {
         (writes ? this.beginWrite : this.beginRead).run();
       } catch (error) {

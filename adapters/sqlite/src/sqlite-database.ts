@@ -83,7 +83,11 @@ export class SqliteDatabase {
     this.groups =
       checkpoints === undefined
         ? new GroupCommit(connection)
-        : new GroupCommit(connection, CHECKPOINT_THREAD_AFTER, () => this.startCheckpointer(checkpoints));
+        : new GroupCommit(connection, {
+            busyAfter: CHECKPOINT_THREAD_AFTER,
+            onBusy: () => this.startCheckpointer(checkpoints),
+            beforeTransaction: () => this.checkpointer?.yieldToRestart(),
+          });
   }
 
   /** Whether a thread is checkpointing this file (for tests and diagnostics). */

@@ -1,6 +1,7 @@
-import { existsSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { BackgroundCheckpointer } from "../src/checkpointer.js";
+import { GroupCommit } from "../src/group-commit.js";
 import { openSqlite, SqliteKeyValue } from "../src/index.js";
 import { makeTempDir } from "./temp-dir.js";
 
@@ -83,6 +84,58 @@ describe("background checkpoints", () => {
 });
 
 describe("BackgroundCheckpointer", () => {
+  it("resets the WAL under a steady stream of writes: the process pauses for the RESTART it asks for", async () => {
+    const dir = makeTempDir("restart");
+    const file = dir.file("aat.db");
+    const db = openSqlite(file, { backgroundCheckpoints: false });
+    db.connection.pragma("wal_autocheckpoint = 0");
+    const checkpointer = new BackgroundCheckpointer({
+      file,
+      busyTimeoutMs: 5_000,
+      synchronous: "NORMAL",
+      intervalMs: 1,
+      restartFrames: 200,
+      onFailure: () => undefined,
+    });
+    // The same handshake openSqlite wires into its connection.
+    const groups = new GroupCommit(db.connection, { beforeTransaction: () => checkpointer.yieldToRestart() });
+    const insert = db.connection.prepare(
+      "INSERT INTO kv (namespace, key, value, version) VALUES ('', ?, ?, 1)",
+    );
+    try {
+      const value = JSON.stringify("x".repeat(2_000));
+      const writeGroup = (group: number) =>
+        Promise.all(
+          Array.from({ length: 10 }, (_, i) => groups.write(() => insert.run(`${group}/${i}`, value))),
+        );
+      // Until the thread is up: it has copied pages into the file.
+      const emptySize = statSync(file).size;
+      let group = 0;
+      while (statSync(file).size === emptySize) {
+        await writeGroup(group++);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // Then about 100 MB of pages, written without a pause between transactions. Each reset of the WAL
+      // gives its header new salts (bytes 16-23).
+      const wal = openSync(`${file}-wal`, "r");
+      const salts = new Set<string>();
+      const header = Buffer.alloc(8);
+      for (const last = group + 5_000; group < last; group++) {
+        await writeGroup(group);
+        readSync(wal, header, 0, 8, 16);
+        salts.add(header.toString("hex"));
+      }
+      closeSync(wal);
+      // Without the pause a RESTART would hardly ever find the write lock free, and the WAL would keep
+      // growing instead (measured: 3 or 4 resets without the pause, about 60 with it).
+      expect(salts.size).toBeGreaterThan(20);
+    } finally {
+      checkpointer.close();
+      db.close();
+      dir.remove();
+    }
+  });
+
   it("reports a thread that cannot open the file, and closing it then returns at once", async () => {
     let failure: unknown;
     const checkpointer = new BackgroundCheckpointer({
