@@ -15,6 +15,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Cluster } from "./durability/cluster.js";
 import {
+  countKeys,
   EFFECT_PLAN,
   expectExactlyOnce,
   POISON_PLAN,
@@ -80,7 +81,7 @@ async function runAndCheck(
   return { runs: runs.length, steps, effects };
 }
 
-describe("durability on NATS JetStream + Redis", () => {
+describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
   it("replicas: 1 api + 3 workers run 500 ten-step runs, every step's effect exactly once", async () => {
     const cluster = await startCluster({ workers: 3, env: SHORT_LEASES });
     const { runs, steps, effects } = await runAndCheck(cluster);
@@ -153,6 +154,27 @@ describe("durability on NATS JetStream + Redis", () => {
       kills: 0,
       copies,
       replayed,
+    });
+  }, 240_000);
+
+  it("rabbitmq: the same replicas on a RabbitMQ queue, dedupe claims in Redis, each effect once", async () => {
+    const cluster = await startCluster({
+      workers: 3,
+      queue: "rabbitmq",
+      env: { AAT_RABBITMQ_VISIBILITY_TIMEOUT_MS: "2000", AAT_RABBITMQ_MAX_DELIVERIES: "20" },
+    });
+    const { runs, steps, effects } = await runAndCheck(cluster);
+    expect([...effects.byProcess.keys()].sort()).toEqual(cluster.workerPids().sort());
+    // RabbitMQ has no broker dedupe: each step message's dedupe id was claimed in the shared Redis.
+    expect(await countKeys(cluster, `rabbitmq/${cluster.queueName}/dedupe/`)).toBeGreaterThanOrEqual(steps);
+    report("rabbitmq", {
+      runs,
+      steps,
+      effects: effects.effects,
+      duplicates: effects.duplicates,
+      absorbed: effects.absorbed,
+      kills: 0,
+      workers: effects.byProcess.size,
     });
   }, 240_000);
 

@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { NatsQueue } from "@aat/adapter-nats";
+import { RabbitQueue } from "@aat/adapter-rabbitmq";
 import { deleteNamespace, RedisKeyValue } from "@aat/adapter-redis";
 import { uniqueSuffix } from "@aat/core/testing";
 import { Redis } from "ioredis";
@@ -9,12 +10,15 @@ import { type ChildProcessHandle, spawnProcess, tempDir } from "../support.js";
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? "amqp://guest:guest@127.0.0.1:5672";
 
 const ENTRY = fileURLToPath(new URL("../fixtures/durable-runtime.ts", import.meta.url));
 export const DURABLE_PLANS = fileURLToPath(new URL("../fixtures/durable-plans", import.meta.url));
 
 export interface ClusterOptions {
   workers: number;
+  /** The step queue (default nats); the KeyValue store is always Redis. */
+  queue?: "nats" | "rabbitmq";
   /** Extra environment for every process (queue settings, log level, publish copies). */
   env?: Record<string, string>;
 }
@@ -24,8 +28,8 @@ interface RuntimeProcess extends ChildProcessHandle {
 }
 
 /**
- * One api process and N worker processes sharing a NATS stream and a Redis namespace made for this
- * cluster alone; `destroy()` kills them and removes the stream and every key.
+ * One api process and N worker processes sharing a step queue (a NATS stream or a RabbitMQ queue) and a
+ * Redis namespace made for this cluster alone; `destroy()` kills them and removes the queue and every key.
  */
 export class Cluster {
   readonly prefix: string;
@@ -38,6 +42,7 @@ export class Cluster {
   private readonly workers = new Set<RuntimeProcess>();
   private readonly all: RuntimeProcess[] = [];
   private env: Record<string, string> = {};
+  private queueKind: "nats" | "rabbitmq" = "nats";
   private dataDir = "";
 
   private constructor() {
@@ -67,10 +72,7 @@ export class Cluster {
       AAT_KV_KIND: "redis",
       AAT_REDIS_URL: REDIS_URL,
       AAT_REDIS_KEY_PREFIX: this.prefix,
-      AAT_QUEUE_KIND: "nats",
-      AAT_NATS_SERVERS: NATS_URL,
-      AAT_NATS_STREAM: this.stream,
-      AAT_NATS_SUBJECT_PREFIX: this.stream.toLowerCase(),
+      ...this.queueEnv(options.queue ?? "nats"),
       AAT_SERVER_PORT: "0",
       AAT_AUTH_MODE: "none",
       AAT_AUTH_ALLOW_NONE: "true",
@@ -84,6 +86,28 @@ export class Cluster {
     const api = await this.spawn("api");
     this.apiUrl = api.ready;
     await Promise.all(Array.from({ length: options.workers }, () => this.startWorker()));
+  }
+
+  private queueEnv(kind: "nats" | "rabbitmq"): Record<string, string> {
+    this.queueKind = kind;
+    if (kind === "rabbitmq") {
+      return {
+        AAT_QUEUE_KIND: "rabbitmq",
+        AAT_RABBITMQ_URL: RABBITMQ_URL,
+        AAT_RABBITMQ_QUEUE: this.queueName,
+      };
+    }
+    return {
+      AAT_QUEUE_KIND: "nats",
+      AAT_NATS_SERVERS: NATS_URL,
+      AAT_NATS_STREAM: this.stream,
+      AAT_NATS_SUBJECT_PREFIX: this.stream.toLowerCase(),
+    };
+  }
+
+  /** The RabbitMQ queue's name (RabbitMQ clusters). */
+  get queueName(): string {
+    return this.prefix;
   }
 
   private async spawn(role: "api" | "worker"): Promise<RuntimeProcess & { ready: string }> {
@@ -149,7 +173,11 @@ export class Cluster {
       if (process.child.exitCode === null && process.child.signalCode === null) process.child.kill("SIGKILL");
     }
     await Promise.all(this.all.map((process) => process.exited));
-    await NatsQueue.destroy({ servers: NATS_URL, stream: this.stream }).catch(() => undefined);
+    if (this.queueKind === "rabbitmq") {
+      await RabbitQueue.destroy({ url: RABBITMQ_URL, name: this.queueName }).catch(() => undefined);
+    } else {
+      await NatsQueue.destroy({ servers: NATS_URL, stream: this.stream }).catch(() => undefined);
+    }
     await deleteNamespace(this.redis, this.prefix).catch(() => undefined);
     await this.kv.close().catch(() => undefined);
     this.redis.disconnect();

@@ -67,16 +67,21 @@ export async function startRuns(
   );
 }
 
-/** How many runs are unfinished: the runner keeps a `run-active/<id>` key until a run ends. */
-export async function activeRuns(deployment: Deployment): Promise<number> {
+/** How many keys of the deployment's KeyValue namespace start with `prefix`. */
+export async function countKeys(deployment: Deployment, prefix: string): Promise<number> {
   let count = 0;
   let cursor: string | undefined;
   do {
-    const page = await deployment.kv.list("run-active/", { limit: 1000, ...(cursor ? { cursor } : {}) });
+    const page = await deployment.kv.list(prefix, { limit: 1000, ...(cursor ? { cursor } : {}) });
     count += page.entries.length;
     cursor = page.cursor;
   } while (cursor);
   return count;
+}
+
+/** How many runs are unfinished: the runner keeps a `run-active/<id>` key until a run ends. */
+export function activeRuns(deployment: Deployment): Promise<number> {
+  return countKeys(deployment, "run-active/");
 }
 
 /**
