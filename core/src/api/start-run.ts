@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { hashPayload } from "../dedupe/canonical-json.js";
 import type { RunState } from "../graph/types.js";
@@ -6,6 +6,7 @@ import type { Planner } from "../plan/planner.js";
 import type { StoredPlan } from "../plan/repository.js";
 import type { Workflow } from "../plan/schema.js";
 import type { KeyValue } from "../ports/kv.js";
+import { newRunId } from "../runner/run-store.js";
 import type { Runner } from "../runner/runner.js";
 import type { PlanStore } from "./deps.js";
 import type { PlanInputValidator } from "./plan-input.js";
@@ -74,7 +75,7 @@ export class RunStarter {
       event: request.event ?? null,
       input: request.input ?? null,
     });
-    const fresh: IdempotencyRecord = { runId: randomUUID(), planId: definition.id, version, requestHash };
+    const fresh: IdempotencyRecord = { runId: newRunId(), planId: definition.id, version, requestHash };
     const claimed = await this.deps.kv.setIfAbsent(key, fresh, { ttlMs: this.deps.idempotencyTtlMs });
     if (claimed.ok) {
       try {

@@ -19,7 +19,7 @@ import type { Queue, QueueMessage } from "../ports/queue.js";
 import { PlanNotFoundError, RunNotFoundError } from "./errors.js";
 import { GraphCache, type PlanSource } from "./graph-cache.js";
 import { type WorkMessage, workMessage } from "./messages.js";
-import { RunStore, runKeys } from "./run-store.js";
+import { newRunId, RunStore, runKeys } from "./run-store.js";
 
 export interface RunnerOptions {
   kv: KeyValue;
@@ -29,7 +29,7 @@ export interface RunnerOptions {
   compile: (definition: PlanDefinition) => ExecutionGraph;
   dedupe: DedupeService;
   clock?: Clock;
-  /** Run id generator (defaults to crypto.randomUUID). */
+  /** Run id generator (defaults to time-ordered UUIDv7 ids, which keep new runs' keys together). */
   newRunId?: () => string;
   services?: Record<string, unknown>;
   /** How long a completed step result is remembered for duplicate deliveries (default 7 days). */
@@ -94,7 +94,7 @@ export class Runner {
     this.store = new RunStore(options.kv);
     this.graphs = new GraphCache(options.plans, options.compile);
     this.clock = options.clock ?? systemClock;
-    this.newRunId = options.newRunId ?? (() => crypto.randomUUID());
+    this.newRunId = options.newRunId ?? (() => newRunId(this.clock.now()));
     const clock = this.clock;
     this.inlineOptions = { signal: INLINE_SIGNAL, at: () => clock.now() };
     if (options.services) this.inlineOptions.services = options.services;
