@@ -11,6 +11,7 @@
  *   absorbed    tool calls whose idempotency key had already taken effect (redeliveries, copies)
  *   kills       workers killed with SIGKILL
  *   copies      extra copies of messages published (duplicates scenario)
+ *   seconds     from the first start until every run had finished (reported, not asserted)
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { Cluster } from "./durability/cluster.js";
@@ -67,9 +68,13 @@ async function runAndCheck(
     afterFinished = async () => {},
   }: { spreadOverMs?: number; afterFinished?: () => Promise<void> } = {},
 ) {
+  const began = Date.now();
   const runIds = await startRuns(cluster, EFFECT_PLAN, RUNS, { spreadOverMs });
+  let seconds: number;
   try {
     await waitUntilAllFinished(cluster, FINISH_BOUND_MS);
+    // Reported, never asserted: from the first start until every run had finished (polled every 0.5 s).
+    seconds = Math.round((Date.now() - began) / 100) / 10;
   } finally {
     await afterFinished();
   }
@@ -78,13 +83,13 @@ async function runAndCheck(
   const steps = expectExactlyOnce(runs, effects);
   expect(effects.effects).toBe(steps);
   expect(effects.duplicates).toBe(0);
-  return { runs: runs.length, steps, effects };
+  return { runs: runs.length, steps, effects, seconds };
 }
 
 describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
   it("replicas: 1 api + 3 workers run 500 ten-step runs, every step's effect exactly once", async () => {
     const cluster = await startCluster({ workers: 3, env: SHORT_LEASES });
-    const { runs, steps, effects } = await runAndCheck(cluster);
+    const { runs, steps, effects, seconds } = await runAndCheck(cluster);
     // The three workers shared the stream: each applied effects, the api none.
     expect([...effects.byProcess.keys()].sort()).toEqual(cluster.workerPids().sort());
     report("replicas", {
@@ -95,11 +100,17 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
       absorbed: effects.absorbed,
       kills: 0,
       workers: effects.byProcess.size,
+      seconds,
     });
   }, 240_000);
 
   it("chaos: a worker is SIGKILLed every few seconds and restarted; every run ends within the bound, each effect once", async () => {
-    const cluster = await startCluster({ workers: 3, env: SHORT_LEASES });
+    // Each step works 50 ms after its effect, so every worker always holds steps whose effect happened
+    // but whose result is not stored yet: a kill interrupts them.
+    const cluster = await startCluster({
+      workers: 3,
+      env: { ...SHORT_LEASES, DURABLE_EFFECT_WORK_MS: "50" },
+    });
     let kills = 0;
     let finished = false;
     const restarts: Array<Promise<void>> = [];
@@ -121,8 +132,10 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
         await Promise.all(restarts);
       },
     });
-    const { runs, steps, effects } = outcome;
+    const { runs, steps, effects, seconds } = outcome;
     expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
+    // Killed steps were taken over and run again under the same idempotency key: the tool absorbed them.
+    expect(effects.absorbed).toBeGreaterThan(0);
     report("chaos", {
       runs,
       steps,
@@ -130,6 +143,7 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
       duplicates: effects.duplicates,
       absorbed: effects.absorbed,
       kills,
+      seconds,
     });
   }, 240_000);
 
@@ -139,7 +153,7 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
       workers: 3,
       env: { ...SHORT_LEASES, DURABLE_PUBLISH_COPIES: "3", AAT_LOG_LEVEL: "info" },
     });
-    const { runs, steps, effects } = await runAndCheck(cluster);
+    const { runs, steps, effects, seconds } = await runAndCheck(cluster);
     const copies = Number(await cluster.redis.get(cluster.keys.extraCopies));
     // Two extra copies of every step message at least (the first steps' messages come from the api).
     expect(copies).toBeGreaterThanOrEqual(2 * steps);
@@ -154,6 +168,7 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
       kills: 0,
       copies,
       replayed,
+      seconds,
     });
   }, 240_000);
 
@@ -163,7 +178,7 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
       queue: "rabbitmq",
       env: { AAT_RABBITMQ_VISIBILITY_TIMEOUT_MS: "2000", AAT_RABBITMQ_MAX_DELIVERIES: "20" },
     });
-    const { runs, steps, effects } = await runAndCheck(cluster);
+    const { runs, steps, effects, seconds } = await runAndCheck(cluster);
     expect([...effects.byProcess.keys()].sort()).toEqual(cluster.workerPids().sort());
     // RabbitMQ has no broker dedupe: each step message's dedupe id was claimed in the shared Redis.
     expect(await countKeys(cluster, `rabbitmq/${cluster.queueName}/dedupe/`)).toBeGreaterThanOrEqual(steps);
@@ -175,6 +190,7 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
       absorbed: effects.absorbed,
       kills: 0,
       workers: effects.byProcess.size,
+      seconds,
     });
   }, 240_000);
 
