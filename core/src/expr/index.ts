@@ -1,7 +1,7 @@
 import jsonata from "jsonata";
-import { compileSimple, UNSUPPORTED } from "./simple.js";
+import { compileSimple, NEEDS_JSONATA } from "./simple.js";
 
-export { UNSUPPORTED } from "./simple.js";
+export { NEEDS_JSONATA } from "./simple.js";
 
 /**
  * Expressions are JSONata. In templates (tool `with`, set `values`, prompts…) they sit inside `{% %}`:
@@ -30,7 +30,7 @@ export interface CompiledExpression {
   readonly source: string;
   evaluate(data: unknown): Promise<unknown>;
   /**
-   * The same value without a promise, or `UNSUPPORTED` when only `evaluate` can compute it (the
+   * The same value without a promise, or `NEEDS_JSONATA` when only `evaluate` can compute it (the
    * expression or the data needs JSONata proper). Lets a step whose expressions are all simple run
    * without a chain of promises.
    */
@@ -70,16 +70,16 @@ function compileJsonata(body: string, path: Array<string | number>): CompiledExp
     }
   };
   const simple = compileSimple(compiled.ast());
-  if (!simple) return { source, evaluate: evaluateWithJsonata, evaluateNow: () => UNSUPPORTED };
+  if (!simple) return { source, evaluate: evaluateWithJsonata, evaluateNow: () => NEEDS_JSONATA };
   const evaluateNow = (data: unknown): unknown => {
     const value = simple(data);
-    return value === UNSUPPORTED ? UNSUPPORTED : normalise(value);
+    return value === NEEDS_JSONATA ? NEEDS_JSONATA : normalise(value);
   };
   return {
     source,
     evaluate(data: unknown) {
       const value = evaluateNow(data);
-      return value === UNSUPPORTED ? evaluateWithJsonata(data) : Promise.resolve(value);
+      return value === NEEDS_JSONATA ? evaluateWithJsonata(data) : Promise.resolve(value);
     },
     evaluateNow,
   };
@@ -124,7 +124,7 @@ export interface CompiledTemplate {
   /** True when the template contains no expression: `evaluate` then returns the literal unchanged. */
   readonly isStatic: boolean;
   evaluate(data: unknown): Promise<unknown>;
-  /** See CompiledExpression.evaluateNow: the value at once, or `UNSUPPORTED`. */
+  /** See CompiledExpression.evaluateNow: the value at once, or `NEEDS_JSONATA`. */
   evaluateNow(data: unknown): unknown;
 }
 
@@ -167,7 +167,7 @@ function build(
         for (let i = 0; i < value.length; i++) {
           const part = parts[i];
           const result = part ? part.evaluateNow(data) : value[i];
-          if (result === UNSUPPORTED) return UNSUPPORTED;
+          if (result === NEEDS_JSONATA) return NEEDS_JSONATA;
           out[i] = result;
         }
         return out;
@@ -195,7 +195,7 @@ function build(
           const [k, v] = entries[i]!;
           const part = parts[i];
           const result = part ? part.evaluateNow(data) : v;
-          if (result === UNSUPPORTED) return UNSUPPORTED;
+          if (result === NEEDS_JSONATA) return NEEDS_JSONATA;
           if (result !== undefined) out[k] = result;
         }
         return out;
@@ -245,7 +245,7 @@ function buildString(
             continue;
           }
           const value = piece.evaluateNow(data);
-          if (value === UNSUPPORTED) return UNSUPPORTED;
+          if (value === NEEDS_JSONATA) return NEEDS_JSONATA;
           out += stringify(value);
         }
         return out;

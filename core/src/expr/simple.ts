@@ -8,9 +8,9 @@
  * the same parsed AST (the expression is still compiled by JSONata, so syntax and error messages do not
  * change) and costs tens of nanoseconds.
  *
- * It is exact by construction: it only accepts AST nodes it knows completely (any other node type or
+ * It is exact by design: it only accepts AST nodes it knows completely (any other node type or
  * flag, such as predicates, `[]`, functions or variables, leaves the expression to JSONata), and at run
- * time it gives up — returns `UNSUPPORTED` — whenever the data leaves the simple case: an array met
+ * time it gives up — returns `NEEDS_JSONATA` — whenever the data leaves the simple case: an array met
  * along a path (JSONata would map over it), an operand JSONata would reject with an error, a
  * non-finite number, a non-JSON value. The caller then evaluates with JSONata itself. Equivalence with
  * JSONata is checked by a property test over random expressions and data (core/test/expr).
@@ -18,7 +18,7 @@
  */
 
 /** Returned when the expression or data is outside the simple case: evaluate with JSONata instead. */
-export const UNSUPPORTED: unique symbol = Symbol("unsupported by the simple evaluator");
+export const NEEDS_JSONATA: unique symbol = Symbol("needs JSONata");
 
 export type SimpleEvaluator = (data: unknown) => unknown;
 
@@ -83,8 +83,8 @@ function compileNode(node: unknown): SimpleEvaluator | undefined {
       if (!operand) return undefined;
       return (data) => {
         const value = operand(data);
-        if (value === undefined || value === UNSUPPORTED) return value;
-        return isFiniteNumber(value) ? -value : UNSUPPORTED;
+        if (value === undefined || value === NEEDS_JSONATA) return value;
+        return isFiniteNumber(value) ? -value : NEEDS_JSONATA;
       };
     }
     case "condition": {
@@ -94,7 +94,7 @@ function compileNode(node: unknown): SimpleEvaluator | undefined {
       if (!condition || !then || !otherwise) return undefined;
       return (data) => {
         const test = effectiveBoolean(condition(data));
-        if (test === UNSUPPORTED) return UNSUPPORTED;
+        if (test === NEEDS_JSONATA) return NEEDS_JSONATA;
         return test ? then(data) : otherwise(data);
       };
     }
@@ -106,7 +106,7 @@ function compileNode(node: unknown): SimpleEvaluator | undefined {
         let result: unknown;
         for (const evaluate of evaluators) {
           result = evaluate(data);
-          if (result === UNSUPPORTED) return UNSUPPORTED;
+          if (result === NEEDS_JSONATA) return NEEDS_JSONATA;
         }
         return result;
       };
@@ -129,14 +129,14 @@ function compilePath(steps: unknown): SimpleEvaluator | undefined {
     let value = data;
     for (let i = 0; i <= last; i++) {
       // JSONata maps a path step over an array (and wraps an array root): not the simple case.
-      if (Array.isArray(value)) return UNSUPPORTED;
+      if (Array.isArray(value)) return NEEDS_JSONATA;
       value = lookup(value, names[i]!);
       if (value === undefined) return undefined;
     }
     // A final array is returned as it is, unless it carries JSONata's own sequence flag.
-    if (Array.isArray(value) && (value as { sequence?: unknown }).sequence === true) return UNSUPPORTED;
+    if (Array.isArray(value) && (value as { sequence?: unknown }).sequence === true) return NEEDS_JSONATA;
     if (typeof value === "function" || typeof value === "symbol" || typeof value === "bigint")
-      return UNSUPPORTED;
+      return NEEDS_JSONATA;
     return value;
   };
 }
@@ -163,27 +163,27 @@ function compileBinary(node: Node): SimpleEvaluator | undefined {
     case "%":
       return (data) => {
         const left = lhs(data);
-        if (left === UNSUPPORTED) return UNSUPPORTED;
+        if (left === NEEDS_JSONATA) return NEEDS_JSONATA;
         const right = rhs(data);
-        if (right === UNSUPPORTED) return UNSUPPORTED;
+        if (right === NEEDS_JSONATA) return NEEDS_JSONATA;
         // JSONata raises an error for a non-number operand: leave that to it.
         if ((left !== undefined && !isFiniteNumber(left)) || (right !== undefined && !isFiniteNumber(right)))
-          return UNSUPPORTED;
+          return NEEDS_JSONATA;
         if (left === undefined || right === undefined) return undefined;
         const result = arithmetic(op, left as number, right as number);
-        return Number.isFinite(result) ? result : UNSUPPORTED;
+        return Number.isFinite(result) ? result : NEEDS_JSONATA;
       };
     case "=":
     case "!=":
       return (data) => {
         const left = lhs(data);
-        if (left === UNSUPPORTED) return UNSUPPORTED;
+        if (left === NEEDS_JSONATA) return NEEDS_JSONATA;
         const right = rhs(data);
-        if (right === UNSUPPORTED) return UNSUPPORTED;
+        if (right === NEEDS_JSONATA) return NEEDS_JSONATA;
         if (left === undefined || right === undefined) return false;
         // Deep equality of arrays and objects is JSONata's business.
-        if (typeof left === "object" && left !== null) return UNSUPPORTED;
-        if (typeof right === "object" && right !== null) return UNSUPPORTED;
+        if (typeof left === "object" && left !== null) return NEEDS_JSONATA;
+        if (typeof right === "object" && right !== null) return NEEDS_JSONATA;
         return op === "=" ? left === right : left !== right;
       };
     case "<":
@@ -192,9 +192,9 @@ function compileBinary(node: Node): SimpleEvaluator | undefined {
     case ">=":
       return (data) => {
         const left = lhs(data);
-        if (left === UNSUPPORTED) return UNSUPPORTED;
+        if (left === NEEDS_JSONATA) return NEEDS_JSONATA;
         const right = rhs(data);
-        if (right === UNSUPPORTED) return UNSUPPORTED;
+        if (right === NEEDS_JSONATA) return NEEDS_JSONATA;
         const lt = typeof left;
         const rt = typeof right;
         // Anything but two strings or two numbers is an error in JSONata (or undefined for a missing side
@@ -203,16 +203,16 @@ function compileBinary(node: Node): SimpleEvaluator | undefined {
           const comparable = (t: string) => t === "undefined" || t === "string" || t === "number";
           return comparable(lt) && comparable(rt) && (lt === "undefined" || rt === "undefined")
             ? undefined
-            : UNSUPPORTED;
+            : NEEDS_JSONATA;
         }
-        if (lt === "number" && (!Number.isFinite(left) || !Number.isFinite(right))) return UNSUPPORTED;
+        if (lt === "number" && (!Number.isFinite(left) || !Number.isFinite(right))) return NEEDS_JSONATA;
         return compare(op, left as string | number, right as string | number);
       };
     case "and":
     case "or":
       return (data) => {
         const left = effectiveBoolean(lhs(data));
-        if (left === UNSUPPORTED) return UNSUPPORTED;
+        if (left === NEEDS_JSONATA) return NEEDS_JSONATA;
         if (op === "and" ? !left : left) return left;
         const right = effectiveBoolean(rhs(data));
         return right;
@@ -220,15 +220,15 @@ function compileBinary(node: Node): SimpleEvaluator | undefined {
     case "&":
       return (data) => {
         const left = lhs(data);
-        if (left === UNSUPPORTED) return UNSUPPORTED;
+        if (left === NEEDS_JSONATA) return NEEDS_JSONATA;
         const right = rhs(data);
-        if (right === UNSUPPORTED) return UNSUPPORTED;
+        if (right === NEEDS_JSONATA) return NEEDS_JSONATA;
         // Non-strings go through JSONata's $string formatting: leave them to it.
         if (
           (left !== undefined && typeof left !== "string") ||
           (right !== undefined && typeof right !== "string")
         )
-          return UNSUPPORTED;
+          return NEEDS_JSONATA;
         return (left ?? "") + (right ?? "");
       };
     default:
@@ -269,7 +269,7 @@ function isFiniteNumber(value: unknown): value is number {
 }
 
 /** JSONata's `$boolean` for scalars (an undefined value counts as false); arrays and objects are left to it. */
-function effectiveBoolean(value: unknown): boolean | typeof UNSUPPORTED {
+function effectiveBoolean(value: unknown): boolean | typeof NEEDS_JSONATA {
   switch (typeof value) {
     case "undefined":
       return false;
@@ -278,10 +278,10 @@ function effectiveBoolean(value: unknown): boolean | typeof UNSUPPORTED {
     case "string":
       return value.length > 0;
     case "number":
-      return Number.isFinite(value) ? value !== 0 : UNSUPPORTED;
+      return Number.isFinite(value) ? value !== 0 : NEEDS_JSONATA;
     case "object":
-      return value === null ? false : UNSUPPORTED;
+      return value === null ? false : NEEDS_JSONATA;
     default:
-      return UNSUPPORTED;
+      return NEEDS_JSONATA;
   }
 }

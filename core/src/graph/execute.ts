@@ -1,4 +1,4 @@
-import { UNSUPPORTED } from "../expr/index.js";
+import { NEEDS_JSONATA } from "../expr/index.js";
 import type { PlanDefinition } from "../plan/schema.js";
 import { isJsonataError, StepFailure, toStepError } from "./errors.js";
 import type { ExecutionGraph, GraphStep } from "./execution-graph.js";
@@ -160,7 +160,7 @@ class AttemptContext implements StepContext {
     } catch {
       return undefined; // `evaluate` reports the error with the field's name
     }
-    return value === UNSUPPORTED ? undefined : { value };
+    return value === NEEDS_JSONATA ? undefined : { value };
   }
 
   now(): number {

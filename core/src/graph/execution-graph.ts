@@ -14,7 +14,7 @@ export const OUTPUT_STEP = "$output";
 export interface CompiledField {
   readonly kind: "expression" | "template";
   evaluate(data: unknown): Promise<unknown>;
-  /** The value without a promise, or `UNSUPPORTED` (from expr) when only `evaluate` can compute it. */
+  /** The value without a promise, or `NEEDS_JSONATA` (from expr) when only `evaluate` can compute it. */
   evaluateNow(data: unknown): unknown;
 }
 
