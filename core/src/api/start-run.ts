@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { hashPayload } from "../dedupe/canonical-json.js";
-import type { RunState } from "../graph/types.js";
+import { type RunState, TERMINAL_RUN_STATUSES } from "../graph/types.js";
 import type { Planner } from "../plan/planner.js";
 import type { StoredPlan } from "../plan/repository.js";
 import type { Workflow } from "../plan/schema.js";
@@ -87,8 +87,11 @@ export class RunStarter {
         });
         return { runId: started.runId, state: started.state, created: true };
       } catch (error) {
-        // Nothing was started: forget the key so the request leaves no trace and a retry starts afresh.
-        await this.deps.kv.delete(key, { expectedVersion: claimed.version }).catch(() => false);
+        // When the run was stored before the failure (say the queue refused its first step), keep the key:
+        // a retry then finds that run and re-issues its pending work instead of starting a second run.
+        // Only when nothing was stored is the key forgotten, so the request leaves no trace.
+        const stored = await this.deps.runner.load(fresh.runId).catch(() => undefined);
+        if (!stored) await this.deps.kv.delete(key, { expectedVersion: claimed.version }).catch(() => false);
         throw error;
       }
     }
@@ -110,6 +113,12 @@ export class RunStarter {
       input: request.input,
       runId: existing.data.runId,
     });
+    if (!started.created && !TERMINAL_RUN_STATUSES.includes(started.state.status)) {
+      // The first attempt may have stored the run and failed before its work was enqueued: re-issue it
+      // (dedupe ids make this harmless when it was enqueued after all).
+      const state = (await this.deps.runner.reconcile(started.runId)) ?? started.state;
+      return { runId: started.runId, state, created: false };
+    }
     return { runId: started.runId, state: started.state, created: false };
   }
 

@@ -156,6 +156,38 @@ describe("POST /v1/runs", () => {
     expect(await runCount(api)).toBe(1);
   });
 
+  it("keeps the idempotencyKey when the run was stored but its first step could not be enqueued, so the retry heals that run", async () => {
+    const api = await makeApi();
+    await api.plans.publish(`
+id: demo.one-tool
+workflow: automation
+title: One tool call
+steps:
+  - id: lookup
+    type: tool
+    tool: test.count
+    with: { label: "{% input.label %}" }
+`);
+    const publish = api.queue.publish.bind(api.queue);
+    let refuse = true;
+    api.queue.publish = async (body, options) => {
+      if (refuse) throw new Error("queue unavailable");
+      return publish(body, options);
+    };
+    const request = { planId: "demo.one-tool", input: { label: "x" }, idempotencyKey: "flaky-queue" };
+    const first = await api.call("POST", "/v1/runs", { role: "responder", json: request });
+    expect(first.status, await first.clone().text()).toBeGreaterThanOrEqual(500);
+    expect(await runCount(api)).toBe(1);
+
+    refuse = false;
+    const retry = await json(await api.call("POST", "/v1/runs", { role: "responder", json: request }));
+    expect(retry.status).toBe(202);
+    expect(await runCount(api)).toBe(1);
+    await api.worker.drain();
+    // The step the failed request never enqueued ran once the retry re-issued it.
+    expect((await api.runner.load(retry.body.runId as string))?.status).toBe("succeeded");
+  });
+
   it("gives concurrent requests with one idempotencyKey one run", async () => {
     const api = await makeApi();
     const request = { planId: "demo.approve", input: { host: "web-3" }, idempotencyKey: "burst" };
