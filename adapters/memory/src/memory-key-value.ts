@@ -1,5 +1,6 @@
 import {
   type Clock,
+  clockSchema,
   type KeyValue,
   type KvConditionalResult,
   type KvEntry,
@@ -39,9 +40,7 @@ function expiryOf(stored: Stored): number | undefined {
 
 const optionsSchema = z
   .object({
-    clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === "function", {
-      message: "clock must be an object with a now(): number method",
-    }),
+    clock: clockSchema,
     defaultListLimit: z.number().int().positive(),
     maxListLimit: z.number().int().positive(),
   })

@@ -1,11 +1,9 @@
-import { type Clock, type Lease, type Lock, systemClock } from "@aat/core";
+import { type Clock, clockSchema, type Lease, type Lock, systemClock } from "@aat/core";
 import { z } from "zod";
 
 const optionsSchema = z
   .object({
-    clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === "function", {
-      message: "clock must be an object with a now(): number method",
-    }),
+    clock: clockSchema,
     /** Holder name when acquire gives none (default "memory"). */
     holder: z.string().min(1),
   })

@@ -1,5 +1,6 @@
 import {
   type Clock,
+  clockSchema,
   type DeadLetter,
   type MessageAttributes,
   type PublishOptions,
@@ -20,11 +21,7 @@ const optionsSchema = z
     maxDeliveries: z.number().int().positive().optional(),
     /** How long a dedupeId suppresses later publishes (default 5 minutes, like SQS FIFO). */
     dedupeWindowMs: z.number().int().nonnegative().optional(),
-    clock: z
-      .custom<Clock>((value) => typeof (value as Clock | undefined)?.now === "function", {
-        message: "clock must be an object with a now(): number method",
-      })
-      .optional(),
+    clock: clockSchema.optional(),
   })
   .strict();
 

@@ -1,4 +1,4 @@
-import type { Clock } from "@aat/core";
+import { clockSchema } from "@aat/core";
 import { z } from "zod";
 
 /** Stream and consumer names: one subject token, so they also fit in `$JS.API.*.<name>` subjects. */
@@ -111,11 +111,7 @@ export const natsQueueOptionsSchema = connectionOptionsSchema
     storage: z.enum(["file", "memory"]).optional(),
     /** Stream replicas in a cluster (default 1). */
     replicas: z.number().int().min(1).max(5, "replicas must be between 1 and 5").optional(),
-    clock: z
-      .custom<Clock>((value) => typeof (value as Clock | undefined)?.now === "function", {
-        message: "clock must be an object with a now(): number method",
-      })
-      .optional(),
+    clock: clockSchema.optional(),
     /** Told about failures of the background work (delay mover, dead-lettering); default: console.warn. */
     onError: z
       .custom<(error: Error) => void>((value) => typeof value === "function", {

@@ -1,4 +1,5 @@
-import type { Clock, KeyValue } from "@aat/core";
+import type { KeyValue } from "@aat/core";
+import { clockSchema } from "@aat/core";
 import { z } from "zod";
 
 /** RabbitMQ refuses names longer than 255 bytes; the adapter appends at most ".delay.31". */
@@ -28,10 +29,6 @@ const kvSchema = z.custom<KeyValue>(
   (value) => typeof (value as KeyValue | undefined)?.setIfAbsent === "function",
   { message: "kv must implement the KeyValue port (for example MemoryKeyValue or RedisKeyValue)" },
 );
-
-const clockSchema = z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === "function", {
-  message: "clock must be an object with a now(): number method",
-});
 
 export const connectOptionsSchema = z
   .object({

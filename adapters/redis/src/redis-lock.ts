@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { type Clock, type Lease, type Lock, systemClock } from "@aat/core";
+import { type Clock, clockSchema, type Lease, type Lock, systemClock } from "@aat/core";
 import { z } from "zod";
 import { RedisConnection } from "./connection.js";
 import { checkConnectionChoice, connectionFields } from "./connection-options.js";
@@ -39,9 +39,7 @@ const optionsSchema = z
     /** Namespace and Redis Cluster hash tag; may be the same as a RedisKeyValue's (default "aat"). */
     keyPrefix: keyPrefixSchema,
     /** Computes `expiresAt` (default: the system clock). The lease itself ends on the server's clock. */
-    clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === "function", {
-      message: "clock must be an object with a now(): number method",
-    }),
+    clock: clockSchema,
     /** Holder name when acquire gives none (default `<hostname>:<pid>`). */
     holder: z.string().min(1),
   })

@@ -1,10 +1,6 @@
-import type { Clock } from "@aat/core";
 import { z } from "zod";
 
-export const clockSchema = z.custom<Clock>(
-  (value) => typeof (value as Clock | undefined)?.now === "function",
-  { message: "clock must be an object with a now(): number method" },
-);
+export { clockSchema } from "@aat/core";
 
 /** Parses adapter options, turning a zod failure into one readable TypeError. */
 export function parseOptions<Schema extends z.ZodType>(

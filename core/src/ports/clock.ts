@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /** Time enters the core only through this port, so the engine can be tested with a manual clock. */
 export interface Clock {
   /** Epoch milliseconds. */
@@ -19,3 +21,11 @@ export class ManualClock implements Clock {
     this.current = epochMs;
   }
 }
+
+/** Validates a `clock` option: every adapter accepts one, and says the same when it is wrong. */
+export const clockSchema = z.custom<Clock>(
+  (value) => typeof (value as Clock | undefined)?.now === "function",
+  {
+    message: "clock must be an object with a now(): number method",
+  },
+);
