@@ -1,3 +1,11 @@
+export {
+  type ActionsConfig,
+  actionsSection,
+  NOTIFY_KINDS,
+  type NotifyChannelConfig,
+  RESPONSE_KINDS,
+  type ResponseActionConfig,
+} from "./actions.js";
 export { renderConfigDocs } from "./docs.js";
 export { ConfigError, type ConfigProblem, formatProblem } from "./errors.js";
 export { type LoadConfigOptions, type LoadedConfig, loadConfig } from "./load.js";
@@ -21,3 +29,4 @@ export {
   type ModelProviderKind,
   type QueueConfig,
 } from "./schema.js";
+export { type ThreatIntelConfig, threatIntelSection } from "./threatintel.js";

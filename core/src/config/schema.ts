@@ -1,7 +1,9 @@
 import { z } from "zod";
+import { actionsSection } from "./actions.js";
 import { checkCrossSettings } from "./checks.js";
 import { mcpSection } from "./mcp.js";
 import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
+import { threatIntelSection } from "./threatintel.js";
 
 /**
  * All configuration of the product. Every leaf carries SettingMeta (env var, description, secret flag);
@@ -561,6 +563,8 @@ export const configFields = z.strictObject({
   telemetry,
   http,
   mcp: mcpSection,
+  threatintel: threatIntelSection,
+  actions: actionsSection,
   features,
 });
 

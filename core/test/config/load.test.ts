@@ -60,6 +60,22 @@ describe("loadConfig defaults", () => {
       telemetry: { logLevel: "info", serviceName: "aat" },
       http: { allowHosts: [], maxResponseBytes: 1_048_576, timeoutMs: 10_000 },
       mcp: { servers: {}, endpoint: { enabled: true, waitMs: 30_000 } },
+      threatintel: {
+        feeds: [],
+        cacheTtlMs: 3_600_000,
+        timeoutMs: 8_000,
+        abuseipdb: { baseUrl: "https://api.abuseipdb.com/api/v2", maxAgeInDays: 90, perMinute: 30 },
+        virustotal: { baseUrl: "https://www.virustotal.com/api/v3", perMinute: 4 },
+        otx: { baseUrl: "https://otx.alienvault.com/api/v1", perMinute: 60 },
+        greynoise: { enabled: false, baseUrl: "https://api.greynoise.io/v3", perMinute: 10 },
+      },
+      actions: {
+        channels: {},
+        smtp: { port: 587, secure: false, from: "aat@localhost" },
+        jira: { issueType: "Task" },
+        servicenow: { table: "incident" },
+        response: {},
+      },
       features: {},
     });
   });

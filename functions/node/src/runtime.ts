@@ -152,6 +152,14 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       http: config.http,
       notes: { kv },
       startRun: (request) => startRun(request),
+      alerts: {
+        threatintel: config.threatintel,
+        actions: config.actions,
+        allowHosts: config.http.allowHosts,
+        kv,
+        actionTimeoutMs: config.http.timeoutMs,
+        clock,
+      },
     });
     const secrets = new EnvSecrets(options.env ?? process.env);
     // MCP servers' tools must be registered before plans are loaded, which checks them against the registry.

@@ -1,4 +1,5 @@
 import type { ToolRegistry } from "../registry.js";
+import { type AlertToolsOptions, alertTools } from "./alert-tools.js";
 import { type HttpRequestOptions, httpRequestTool } from "./http-request.js";
 import { humanAskTool } from "./human-ask.js";
 import { type NotesOptions, RunNotes } from "./notes/store.js";
@@ -17,6 +18,8 @@ export interface BuiltinToolDeps {
   startRun?: StartPlanRun;
   /** `script.js` limits; the tool is always registered. */
   script?: ScriptOptions;
+  /** `threatintel.*`, `notify.send`, `ticket.create`, `response.*`: their config sections and the KV store. */
+  alerts?: AlertToolsOptions;
 }
 
 /**
@@ -33,9 +36,11 @@ export function registerBuiltinTools(registry: ToolRegistry, deps: BuiltinToolDe
     registry.register(notesPutTool(notes)).register(notesGetTool(notes)).register(notesListTool(notes));
   }
   if (deps.startRun) registry.register(planRunTool(deps.startRun));
+  for (const tool of deps.alerts ? alertTools(deps.alerts) : []) registry.register(tool);
   return registry.names().filter((name) => !before.has(name));
 }
 
+export { type AlertToolsOptions, alertTools } from "./alert-tools.js";
 export { type HostResolver, type ResolvedAddress, systemResolver } from "./http/egress-guard.js";
 export { type HttpRequestOptions, type HttpRequestOutput, httpRequestTool } from "./http-request.js";
 export { humanAskTool } from "./human-ask.js";
@@ -45,3 +50,6 @@ export { notesListTool } from "./notes-list.js";
 export { notesPutTool } from "./notes-put.js";
 export { planRunTool, type StartPlanRun } from "./plan-run.js";
 export { type ScriptOptions, scriptJsTool } from "./script-js.js";
+export { type FeedEntry, FeedError, FeedProvider, readFeedFile } from "./threatintel/providers/feed.js";
+export { ThreatIntelService } from "./threatintel/service.js";
+export type { Enrichment, ProviderResult, ThreatIntelProvider } from "./threatintel/types.js";

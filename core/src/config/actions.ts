@@ -1,0 +1,160 @@
+import { z } from "zod";
+import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
+
+/**
+ * The `actions` section: where the response-action tools send things. Notification channels
+ * (`notify.send`), the ticket systems (`ticket.create`), the SMTP server for email channels, and the
+ * HTTP response actions behind `response.block_indicator`, `response.isolate_host` and
+ * `response.disable_user`. Every host named here must be reachable through the SSRF guard: a host at a
+ * private or loopback address needs an entry in `http.allowHosts`.
+ */
+
+const text = () => z.string().min(1);
+const httpUrl = () => z.url({ protocol: /^https?$/ });
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export const NOTIFY_KINDS = ["slack", "teams", "webhook", "email"] as const;
+export const RESPONSE_KINDS = ["block_indicator", "isolate_host", "disable_user"] as const;
+
+const notifyChannel = z
+  .strictObject({
+    kind: z.enum(NOTIFY_KINDS),
+    /** slack, teams, webhook: the webhook URL (it carries the credential: kept secret). */
+    url: httpUrl().optional(),
+    /** webhook: extra headers. */
+    headers: z.record(z.string().regex(HEADER_NAME, "must be an HTTP header name"), z.string()).default({}),
+    /** webhook: HMAC-SHA256 key; the body's signature goes in X-AAT-Signature: sha256=<hex>. */
+    signingSecret: text().optional(),
+    /** email: recipients. */
+    to: z.array(z.email()).optional(),
+  })
+  .superRefine((channel, ctx) => {
+    if (channel.kind === "email" && (!channel.to || channel.to.length === 0)) {
+      ctx.addIssue({ code: "custom", path: ["to"], message: "missing, an email channel needs recipients" });
+    }
+    if (channel.kind !== "email" && channel.url === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["url"],
+        message: `missing, a ${channel.kind} channel needs its webhook URL`,
+      });
+    }
+  });
+
+const responseAction = z.strictObject({
+  kind: z.enum(RESPONSE_KINDS),
+  /** May hold `{% %}` templates over the action input, e.g. `https://edr.example.com/hosts/{% host %}/isolate`. */
+  url: text(),
+  method: z.enum(["POST", "PUT", "PATCH", "DELETE", "GET"]).default("POST"),
+  /** Header values may hold templates; a credential belongs here (the whole map is kept secret). */
+  headers: z.record(z.string().regex(HEADER_NAME, "must be an HTTP header name"), z.string()).default({}),
+  /** JSON body; its strings may hold `{% %}` templates. */
+  body: z.json().optional(),
+  description: z.string().optional(),
+});
+
+export const actionsSection = z
+  .strictObject({
+    channels: setting(z.record(mapKeyName(), notifyChannel).default({}), {
+      env: "AAT_ACTIONS_CHANNELS_JSON",
+      mapKey: "name",
+      secret: true,
+      description:
+        "Notification channels for notify.send: Slack incoming webhooks, Microsoft Teams webhooks, generic JSON webhooks (optionally HMAC-signed) and email (through actions.smtp). notify.send without a channel sends to all of them.",
+      expected: `a JSON object mapping a channel name (${MAP_KEY_FORM}) to { kind: slack|teams|webhook|email, url, headers, signingSecret, to }`,
+      example: '{"soc":{"kind":"slack","url":"https://hooks.slack.com/services/T000/B000/XXXX"}}',
+    }),
+    smtp: z
+      .strictObject({
+        host: setting(text().optional(), {
+          env: "AAT_ACTIONS_SMTP_HOST",
+          description: "SMTP server for email channels.",
+          example: "smtp.example.com",
+        }),
+        port: setting(z.number().int().min(1).max(65_535).default(587), {
+          env: "AAT_ACTIONS_SMTP_PORT",
+          description: "SMTP port (587 submission with STARTTLS, 465 implicit TLS).",
+        }),
+        secure: setting(z.boolean().default(false), {
+          env: "AAT_ACTIONS_SMTP_SECURE",
+          description:
+            "Implicit TLS from the first byte (port 465); otherwise STARTTLS when the server offers it.",
+        }),
+        user: setting(text().optional(), { env: "AAT_ACTIONS_SMTP_USER", description: "SMTP user name." }),
+        pass: setting(text().optional(), {
+          env: "AAT_ACTIONS_SMTP_PASS",
+          description: "SMTP password.",
+          secret: true,
+        }),
+        from: setting(text().default("aat@localhost"), {
+          env: "AAT_ACTIONS_SMTP_FROM",
+          description: "Sender address of notification emails.",
+        }),
+      })
+      .prefault({}),
+    jira: z
+      .strictObject({
+        baseUrl: setting(httpUrl().optional(), {
+          env: "AAT_ACTIONS_JIRA_BASE_URL",
+          description: "Jira site URL; ticket.create with system jira creates issues there (REST API v2).",
+          example: "https://example.atlassian.net",
+        }),
+        email: setting(text().optional(), {
+          env: "AAT_ACTIONS_JIRA_EMAIL",
+          description: "Jira account email (basic auth with the API token).",
+        }),
+        apiToken: setting(text().optional(), {
+          env: "AAT_ACTIONS_JIRA_API_TOKEN",
+          description: "Jira API token.",
+          secret: true,
+        }),
+        project: setting(text().optional(), {
+          env: "AAT_ACTIONS_JIRA_PROJECT",
+          description: "Project key new issues go to.",
+          example: "SEC",
+        }),
+        issueType: setting(text().default("Task"), {
+          env: "AAT_ACTIONS_JIRA_ISSUE_TYPE",
+          description: "Issue type name of new issues.",
+        }),
+      })
+      .prefault({}),
+    servicenow: z
+      .strictObject({
+        instanceUrl: setting(httpUrl().optional(), {
+          env: "AAT_ACTIONS_SERVICENOW_INSTANCE_URL",
+          description:
+            "ServiceNow instance URL; ticket.create with system servicenow creates records there (Table API).",
+          example: "https://example.service-now.com",
+        }),
+        user: setting(text().optional(), {
+          env: "AAT_ACTIONS_SERVICENOW_USER",
+          description: "ServiceNow user (basic auth).",
+        }),
+        password: setting(text().optional(), {
+          env: "AAT_ACTIONS_SERVICENOW_PASSWORD",
+          description: "ServiceNow password.",
+          secret: true,
+        }),
+        table: setting(text().default("incident"), {
+          env: "AAT_ACTIONS_SERVICENOW_TABLE",
+          description: "Table new records go to.",
+        }),
+      })
+      .prefault({}),
+    response: setting(z.record(mapKeyName(), responseAction).default({}), {
+      env: "AAT_ACTIONS_RESPONSE_JSON",
+      mapKey: "name",
+      secret: true,
+      description:
+        "HTTP response actions: what response.block_indicator, response.isolate_host and response.disable_user call (a firewall, EDR or identity provider API). url, header values and body strings may hold {% %} templates over the tool input (indicator, type, host, user, reason, alertId, runId).",
+      expected: `a JSON object mapping an action name (${MAP_KEY_FORM}) to { kind: block_indicator|isolate_host|disable_user, url, method, headers, body, description }`,
+      example:
+        '{"firewall":{"kind":"block_indicator","url":"https://fw.example.com/api/blocklist","headers":{"Authorization":"Bearer TOKEN"},"body":{"value":"{% indicator %}","comment":"{% reason %}"}}}',
+    }),
+  })
+  .prefault({});
+
+export type ActionsConfig = z.output<typeof actionsSection>;
+export type NotifyChannelConfig = z.output<typeof notifyChannel>;
+export type ResponseActionConfig = z.output<typeof responseAction>;

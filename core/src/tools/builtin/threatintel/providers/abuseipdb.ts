@@ -1,0 +1,71 @@
+import { z } from "zod";
+import type { IndicatorType, LookupContext, ProviderResult, ThreatIntelProvider } from "../types.js";
+import { ProviderError, verdictOfScore } from "../types.js";
+import { providerFailure } from "./http-errors.js";
+
+export interface AbuseIpDbOptions {
+  apiKey: string;
+  /** Default https://api.abuseipdb.com/api/v2. */
+  baseUrl: string;
+  /** Reports older than this are ignored (the API's maxAgeInDays, 1–365). */
+  maxAgeInDays: number;
+}
+
+/** The fields of `GET /api/v2/check` this provider reads (`{ data: { … } }`). */
+const checkResponse = z.object({
+  data: z.object({
+    ipAddress: z.string(),
+    abuseConfidenceScore: z.number(),
+    isWhitelisted: z.boolean().nullable().optional(),
+    totalReports: z.number().optional(),
+    countryCode: z.string().nullable().optional(),
+    usageType: z.string().nullable().optional(),
+    isTor: z.boolean().optional(),
+  }),
+});
+
+/**
+ * AbuseIPDB APIv2 `check`: `GET {baseUrl}/check?ipAddress=…&maxAgeInDays=…` with the key in the `Key`
+ * header. The abuse confidence score (0–100) is the score; an allow-listed address counts as benign.
+ */
+export class AbuseIpDbProvider implements ThreatIntelProvider {
+  readonly name = "abuseipdb";
+
+  constructor(private readonly options: AbuseIpDbOptions) {}
+
+  supports(type: IndicatorType): boolean {
+    return type === "ip";
+  }
+
+  async lookup(_type: IndicatorType, ip: string, ctx: LookupContext): Promise<ProviderResult> {
+    const url = new URL(`${this.options.baseUrl.replace(/\/$/, "")}/check`);
+    url.searchParams.set("ipAddress", ip);
+    url.searchParams.set("maxAgeInDays", String(this.options.maxAgeInDays));
+    const response = await ctx.http.send({
+      url,
+      headers: { Key: this.options.apiKey, Accept: "application/json" },
+      signal: ctx.signal,
+      timeoutMs: ctx.timeoutMs,
+    });
+    if (response.status !== 200) throw providerFailure(this.name, response);
+    const parsed = checkResponse.safeParse(response.json);
+    if (!parsed.success) throw new ProviderError("abuseipdb answered without data.abuseConfidenceScore");
+    const data = parsed.data.data;
+    const whitelisted = data.isWhitelisted === true;
+    const score = whitelisted ? 0 : data.abuseConfidenceScore;
+    const tags = [
+      ...(data.isTor ? ["tor"] : []),
+      ...(data.usageType ? [data.usageType] : []),
+      ...(whitelisted ? ["whitelisted"] : []),
+    ];
+    return {
+      provider: this.name,
+      status: "ok",
+      verdict: whitelisted ? "benign" : verdictOfScore(score),
+      score,
+      reason: `abuse confidence ${data.abuseConfidenceScore}%, ${data.totalReports ?? 0} report(s)${data.countryCode ? `, country ${data.countryCode}` : ""}`,
+      ...(tags.length > 0 ? { tags } : {}),
+      link: `https://www.abuseipdb.com/check/${encodeURIComponent(ip)}`,
+    };
+  }
+}

@@ -1,0 +1,57 @@
+import { isIP } from "node:net";
+import { z } from "zod";
+import type { Tool } from "../../types.js";
+import type { ThreatIntelService } from "./service.js";
+import { type Enrichment, enrichmentSchema, type IndicatorType } from "./types.js";
+
+const inputs = {
+  ip: z.strictObject({
+    ip: z.string().refine((v) => isIP(v.trim()) !== 0, "must be an IPv4 or IPv6 address"),
+  }),
+  domain: z.strictObject({
+    domain: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)+\.?$/i, "must be a domain name such as evil.example.com"),
+  }),
+  url: z.strictObject({
+    url: z.url({ protocol: /^(https?|ftp)$/, error: "must be an absolute http(s) or ftp URL" }),
+  }),
+  hash: z.strictObject({
+    hash: z
+      .string()
+      .trim()
+      .regex(/^([a-f0-9]{32}|[a-f0-9]{40}|[a-f0-9]{64})$/i, "must be an MD5, SHA-1 or SHA-256 hex digest"),
+  }),
+} as const;
+
+const WHAT: Record<IndicatorType, string> = {
+  ip: "an IP address",
+  domain: "a domain name",
+  url: "a URL",
+  hash: "a file hash (MD5, SHA-1 or SHA-256)",
+};
+
+/**
+ * `threatintel.ip`, `.domain`, `.url`, `.hash`: reputation of one indicator from every configured
+ * provider (offline feed, AbuseIPDB, VirusTotal, OTX, GreyNoise), with the worst verdict, the highest
+ * score, and per provider its answer or why it is degraded.
+ */
+export function threatIntelTools(service: ThreatIntelService, timeoutMs: number): Tool[] {
+  return (Object.keys(inputs) as IndicatorType[]).map((type) => threatIntelTool(service, type, timeoutMs));
+}
+
+function threatIntelTool(service: ThreatIntelService, type: IndicatorType, timeoutMs: number): Tool {
+  const input = inputs[type] as z.ZodType<Record<string, string>>;
+  const tool: Tool<Record<string, string>, Enrichment> = {
+    name: `threatintel.${type}`,
+    description: `Look up the reputation of ${WHAT[type]} in the configured threat-intel providers (${service.providerNames.join(", ") || "none configured"}). Returns verdict (malicious, suspicious, benign, unknown), score 0-100 and each provider's answer; a provider that is down or rate-limited is reported as degraded, never as an error.`,
+    input,
+    output: enrichmentSchema,
+    capabilities: ["network.egress"],
+    // Providers run in parallel, each within timeoutMs; the backstop leaves room for the cache round trips.
+    timeoutMs: timeoutMs + 5_000,
+    run: (args, ctx) => service.enrich(type, args[type]!, ctx.signal),
+  };
+  return tool as Tool;
+}
