@@ -8,9 +8,10 @@ import {
   type KvListPage,
   type KvWriteOptions,
   systemClock,
+  toStoredJson,
 } from "@aat/core";
 import { z } from "zod";
-import { fromStoredJson, toStoredJson } from "./stored-json.js";
+import { fromStoredJson } from "./stored-json.js";
 
 interface StoredEntry {
   readonly json: string;

@@ -7,20 +7,19 @@ import {
   type PublishResult,
   type Queue,
   type QueueMessage,
+  queueOptionFields,
   type ReceiveOptions,
   systemClock,
+  toStoredJson,
 } from "@aat/core";
 import { z } from "zod";
 import { MinHeap } from "./min-heap.js";
-import { fromStoredJson, toStoredJson } from "./stored-json.js";
+import { fromStoredJson } from "./stored-json.js";
 
 const optionsSchema = z
   .object({
     name: z.string().min(1, "name must be a non-empty string"),
-    visibilityTimeoutMs: z.number().int().positive().optional(),
-    maxDeliveries: z.number().int().positive().optional(),
-    /** How long a dedupeId suppresses later publishes (default 5 minutes, like SQS FIFO). */
-    dedupeWindowMs: z.number().int().nonnegative().optional(),
+    ...queueOptionFields,
     clock: clockSchema.optional(),
   })
   .strict();
@@ -257,6 +256,11 @@ export class MemoryQueue<T = unknown> implements Queue<T> {
 
   async ping(): Promise<void> {
     this.assertOpen("ping");
+  }
+
+  async depth(): Promise<number> {
+    this.assertOpen("depth");
+    return this.messages.size;
   }
 
   async close(): Promise<void> {

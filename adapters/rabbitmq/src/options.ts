@@ -1,5 +1,5 @@
 import type { KeyValue } from "@aat/core";
-import { clockSchema } from "@aat/core";
+import { clockSchema, queueOptionFields } from "@aat/core";
 import { z } from "zod";
 
 /** RabbitMQ refuses names longer than 255 bytes; the adapter appends at most ".delay.31". */
@@ -34,12 +34,7 @@ export const connectOptionsSchema = z
   .object({
     url: urlSchema,
     name: queueNameSchema,
-    /** Lease length for received messages (default 30 s). */
-    visibilityTimeoutMs: z.number().int().positive().optional(),
-    /** Deliveries before a message is dead-lettered (default 5). */
-    maxDeliveries: z.number().int().positive().optional(),
-    /** How long a dedupeId suppresses later publishes (default 5 minutes); 0 turns dedupe off. */
-    dedupeWindowMs: z.number().int().nonnegative().optional(),
+    ...queueOptionFields,
     /** Store for dedupe claims; required to publish with a dedupeId. */
     kv: kvSchema.optional(),
     /** Namespace of the dedupe claims in `kv` (default "rabbitmq/<name>/dedupe/"). */

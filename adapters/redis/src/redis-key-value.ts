@@ -6,13 +6,14 @@ import type {
   KvListPage,
   KvWriteOptions,
 } from "@aat/core";
+import { toStoredJson } from "@aat/core";
 import { z } from "zod";
 import { RedisConnection } from "./connection.js";
 import { checkConnectionChoice, connectionFields } from "./connection-options.js";
 import { type KeyValueScripts, keyValueScripts } from "./kv-scripts.js";
 import { DEFAULT_KEY_PREFIX, keyPrefixSchema, Namespace } from "./namespace.js";
 import { isWellFormed, parseOptions, ttlArgument } from "./options.js";
-import { damagedEntry, toStoredJson, unpackEntry } from "./stored-value.js";
+import { damagedEntry, unpackEntry } from "./stored-value.js";
 
 const MAX_LIST_LIMIT = 1000;
 
@@ -109,7 +110,7 @@ export class RedisKeyValue implements KeyValue {
 
   async set(key: string, value: unknown, options?: KvWriteOptions): Promise<number> {
     this.check(key, "set");
-    const json = toStoredJson(value, `RedisKeyValue.set("${key}")`);
+    const json = toStoredJson(value, "RedisKeyValue.set", key);
     const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.set("${key}")`);
     const reply = await this.script("set", this.scripts.set, key, ttl, json);
     return versionReply.parse(reply);
@@ -121,7 +122,7 @@ export class RedisKeyValue implements KeyValue {
     options?: KvWriteOptions,
   ): Promise<KvConditionalResult<T>> {
     this.check(key, "setIfAbsent");
-    const json = toStoredJson(value, `RedisKeyValue.setIfAbsent("${key}")`);
+    const json = toStoredJson(value, "RedisKeyValue.setIfAbsent", key);
     const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.setIfAbsent("${key}")`);
     const reply = conditionalReply.parse(
       await this.script("setIfAbsent", this.scripts.setIfAbsent, key, ttl, json),
@@ -137,7 +138,7 @@ export class RedisKeyValue implements KeyValue {
   ): Promise<KvConditionalResult<T>> {
     this.check(key, "compareAndSet");
     assertVersion(expectedVersion, "compareAndSet");
-    const json = toStoredJson(value, `RedisKeyValue.compareAndSet("${key}")`);
+    const json = toStoredJson(value, "RedisKeyValue.compareAndSet", key);
     const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.compareAndSet("${key}")`);
     const reply = conditionalReply.parse(
       await this.script("compareAndSet", this.scripts.compareAndSet, key, ttl, json, expectedVersion),

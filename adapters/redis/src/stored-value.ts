@@ -1,25 +1,6 @@
 import type { KvEntry } from "@aat/core";
 
 /**
- * Values are kept as JSON text, so JSON fidelity (undefined properties dropped, non-JSON values refused)
- * matches every other adapter, and `redis-cli GET` shows something a person can read.
- */
-export function toStoredJson(value: unknown, where: string): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    throw new TypeError(`${where}: the value is not JSON-serialisable (${(error as Error).message})`);
-  }
-  if (text === undefined) {
-    throw new TypeError(
-      `${where}: the value is ${typeof value}, which JSON cannot represent; store null or an object instead`,
-    );
-  }
-  return text;
-}
-
-/**
  * Reads the packed `<version>|<json>` string the scripts write. One string per key (rather than a hash
  * with version and value fields) measured faster and lets get and getMany be plain GET and MGET.
  */

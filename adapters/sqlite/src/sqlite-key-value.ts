@@ -7,13 +7,14 @@ import {
   type KvListPage,
   type KvWriteOptions,
   systemClock,
+  toStoredJson,
 } from "@aat/core";
 import type Database from "better-sqlite3";
 import { z } from "zod";
 import { decodeCursor, encodeCursor, prefixUpperBound } from "./key-range.js";
 import { clockSchema, isWellFormed, parseOptions } from "./options.js";
 import type { SqliteDatabase } from "./sqlite-database.js";
-import { fromStoredJson, toStoredJson } from "./stored-json.js";
+import { fromStoredJson } from "./stored-json.js";
 
 const optionsSchema = z
   .object({
@@ -160,7 +161,7 @@ export class SqliteKeyValue implements KeyValue {
 
   async set(key: string, value: unknown, options?: KvWriteOptions): Promise<number> {
     this.assertUsable("set", key);
-    const json = toStoredJson(value, `SqliteKeyValue.set("${key}")`);
+    const json = toStoredJson(value, "SqliteKeyValue.set", key);
     const ttlMs = ttlOf(options, "set");
     return this.db.write(() => {
       const now = this.clock.now();
@@ -174,7 +175,7 @@ export class SqliteKeyValue implements KeyValue {
     options?: KvWriteOptions,
   ): Promise<KvConditionalResult<T>> {
     this.assertUsable("setIfAbsent", key);
-    const json = toStoredJson(value, `SqliteKeyValue.setIfAbsent("${key}")`);
+    const json = toStoredJson(value, "SqliteKeyValue.setIfAbsent", key);
     const ttlMs = ttlOf(options, "setIfAbsent");
     return this.db.write(() => this.writeIfAbsent<T>(key, json, ttlMs));
   }
@@ -187,7 +188,7 @@ export class SqliteKeyValue implements KeyValue {
   ): Promise<KvConditionalResult<T>> {
     this.assertUsable("compareAndSet", key);
     assertVersion(expectedVersion, "compareAndSet");
-    const json = toStoredJson(value, `SqliteKeyValue.compareAndSet("${key}")`);
+    const json = toStoredJson(value, "SqliteKeyValue.compareAndSet", key);
     const ttlMs = ttlOf(options, "compareAndSet");
     if (expectedVersion === 0) return this.db.write(() => this.writeIfAbsent<T>(key, json, ttlMs));
     return this.db.write(() => this.writeAtVersion<T>(key, json, expectedVersion, ttlMs));

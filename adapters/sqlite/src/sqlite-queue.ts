@@ -7,14 +7,16 @@ import {
   type PublishResult,
   type Queue,
   type QueueMessage,
+  queueOptionFields,
   type ReceiveOptions,
   systemClock,
+  toStoredJson,
 } from "@aat/core";
 import type Database from "better-sqlite3";
 import { z } from "zod";
 import { clockSchema, isWellFormed, parseOptions } from "./options.js";
 import type { SqliteDatabase } from "./sqlite-database.js";
-import { fromStoredJson, toStoredJson } from "./stored-json.js";
+import { fromStoredJson } from "./stored-json.js";
 
 const optionsSchema = z
   .object({
@@ -22,10 +24,7 @@ const optionsSchema = z
       .string()
       .min(1, "name must be a non-empty string")
       .refine(isWellFormed, "name must not contain lone UTF-16 surrogates"),
-    visibilityTimeoutMs: z.number().int().positive().optional(),
-    maxDeliveries: z.number().int().positive().optional(),
-    /** How long a dedupeId suppresses later publishes (default 5 minutes, like SQS FIFO). */
-    dedupeWindowMs: z.number().int().nonnegative().optional(),
+    ...queueOptionFields,
     clock: clockSchema.optional(),
     /** How often a waiting receive looks for messages published by other processes (default 100 ms). */
     pollIntervalMs: z.number().int().positive().optional(),
@@ -403,6 +402,10 @@ export class SqliteQueue<T = unknown> implements Queue<T> {
   async ping(): Promise<void> {
     this.assertOpen("ping");
     this.db.statement("SELECT 1").get();
+  }
+
+  async depth(): Promise<number> {
+    return this.pendingCount;
   }
 
   /** Stops timers and resolves waiting receives with []. Messages stay in the file. */

@@ -1,23 +1,4 @@
 /**
- * Values are kept as JSON text, so JSON fidelity (undefined properties dropped, non-JSON values refused)
- * matches every other adapter, and what a person sees with the sqlite3 shell is readable.
- */
-export function toStoredJson(value: unknown, where: string): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (error) {
-    throw new TypeError(`${where}: the value is not JSON-serialisable (${(error as Error).message})`);
-  }
-  if (text === undefined) {
-    throw new TypeError(
-      `${where}: the value is ${typeof value}, which JSON cannot represent; store null or an object instead`,
-    );
-  }
-  return text;
-}
-
-/**
  * Parses a stored JSON column. A row edited by hand or damaged on disk fails with `describe()`
  * (which names the row) instead of a bare SyntaxError.
  */

@@ -2,3 +2,5 @@ export * from "./clock.js";
 export * from "./kv.js";
 export * from "./lock.js";
 export * from "./queue.js";
+export * from "./queue-options.js";
+export * from "./stored-json.js";
