@@ -2,7 +2,13 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["core/test/**/*.test.ts", "adapters/*/test/**/*.test.ts", "functions/*/test/**/*.test.ts"],
+    include: [
+      "core/test/**/*.test.ts",
+      "adapters/*/test/**/*.test.ts",
+      "functions/*/test/**/*.test.ts",
+      "sdk/test/**/*.test.ts",
+      "cli/test/**/*.test.ts",
+    ],
     // Integration suites that need real servers live in *.int.test.ts and run via test:integration.
     exclude: ["**/node_modules/**", "**/*.int.test.ts"],
     testTimeout: 20_000,
