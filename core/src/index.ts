@@ -30,5 +30,6 @@ export * from "./runner/dry-run.js";
 export * from "./runner/index.js";
 export * from "./schedules/index.js";
 export * from "./secrets/index.js";
+export * from "./telemetry/index.js";
 export * from "./tools/index.js";
 export * from "./tools/mcp/index.js";

@@ -3,7 +3,7 @@ import { MemoryKeyValue, MemoryLock, MemoryQueue } from "../src/index.js";
 
 keyValueContract("MemoryKeyValue", async () => ({ kv: new MemoryKeyValue() }));
 
-queueContract("MemoryQueue", async (options) => ({ queue: new MemoryQueue(options) }));
+queueContract("MemoryQueue", async (options) => ({ queue: new MemoryQueue(options) }), { depth: true });
 
 lockContract("MemoryLock", async () => ({ lock: new MemoryLock() }));
 

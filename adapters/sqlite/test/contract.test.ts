@@ -17,19 +17,25 @@ afterAll(() => {
 
 keyValueContract("SqliteKeyValue on a file", async () => ({ kv: new SqliteKeyValue(sharedFile()) }));
 
-queueContract("SqliteQueue on a file", async (options) => ({
-  queue: new SqliteQueue(sharedFile(), options),
-}));
+queueContract(
+  "SqliteQueue on a file",
+  async (options) => ({ queue: new SqliteQueue(sharedFile(), options) }),
+  { depth: true },
+);
 
 keyValueContract("SqliteKeyValue in memory", async () => {
   const db = openSqlite(":memory:");
   return { kv: new SqliteKeyValue(db), cleanup: async () => db.close() };
 });
 
-queueContract("SqliteQueue in memory", async (options) => {
-  const db = openSqlite(":memory:");
-  return { queue: new SqliteQueue(db, options), cleanup: async () => db.close() };
-});
+queueContract(
+  "SqliteQueue in memory",
+  async (options) => {
+    const db = openSqlite(":memory:");
+    return { queue: new SqliteQueue(db, options), cleanup: async () => db.close() };
+  },
+  { depth: true },
+);
 
 // Pages shorter than the requested limit must not break paging.
 keyValueContract("SqliteKeyValue with list pages capped at 3", async () => ({

@@ -20,6 +20,7 @@ import { registerMcpRoutes } from "./routes/mcp.js";
 import { registerPlanRoutes } from "./routes/plans.js";
 import { registerRunRoutes } from "./routes/runs.js";
 import { RunStarter } from "./start-run.js";
+import { traceRequests } from "./tracing.js";
 import { WebhookTriggers } from "./webhook-triggers.js";
 
 export const OPENAPI_PATH = "/v1/openapi.json";
@@ -64,6 +65,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     },
   });
 
+  app.use("*", traceRequests());
   app.use("*", requestId());
   app.use(
     "*",

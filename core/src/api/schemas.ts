@@ -91,6 +91,10 @@ export const runStateSchema = z
     error: stepErrorSchema.optional(),
     parent: z.object({ runId: z.string(), key: z.string(), attempt: z.number().int() }).optional(),
     activity: z.object({ busy: z.number().int(), waiting: z.number().int() }).optional(),
+    trace: z
+      .record(z.string(), z.string())
+      .optional()
+      .meta({ description: "The run's trace context (W3C traceparent) when tracing is on." }),
   })
   .meta({ id: "RunState" });
 

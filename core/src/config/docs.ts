@@ -118,10 +118,13 @@ platform's secret store feeding them) over writing secrets into the config file.
 
 ## OpenTelemetry
 
-Tracing and metrics export are configured with the standard \`OTEL_*\` variables
-(\`OTEL_EXPORTER_OTLP_ENDPOINT\`, \`OTEL_SERVICE_NAME\`, \`OTEL_RESOURCE_ATTRIBUTES\`, \`OTEL_TRACES_SAMPLER\`, …),
-which the OpenTelemetry SDK reads itself; they are not repeated here. See
-<https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/>.
+Tracing is configured with the standard \`OTEL_*\` variables
+(\`OTEL_TRACES_EXPORTER\`, \`OTEL_EXPORTER_OTLP_ENDPOINT\`, \`OTEL_SERVICE_NAME\`, \`OTEL_RESOURCE_ATTRIBUTES\`,
+\`OTEL_TRACES_SAMPLER\`, …), which the OpenTelemetry SDK reads itself; they are not repeated here. Tracing is
+off unless \`OTEL_TRACES_EXPORTER\` (\`otlp\` or \`console\`) or an OTLP endpoint is set; see
+[operations](operations.md#tracing-and-metrics) and
+<https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/>. Prometheus metrics are
+the \`telemetry.metrics\` settings below.
 
 ## Settings
 `;

@@ -508,6 +508,26 @@ const telemetry = z
       env: "AAT_SERVICE_NAME",
       description: "Service name in logs (OpenTelemetry uses OTEL_SERVICE_NAME when that is set).",
     }),
+    metrics: z
+      .strictObject({
+        enabled: setting(z.boolean().default(true), {
+          env: "AAT_METRICS_ENABLED",
+          description:
+            "Serve Prometheus metrics at GET /metrics (runs started and finished, step latency, queue depth, dedupe hits).",
+        }),
+        token: setting(text().optional(), {
+          env: "AAT_METRICS_TOKEN",
+          description:
+            "When set, GET /metrics answers only requests with `Authorization: Bearer <token>`; unset, it is open like /healthz (counts only, no run data).",
+          secret: true,
+        }),
+        port: setting(z.number().int().min(0).max(65_535).optional(), {
+          env: "AAT_METRICS_PORT",
+          description:
+            "Also serve GET /metrics on this port, in every role: the only way to scrape a worker process, which serves no API. 0 picks a free port.",
+        }),
+      })
+      .prefault({}),
   })
   .prefault({});
 

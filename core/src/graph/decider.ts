@@ -55,6 +55,7 @@ export function startRun(graph: ExecutionGraph, event: StepEvent<"run.started">)
     steps: {},
     activity: { busy: 0, waiting: 0 },
     ...(event.parent ? { parent: event.parent } : {}),
+    ...(event.trace ? { trace: event.trace } : {}),
   };
   const tx = new Transition(graph, initial, event.at);
   const first = graph.flow(ROOT_FLOW).first;

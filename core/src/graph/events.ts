@@ -50,6 +50,7 @@ export const runEventSchema = z.discriminatedUnion("type", [
     plan: z.object({ id: z.string().min(1), version: z.number().int().min(1), workflow: z.enum(WORKFLOWS) }),
     input: z.unknown(),
     parent: parentLink.optional(),
+    trace: z.record(z.string(), z.string()).optional(),
   }),
   z.object({ type: z.literal("step.started"), at, key, attempt }),
   z.object({

@@ -118,6 +118,11 @@ export interface RunState {
   /** Set when this run was started by a `plan` step of another run. */
   parent?: ParentLink;
   /**
+   * The run's trace context (W3C `traceparent` and `tracestate` when tracing is on), from its
+   * `run.started` event: every later step, timer and approval of the run continues this trace.
+   */
+  trace?: Record<string, string>;
+  /**
    * Non-terminal steps that are doing work (queued, running, retrying, awaiting a child run) and
    * that wait on an approval or a timer. Kept by the decider so the run status costs O(1).
    */
@@ -153,6 +158,8 @@ export type RunEvent =
       plan: { id: string; version: number; workflow: Workflow };
       input: unknown;
       parent?: ParentLink;
+      /** Trace context of the span that started the run (absent while tracing is off). */
+      trace?: Record<string, string>;
     })
   | (StepEventBase & { type: "step.started" })
   | (StepEventBase & { type: "step.succeeded"; output: unknown; next?: string })

@@ -1,4 +1,5 @@
 import { type CompiledExpression, compileExpression } from "../expr/index.js";
+import { inSpan } from "../telemetry/tracing.js";
 import type { PlanRepository, StoredPlan } from "./repository.js";
 import type { MatchRule, Workflow } from "./schema.js";
 
@@ -35,7 +36,19 @@ export class Planner {
 
   constructor(private readonly repository: PlanRepository) {}
 
-  async match(request: PlanRequest): Promise<PlanMatch> {
+  match(request: PlanRequest): Promise<PlanMatch> {
+    const attributes = {
+      ...(request.workflow ? { "aat.workflow": request.workflow } : {}),
+      ...(request.event ? { "aat.event": request.event } : {}),
+    };
+    return inSpan("plan.match", { attributes }, async (span) => {
+      const match = await this.matchNow(request);
+      if (match.ok) span.setAttribute("aat.plan.id", match.plan.definition.id);
+      return match;
+    });
+  }
+
+  private async matchNow(request: PlanRequest): Promise<PlanMatch> {
     const summaries = (await this.repository.list()).filter(
       (s) => request.workflow === undefined || s.workflow === request.workflow,
     );

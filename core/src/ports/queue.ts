@@ -86,5 +86,10 @@ export interface Queue<T = unknown> {
   redrive(deadLetterId: string): Promise<void>;
   /** Round trip to the backend, for readiness checks. */
   ping(): Promise<void>;
+  /**
+   * Messages not yet acked or dead-lettered (ready, delayed or leased), for the queue depth metric.
+   * Optional: adapters that cannot tell cheaply leave it out.
+   */
+  depth?(): Promise<number>;
   close(): Promise<void>;
 }

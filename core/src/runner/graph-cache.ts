@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { ExecutionGraph } from "../graph/factory.js";
 import type { RunState } from "../graph/types.js";
 import type { PlanDefinition } from "../plan/schema.js";
+import { inSpan, recording } from "../telemetry/tracing.js";
 import { RunInputError } from "./errors.js";
 
 /** Where the runner finds plan definitions: any PlanRepository fits. */
@@ -36,7 +37,9 @@ export class GraphCache {
       const cached = this.byVersion.get(cacheKey(id, version));
       if (cached) return cached;
     }
-    const stored = await this.plans.get(id, version);
+    const stored = recording()
+      ? await inSpan("plan.load", { attributes: { "aat.plan.id": id } }, () => this.plans.get(id, version))
+      : await this.plans.get(id, version);
     if (!stored) return {};
     return this.remember(stored.definition, stored.version);
   }

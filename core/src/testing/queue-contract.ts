@@ -17,6 +17,8 @@ export interface QueueContractSettings {
   quietMs?: number;
   /** Per-test vitest timeout (default 3 × patienceMs + 10 × visibilityTimeoutMs). */
   testTimeoutMs?: number;
+  /** The adapter implements the optional `depth()`: check what it counts. */
+  depth?: boolean;
 }
 
 interface Body {
@@ -135,6 +137,29 @@ export function queueContract(
       },
       timeout,
     );
+
+    if (settings.depth) {
+      it(
+        "depth() counts ready, delayed and leased messages until they are acked or dead-lettered",
+        async () => {
+          const queue = await open();
+          expect(queue.depth).toBeTypeOf("function");
+          const marker = uniqueSuffix();
+          expect(await queue.depth!()).toBe(0);
+          await queue.publish({ marker, index: 1 });
+          await queue.publish({ marker, index: 2 });
+          await queue.publish({ marker, index: 3 }, { delayMs: longLease });
+          expect(await queue.depth!()).toBe(3);
+          const [first, second, ...rest] = await receiveAtLeast(queue, 2);
+          expect(rest).toEqual([]);
+          expect(await queue.depth!()).toBe(3);
+          await queue.ack(first!);
+          await queue.deadLetter(second!, "contract: depth");
+          expect(await queue.depth!()).toBe(1);
+        },
+        timeout,
+      );
+    }
 
     it(
       "delivers every published message without promising an order",
