@@ -33,3 +33,4 @@ export * from "./secrets/index.js";
 export * from "./telemetry/index.js";
 export * from "./tools/index.js";
 export * from "./tools/mcp/index.js";
+export * from "./workflows/chat/index.js";

@@ -13,6 +13,7 @@ import { PlanInputValidator } from "./plan-input.js";
 import { ApiProblem, zodProblemErrors } from "./problem.js";
 import { requestId } from "./request-id.js";
 import { registerApprovalRoutes } from "./routes/approvals.js";
+import { registerChatRoutes } from "./routes/chat.js";
 import { registerDeadLetterRoutes } from "./routes/dead-letters.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerHookRoutes } from "./routes/hooks.js";
@@ -101,6 +102,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerHookRoutes(app, ctx);
   registerMcpRoutes(app, ctx);
   registerDeadLetterRoutes(app, ctx);
+  if (deps.chat) registerChatRoutes(app, ctx, deps.chat);
   mountKeyRoutes(app, deps.auth.keys);
   describeKeyRoutes(app);
 
@@ -121,6 +123,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       { name: "plans", description: "Read, validate, dry-run and publish plans." },
       { name: "hooks", description: "Webhook triggers of plans." },
       { name: "mcp", description: "Model Context Protocol: published plans as tools for MCP clients." },
+      { name: "chat", description: "Chat sessions; each message runs the chat plan and streams its reply." },
       { name: "dead-letters", description: "Step messages the queue gave up on: inspect and redrive." },
       { name: "keys", description: "API keys (admin)." },
       { name: "health", description: "Liveness and readiness." },

@@ -13,6 +13,7 @@ import type { Queue } from "../ports/queue.js";
 import type { WorkMessage } from "../runner/messages.js";
 import type { Runner } from "../runner/runner.js";
 import type { Secrets } from "../secrets/secrets.js";
+import type { ChatService } from "../workflows/chat/service.js";
 import type { RunEventHub } from "./event-hub.js";
 
 /** The configuration the API reads; the typed AatConfig fits. */
@@ -57,6 +58,8 @@ export interface ApiDeps {
   checks?: CheckOptions;
   /** Event streams: how often to re-read the log for events of other processes, and to send keep-alives. */
   sse?: { pollMs?: number; heartbeatMs?: number };
+  /** Chat sessions and turns (/v1/chat); the routes are absent without it. */
+  chat?: ChatService;
 }
 
 export type ApiVariables = AuthVariables & AuditVariables & { requestId: string };
