@@ -1,5 +1,5 @@
 import type { Msg } from "@nats-io/transport-node";
-import { type PullTarget, pull } from "./pull.js";
+import { Puller, type PullTarget } from "./pull.js";
 
 export interface ConsumerLoopOptions {
   /** Messages per pull. */
@@ -7,6 +7,8 @@ export interface ConsumerLoopOptions {
   /** How long one pull waits for a first message before the loop asks again. */
   waitMs: number;
   graceMs: number;
+  /** See PullerOptions.lateHoldMs. */
+  lateHoldMs: number;
   onError: (error: Error) => void;
 }
 
@@ -23,18 +25,21 @@ const HANDLER_RETRY_DELAY_NS = 1_000_000_000;
 export class ConsumerLoop {
   private readonly abort = new AbortController();
   private readonly running: Promise<void>;
+  private readonly puller: Puller;
 
   constructor(
     private readonly target: PullTarget,
     private readonly handle: (message: Msg) => Promise<void>,
     private readonly options: ConsumerLoopOptions,
   ) {
+    this.puller = new Puller(target, { lateHoldMs: options.lateHoldMs, onError: options.onError });
     this.running = this.run();
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
     await this.running;
+    await this.puller.close();
   }
 
   private async run(): Promise<void> {
@@ -43,7 +48,7 @@ export class ConsumerLoop {
     while (!signal.aborted) {
       let messages: Msg[];
       try {
-        messages = await pull(this.target, {
+        messages = await this.puller.pull({
           batch: this.options.batch,
           waitMs: this.options.waitMs,
           graceMs: this.options.graceMs,

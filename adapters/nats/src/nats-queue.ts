@@ -40,7 +40,7 @@ import {
   parseOptions,
 } from "./options.js";
 import { deleteQueueStreams, provisionQueue } from "./provisioning.js";
-import { pull } from "./pull.js";
+import { Puller } from "./pull.js";
 import { type QueueTopology, queueTopology } from "./topology.js";
 
 const DEFAULTS = {
@@ -57,6 +57,8 @@ const DEFAULT_DEAD_LETTER_LIMIT = 100;
 const MAX_RECEIVE_BATCH = 1_000;
 /** How long the background loops' pulls wait before asking again. */
 const BACKGROUND_WAIT_MS = 5_000;
+/** Longest a late delivery waits for the next receive before it is handed back (capped at ack wait / 4). */
+const LATE_HOLD_MS = 1_000;
 
 interface Parts {
   connection: NatsConnection;
@@ -89,6 +91,7 @@ export class NatsQueue<T = unknown> implements Queue<T> {
   private readonly deadLetters: DeadLetterStore;
   private readonly leases: LeaseKeeper;
   private readonly loops: ConsumerLoop[];
+  private readonly puller: Puller;
   private readonly receiving = new AbortController();
   private readonly apiPrefix: string;
   private readonly onError: (error: Error) => void;
@@ -191,10 +194,14 @@ export class NatsQueue<T = unknown> implements Queue<T> {
       clock: this.clock,
       timeoutMs: this.requestTimeoutMs,
     };
+    // A delivery that reached a pull after it ended waits this long for the next receive, then is nak'ed.
+    const lateHoldMs = Math.max(1, Math.min(LATE_HOLD_MS, Math.floor(this.ackWaitMs / 4)));
+    this.puller = new Puller(this.target(this.topology.consumer), { lateHoldMs, onError: parts.onError });
     const loopOptions = {
       batch: 64,
       waitMs: BACKGROUND_WAIT_MS,
       graceMs: this.requestTimeoutMs,
+      lateHoldMs,
       onError: parts.onError,
     };
     this.loops = [
@@ -254,7 +261,7 @@ export class NatsQueue<T = unknown> implements Queue<T> {
     }
     let delivered: Msg[];
     try {
-      delivered = await pull(this.target(this.topology.consumer), {
+      delivered = await this.puller.pull({
         batch: maxMessages,
         waitMs: Math.ceil(waitMs),
         graceMs: this.requestTimeoutMs,
@@ -395,7 +402,7 @@ export class NatsQueue<T = unknown> implements Queue<T> {
     this.closed = true;
     this.receiving.abort();
     this.leases.clear();
-    await Promise.all(this.loops.map((loop) => loop.stop()));
+    await Promise.all([...this.loops.map((loop) => loop.stop()), this.puller.close()]);
     if (!this.connection.isClosed()) {
       try {
         await this.connection.drain();
