@@ -221,6 +221,39 @@ export class DedupeService {
   }
 
   /**
+   * Keeps a live holder's claim: nobody may take it over for at least `inProgressExpiryMs` from now.
+   * Only the holder can renew (the record must still carry its claimId and be in progress); returns false
+   * when the hold was lost (taken over, released, completed), and the holder should then stop claiming
+   * the effect as its own. A lapsed claim that nobody took over yet is renewed: the CAS on its version
+   * makes that safe against a concurrent takeover.
+   */
+  async renew(key: string, hold: DedupeHold, options: { inProgressExpiryMs: number }): Promise<boolean> {
+    this.assertHold(key, hold, "renew");
+    const ms = options?.inProgressExpiryMs;
+    if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
+      throw new TypeError(
+        `DedupeService.renew("${key}"): inProgressExpiryMs must be a positive number of milliseconds, got ${String(ms)}`,
+      );
+    }
+    const recordKey = this.recordKey(key);
+    const current = await this.kv.get(recordKey);
+    if (current === undefined) return false;
+    const record = parseRecord(current.value, recordKey);
+    if (record.status !== "in_progress" || record.claimId !== hold.claimId) return false;
+    const now = this.clock.now();
+    const renewed: InProgressRecord = {
+      ...record,
+      // Never shortens: a step with a long timeout keeps its longer initial window.
+      claimableAt: Math.max(record.claimableAt, now + ms),
+      expiresAt: Math.max(record.expiresAt, now + ms),
+    };
+    const outcome = await this.kv.compareAndSet(recordKey, renewed, current.version, {
+      ttlMs: renewed.expiresAt - now,
+    });
+    return outcome.ok;
+  }
+
+  /**
    * Gives the claim up so a retry can claim at once. Only the holder's own claim is deleted: after a
    * takeover, completion or expiry this returns false and changes nothing.
    */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { DedupeService } from "../dedupe/service.js";
+import type { DedupeHold, DedupeService } from "../dedupe/service.js";
 import { deepFreeze } from "../expr/index.js";
 import type { ExecuteOptions } from "../graph/execute.js";
 import type { ExecutionGraph } from "../graph/factory.js";
@@ -36,7 +36,11 @@ export interface RunnerOptions {
   stepResultRetentionMs?: number;
   /** Added to a step's timeout to decide when a silent holder is presumed dead (default 30 s). */
   claimGraceMs?: number;
-  /** Claim expiry for steps without a timeout (default 5 minutes). */
+  /**
+   * Claim lease for steps without a timeout (default 30 s, plus claimGraceMs). The Worker's heartbeats
+   * renew it (see `heartbeat`), so a live long step keeps its claim while a crashed holder's step is
+   * taken over by the next delivery within about one lease.
+   */
   defaultStepLeaseMs?: number;
   /** Called after this process appended event `seq` of a run (live event streams listen here). */
   onEvent?: (runId: string, seq: number, event: RunEvent) => void;
@@ -74,6 +78,15 @@ const INLINE_SIGNAL = new AbortController().signal;
 /** The runner owns every state it loads or decides, so the decider may reuse it instead of copying. */
 const OWNED = { reuseState: true } as const;
 
+const DEFAULT_STEP_LEASE_MS = 30_000;
+const DEFAULT_CLAIM_GRACE_MS = 30_000;
+
+/** A step claim this process holds while it executes the step; heartbeats renew it. */
+interface HeldClaim {
+  claimKey: string;
+  hold: DedupeHold;
+}
+
 /** Bound on optimistic-concurrency retries for one event; each conflict means another writer progressed. */
 const MAX_APPEND_CONFLICTS = 10_000;
 
@@ -89,6 +102,8 @@ export class Runner {
   private readonly newRunId: () => string;
   /** The same options for every inline step: nothing per step to allocate. */
   private readonly inlineOptions: ExecuteOptions;
+  /** Step claims held by messages being executed here, for `heartbeat`. */
+  private readonly held = new Map<QueueMessage<WorkMessage>, HeldClaim>();
 
   constructor(private readonly options: RunnerOptions) {
     this.store = new RunStore(options.kv);
@@ -157,6 +172,25 @@ export class Runner {
       return "timer";
     }
     return this.executeMessage(message, body);
+  }
+
+  /**
+   * Called by the Worker's heartbeat while `message` is being handled: renews the step's dedupe claim
+   * for another lease (defaultStepLeaseMs + claimGraceMs from now), so no second worker takes over a step
+   * whose holder is alive. False when this process holds no claim for the message (not executing yet,
+   * done, or the claim was lost to a takeover).
+   */
+  async heartbeat(message: QueueMessage<WorkMessage>): Promise<boolean> {
+    const held = this.held.get(message);
+    if (!held) return false;
+    return this.options.dedupe.renew(held.claimKey, held.hold, { inProgressExpiryMs: this.claimLeaseMs() });
+  }
+
+  private claimLeaseMs(): number {
+    return (
+      (this.options.defaultStepLeaseMs ?? DEFAULT_STEP_LEASE_MS) +
+      (this.options.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS)
+    );
   }
 
   /** Grant a waiting approval. */
@@ -249,7 +283,9 @@ export class Runner {
     const claim = await dedupe.claim(claimKey, {
       expiresAfterMs: this.options.stepResultRetentionMs ?? 7 * 86_400_000,
       inProgressExpiryMs:
-        (timeoutMs ?? this.options.defaultStepLeaseMs ?? 300_000) + (this.options.claimGraceMs ?? 30_000),
+        timeoutMs === undefined
+          ? this.claimLeaseMs()
+          : timeoutMs + (this.options.claimGraceMs ?? DEFAULT_CLAIM_GRACE_MS),
     });
     if (claim.status === "in_progress") {
       await queue.nack(message, { delayMs: Math.max(1000, claim.expiresAt - this.clock.now()) });
@@ -266,6 +302,7 @@ export class Runner {
       return "replayed";
     }
     let result: RunEvent;
+    this.held.set(message, { claimKey, hold: claim });
     try {
       const started = await this.apply(graph, state, {
         type: "step.started",
@@ -275,8 +312,10 @@ export class Runner {
       });
       state = started.state;
       result = await this.runStep(graph, state, body, timeoutMs);
+      this.held.delete(message);
       await dedupe.complete(claimKey, result, claim);
     } catch (error) {
+      this.held.delete(message);
       // Our own machinery failed (storage, network): let another delivery try, or give up for good.
       await dedupe.release(claimKey, claim).catch(() => false);
       const reason = error instanceof Error ? error.message : String(error);

@@ -7,7 +7,7 @@ export interface WorkerOptions {
   concurrency?: number;
   /** How long one receive call may wait for work (default 1 s). */
   pollWaitMs?: number;
-  /** Extend a message's lease this often while it is being handled (default 10 s). */
+  /** Extend a message's lease and its step's claim this often while it is being handled (default 10 s). */
   heartbeatMs?: number;
   /** Lease granted by each heartbeat (default 30 s). */
   leaseMs?: number;
@@ -83,6 +83,8 @@ export class Worker {
       this.queue
         .extendLease(message, this.options.leaseMs ?? 30_000)
         .catch((error) => this.options.onError?.(error, message));
+      // The step's dedupe claim too: a live long step must not be taken over by a second worker.
+      this.runner.heartbeat(message).catch((error) => this.options.onError?.(error, message));
     }, this.options.heartbeatMs ?? 10_000);
     try {
       const outcome = await this.runner.handle(message);

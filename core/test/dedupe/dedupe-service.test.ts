@@ -217,6 +217,50 @@ describe("DedupeService.release", () => {
   });
 });
 
+describe("DedupeService.renew", () => {
+  const short = { expiresAfterMs: 60 * MINUTE, inProgressExpiryMs: MINUTE };
+
+  it("keeps a live holder's claim past its first window, and the holder can still complete", async () => {
+    const { clock, dedupe } = setup();
+    const hold = expectHold(await dedupe.claim("k", short));
+    for (let beat = 0; beat < 5; beat++) {
+      clock.advance(MINUTE / 2);
+      expect(await dedupe.renew("k", hold, { inProgressExpiryMs: MINUTE })).toBe(true);
+    }
+    clock.advance(MINUTE - 1);
+    expect(await dedupe.claim("k", short)).toEqual({ status: "in_progress", expiresAt: clock.now() + 1 });
+    expect(await dedupe.complete("k", "done", hold)).toBe(true);
+    expect(await dedupe.claim("k", short)).toEqual({ status: "duplicate", result: "done" });
+  });
+
+  it("lets the next caller take over one window after the holder stopped renewing", async () => {
+    const { clock, dedupe } = setup();
+    const crashed = expectHold(await dedupe.claim("k", short));
+    clock.advance(MINUTE / 2);
+    await dedupe.renew("k", crashed, { inProgressExpiryMs: MINUTE });
+    clock.advance(MINUTE);
+    const successor = expectHold(await dedupe.claim("k", short));
+    expect(await dedupe.renew("k", crashed, { inProgressExpiryMs: MINUTE })).toBe(false);
+    expect(await dedupe.complete("k", "late", crashed)).toBe(false);
+    expect(await dedupe.renew("k", successor, { inProgressExpiryMs: MINUTE })).toBe(true);
+  });
+
+  it("never shortens a longer window, and refuses after release or completion", async () => {
+    const { clock, dedupe } = setup();
+    const hold = expectHold(await dedupe.claim("k", options));
+    expect(await dedupe.renew("k", hold, { inProgressExpiryMs: MINUTE })).toBe(true);
+    clock.advance(2 * MINUTE);
+    expect((await dedupe.claim("k", options)).status).toBe("in_progress");
+    expect(await dedupe.complete("k", 1, hold)).toBe(true);
+    expect(await dedupe.renew("k", hold, { inProgressExpiryMs: MINUTE })).toBe(false);
+
+    const other = expectHold(await dedupe.claim("j", options));
+    expect(await dedupe.release("j", other)).toBe(true);
+    expect(await dedupe.renew("j", other, { inProgressExpiryMs: MINUTE })).toBe(false);
+    await expect(dedupe.renew("j", other, { inProgressExpiryMs: 0 })).rejects.toThrow(/inProgressExpiryMs/);
+  });
+});
+
 describe("DedupeService.complete", () => {
   it("keeps a result that arrives after its own claim expired, if nobody claimed meanwhile", async () => {
     const { clock, dedupe, kv } = setup();
