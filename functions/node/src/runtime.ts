@@ -8,48 +8,37 @@ import {
   AUTH_NONE_WARNING,
   AuditLog,
   type BootstrapOutcome,
-  ChatContextRegistry,
-  ChatDeltaHub,
-  ChatService,
-  type ChatServiceOptions,
   type Clock,
   connectMcpServers,
   createApiApp,
   DirectoryPlanRepository,
   EnvSecrets,
-  ExtractiveSummariser,
   ensureBootstrapAdminKey,
   type KeyValue,
   KvPlanRepository,
   LanguageModelAgent,
-  ModelSummariser,
   OidcVerifier,
   type PlanDirectoryWatch,
   PlanFactory,
   Planner,
-  planContextResolver,
   type Queue,
   RunEventHub,
   Runner,
   registerBuiltinHandlers,
   registerBuiltinTools,
   registerScheduleRoutes,
-  runContextResolver,
   Scheduler,
   type StartPlanRun,
   startPlanDirectorySync,
   systemClock,
   type Tool,
   ToolRegistry,
-  traceKeyValue,
-  traceQueue,
   Worker,
   type WorkMessage,
 } from "@aat/core";
 import { type ServerType, serve } from "@hono/node-server";
 import { z } from "zod";
 import { createLogger, type RuntimeLogger } from "./logger.js";
-import { metricsHandler, PrometheusMetrics } from "./metrics.js";
 import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
 import { createSiteApp, DEFAULT_SITE_DIR } from "./site.js";
 import { StalledRunSweeper } from "./stalled-runs.js";
@@ -73,8 +62,6 @@ export interface RuntimeTuning {
   stalledRunSweepMs?: number;
   /** How long a queued step may wait before its run counts as stalled (default 60 s). */
   stalledAfterMs?: number;
-  /** Chat: history budget, context limits, how long a turn's request waits. */
-  chat?: Pick<ChatServiceOptions, "history" | "contextLimits" | "turnWaitMs" | "pollMs">;
 }
 
 export interface NodeRuntimeOptions {
@@ -99,11 +86,6 @@ export interface NodeRuntimeOptions {
    * The stores themselves are still the ones closed at shutdown.
    */
   decorateStores?: (stores: RuntimeStores) => RuntimeStores;
-  /**
-   * A tracer provider is registered (runMain does it when OTEL_* variables ask): the stores get a client
-   * span per call made inside a traced step or request.
-   */
-  tracing?: boolean;
 }
 
 export interface RuntimeStores {
@@ -121,8 +103,6 @@ export interface NodeRuntime {
   bootstrap?: BootstrapOutcome;
   /** Unfinished runs reconciled at start (roles worker and all). */
   reconciled: number;
-  /** The port of the separate metrics listener (telemetry.metrics.port), when there is one. */
-  metricsPort?: number;
   runner: Runner;
   scheduler: Scheduler;
   plans: KvPlanRepository;
@@ -163,19 +143,8 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     const decorated = options.decorateStores
       ? options.decorateStores({ kv: stores.kv, queue: stores.queue })
       : stores;
-    const system = `${config.kv.kind}`;
-    const kv = options.tracing ? traceKeyValue(decorated.kv, system) : decorated.kv;
-    const queue = new TrackedQueue(
-      options.tracing ? traceQueue(decorated.queue, config.queue.kind) : decorated.queue,
-    );
-    const stepQueue = decorated.queue;
-    const metrics = config.telemetry.metrics.enabled
-      ? new PrometheusMetrics({
-          role,
-          ...(stepQueue.depth ? { queueDepth: () => stepQueue.depth!() } : {}),
-        })
-      : undefined;
-    const serveMetrics = metrics ? metricsHandler(metrics, config.telemetry.metrics.token) : undefined;
+    const kv = decorated.kv;
+    const queue = new TrackedQueue(decorated.queue);
     const tools = new ToolRegistry(options.tools ?? []);
     // plan.run starts runs through the runner built below; the tool only calls it while a step runs.
     let startRun: StartPlanRun = () => Promise.reject(new Error("the runner is not started yet"));
@@ -213,10 +182,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
 
     const events = new RunEventHub();
     // Agent steps: the configured models (the offline model when none is configured).
-    const models = createModelRegistry(config.models);
-    const model = new LanguageModelAgent(models);
-    // Chat turns stream the agent's text through this hub to the request waiting for the run (in-process).
-    const chatDeltas = new ChatDeltaHub();
+    const model = new LanguageModelAgent(createModelRegistry(config.models));
     const services = { tools, secrets, logger, model };
     const factory = registerBuiltinHandlers(new PlanFactory({ services }));
     const dedupe = new ReleasableDedupe({ kv, clock });
@@ -229,8 +195,6 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       clock,
       services,
       onEvent: events.publish,
-      ...(metrics ? { metrics } : {}),
-      onTextDelta: (runId, _stepKey, text) => chatDeltas.publish(runId, { type: "text", text }),
       ...(tuning.claimGraceMs !== undefined ? { claimGraceMs: tuning.claimGraceMs } : {}),
       ...(tuning.defaultStepLeaseMs !== undefined ? { defaultStepLeaseMs: tuning.defaultStepLeaseMs } : {}),
     });
@@ -299,18 +263,6 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
               clock,
             })
           : undefined;
-      const chatOffline = models.resolve().provider === "offline";
-      const chat = new ChatService({
-        kv,
-        runner,
-        clock,
-        events,
-        deltas: chatDeltas,
-        contexts: new ChatContextRegistry([runContextResolver(runner), planContextResolver(plans)]),
-        summariser: chatOffline ? new ExtractiveSummariser() : new ModelSummariser(model),
-        offline: () => chatOffline,
-        ...(tuning.chat ?? {}),
-      });
       const api = createApiApp({
         runner,
         plans,
@@ -331,15 +283,11 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         events,
         logger,
         checks,
-        chat,
       });
       registerScheduleRoutes(api, scheduler);
       const site = createSiteApp(options.siteDir ?? DEFAULT_SITE_DIR, (request) => api.fetch(request));
-      const fetch = (request: Request, env: unknown) => {
-        const path = new URL(request.url).pathname;
-        if (path === "/metrics" && serveMetrics) return serveMetrics(request);
-        return isApiPath(path) ? api.fetch(request, env) : site.fetch(request, env);
-      };
+      const fetch = (request: Request, env: unknown) =>
+        isApiPath(new URL(request.url).pathname) ? api.fetch(request, env) : site.fetch(request, env);
       const listening = await listen(fetch, config.server.host, config.server.port);
       server = listening.server;
       port = listening.port;
@@ -370,24 +318,6 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     } else {
       print(`aat ${RUNTIME_VERSION} (role ${role}) is working; ${stores.description}`);
     }
-    // Workers serve no API: a listener of its own is how Prometheus scrapes them.
-    let metricsServer: ServerType | undefined;
-    let metricsPort: number | undefined;
-    const metricsPortSetting = config.telemetry.metrics.port;
-    if (serveMetrics && metricsPortSetting !== undefined) {
-      const listening = await listen(
-        (request) =>
-          new URL(request.url).pathname === "/metrics"
-            ? serveMetrics(request)
-            : new Response("only /metrics here\n", { status: 404 }),
-        config.server.host,
-        metricsPortSetting,
-      );
-      metricsServer = listening.server;
-      metricsPort = listening.port;
-      cleanup.unshift(() => closeServer(listening.server, 0));
-      print(`metrics at http://${displayHost(config.server.host)}:${metricsPort}/metrics`);
-    }
     logger.info({ role, url, version: RUNTIME_VERSION, storage: stores.description }, "aat started");
 
     let stopping: Promise<void> | undefined;
@@ -397,7 +327,6 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         const deadline = Date.now() + graceMs;
         logger.info({ graceMs }, "shutting down: no new requests or work, finishing what is in flight");
         const httpClosed = server ? closeServer(server, graceMs) : Promise.resolve();
-        const metricsClosed = metricsServer ? closeServer(metricsServer, 0) : Promise.resolve();
         await scheduler.stop();
         await sweeper?.stop();
         await sync.close();
@@ -412,7 +341,6 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
           }
         }
         await httpClosed;
-        await metricsClosed;
         await mcp.close();
         await stores.close();
         logger.info({}, "stopped");
@@ -428,7 +356,6 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       version: RUNTIME_VERSION,
       ...(bootstrap ? { bootstrap } : {}),
       reconciled,
-      ...(metricsPort !== undefined ? { metricsPort } : {}),
       runner,
       scheduler,
       plans,
