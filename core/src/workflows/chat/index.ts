@@ -3,6 +3,7 @@ export * from "./deltas.js";
 export * from "./errors.js";
 export * from "./history.js";
 export * from "./offline-commands.js";
+export * from "./progress.js";
 export * from "./prompt.js";
 export * from "./records.js";
 export * from "./service.js";

@@ -16,6 +16,7 @@ import {
   planHistory,
 } from "./history.js";
 import { offlineCommand } from "./offline-commands.js";
+import { progressDeltas } from "./progress.js";
 import { type ChatTurnInput, systemPrompt, turnPrompt } from "./prompt.js";
 import type { ChatMessage, ChatSession, ChatUsage, ContextRef } from "./records.js";
 import { type ChatSessionPage, ChatSessionStore } from "./session-store.js";
@@ -46,7 +47,8 @@ export type ChatTurnEvent =
 
 export interface ChatServiceOptions {
   kv: KeyValue;
-  runner: Pick<Runner, "start" | "load">;
+  /** With `store`, tool calls, tool results and usage are read from the run's log while it runs. */
+  runner: Pick<Runner, "start" | "load"> & { store?: Pick<Runner["store"], "listLog"> };
   clock: Clock;
   contexts: ChatContextRegistry;
   deltas: ChatDeltaHub;
@@ -200,7 +202,7 @@ export class ChatService {
     try {
       await emit({ type: "turn", sessionId: id, runId, message: turn.message });
       relay.attach(emit);
-      const run = await this.waitForRun(runId, signal);
+      const run = await this.waitForRun(runId, signal, (delta) => relay.push(delta));
       await relay.flushed();
       if (run && TERMINAL_RUN_STATUSES.includes(run.status)) {
         const reply = await this.storeReply(id, run, relay.usage, relay.text);
@@ -280,7 +282,24 @@ export class ChatService {
   }
 
   /** Waits until the run has finished or waits for someone, woken by its events, polling as a fallback. */
-  private async waitForRun(runId: string, signal?: AbortSignal): Promise<RunState | undefined> {
+  private async waitForRun(
+    runId: string,
+    signal: AbortSignal | undefined,
+    onProgress: (delta: ChatDelta) => void,
+  ): Promise<RunState | undefined> {
+    let logSeq = 0;
+    const readLog = async () => {
+      const store = this.options.runner.store;
+      if (!store) return;
+      for (;;) {
+        const page = await store.listLog(runId, logSeq, 100);
+        for (const { seq, event } of page) {
+          logSeq = seq;
+          for (const delta of progressDeltas(event)) onProgress(delta);
+        }
+        if (page.length < 100) return;
+      }
+    };
     const deadline = this.options.clock.now() + this.turnWaitMs;
     let wake: (() => void) | undefined;
     const unsubscribe = this.options.events?.subscribe(runId, () => wake?.());
@@ -289,6 +308,7 @@ export class ChatService {
     try {
       for (;;) {
         const run = await this.options.runner.load(runId);
+        await readLog();
         if (run && (TERMINAL_RUN_STATUSES.includes(run.status) || run.status === "waiting")) return run;
         if (signal?.aborted || this.options.clock.now() >= deadline) return run;
         await new Promise<void>((resolve) => {
@@ -365,6 +385,20 @@ function replyText(run: RunState, streamed: string): string {
   return `This turn failed: ${run.error?.message ?? "the chat plan's run failed"} (run ${run.runId}).`;
 }
 
+function addUsage(sum: ChatUsage | undefined, more: ChatUsage): ChatUsage {
+  const add = (a: number | undefined, b: number | undefined) =>
+    a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0);
+  const inputTokens = add(sum?.inputTokens, more.inputTokens);
+  const outputTokens = add(sum?.outputTokens, more.outputTokens);
+  const totalTokens = add(sum?.totalTokens, more.totalTokens);
+  return {
+    ...(inputTokens !== undefined ? { inputTokens } : {}),
+    ...(outputTokens !== undefined ? { outputTokens } : {}),
+    ...(totalTokens !== undefined ? { totalTokens } : {}),
+    ...(sum?.estimated || more.estimated ? { estimated: true } : {}),
+  };
+}
+
 function estimated(prepared: { system: string; prompt: string }, reply: string): ChatUsage {
   const inputTokens = estimateTokens(prepared.system) + estimateTokens(prepared.prompt);
   const outputTokens = estimateTokens(reply);
@@ -418,7 +452,7 @@ class DeltaRelay {
 
   push(delta: ChatDelta): void {
     if (delta.type === "usage") {
-      this.usage = delta.usage;
+      this.usage = addUsage(this.usage, delta.usage);
       return;
     }
     if (delta.type === "text") this.text += delta.text;
