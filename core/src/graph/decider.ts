@@ -82,6 +82,7 @@ export function advanceRun(
   options?: AdvanceOptions,
 ): Decision {
   const reuse = options?.reuseState === true;
+  if (event.type === "step.redriven") return redriven(graph, state, event, reuse);
   if (TERMINAL_RUN.has(state.status)) return ignored(state);
   switch (event.type) {
     case "run.started":
@@ -192,6 +193,31 @@ function timedOut(
     code: "timeout",
     retryable: true,
   });
+  return tx.decide();
+}
+
+/**
+ * Reopens a run that failed because the runner dead-lettered one of its steps, once an operator redrove
+ * that step's dead letter: the run is running again and the step gets a fresh attempt (with a fresh retry
+ * budget). Only where the step's failure is exactly what ended the run: a top-level step without onError,
+ * in a run that is not a sub-plan run (its parent has already seen the failure). Anything else is not
+ * accepted, and the run stays as it is.
+ */
+function redriven(
+  graph: ExecutionGraph,
+  state: RunState,
+  event: StepEvent<"step.redriven">,
+  reuse: boolean,
+): Decision {
+  const step = state.steps[event.key];
+  if (!step || step.attempt !== event.attempt || step.status !== "dead_lettered") return ignored(state);
+  const node = graph.steps.get(step.stepId);
+  if (!node || node.flow !== ROOT_FLOW || node.def.onError !== undefined) return ignored(state);
+  if (state.status !== "failed" || state.parent !== undefined || state.error?.code !== "dead_lettered") {
+    return ignored(state);
+  }
+  const tx = new Transition(graph, state, event.at, reuse);
+  tx.reopen(step);
   return tx.decide();
 }
 
@@ -727,6 +753,22 @@ class Transition {
     rejected.error = error;
     this.put(rejected);
     this.flowFailed(step.key, error);
+  }
+
+  /** Undo the run's failure by `step` (see `redriven`) and dispatch a fresh attempt of it. */
+  reopen(step: StepState): void {
+    const state = this.state;
+    state.status = "running";
+    delete state.finishedAt;
+    delete state.error;
+    delete state.output;
+    const attempt = step.attempt + 1;
+    const queued = newStep(step.key, step.stepId, "queued", attempt);
+    queued.queuedAt = this.at;
+    if (step.entries !== undefined) queued.entries = step.entries;
+    queued.entryAttempt = attempt;
+    this.put(queued);
+    this.dispatch(step.key, this.graph.step(step.stepId), attempt, 0);
   }
 
   finishRun(status: "succeeded" | "failed" | "cancelled", output?: unknown, error?: StepError): void {

@@ -66,6 +66,7 @@ export const runEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("step.failed"), at, key, attempt, error: stepErrorSchema }),
   z.object({ type: z.literal("step.timed_out"), at, key, attempt }),
   z.object({ type: z.literal("step.dead_lettered"), at, key, attempt, reason: z.string() }),
+  z.object({ type: z.literal("step.redriven"), at, key, attempt, by: z.string().optional() }),
   z.object({
     type: z.literal("approval.granted"),
     at,

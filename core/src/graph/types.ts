@@ -170,6 +170,11 @@ export type RunEvent =
   | (StepEventBase & { type: "step.timed_out" })
   /** The queue gave up on the step's message (max deliveries). */
   | (StepEventBase & { type: "step.dead_lettered"; reason: string })
+  /**
+   * An operator redrove the dead letter of a step the runner had dead-lettered: the run that failed
+   * because of it reopens and the step gets a fresh attempt (see docs/engine.md, "Dead letters").
+   */
+  | (StepEventBase & { type: "step.redriven"; by?: string })
   | (EventBase & { type: "approval.granted"; key: string; by: string; rationale?: string })
   | (EventBase & { type: "approval.denied"; key: string; by: string; rationale?: string })
   | (EventBase & { type: "timer.fired"; timerId: string })

@@ -229,6 +229,8 @@ export class Runner {
     const graph = await this.graphs.forRun(state);
     const decision = await this.apply(graph, state, event);
     if (!decision.accepted) return decision;
+    // A redriven step reopened a finished run: it is unfinished again (recovery and sweeps look here).
+    if (event.type === "step.redriven") await this.store.markActive(decision.state.runId);
     const finalState = await this.process(graph, decision.state, decision.commands);
     return { ...decision, state: finalState };
   }

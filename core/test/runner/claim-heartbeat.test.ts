@@ -29,7 +29,10 @@ function slowTool() {
       return { done: true };
     },
   };
-  return { tool, calls, releaseAll: () => gates.splice(0).forEach((open) => open()) };
+  const releaseAll = () => {
+    for (const open of gates.splice(0)) open();
+  };
+  return { tool, calls, releaseAll };
 }
 
 /** Default claim lease for a step without a timeout: 30 s lease + 30 s grace. */

@@ -194,7 +194,7 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
     });
   }, 240_000);
 
-  it("poison: a step the runner cannot complete is dead-lettered after max deliveries, listed by the API and redriven", async () => {
+  it("poison: a step the runner cannot complete is dead-lettered after max deliveries, listed by the API, and its redrive resumes the run once the cause is fixed", async () => {
     const maxDeliver = 3;
     const cluster = await startCluster({
       workers: 1,
@@ -225,6 +225,8 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
     const toolCalls = Number(await cluster.redis.get(cluster.keys.poisonCalls));
     expect(toolCalls).toBe(maxDeliver);
 
+    // The cause is fixed, then the letter is redriven: the run that failed because of it reopens, the step
+    // gets a fresh attempt and the run finishes normally.
     await cluster.redis.del(cluster.keys.poisonFlag);
     const redrive = await fetch(
       `${cluster.apiUrl}/v1/dead-letters/${encodeURIComponent(letter.id)}/redrive`,
@@ -233,23 +235,50 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
       },
     );
     expect(redrive.status).toBe(202);
-    expect(await redrive.json()).toEqual({ id: letter.id, redriven: true });
+    expect(await redrive.json()).toEqual({ id: letter.id, redriven: true, resumed: true });
     expect((await listDeadLetters(cluster)).map((item) => item.id)).not.toContain(letter.id);
 
-    // Every delivery of the step as the worker logged it: two retries, the dead letter, then the redriven
-    // message (a fresh delivery count). The engine counts a dead-lettered step as the run's failure, so the
-    // redriven message finds the run finished and is dropped as stale: the run does not resume.
+    const resumed = await eventually(async () => {
+      const [view] = await readRuns(cluster, [runId!]);
+      return view?.status === "succeeded" ? view : undefined;
+    }, "the redriven run to succeed");
+    expect(resumed.steps.fragile).toMatchObject({ status: "succeeded", attempt: 2 });
+    expect(resumed.steps.after?.status).toBe("succeeded");
+
+    // Every delivery of the step as the worker logged it: two retries and the dead letter of attempt 1,
+    // then the fresh attempt 2 (executed) and the redriven message of attempt 1, now superseded (stale).
     const outcomes = await eventually(async () => {
       const seen = stepOutcomes(cluster, runId!, "fragile");
-      return seen.length === maxDeliver + 1 ? seen : undefined;
-    }, "the worker to handle the redriven message");
-    expect(outcomes).toEqual([
+      return seen.length === maxDeliver + 2 ? seen : undefined;
+    }, "the worker to handle the fresh attempt and the redriven message");
+    expect(outcomes.slice(0, maxDeliver)).toEqual([
       { deliveryCount: 1, outcome: "retry_later" },
       { deliveryCount: 2, outcome: "retry_later" },
       { deliveryCount: 3, outcome: "dead_lettered" },
-      { deliveryCount: 1, outcome: "stale" },
     ]);
-    report("poison", { runs: 1, deliveries: maxDeliver, deadLetters: 1, redriven: 1, toolCalls, kills: 0 });
+    expect(
+      outcomes
+        .slice(maxDeliver)
+        .map((seen) => seen.outcome)
+        .sort(),
+    ).toEqual(["executed", "stale"]);
+    const callsAfterFix = Number(await cluster.redis.get(cluster.keys.poisonCalls)) - toolCalls;
+    expect(callsAfterFix).toBe(1);
+
+    // Redriving again is refused as unknown (the letter is gone); the run is untouched.
+    const again = await fetch(`${cluster.apiUrl}/v1/dead-letters/${encodeURIComponent(letter.id)}/redrive`, {
+      method: "POST",
+    });
+    expect(again.status).toBe(404);
+    report("poison", {
+      runs: 1,
+      deliveries: maxDeliver,
+      deadLetters: 1,
+      redriven: 1,
+      resumed: 1,
+      toolCalls: toolCalls + callsAfterFix,
+      kills: 0,
+    });
   }, 120_000);
 });
 

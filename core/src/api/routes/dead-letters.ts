@@ -46,7 +46,14 @@ const listResponseSchema = z
 const redriveParamsSchema = z.object({ id: z.string().min(1).max(300) });
 
 const redriveResponseSchema = z
-  .object({ id: z.string(), redriven: z.literal(true) })
+  .object({
+    id: z.string(),
+    redriven: z.literal(true),
+    resumed: z.boolean().meta({
+      description:
+        "True when the letter was a step the runner itself had dead-lettered, whose run had failed because of it: the run is running again and the step has a fresh attempt.",
+    }),
+  })
   .meta({ id: "DeadLetterRedriven" });
 
 const listRoute = createRoute({
@@ -73,7 +80,7 @@ const redriveRoute = createRoute({
   tags: ["dead-letters"],
   summary: "Send a dead letter back to the queue",
   description:
-    "Publishes the letter again with a fresh delivery count and removes it from the dead-letter store; a worker then handles it like any message. Fix the cause first, or it comes back. 404 when no letter has that id.",
+    "Publishes the letter again with a fresh delivery count and removes it from the dead-letter store; a worker then handles it like any message. When the runner itself dead-lettered the step after its maximum deliveries and the run failed because of it, the run is reopened first (event `step.redriven`): it is running again and the step gets a fresh attempt, so the run can finish normally (`resumed: true`). Fix the cause first, or it comes back. 404 when no letter has that id.",
   ...allowRoles("responder"),
   request: { params: redriveParamsSchema },
   responses: {
@@ -99,6 +106,7 @@ export function registerDeadLetterRoutes(app: ApiApp, ctx: ApiContext): void {
   app.openapi(redriveRoute, async (c) => {
     const { id } = c.req.valid("param");
     c.set("audit", { target: `dead-letter:${id}` });
+    const resumed = await resumeRun(ctx, id, c.get("principal")?.id);
     try {
       await queue.redrive(id);
     } catch (error) {
@@ -111,8 +119,34 @@ export function registerDeadLetterRoutes(app: ApiApp, ctx: ApiContext): void {
       }
       throw queueUnavailable(`redrive dead letter "${id}"`, error);
     }
-    return c.json({ id, redriven: true as const }, 202);
+    return c.json({ id, redriven: true as const, resumed }, 202);
   });
+}
+
+/**
+ * Reopens the run of a step the runner dead-lettered (its run failed because of it), before the letter
+ * is published again: the decider then gives the step a fresh attempt, and the old message, redriven,
+ * finds its attempt superseded and is dropped. Repeating a redrive is harmless: a run already reopened
+ * does not accept the event again.
+ */
+async function resumeRun(ctx: ApiContext, id: string, by: string | undefined): Promise<boolean> {
+  const { queue, runner, clock } = ctx.deps;
+  const letters = await queue.listDeadLetters({ limit: 1000 }).catch((error: unknown) => {
+    throw queueUnavailable(`read dead letter "${id}"`, error);
+  });
+  const parsed = workMessage.safeParse(letters.find((letter) => letter.id === id)?.body);
+  if (!parsed.success || parsed.data.kind !== "execute") return false;
+  const { runId, key, attempt } = parsed.data;
+  const state = await runner.load(runId);
+  if (state?.steps[key]?.status !== "dead_lettered" || state.steps[key]?.attempt !== attempt) return false;
+  const decision = await runner.deliver(runId, {
+    type: "step.redriven",
+    key,
+    attempt,
+    at: clock.now(),
+    ...(by !== undefined ? { by } : {}),
+  });
+  return decision.accepted;
 }
 
 function describeLetter(letter: DeadLetter): z.output<typeof deadLetterSchema> {
