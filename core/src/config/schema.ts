@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { actionsSection } from "./actions.js";
+import { chatSection } from "./chat.js";
 import { checkCrossSettings } from "./checks.js";
 import { mcpSection } from "./mcp.js";
 import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
@@ -583,6 +584,7 @@ export const configFields = z.strictObject({
   telemetry,
   http,
   mcp: mcpSection,
+  chat: chatSection,
   threatintel: threatIntelSection,
   actions: actionsSection,
   features,

@@ -60,6 +60,12 @@ describe("loadConfig defaults", () => {
       telemetry: { logLevel: "info", serviceName: "aat" },
       http: { allowHosts: [], maxResponseBytes: 1_048_576, timeoutMs: 10_000 },
       mcp: { servers: {}, endpoint: { enabled: true, waitMs: 30_000 } },
+      chat: {
+        historyTokenBudget: 6000,
+        contextMaxItemChars: 4000,
+        contextMaxTotalChars: 12_000,
+        turnWaitMs: 300_000,
+      },
       threatintel: {
         feeds: [],
         cacheTtlMs: 3_600_000,

@@ -73,27 +73,25 @@ export class ChatContextRegistry {
       try {
         found = resolver ? await resolver.resolve(ref.id) : undefined;
       } catch (error) {
-        found = {
-          title: `${ref.kind} ${ref.id}`,
-          text: `(could not be read: ${error instanceof Error ? error.message : String(error)})`,
-        };
+        const reason = error instanceof Error ? error.message : String(error);
+        found = { title: `${ref.kind} ${ref.id}`, text: `(could not be read: ${reason})` };
       }
+      // Headings always stay, so the model knows what is attached even when its text did not fit.
       const heading = `### ${ref.kind} ${ref.id}${found ? `: ${found.title}` : ""}`;
       const body = found
         ? truncate(found.text, limits.maxItemChars)
         : "(not found: it may have been deleted)";
-      const block = `${heading}\n${body}`;
-      if (budget <= 0) {
-        blocks.push(`### ${ref.kind} ${ref.id}\n${marker(block.length)}`);
-        continue;
-      }
-      const cut = truncate(block, budget);
-      budget -= cut.length;
-      blocks.push(cut);
+      const room = budget - heading.length - 3;
+      const cut = room >= MIN_BODY ? truncate(body, room) : marker(body.length);
+      blocks.push(`${heading}\n${cut}`);
+      budget = Math.max(0, budget - heading.length - cut.length - 3);
     }
     return blocks.join("\n\n");
   }
 }
+
+/** Below this many characters left, an item's text is left out whole (a marker says how much). */
+const MIN_BODY = 80;
 
 /** `text` cut to at most `max` characters (marker included) with a marker saying how much was dropped. */
 export function truncate(text: string, max: number): string {
