@@ -138,7 +138,9 @@ describe("alert triage plans on the embedded runtime with the offline model", ()
     expect(state.status).toBe("waiting");
     expect(state.steps.assess?.output).toMatchObject({ verdict: "true_positive" });
     // The offline model says what it is in every reason it writes.
-    expect((state.steps.assess?.output as { reason?: string } | undefined)?.reason).toContain("[offline model]");
+    expect((state.steps.assess?.output as { reason?: string } | undefined)?.reason).toContain(
+      "[offline model]",
+    );
     expect(received("/fw/").length).toBe(before);
     const done = await approve(state);
     expect(done.status).toBe("succeeded");

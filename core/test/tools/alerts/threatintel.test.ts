@@ -248,6 +248,23 @@ describe("threatintel tools against recorded provider responses", () => {
     );
   });
 
+  it("shares the budget and the cache between replicas that use the same KV store", async () => {
+    const settings = { abuseipdb: { apiKey: "k", baseUrl: `${server.url}/abuseipdb`, perMinute: 1 } };
+    const replicaA = tools(settings);
+    const replicaB = tools(settings);
+    expect(
+      byProvider(await call(replicaA, "threatintel.ip", { ip: "203.0.113.66" }), "abuseipdb")?.status,
+    ).toBe("ok");
+    // Replica B gets A's cached answer, then finds the shared budget used up for a new address.
+    expect(
+      byProvider(await call(replicaB, "threatintel.ip", { ip: "203.0.113.66" }), "abuseipdb")?.cached,
+    ).toBe(true);
+    expect(
+      byProvider(await call(replicaB, "threatintel.ip", { ip: "198.51.100.98" }), "abuseipdb")?.status,
+    ).toBe("degraded");
+    expect(server.requests.filter((r) => r.url.startsWith("/abuseipdb/"))).toHaveLength(1);
+  });
+
   it("degrades a provider whose host the SSRF guard refuses", async () => {
     const result = await call(
       alertTools({
