@@ -69,6 +69,7 @@ describe("connection options", () => {
       tls: { ca: "-----BEGIN CERTIFICATE-----", servername: "cache.example", rejectUnauthorized: true },
       connectTimeoutMs: 1_500,
       maxRetriesPerRequest: 0,
+      commandTimeoutMs: 2_500,
     });
     expect(endpoint).toEqual({
       host: "cache",
@@ -87,7 +88,14 @@ describe("connection options", () => {
       tls: { ca: "-----BEGIN CERTIFICATE-----", servername: "cache.example", rejectUnauthorized: true },
       connectTimeout: 1_500,
       maxRetriesPerRequest: 0,
+      commandTimeout: 2_500,
       lazyConnect: true,
+    });
+    // Without options an outage surfaces within seconds instead of hanging commands for a minute.
+    expect(resolveEndpoint({ url: "redis://cache" }).clientOptions).toMatchObject({
+      connectTimeout: 5_000,
+      maxRetriesPerRequest: 3,
+      commandTimeout: 5_000,
     });
     expect(describeEndpoint(endpoint)).toBe("rediss://new:***@cache:6379/4");
   });

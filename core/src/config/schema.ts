@@ -270,6 +270,21 @@ const kv = z
           env: "AAT_REDIS_TLS",
           description: "Use TLS even when the URL is redis://.",
         }),
+        commandTimeoutMs: setting(positiveInt().default(5_000), {
+          env: "AAT_REDIS_COMMAND_TIMEOUT_MS",
+          description:
+            "How long one Redis command may wait for its reply before it fails (a silent connection, an overloaded server).",
+        }),
+        connectTimeoutMs: setting(positiveInt().default(5_000), {
+          env: "AAT_REDIS_CONNECT_TIMEOUT_MS",
+          description: "How long one attempt to connect to Redis may take.",
+        }),
+        maxRetriesPerRequest: setting(z.number().int().nonnegative().default(3), {
+          env: "AAT_REDIS_MAX_RETRIES_PER_REQUEST",
+          description:
+            "Reconnect attempts a command waits through before it fails while Redis is unreachable (0: fail at once). Low, so /readyz answers 503 and workers back off within a second of an outage instead of hanging.",
+          expected: "an integer >= 0",
+        }),
       })
       .prefault({}),
     upstash: z

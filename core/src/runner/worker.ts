@@ -23,6 +23,8 @@ export interface WorkerOptions {
 export class Worker {
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Handling failures in a row (a store or the queue is down): pulling pauses longer each time. */
+  private failuresInRow = 0;
   private loop?: Promise<void>;
 
   constructor(
@@ -63,6 +65,12 @@ export class Worker {
         await Promise.race(this.inFlight);
         continue;
       }
+      if (this.failuresInRow > 0) {
+        // Back off while our own machinery fails, so an outage does not burn the messages' deliveries.
+        const until = Date.now() + Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(this.failuresInRow, 8));
+        while (this.running && Date.now() < until) await sleep(Math.min(100, until - Date.now()));
+        if (!this.running) break;
+      }
       let messages: Array<QueueMessage<WorkMessage>>;
       try {
         messages = await this.queue.receive({ maxMessages: free, waitMs: this.options.pollWaitMs ?? 1000 });
@@ -88,8 +96,10 @@ export class Worker {
     }, this.options.heartbeatMs ?? 10_000);
     try {
       const outcome = await this.runner.handle(message);
+      this.failuresInRow = outcome === "retry_later" ? this.failuresInRow + 1 : 0;
       this.options.onOutcome?.(outcome, message);
     } catch (error) {
+      this.failuresInRow++;
       // The message stays unacked: its lease ends and another delivery retries it.
       this.options.onError?.(error, message);
     } finally {
@@ -97,6 +107,8 @@ export class Worker {
     }
   }
 }
+
+const MAX_BACKOFF_MS = 5_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -27,13 +27,20 @@ export class BackendStartError extends Error {
 
 /** Redis as the KeyValue store: connects and pings, so a wrong URL or password stops the start. */
 export async function connectRedisKeyValue(config: RedisConfig): Promise<RedisKeyValue> {
-  const { url, keyPrefix, tls } = config.redis;
+  const { url, keyPrefix, tls, commandTimeoutMs, connectTimeoutMs, maxRetriesPerRequest } = config.redis;
   try {
-    return await RedisKeyValue.connect({ url, keyPrefix, ...(tls ? { tls: true } : {}) });
+    return await RedisKeyValue.connect({
+      url,
+      keyPrefix,
+      ...(tls ? { tls: true } : {}),
+      commandTimeoutMs,
+      connectTimeoutMs,
+      maxRetriesPerRequest,
+    });
   } catch (error) {
     throw new BackendStartError(
       "the KeyValue store (kv.kind redis)",
-      "AAT_REDIS_URL or REDIS_URL, AAT_REDIS_KEY_PREFIX, AAT_REDIS_TLS",
+      "AAT_REDIS_URL or REDIS_URL, AAT_REDIS_KEY_PREFIX, AAT_REDIS_TLS, AAT_REDIS_*_TIMEOUT_MS",
       error,
     );
   }
