@@ -353,6 +353,7 @@ class Transition {
 
   put(step: StepState): void {
     const before = activityOf(this.steps[step.key]);
+    if (base.trace !== undefined) state.trace = base.trace;
     const after = activityOf(step);
     if (before !== after) {
       if (before === BUSY) this.activity.busy--;

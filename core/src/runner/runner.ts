@@ -1,3 +1,4 @@
+import { context, type Span, SpanKind } from "@opentelemetry/api";
 import { z } from "zod";
 import type { DedupeHold, DedupeService } from "../dedupe/service.js";
 import { deepFreeze } from "../expr/index.js";
@@ -15,7 +16,9 @@ import {
 import type { PlanDefinition } from "../plan/schema.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { KeyValue } from "../ports/kv.js";
-import type { Queue, QueueMessage } from "../ports/queue.js";
+import type { PublishOptions, Queue, QueueMessage } from "../ports/queue.js";
+import { type RunMetrics, stepOutcome } from "../telemetry/metrics.js";
+import { contextFromCarrier, inSpan, recording, runParent, traceCarrier } from "../telemetry/tracing.js";
 import { PlanNotFoundError, RunNotFoundError } from "./errors.js";
 import { GraphCache, type PlanSource } from "./graph-cache.js";
 import { type WorkMessage, workMessage } from "./messages.js";
@@ -44,6 +47,8 @@ export interface RunnerOptions {
   defaultStepLeaseMs?: number;
   /** Called after this process appended event `seq` of a run (live event streams listen here). */
   onEvent?: (runId: string, seq: number, event: RunEvent) => void;
+  /** Counters and histograms (runs, step latency, dedupe hits); none are recorded without it. */
+  metrics?: RunMetrics;
 }
 
 export interface StartRunRequest {
@@ -116,7 +121,21 @@ export class Runner {
   }
 
   /** Start a run. Idempotent on `runId`: starting an existing id returns that run unchanged. */
-  async start(request: StartRunRequest): Promise<StartRunResult> {
+  start(request: StartRunRequest): Promise<StartRunResult> {
+    // The run's root span: its context is stored in run.started, so every later step joins its trace.
+    return inSpan(
+      `run.start ${request.planId}`,
+      {
+        attributes: {
+          "aat.plan.id": request.planId,
+          ...(request.runId ? { "aat.run.id": request.runId } : {}),
+        },
+      },
+      (span) => this.startInSpan(request, span),
+    );
+  }
+
+  private async startInSpan(request: StartRunRequest, span: Span): Promise<StartRunResult> {
     const { graph, definition, version } = await this.graphs.resolve(request.planId, request.version);
     if (!graph) throw new PlanNotFoundError(request.planId, request.version);
     const input = request.input ?? {};
@@ -136,6 +155,8 @@ export class Runner {
       return { runId, created: false, state: existing! };
     }
     this.options.onEvent?.(runId, 1, event);
+    if (!request.runId) span.setAttribute("aat.run.id", runId);
+    const trace = traceCarrier();
     await Promise.all([this.store.markActive(runId), this.store.index(decision.state)]);
     const state = await this.process(graph, decision.state, decision.commands);
     return { runId, created: true, state };
@@ -143,6 +164,7 @@ export class Runner {
 
   /** The run's current state (snapshot plus the log after it), or undefined. */
   async load(runId: string): Promise<RunState | undefined> {
+      ...(trace ? { trace } : {}),
     const snapshot = await this.store.readSnapshot(runId);
     if (snapshot) {
       freezeRunData(snapshot);
@@ -150,6 +172,7 @@ export class Runner {
       return this.catchUp(graph, snapshot);
     }
     const events = await this.store.readLog(runId, 1);
+    this.options.metrics?.runStarted(event.plan);
     const first = events[0];
     if (first?.type !== "run.started") return undefined;
     const graph = await this.graphs.forPlan(first.plan.id, first.plan.version);
@@ -180,6 +203,28 @@ export class Runner {
    * whose holder is alive. False when this process holds no claim for the message (not executing yet,
    * done, or the claim was lost to a takeover).
    */
+    // A step of a run continues the run's trace: its parent is the span that published the message.
+    const parent = contextFromCarrier(message.attributes);
+    const name = body.kind === "timer" ? "run.timer" : `step ${body.stepId}`;
+    const attributes = {
+      "aat.run.id": body.runId,
+      "messaging.message.id": message.id,
+      "messaging.message.delivery_count": message.deliveryCount,
+      ...(body.kind === "execute" ? { "aat.step.key": body.key, "aat.step.attempt": body.attempt } : {}),
+    };
+    return inSpan(
+      name,
+      { kind: SpanKind.CONSUMER, attributes },
+      async (span) => {
+        const outcome = await this.handleWork(message, body);
+        span.setAttribute("aat.outcome", outcome);
+        return outcome;
+      },
+      parent,
+    );
+  }
+
+  private async handleWork(message: QueueMessage<WorkMessage>, body: WorkMessage): Promise<HandleOutcome> {
   async heartbeat(message: QueueMessage<WorkMessage>): Promise<boolean> {
     const held = this.held.get(message);
     if (!held) return false;
@@ -240,6 +285,21 @@ export class Runner {
    * executed (inline) or re-published (the dedupe id makes a duplicate harmless), waits re-armed,
    * a finished child re-reports to its parent. Safe to call at any time, any number of times.
    */
+    // From outside the run's trace (an approval request, a timer with no context): continue the run's.
+    if (state.trace) {
+      const { parent, links } = runParent(state.trace);
+      if (parent !== context.active()) {
+        const options = {
+          attributes: { "aat.run.id": runId, "aat.event": event.type },
+          ...(links ? { links } : {}),
+        };
+        return inSpan(`run.${event.type}`, options, () => this.deliverTo(state, event), parent);
+      }
+    }
+    return this.deliverTo(state, event);
+  }
+
+  private async deliverTo(state: RunState, event: RunEvent): Promise<Decision> {
   async reconcile(runId: string): Promise<RunState | undefined> {
     const state = await this.load(runId);
     if (!state) return undefined;
@@ -257,6 +317,22 @@ export class Runner {
     for await (const runId of this.store.activeRunIds()) {
       await this.reconcile(runId);
       count++;
+    if (state.trace) {
+      const { parent, links } = runParent(state.trace);
+      if (parent !== context.active()) {
+        const attributes = { "aat.run.id": runId };
+        return inSpan(
+          "run.reconcile",
+          { attributes, ...(links ? { links } : {}) },
+          () => this.reconcileLoaded(state),
+          parent,
+        );
+      }
+    }
+    return this.reconcileLoaded(state);
+  }
+
+  private async reconcileLoaded(state: RunState): Promise<RunState | undefined> {
     }
     return count;
   }
@@ -313,7 +389,8 @@ export class Runner {
         at: this.clock.now(),
       });
       state = started.state;
-      result = await this.runStep(graph, state, body, timeoutMs);
+      this.options.metrics?.dedupeHit("step");
+      result = await this.timedStep(graph, state, body, timeoutMs);
       this.held.delete(message);
       await dedupe.complete(claimKey, result, claim);
     } catch (error) {
@@ -357,6 +434,27 @@ export class Runner {
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<RunEvent>((resolve) => {
       timer = setTimeout(() => {
+  /** runStep, timed into the step latency histogram when metrics are on. */
+  private async timedStep(
+    graph: ExecutionGraph,
+    state: RunState,
+    body: Extract<WorkMessage, { kind: "execute" }>,
+    timeoutMs: number | undefined,
+  ): Promise<RunEvent> {
+    const metrics = this.options.metrics;
+    if (!metrics) return this.runStep(graph, state, body, timeoutMs);
+    const nodeType = graph.step(body.stepId).def.type;
+    const began = performance.now();
+    try {
+      const event = await this.runStep(graph, state, body, timeoutMs);
+      metrics.stepExecuted(nodeType, stepOutcome(event.type), (performance.now() - began) / 1000);
+      return event;
+    } catch (error) {
+      metrics.stepExecuted(nodeType, "error", (performance.now() - began) / 1000);
+      throw error;
+    }
+  }
+
         controller.abort(new Error(`step timed out after ${timeoutMs} ms`));
         resolve({ type: "step.timed_out", key: body.key, attempt: body.attempt, at: this.clock.now() });
       }, timeoutMs);
@@ -426,8 +524,12 @@ export class Runner {
         case "execute": {
           if (command.inline && !command.delayMs) {
             // Pure steps usually answer at once; awaiting only real promises saves a microtask per step.
-            const outcome = graph.executeNowOrLater(state, command, this.inlineOptions);
-            const event = outcome instanceof Promise ? await outcome : outcome;
+            let event: RunEvent;
+            if (observed) event = await this.executeInlineObserved(graph, state, command);
+            else {
+              const outcome = graph.executeNowOrLater(state, command, this.inlineOptions);
+              event = outcome instanceof Promise ? await outcome : outcome;
+            }
             const decision = await this.apply(graph, state, event);
             state = decision.state;
             pending.push(...decision.commands);
@@ -437,7 +539,7 @@ export class Runner {
           break;
         }
         case "schedule_timer":
-          await this.options.queue.publish(
+          await this.publish(
             { kind: "timer", runId: command.runId, timerId: command.timerId },
             {
               dedupeId: `${command.runId}/${command.timerId}`,
@@ -445,6 +547,8 @@ export class Runner {
             },
           );
           break;
+    // Decided once per call: inline steps get spans and timings only when someone is listening.
+    const observed = this.options.metrics !== undefined || recording();
         case "request_approval":
           // The waiting step is visible in the run state; notification channels hook in here later.
           break;
@@ -456,12 +560,16 @@ export class Runner {
       }
     }
     await this.store.writeSnapshot(state);
-    if (TERMINAL_RUN_STATUSES.includes(state.status)) await this.finish(state);
+    if (TERMINAL_RUN_STATUSES.includes(state.status)) {
+      // process() follows the accepted event that ended the run exactly once, so this counts it once.
+      this.options.metrics?.runFinished(state.status, state.plan);
+      await this.finish(state);
+    }
     return state;
   }
 
   private async publishExecute(command: Extract<Command, { type: "execute" }>): Promise<void> {
-    await this.options.queue.publish(
+    await this.publish(
       {
         kind: "execute",
         runId: command.runId,
@@ -484,6 +592,39 @@ export class Runner {
         runId: childRunId,
         parent,
       });
+  /** An inline step in its own span (when the run's span records) and timed (when metrics are on). */
+  private async executeInlineObserved(
+    graph: ExecutionGraph,
+    state: RunState,
+    command: Extract<Command, { type: "execute" }>,
+  ): Promise<RunEvent> {
+    const nodeType = graph.step(command.stepId).def.type;
+    const began = performance.now();
+    const run = async () => graph.executeNowOrLater(state, command, this.inlineOptions);
+    const event = recording()
+      ? await inSpan(
+          `step ${command.stepId}`,
+          {
+            attributes: {
+              "aat.run.id": command.runId,
+              "aat.step.key": command.key,
+              "aat.node.type": nodeType,
+            },
+          },
+          run,
+        )
+      : await run();
+    this.options.metrics?.stepExecuted(nodeType, stepOutcome(event.type), (performance.now() - began) / 1000);
+    return event;
+  }
+
+  /** Publish work for this run, carrying the active trace context so the receiver continues the trace. */
+  private async publish(body: WorkMessage, options: PublishOptions): Promise<void> {
+    const attributes = traceCarrier();
+    const result = await this.options.queue.publish(body, attributes ? { ...options, attributes } : options);
+    if (result.duplicate) this.options.metrics?.dedupeHit("queue");
+  }
+
       // A child that finished inline reported to the parent already; one that existed may have, too:
       // reporting again is harmless because the decider ignores a repeated result.
       if (!child.created && TERMINAL_RUN_STATUSES.includes(child.state.status))

@@ -33,12 +33,15 @@ import {
   systemClock,
   type Tool,
   ToolRegistry,
+  traceKeyValue,
+  traceQueue,
   Worker,
   type WorkMessage,
 } from "@aat/core";
 import { type ServerType, serve } from "@hono/node-server";
 import { z } from "zod";
 import { createLogger, type RuntimeLogger } from "./logger.js";
+import { metricsHandler, PrometheusMetrics } from "./metrics.js";
 import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
 import { createSiteApp, DEFAULT_SITE_DIR } from "./site.js";
 import { StalledRunSweeper } from "./stalled-runs.js";
@@ -86,6 +89,11 @@ export interface NodeRuntimeOptions {
    * The stores themselves are still the ones closed at shutdown.
    */
   decorateStores?: (stores: RuntimeStores) => RuntimeStores;
+  /**
+   * A tracer provider is registered (runMain does it when OTEL_* variables ask): the stores get a client
+   * span per call made inside a traced step or request.
+   */
+  tracing?: boolean;
 }
 
 export interface RuntimeStores {
@@ -103,6 +111,8 @@ export interface NodeRuntime {
   bootstrap?: BootstrapOutcome;
   /** Unfinished runs reconciled at start (roles worker and all). */
   reconciled: number;
+  /** The port of the separate metrics listener (telemetry.metrics.port), when there is one. */
+  metricsPort?: number;
   runner: Runner;
   scheduler: Scheduler;
   plans: KvPlanRepository;
@@ -143,8 +153,18 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     const decorated = options.decorateStores
       ? options.decorateStores({ kv: stores.kv, queue: stores.queue })
       : stores;
-    const kv = decorated.kv;
-    const queue = new TrackedQueue(decorated.queue);
+    const kv = options.tracing ? traceKeyValue(decorated.kv, config.kv.kind) : decorated.kv;
+    const queue = new TrackedQueue(
+      options.tracing ? traceQueue(decorated.queue, config.queue.kind) : decorated.queue,
+    );
+    const stepQueue = decorated.queue;
+    const metrics = config.telemetry.metrics.enabled
+      ? new PrometheusMetrics({
+          role,
+          ...(stepQueue.depth ? { queueDepth: () => stepQueue.depth!() } : {}),
+        })
+      : undefined;
+    const serveMetrics = metrics ? metricsHandler(metrics, config.telemetry.metrics.token) : undefined;
     const tools = new ToolRegistry(options.tools ?? []);
     // plan.run starts runs through the runner built below; the tool only calls it while a step runs.
     let startRun: StartPlanRun = () => Promise.reject(new Error("the runner is not started yet"));
@@ -195,6 +215,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       clock,
       services,
       onEvent: events.publish,
+      ...(metrics ? { metrics } : {}),
       ...(tuning.claimGraceMs !== undefined ? { claimGraceMs: tuning.claimGraceMs } : {}),
       ...(tuning.defaultStepLeaseMs !== undefined ? { defaultStepLeaseMs: tuning.defaultStepLeaseMs } : {}),
     });
@@ -286,8 +307,11 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       });
       registerScheduleRoutes(api, scheduler);
       const site = createSiteApp(options.siteDir ?? DEFAULT_SITE_DIR, (request) => api.fetch(request));
-      const fetch = (request: Request, env: unknown) =>
-        isApiPath(new URL(request.url).pathname) ? api.fetch(request, env) : site.fetch(request, env);
+      const fetch = (request: Request, env: unknown) => {
+        const path = new URL(request.url).pathname;
+        if (path === "/metrics" && serveMetrics) return serveMetrics(request);
+        return isApiPath(path) ? api.fetch(request, env) : site.fetch(request, env);
+      };
       const listening = await listen(fetch, config.server.host, config.server.port);
       server = listening.server;
       port = listening.port;
@@ -318,6 +342,24 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     } else {
       print(`aat ${RUNTIME_VERSION} (role ${role}) is working; ${stores.description}`);
     }
+    // Workers serve no API: a listener of its own is how Prometheus scrapes them.
+    let metricsServer: ServerType | undefined;
+    let metricsPort: number | undefined;
+    const metricsPortSetting = config.telemetry.metrics.port;
+    if (serveMetrics && metricsPortSetting !== undefined) {
+      const listening = await listen(
+        (request) =>
+          new URL(request.url).pathname === "/metrics"
+            ? serveMetrics(request)
+            : new Response("only /metrics here\n", { status: 404 }),
+        config.server.host,
+        metricsPortSetting,
+      );
+      metricsServer = listening.server;
+      metricsPort = listening.port;
+      cleanup.unshift(() => closeServer(listening.server, 0));
+      print(`metrics at http://${displayHost(config.server.host)}:${metricsPort}/metrics`);
+    }
     logger.info({ role, url, version: RUNTIME_VERSION, storage: stores.description }, "aat started");
 
     let stopping: Promise<void> | undefined;
@@ -327,6 +369,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         const deadline = Date.now() + graceMs;
         logger.info({ graceMs }, "shutting down: no new requests or work, finishing what is in flight");
         const httpClosed = server ? closeServer(server, graceMs) : Promise.resolve();
+        const metricsClosed = metricsServer ? closeServer(metricsServer, 0) : Promise.resolve();
         await scheduler.stop();
         await sweeper?.stop();
         await sync.close();
@@ -341,6 +384,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
           }
         }
         await httpClosed;
+        await metricsClosed;
         await mcp.close();
         await stores.close();
         logger.info({}, "stopped");
@@ -356,6 +400,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       version: RUNTIME_VERSION,
       ...(bootstrap ? { bootstrap } : {}),
       reconciled,
+      ...(metricsPort !== undefined ? { metricsPort } : {}),
       runner,
       scheduler,
       plans,
