@@ -337,6 +337,7 @@ class Transition {
       activity: this.activity,
     };
     if (base.parent !== undefined) state.parent = base.parent;
+    if (base.trace !== undefined) state.trace = base.trace;
     if (base.finishedAt !== undefined) state.finishedAt = base.finishedAt;
     if (base.output !== undefined) state.output = base.output;
     if (base.error !== undefined) state.error = base.error;
@@ -353,7 +354,6 @@ class Transition {
 
   put(step: StepState): void {
     const before = activityOf(this.steps[step.key]);
-    if (base.trace !== undefined) state.trace = base.trace;
     const after = activityOf(step);
     if (before !== after) {
       if (before === BUSY) this.activity.busy--;

@@ -141,6 +141,8 @@ export class Runner {
     const input = request.input ?? {};
     this.graphs.validateInput(definition!, version!, input);
     const runId = request.runId ?? this.newRunId();
+    if (!request.runId) span.setAttribute("aat.run.id", runId);
+    const trace = traceCarrier();
     const event: RunEvent = {
       type: "run.started",
       at: this.clock.now(),
@@ -148,6 +150,7 @@ export class Runner {
       plan: { id: definition!.id, version: version!, workflow: definition!.workflow },
       input,
       ...(request.parent ? { parent: request.parent } : {}),
+      ...(trace ? { trace } : {}),
     };
     const decision = graph.start(freezeEventData(event));
     if (!(await this.store.append(runId, 1, event))) {
@@ -155,8 +158,7 @@ export class Runner {
       return { runId, created: false, state: existing! };
     }
     this.options.onEvent?.(runId, 1, event);
-    if (!request.runId) span.setAttribute("aat.run.id", runId);
-    const trace = traceCarrier();
+    this.options.metrics?.runStarted(event.plan);
     await Promise.all([this.store.markActive(runId), this.store.index(decision.state)]);
     const state = await this.process(graph, decision.state, decision.commands);
     return { runId, created: true, state };
@@ -164,7 +166,6 @@ export class Runner {
 
   /** The run's current state (snapshot plus the log after it), or undefined. */
   async load(runId: string): Promise<RunState | undefined> {
-      ...(trace ? { trace } : {}),
     const snapshot = await this.store.readSnapshot(runId);
     if (snapshot) {
       freezeRunData(snapshot);
@@ -172,7 +173,6 @@ export class Runner {
       return this.catchUp(graph, snapshot);
     }
     const events = await this.store.readLog(runId, 1);
-    this.options.metrics?.runStarted(event.plan);
     const first = events[0];
     if (first?.type !== "run.started") return undefined;
     const graph = await this.graphs.forPlan(first.plan.id, first.plan.version);
@@ -189,20 +189,6 @@ export class Runner {
       return "invalid";
     }
     const body = parsed.data;
-    if (body.kind === "timer") {
-      await this.deliver(body.runId, { type: "timer.fired", timerId: body.timerId, at: this.clock.now() });
-      await this.options.queue.ack(message);
-      return "timer";
-    }
-    return this.executeMessage(message, body);
-  }
-
-  /**
-   * Called by the Worker's heartbeat while `message` is being handled: renews the step's dedupe claim
-   * for another lease (defaultStepLeaseMs + claimGraceMs from now), so no second worker takes over a step
-   * whose holder is alive. False when this process holds no claim for the message (not executing yet,
-   * done, or the claim was lost to a takeover).
-   */
     // A step of a run continues the run's trace: its parent is the span that published the message.
     const parent = contextFromCarrier(message.attributes);
     const name = body.kind === "timer" ? "run.timer" : `step ${body.stepId}`;
@@ -225,6 +211,20 @@ export class Runner {
   }
 
   private async handleWork(message: QueueMessage<WorkMessage>, body: WorkMessage): Promise<HandleOutcome> {
+    if (body.kind === "timer") {
+      await this.deliver(body.runId, { type: "timer.fired", timerId: body.timerId, at: this.clock.now() });
+      await this.options.queue.ack(message);
+      return "timer";
+    }
+    return this.executeMessage(message, body);
+  }
+
+  /**
+   * Called by the Worker's heartbeat while `message` is being handled: renews the step's dedupe claim
+   * for another lease (defaultStepLeaseMs + claimGraceMs from now), so no second worker takes over a step
+   * whose holder is alive. False when this process holds no claim for the message (not executing yet,
+   * done, or the claim was lost to a takeover).
+   */
   async heartbeat(message: QueueMessage<WorkMessage>): Promise<boolean> {
     const held = this.held.get(message);
     if (!held) return false;
@@ -271,20 +271,6 @@ export class Runner {
   async deliver(runId: string, event: RunEvent): Promise<Decision> {
     const state = await this.load(runId);
     if (!state) throw new RunNotFoundError(runId);
-    const graph = await this.graphs.forRun(state);
-    const decision = await this.apply(graph, state, event);
-    if (!decision.accepted) return decision;
-    // A redriven step reopened a finished run: it is unfinished again (recovery and sweeps look here).
-    if (event.type === "step.redriven") await this.store.markActive(decision.state.runId);
-    const finalState = await this.process(graph, decision.state, decision.commands);
-    return { ...decision, state: finalState };
-  }
-
-  /**
-   * Re-issue whatever an interrupted process may have left undone for this run: queued steps are
-   * executed (inline) or re-published (the dedupe id makes a duplicate harmless), waits re-armed,
-   * a finished child re-reports to its parent. Safe to call at any time, any number of times.
-   */
     // From outside the run's trace (an approval request, a timer with no context): continue the run's.
     if (state.trace) {
       const { parent, links } = runParent(state.trace);
@@ -300,23 +286,23 @@ export class Runner {
   }
 
   private async deliverTo(state: RunState, event: RunEvent): Promise<Decision> {
+    const graph = await this.graphs.forRun(state);
+    const decision = await this.apply(graph, state, event);
+    if (!decision.accepted) return decision;
+    // A redriven step reopened a finished run: it is unfinished again (recovery and sweeps look here).
+    if (event.type === "step.redriven") await this.store.markActive(decision.state.runId);
+    const finalState = await this.process(graph, decision.state, decision.commands);
+    return { ...decision, state: finalState };
+  }
+
+  /**
+   * Re-issue whatever an interrupted process may have left undone for this run: queued steps are
+   * executed (inline) or re-published (the dedupe id makes a duplicate harmless), waits re-armed,
+   * a finished child re-reports to its parent. Safe to call at any time, any number of times.
+   */
   async reconcile(runId: string): Promise<RunState | undefined> {
     const state = await this.load(runId);
     if (!state) return undefined;
-    const graph = await this.graphs.forRun(state);
-    if (TERMINAL_RUN_STATUSES.includes(state.status)) {
-      await this.finish(state);
-      return state;
-    }
-    return this.process(graph, state, graph.pendingCommands(state));
-  }
-
-  /** Reconcile every unfinished run (the embedded runtime does this at start-up). */
-  async reconcileAll(): Promise<number> {
-    let count = 0;
-    for await (const runId of this.store.activeRunIds()) {
-      await this.reconcile(runId);
-      count++;
     if (state.trace) {
       const { parent, links } = runParent(state.trace);
       if (parent !== context.active()) {
@@ -333,6 +319,20 @@ export class Runner {
   }
 
   private async reconcileLoaded(state: RunState): Promise<RunState | undefined> {
+    const graph = await this.graphs.forRun(state);
+    if (TERMINAL_RUN_STATUSES.includes(state.status)) {
+      await this.finish(state);
+      return state;
+    }
+    return this.process(graph, state, graph.pendingCommands(state));
+  }
+
+  /** Reconcile every unfinished run (the embedded runtime does this at start-up). */
+  async reconcileAll(): Promise<number> {
+    let count = 0;
+    for await (const runId of this.store.activeRunIds()) {
+      await this.reconcile(runId);
+      count++;
     }
     return count;
   }
@@ -374,6 +374,7 @@ export class Runner {
       return "dead_lettered";
     }
     if (claim.status === "duplicate") {
+      this.options.metrics?.dedupeHit("step");
       // The effect already happened: report its stored result again (the decider ignores it if known).
       await this.deliver(body.runId, claim.result as RunEvent);
       await queue.ack(message);
@@ -389,7 +390,6 @@ export class Runner {
         at: this.clock.now(),
       });
       state = started.state;
-      this.options.metrics?.dedupeHit("step");
       result = await this.timedStep(graph, state, body, timeoutMs);
       this.held.delete(message);
       await dedupe.complete(claimKey, result, claim);
@@ -417,23 +417,6 @@ export class Runner {
     return "executed";
   }
 
-  private async runStep(
-    graph: ExecutionGraph,
-    state: RunState,
-    body: Extract<WorkMessage, { kind: "execute" }>,
-    timeoutMs: number | undefined,
-  ): Promise<RunEvent> {
-    const controller = new AbortController();
-    const command = executeCommand(body);
-    const execution = graph.execute(state, command, {
-      ...(this.options.services ? { services: this.options.services } : {}),
-      signal: controller.signal,
-      at: this.inlineOptions.at,
-    });
-    if (timeoutMs === undefined) return execution;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<RunEvent>((resolve) => {
-      timer = setTimeout(() => {
   /** runStep, timed into the step latency histogram when metrics are on. */
   private async timedStep(
     graph: ExecutionGraph,
@@ -455,6 +438,23 @@ export class Runner {
     }
   }
 
+  private async runStep(
+    graph: ExecutionGraph,
+    state: RunState,
+    body: Extract<WorkMessage, { kind: "execute" }>,
+    timeoutMs: number | undefined,
+  ): Promise<RunEvent> {
+    const controller = new AbortController();
+    const command = executeCommand(body);
+    const execution = graph.execute(state, command, {
+      ...(this.options.services ? { services: this.options.services } : {}),
+      signal: controller.signal,
+      at: this.inlineOptions.at,
+    });
+    if (timeoutMs === undefined) return execution;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<RunEvent>((resolve) => {
+      timer = setTimeout(() => {
         controller.abort(new Error(`step timed out after ${timeoutMs} ms`));
         resolve({ type: "step.timed_out", key: body.key, attempt: body.attempt, at: this.clock.now() });
       }, timeoutMs);
@@ -519,6 +519,8 @@ export class Runner {
   private async process(graph: ExecutionGraph, initial: RunState, commands: Command[]): Promise<RunState> {
     let state = initial;
     const pending = [...commands];
+    // Decided once per call: inline steps get spans and timings only when someone is listening.
+    const observed = this.options.metrics !== undefined || recording();
     for (let command = pending.shift(); command; command = pending.shift()) {
       switch (command.type) {
         case "execute": {
@@ -547,8 +549,6 @@ export class Runner {
             },
           );
           break;
-    // Decided once per call: inline steps get spans and timings only when someone is listening.
-    const observed = this.options.metrics !== undefined || recording();
         case "request_approval":
           // The waiting step is visible in the run state; notification channels hook in here later.
           break;
@@ -568,30 +568,6 @@ export class Runner {
     return state;
   }
 
-  private async publishExecute(command: Extract<Command, { type: "execute" }>): Promise<void> {
-    await this.publish(
-      {
-        kind: "execute",
-        runId: command.runId,
-        key: command.key,
-        stepId: command.stepId,
-        attempt: command.attempt,
-      },
-      { dedupeId: command.dedupeId, ...(command.delayMs ? { delayMs: command.delayMs } : {}) },
-    );
-  }
-
-  private async startChild(command: Extract<Command, { type: "start_child_run" }>): Promise<void> {
-    const childRunId = `${command.runId}~${command.key}~${command.attempt}`;
-    const parent = { runId: command.runId, key: command.key, attempt: command.attempt };
-    try {
-      const child = await this.start({
-        planId: command.planId,
-        ...opt({ version: command.version }),
-        input: command.input,
-        runId: childRunId,
-        parent,
-      });
   /** An inline step in its own span (when the run's span records) and timed (when metrics are on). */
   private async executeInlineObserved(
     graph: ExecutionGraph,
@@ -625,6 +601,30 @@ export class Runner {
     if (result.duplicate) this.options.metrics?.dedupeHit("queue");
   }
 
+  private async publishExecute(command: Extract<Command, { type: "execute" }>): Promise<void> {
+    await this.publish(
+      {
+        kind: "execute",
+        runId: command.runId,
+        key: command.key,
+        stepId: command.stepId,
+        attempt: command.attempt,
+      },
+      { dedupeId: command.dedupeId, ...(command.delayMs ? { delayMs: command.delayMs } : {}) },
+    );
+  }
+
+  private async startChild(command: Extract<Command, { type: "start_child_run" }>): Promise<void> {
+    const childRunId = `${command.runId}~${command.key}~${command.attempt}`;
+    const parent = { runId: command.runId, key: command.key, attempt: command.attempt };
+    try {
+      const child = await this.start({
+        planId: command.planId,
+        ...opt({ version: command.version }),
+        input: command.input,
+        runId: childRunId,
+        parent,
+      });
       // A child that finished inline reported to the parent already; one that existed may have, too:
       // reporting again is harmless because the decider ignores a repeated result.
       if (!child.created && TERMINAL_RUN_STATUSES.includes(child.state.status))
