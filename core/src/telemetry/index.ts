@@ -1,2 +1,3 @@
 export * from "./metrics.js";
+export * from "./traced-ports.js";
 export * from "./tracing.js";

@@ -1,5 +1,12 @@
 import { ConfigError, loadConfig } from "@aat/core";
-import { type NodeRuntime, type NodeRuntimeOptions, type RuntimeRole, startNodeRuntime } from "./runtime.js";
+import {
+  type NodeRuntime,
+  type NodeRuntimeOptions,
+  RUNTIME_VERSION,
+  type RuntimeRole,
+  startNodeRuntime,
+} from "./runtime.js";
+import { startTracing, type Tracing } from "./tracing.js";
 
 const ROLES: readonly RuntimeRole[] = ["api", "worker", "all"];
 
@@ -31,6 +38,17 @@ export async function runMain(options: MainOptions = {}): Promise<NodeRuntime | 
   }
   for (const warning of config.warnings) process.stderr.write(`warning: ${warning}\n`);
 
+  // Before the runtime starts, so its first request and its start-up reconciliation are traced too.
+  let tracing: Tracing | undefined;
+  try {
+    tracing = await startTracing(options.env ?? process.env, {
+      version: RUNTIME_VERSION,
+      role: role ?? config.config.server.role,
+    });
+  } catch (error) {
+    return fail(`aat cannot start. ${error instanceof Error ? error.message : String(error)}`, 2);
+  }
+
   let runtime: NodeRuntime;
   try {
     runtime = await startNodeRuntime({
@@ -38,10 +56,19 @@ export async function runMain(options: MainOptions = {}): Promise<NodeRuntime | 
       config: config.config,
       ...(role ? { role } : {}),
       ...(options.env ? { env: options.env } : {}),
+      // The caller may have registered a provider of its own (tests use an in-memory exporter).
+      tracing: options.tracing === true || tracing !== undefined,
     });
   } catch (error) {
+    await tracing?.shutdown().catch(() => undefined);
     return fail(`aat could not start: ${error instanceof Error ? error.message : String(error)}`, 1);
   }
+  if (tracing) runtime.logger.info({ exporter: tracing.exporter }, "tracing is on");
+  const stop = async () => {
+    await runtime.stop();
+    // Export the last spans (the shutdown's own included) before the process exits.
+    await tracing?.shutdown();
+  };
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -51,7 +78,7 @@ export async function runMain(options: MainOptions = {}): Promise<NodeRuntime | 
       process.exit(1);
     }
     runtime.logger.info({ signal }, `${signal} received`);
-    runtime.stop().then(
+    stop().then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
