@@ -187,6 +187,28 @@ describe("alert triage plans on the embedded runtime with the offline model", ()
     expect(received("/notify").at(-1)?.json).toMatchObject({ title: "Needs review: Odd process" });
   });
 
+  it("a malformed observable leaves its indicator without evidence and never fails the run", async () => {
+    const { triage } = await engine();
+    const { state } = await triage(
+      alert({
+        observables: [
+          { type: "ip", value: "999.1.1.1" },
+          { type: "domain", value: "localhost" },
+        ],
+      }),
+    );
+    expect(state.status).toBe("succeeded");
+    expect(state.output).toMatchObject({ verdict: "needs_review", status: "triaging" });
+    const enrichment = (
+      state.output as { enrichment: Array<{ indicator: string; degraded: boolean; error: string }> }
+    ).enrichment;
+    expect(enrichment.map((e) => [e.indicator, e.degraded])).toEqual([
+      ["999.1.1.1", true],
+      ["localhost", true],
+    ]);
+    expect(enrichment[0]?.error).toContain("must be an IPv4 or IPv6 address");
+  });
+
   it("a rejected approval blocks nothing and records the rejection", async () => {
     const { triage, reject } = await engine();
     const before = received("/fw/").length;
