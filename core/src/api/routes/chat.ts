@@ -282,6 +282,11 @@ export function registerChatRoutes(app: ApiApp, ctx: ApiContext, chat: ChatServi
     return streamSSE(c, async (stream) => {
       const aborted = new AbortController();
       stream.onAbort(() => aborted.abort());
+      // A comment line now and then, so proxies keep a turn open while a tool or the model is slow.
+      const heartbeat = setInterval(
+        () => void stream.write(": keep-alive\n\n").catch(() => undefined),
+        ctx.deps.sse?.heartbeatMs ?? 15_000,
+      );
       try {
         await turn.follow(async (event) => {
           const { type, ...data } = event;
@@ -309,6 +314,8 @@ export function registerChatRoutes(app: ApiApp, ctx: ApiContext, chat: ChatServi
             }),
           })
           .catch(() => undefined);
+      } finally {
+        clearInterval(heartbeat);
       }
     }) as unknown as Response;
   });
