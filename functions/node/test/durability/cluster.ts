@@ -112,7 +112,10 @@ export class Cluster {
 
   private async spawn(role: "api" | "worker"): Promise<RuntimeProcess & { ready: string }> {
     const ready = role === "api" ? /is listening on (http:\/\/\S+?);/ : /\(role (worker)\) is working/;
-    const handle = await spawnProcess(ENTRY, { ...this.env, AAT_SERVER_ROLE: role }, ready);
+    // Up to 90 s to start: a loaded CI machine takes tens of seconds to boot a TypeScript runtime.
+    const handle = await spawnProcess(ENTRY, { ...this.env, AAT_SERVER_ROLE: role }, ready, {
+      attempts: 1800,
+    });
     const process = { ...handle, role };
     this.all.push(process);
     return process;
