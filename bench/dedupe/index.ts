@@ -1,8 +1,8 @@
 /**
  * bench/dedupe: the DedupeService on Redis next to AWS Powertools idempotency (makeIdempotent with its
  * cache persistence layer on the same Redis), in the same run: time per first call (claim, run the
- * function, store its result) and per duplicate (the stored result returned). Rounds alternate between
- * the two so that load from elsewhere hits both alike; the median round is shown.
+ * function, store its result) and per duplicate (the stored result returned). Calls alternate one by
+ * one between the two so that load from elsewhere hits both alike; the median round is shown.
  *
  *   npm run bench:dedupe      (CALLS=500 per round, ROUNDS=5)
  */
@@ -39,11 +39,9 @@ function payloads(tag: string, round: number): Payload[] {
   }));
 }
 
-/** µs per call of `call` over the payloads, one call after the other. */
-async function timeCalls(call: Idempotent<Payload, unknown>, batch: Payload[]): Promise<number> {
-  const start = process.hrtime.bigint();
+/** Calls `call` for each payload, one call after the other. */
+async function callAll(call: Idempotent<Payload, unknown>, batch: Payload[]): Promise<void> {
   for (const payload of batch) await call(payload);
-  return Number(process.hrtime.bigint() - start) / 1e3 / batch.length;
 }
 
 async function main(cleanups: Cleanups) {
@@ -75,9 +73,9 @@ async function main(cleanups: Cleanups) {
   // without running the function.
   for (const [i, { name, call }] of contenders.entries()) {
     const warm = payloads(`warm${i}`, -1);
-    await timeCalls(call, warm);
+    await callAll(call, warm);
     const ran = executions;
-    await timeCalls(call, warm);
+    await callAll(call, warm);
     const again = await call(warm[0]!);
     if (executions !== ran) throw new Error(`${name}: a duplicate ran the function again`);
     if (JSON.stringify(again) !== JSON.stringify({ accepted: true, orderId: warm[0]!.orderId })) {
@@ -85,20 +83,39 @@ async function main(cleanups: Cleanups) {
     }
   }
 
+  // Calls alternate one by one (who goes first alternating too), so that load from elsewhere on the
+  // machine hits both alike; each call is timed on its own.
   const firsts: number[][] = contenders.map(() => []);
   const duplicates: number[][] = contenders.map(() => []);
+  // CPU time of this process per call (client side only; Redis's own time is not in it).
+  const cpuMicros = [contenders.map(() => 0), contenders.map(() => 0)] as const;
   for (let round = 0; round < ROUNDS; round++) {
-    // Who goes first alternates, so neither always runs right after the other's writes.
-    const order = round % 2 === 0 ? [0, 1] : [1, 0];
     const batches = contenders.map((_, i) => payloads(`c${i}`, round));
-    for (const i of order) firsts[i]!.push(await timeCalls(contenders[i]!.call, batches[i]!));
-    for (const i of order) duplicates[i]!.push(await timeCalls(contenders[i]!.call, batches[i]!));
+    for (const series of [firsts, duplicates]) {
+      const spent = contenders.map(() => 0n);
+      for (let call = 0; call < CALLS; call++) {
+        for (const i of call % 2 === 0 ? [0, 1] : [1, 0]) {
+          const start = process.hrtime.bigint();
+          const cpuStart = process.cpuUsage();
+          await contenders[i]!.call(batches[i]![call]!);
+          const cpu = process.cpuUsage(cpuStart);
+          spent[i]! += process.hrtime.bigint() - start;
+          cpuMicros[series === firsts ? 0 : 1][i]! += cpu.user + cpu.system;
+        }
+      }
+      for (const [i, ns] of spent.entries()) series[i]!.push(Number(ns) / 1e3 / CALLS);
+    }
   }
 
-  console.log("| implementation | µs per first call | µs per duplicate |");
-  console.log("|---|---:|---:|");
+  const cpuPerCall = (micros: number) => fmt(micros / (ROUNDS * CALLS), 0);
+  console.log(
+    "| implementation | µs per first call | µs per duplicate | client CPU µs per first call | per duplicate |",
+  );
+  console.log("|---|---:|---:|---:|---:|");
   contenders.forEach(({ name }, i) => {
-    console.log(`| ${name} | ${fmt(median(firsts[i]!), 1)} | ${fmt(median(duplicates[i]!), 1)} |`);
+    console.log(
+      `| ${name} | ${fmt(median(firsts[i]!), 1)} | ${fmt(median(duplicates[i]!), 1)} | ${cpuPerCall(cpuMicros[0][i]!)} | ${cpuPerCall(cpuMicros[1][i]!)} |`,
+    );
   });
   const firstRatio = median(firsts[1]!) / median(firsts[0]!);
   const duplicateRatio = median(duplicates[1]!) / median(duplicates[0]!);
