@@ -55,22 +55,26 @@ export async function startTracing(
 ): Promise<Tracing | undefined> {
   const exporterName = tracesExporter(env);
   if (!exporterName) return undefined;
-  const [{ NodeTracerProvider }, { BatchSpanProcessor, ConsoleSpanExporter }, { resourceFromAttributes }] =
-    await Promise.all([
-      import("@opentelemetry/sdk-trace-node"),
-      import("@opentelemetry/sdk-trace-base"),
-      import("@opentelemetry/resources"),
-    ]);
+  const [
+    { NodeTracerProvider },
+    { BatchSpanProcessor, ConsoleSpanExporter },
+    { detectResources, envDetector, resourceFromAttributes },
+  ] = await Promise.all([
+    import("@opentelemetry/sdk-trace-node"),
+    import("@opentelemetry/sdk-trace-base"),
+    import("@opentelemetry/resources"),
+  ]);
   const exporter =
     exporterName === "otlp"
       ? new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter()
       : new ConsoleSpanExporter();
   const provider = new NodeTracerProvider({
+    // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (the env detector) win over these defaults.
     resource: resourceFromAttributes({
-      "service.name": env.OTEL_SERVICE_NAME || env.AAT_SERVICE_NAME || "aat",
+      "service.name": env.AAT_SERVICE_NAME || "aat",
       "service.version": service.version,
       "aat.role": service.role,
-    }),
+    }).merge(detectResources({ detectors: [envDetector] })),
     spanProcessors: [new BatchSpanProcessor(exporter)],
   });
   provider.register();

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { trace } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
 import { startTracing, tracesExporter } from "../src/tracing.js";
@@ -26,17 +28,44 @@ describe("tracing from the OTEL_* variables", () => {
     );
   });
 
-  it("registers a global tracer provider only when on", async () => {
+  it("registers a global tracer provider only when on, which sends spans to the OTLP endpoint", async () => {
     expect(await startTracing({}, { version: "0.0.0", role: "all" })).toBeUndefined();
     expect(trace.getTracer("probe").startSpan("x").isRecording()).toBe(false);
-    const tracing = await startTracing(
-      { OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9" },
-      { version: "0.0.0", role: "all" },
-    );
-    expect(tracing?.exporter).toBe("otlp");
-    const span = trace.getTracer("probe").startSpan("x");
-    expect(span.isRecording()).toBe(true);
-    // Nothing listens on port 9: shutdown gives up on the export instead of hanging the test.
-    await tracing!.shutdown().catch(() => undefined);
+
+    const received: Array<{ path: string; body: string }> = [];
+    const collector = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk) => {
+        body += String(chunk);
+      });
+      request.on("end", () => {
+        received.push({ path: request.url ?? "", body });
+        response.writeHead(200, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    const { port } = collector.address() as AddressInfo;
+    // The exporter and the resource detector read process.env, as in a real start.
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_SERVICE_NAME: "aat-test-service",
+    });
+    try {
+      const tracing = await startTracing(process.env, { version: "1.2.3", role: "worker" });
+      expect(tracing?.exporter).toBe("otlp");
+      const span = trace.getTracer("probe").startSpan("probe-span");
+      expect(span.isRecording()).toBe(true);
+      span.end();
+      await tracing!.shutdown();
+    } finally {
+      process.env = saved;
+      collector.close();
+    }
+    expect(received.map((request) => request.path)).toEqual(["/v1/traces"]);
+    const body = received[0]!.body;
+    expect(body).toContain('"name":"probe-span"');
+    expect(body).toContain('"stringValue":"aat-test-service"');
+    expect(body).toContain('"stringValue":"worker"');
   });
 });
