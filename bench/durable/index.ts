@@ -5,7 +5,10 @@
  * measured in the same run: a sequential Redis SET NX PX per KeyValue call, a JetStream publish with
  * its ack per queue publish or acknowledgement.
  *
- *   npm run bench:durable      (RUNS=100 sequential runs, CONCURRENT_RUNS=400 with IN_FLIGHT=32)
+ * Rounds alternate the raw operations and aat (each phase with a time budget), and the median round's
+ * ratios are reported, so that load from other processes hits both alike.
+ *
+ *   npm run bench:durable      (ROUNDS=3; RUNS=100 one at a time, CONCURRENT_RUNS=400 with IN_FLIGHT=32, in all)
  */
 import { NatsQueue } from "@aat/adapter-nats";
 import { deleteNamespace, RedisKeyValue } from "@aat/adapter-redis";
@@ -30,6 +33,7 @@ import { timeRuns } from "./runs.js";
 const RUNS = Number(process.env.RUNS ?? 100);
 const CONCURRENT_RUNS = Number(process.env.CONCURRENT_RUNS ?? 400);
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 32);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const GOAL = 3;
 /** Queue calls that are a round trip to JetStream awaiting the server's answer (receive is a waiting pull). */
 const NATS_ROUND_TRIPS = ["publish", "ack", "nack", "extendLease", "deadLetter"] as const;
@@ -48,7 +52,7 @@ async function main(cleanups: Cleanups) {
   cleanups.add(() => NatsQueue.destroy({ servers: NATS_URL, stream }));
   console.log(
     `bench/durable — ${STEPS} tool steps in a chain on NATS JetStream (queue) + Redis (KeyValue); ` +
-      `${RUNS} runs one at a time, then ${CONCURRENT_RUNS} runs ${IN_FLIGHT} at a time`,
+      `${ROUNDS} rounds of up to ${Math.ceil(RUNS / ROUNDS)} runs one at a time and ${Math.ceil(CONCURRENT_RUNS / ROUNDS)} runs ${IN_FLIGHT} at a time, each next to its raw round trips`,
   );
   console.log(`machine: ${machine()}`);
   console.log(`date: ${new Date().toISOString()}`);
@@ -83,53 +87,81 @@ async function main(cleanups: Cleanups) {
     `= ${fmt(redisPerStep, 2)} Redis round trips and ${fmt(natsPerStep, 2)} JetStream round trips per step\n`,
   );
 
-  // Raw round trips, one at a time and at the same concurrency as the runs in flight.
+  // Rounds alternate the raw round trips and aat, so that load from elsewhere on the machine hits both
+  // alike; each ratio is taken within its round and the median round is reported.
   const setNx = redisSetNx(redis, prefix, JSON.stringify({ status: "in_progress", at: Date.now() }));
-  const setNxMicros = await sequentialMicros(3000, 300, 5_000, setNx);
-  const publishMicros = await sequentialMicros(1500, 150, 5_000, () => raw.publish(RAW_BODY));
-  const rawStepMicros = redisPerStep * setNxMicros + natsPerStep * publishMicros;
+  const publish = () => raw.publish(RAW_BODY);
   const redisWhole = Math.round(redisPerStep);
   const natsWhole = Math.round(natsPerStep);
-  const rawStepsPerSecond = await concurrentRate(CONCURRENT_RUNS * STEPS, IN_FLIGHT, 8_000, async () => {
+  const rawStep = async () => {
     for (let i = 0; i < redisWhole; i++) await setNx(i);
-    for (let i = 0; i < natsWhole; i++) await raw.publish(RAW_BODY);
-  });
-
-  // aat: warm-up, then one run at a time (latency), then many in flight (throughput).
+    for (let i = 0; i < natsWhole; i++) await publish();
+  };
   const sequential = { kv, queue, inFlight: 1, workerConcurrency: 8 };
-  await timeRuns({ ...sequential, runs: 20, budgetMs: 5_000 });
-  const one = await timeRuns({ ...sequential, runs: RUNS, budgetMs: 20_000 });
-  const stepMicros = (one.ms * 1000) / (one.runs * STEPS);
   const parallel = { kv, queue, inFlight: IN_FLIGHT, workerConcurrency: IN_FLIGHT };
-  await timeRuns({ ...parallel, runs: IN_FLIGHT * 2, budgetMs: 5_000 });
-  const many = await timeRuns({ ...parallel, runs: CONCURRENT_RUNS, budgetMs: 20_000 });
-  const concurrentStepsPerSecond = (many.runs * STEPS * 1000) / many.ms;
-  console.log(`timed: ${one.runs} runs one at a time, ${many.runs} runs ${IN_FLIGHT} at a time\n`);
+  // Warm-up of both, untimed.
+  await sequentialMicros(300, 0, 2_000, setNx);
+  await sequentialMicros(150, 0, 2_000, publish);
+  await timeRuns({ ...sequential, runs: 20, budgetMs: 4_000 });
+  await timeRuns({ ...parallel, runs: IN_FLIGHT * 2, budgetMs: 4_000 });
 
-  console.log("| what | µs per step | steps/s |");
-  console.log("|---|---:|---:|");
+  const rounds: Round[] = [];
+  let sequentialRuns = 0;
+  let parallelRuns = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const setNxMicros = await sequentialMicros(2000, 0, 1_500, setNx);
+    const publishMicros = await sequentialMicros(1000, 0, 1_500, publish);
+    const rawStepMicros = redisPerStep * setNxMicros + natsPerStep * publishMicros;
+    const one = await timeRuns({ ...sequential, runs: Math.ceil(RUNS / ROUNDS), budgetMs: 6_000 });
+    const stepMicros = (one.ms * 1000) / (one.runs * STEPS);
+    const rawStepsPerSecond = await concurrentRate(CONCURRENT_RUNS * STEPS, IN_FLIGHT, 3_000, rawStep);
+    const many = await timeRuns({ ...parallel, runs: Math.ceil(CONCURRENT_RUNS / ROUNDS), budgetMs: 6_000 });
+    const stepsPerSecond = (many.runs * STEPS * 1000) / many.ms;
+    sequentialRuns += one.runs;
+    parallelRuns += many.runs;
+    rounds.push({ setNxMicros, publishMicros, rawStepMicros, stepMicros, rawStepsPerSecond, stepsPerSecond });
+  }
   console.log(
-    `| aat on NATS + Redis, one run at a time | ${fmt(stepMicros, 0)} | ${fmt(1e6 / stepMicros, 0)} |`,
+    `timed: ${ROUNDS} rounds, ${sequentialRuns} runs one at a time and ${parallelRuns} runs ${IN_FLIGHT} at a time in all\n`,
   );
   console.log(
-    `| raw round trips of a step, one at a time: ${fmt(redisPerStep, 2)} × SET NX (${fmt(setNxMicros, 0)} µs) + ${fmt(natsPerStep, 2)} × JetStream publish with ack (${fmt(publishMicros, 0)} µs) | ${fmt(rawStepMicros, 0)} | ${fmt(1e6 / rawStepMicros, 0)} |`,
+    "| round | SET NX µs | publish µs | raw µs per step | aat µs per step | ratio | raw steps/s, 32 in flight | aat steps/s, 32 in flight | ratio |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const [i, r] of rounds.entries()) {
+    console.log(
+      `| ${i + 1} | ${fmt(r.setNxMicros, 0)} | ${fmt(r.publishMicros, 0)} | ${fmt(r.rawStepMicros, 0)} | ${fmt(r.stepMicros, 0)} | ${fmt(r.stepMicros / r.rawStepMicros, 2)}× | ${fmt(r.rawStepsPerSecond, 0)} | ${fmt(r.stepsPerSecond, 0)} | ${fmt(r.rawStepsPerSecond / r.stepsPerSecond, 2)}× |`,
+    );
+  }
+  const ratio = median(rounds.map((r) => r.stepMicros / r.rawStepMicros));
+  const concurrentRatio = median(rounds.map((r) => r.rawStepsPerSecond / r.stepsPerSecond));
+  const stepMicros = median(rounds.map((r) => r.stepMicros));
+  console.log(
+    `\naat on NATS + Redis: ${fmt(stepMicros, 0)} µs per step one run at a time (${fmt(1e6 / stepMicros, 0)} steps/s), ` +
+      `${fmt(median(rounds.map((r) => r.stepsPerSecond)), 0)} steps/s with ${IN_FLIGHT} runs in flight (medians of the rounds)`,
   );
   console.log(
-    `| aat on NATS + Redis, ${IN_FLIGHT} runs in flight | ${fmt(1e6 / concurrentStepsPerSecond, 0)} | ${fmt(concurrentStepsPerSecond, 0)} |`,
-  );
-  console.log(
-    `| raw round trips of a step (${redisWhole} SET NX + ${natsWhole} publishes), ${IN_FLIGHT} in flight | ${fmt(1e6 / rawStepsPerSecond, 0)} | ${fmt(rawStepsPerSecond, 0)} |`,
-  );
-  const ratio = stepMicros / rawStepMicros;
-  const concurrentRatio = rawStepsPerSecond / concurrentStepsPerSecond;
-  console.log(
-    `\nratio (time per step ÷ its raw round trips): one run at a time ${fmt(ratio, 2)}×; ` +
+    `ratio (time per step ÷ its raw round trips, median round): one run at a time ${fmt(ratio, 2)}×; ` +
       `${IN_FLIGHT} in flight ${fmt(concurrentRatio, 2)}×`,
   );
   console.log(
     `goal ≤ ${GOAL}× the raw round trips: ${ratio <= GOAL ? "met" : "not met"} one at a time, ` +
       `${concurrentRatio <= GOAL ? "met" : "not met"} in flight`,
   );
+}
+
+interface Round {
+  setNxMicros: number;
+  publishMicros: number;
+  rawStepMicros: number;
+  stepMicros: number;
+  rawStepsPerSecond: number;
+  stepsPerSecond: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function describeCounts(counts: CallCounts, steps: number): string {
