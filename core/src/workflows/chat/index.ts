@@ -8,3 +8,4 @@ export * from "./prompt.js";
 export * from "./records.js";
 export * from "./service.js";
 export * from "./session-store.js";
+export * from "./summariser.js";
