@@ -8,25 +8,34 @@ import {
   AUTH_NONE_WARNING,
   AuditLog,
   type BootstrapOutcome,
+  ChatContextRegistry,
+  ChatDeltaHub,
+  ChatService,
+  type ChatServiceOptions,
   type Clock,
   connectMcpServers,
   createApiApp,
   DirectoryPlanRepository,
   EnvSecrets,
+  ExtractiveSummariser,
   ensureBootstrapAdminKey,
+  generateWithModel,
   type KeyValue,
   KvPlanRepository,
   LanguageModelAgent,
+  ModelSummariser,
   OidcVerifier,
   type PlanDirectoryWatch,
   PlanFactory,
   Planner,
+  planContextResolver,
   type Queue,
   RunEventHub,
   Runner,
   registerBuiltinHandlers,
   registerBuiltinTools,
   registerScheduleRoutes,
+  runContextResolver,
   Scheduler,
   type StartPlanRun,
   startPlanDirectorySync,
@@ -65,6 +74,8 @@ export interface RuntimeTuning {
   stalledRunSweepMs?: number;
   /** How long a queued step may wait before its run counts as stalled (default 60 s). */
   stalledAfterMs?: number;
+  /** Chat: overrides config.chat (history budget, context limits, turn wait) and the run poll interval. */
+  chat?: Pick<ChatServiceOptions, "history" | "contextLimits" | "turnWaitMs" | "pollMs">;
 }
 
 export interface NodeRuntimeOptions {
@@ -202,7 +213,10 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
 
     const events = new RunEventHub();
     // Agent steps: the configured models (the offline model when none is configured).
-    const model = new LanguageModelAgent(createModelRegistry(config.models));
+    const models = createModelRegistry(config.models);
+    const model = new LanguageModelAgent(models);
+    // Chat turns stream the agent's text through this hub to the request waiting for the run (in-process).
+    const chatDeltas = new ChatDeltaHub();
     const services = { tools, secrets, logger, model };
     const factory = registerBuiltinHandlers(new PlanFactory({ services }));
     const dedupe = new ReleasableDedupe({ kv, clock });
@@ -284,6 +298,28 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
               clock,
             })
           : undefined;
+      const chatOffline = models.resolve().provider === "offline";
+      const chat = new ChatService({
+        kv,
+        runner,
+        clock,
+        events,
+        deltas: chatDeltas,
+        contexts: new ChatContextRegistry([runContextResolver(runner), planContextResolver(plans)]),
+        summariser: chatOffline
+          ? new ExtractiveSummariser()
+          : new ModelSummariser(
+              async (prompt, signal) => (await generateWithModel(models.resolve(), { prompt, signal })).text,
+            ),
+        offline: () => chatOffline,
+        history: { maxTokens: config.chat.historyTokenBudget, keepShare: 0.5 },
+        contextLimits: {
+          maxItemChars: config.chat.contextMaxItemChars,
+          maxTotalChars: config.chat.contextMaxTotalChars,
+        },
+        turnWaitMs: config.chat.turnWaitMs,
+        ...(tuning.chat ?? {}),
+      });
       const api = createApiApp({
         runner,
         plans,
@@ -304,6 +340,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         events,
         logger,
         checks,
+        chat,
       });
       registerScheduleRoutes(api, scheduler);
       const site = createSiteApp(options.siteDir ?? DEFAULT_SITE_DIR, (request) => api.fetch(request));
