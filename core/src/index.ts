@@ -1,3 +1,4 @@
+export * from "./agents/index.js";
 export * from "./api/index.js";
 export * from "./auth/index.js";
 export * from "./config/index.js";
@@ -9,6 +10,7 @@ export * from "./graph/events.js";
 export * from "./graph/execute.js";
 export * from "./graph/factory.js";
 export * from "./graph/handlers/index.js";
+export * from "./graph/journal.js";
 export * from "./graph/keys.js";
 export * from "./graph/scope.js";
 export * from "./graph/truthy.js";

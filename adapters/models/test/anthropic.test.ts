@@ -2,7 +2,7 @@ import { generateWithModel, LanguageModelAgent, streamWithModel } from "@aat/cor
 import { ScriptedLlmServer } from "@aat/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createModelRegistry } from "../src/index.js";
-import { agentRequest, reputationTool, verdictSchema } from "./helpers.js";
+import { reputationTool, runTurns, verdictSchema } from "./helpers.js";
 
 const KEY = "sk-ant-test-0123456789abcdef";
 
@@ -85,14 +85,12 @@ describe("anthropic provider over HTTP", () => {
       { kind: "reply", text: JSON.stringify({ verdict: "malicious" }) },
     );
     const agent = new LanguageModelAgent(registry());
-    const reply = await agent.generate(
-      agentRequest({
-        tools: [reputationTool],
-        callTool: async () => ({ ip: "203.0.113.9", score: 91 }),
-        outputSchema: verdictSchema,
-        maxRounds: 3,
-      }),
-    );
+    const reply = await runTurns(agent, {
+      tools: [reputationTool],
+      callTool: async () => ({ ip: "203.0.113.9", score: 91 }),
+      outputSchema: verdictSchema,
+      maxRounds: 3,
+    });
     expect(reply.output).toEqual({ verdict: "malicious" });
     const [first, second] = server.requests;
     expect(first!.body).toMatchObject({

@@ -1,7 +1,7 @@
 import { generateWithModel, LanguageModelAgent } from "@aat/core";
 import { describe, expect, it } from "vitest";
 import { createModelRegistry } from "../src/index.js";
-import { agentRequest, recordingFetch, reputationTool } from "./helpers.js";
+import { recordingFetch, reputationTool, runTurns } from "./helpers.js";
 
 const MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0";
 
@@ -98,7 +98,7 @@ describe("amazon-bedrock provider: configuration and the request it builds", () 
       },
       { env: {}, fetch },
     );
-    await new LanguageModelAgent(registry).generate(agentRequest({ tools: [reputationTool], maxRounds: 2 }));
+    await runTurns(new LanguageModelAgent(registry), { tools: [reputationTool], maxRounds: 2 });
     expect(requests[0]!.body).toMatchObject({
       toolConfig: {
         tools: [

@@ -8,7 +8,7 @@ import {
 import { anthropicErrorBody, openAiErrorBody, ScriptedLlmServer } from "@aat/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createModelRegistry } from "../src/index.js";
-import { agentRequest } from "./helpers.js";
+import { runTurns } from "./helpers.js";
 
 const KEY = "sk-test-secret-key-0123456789";
 
@@ -97,10 +97,10 @@ describe("provider errors through the real SDKs", () => {
       { kind: "error", status: 401, body: openAiErrorBody("bad key") },
     );
     const agent = new LanguageModelAgent(registry());
-    const first = await agent.generate(agentRequest()).catch((e: unknown) => e);
+    const first = await runTurns(agent).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(StepFailure);
     expect(first).toMatchObject({ code: "model.rate_limited", retryable: true, details: { status: 429 } });
-    await expect(agent.generate(agentRequest())).rejects.toMatchObject({
+    await expect(runTurns(agent)).rejects.toMatchObject({
       code: "model.auth",
       retryable: false,
     });

@@ -1,4 +1,4 @@
-import type { Tool } from "@aat/core";
+import type { AgentMessage, AgentModel, Tool } from "@aat/core";
 import { z } from "zod";
 
 /** One request a provider SDK built, as it would have gone over the wire. */
@@ -67,13 +67,53 @@ export const verdictSchema = {
   required: ["verdict"],
 };
 
-export function agentRequest(overrides: Record<string, unknown> = {}) {
-  return {
-    prompt: "Is 203.0.113.9 malicious?",
-    tools: [],
-    callTool: async () => undefined,
-    maxRounds: 1,
-    signal: new AbortController().signal,
-    ...overrides,
-  };
+export interface TurnsOptions {
+  prompt?: string;
+  tools?: Tool[];
+  callTool?: (name: string, input: unknown) => Promise<unknown>;
+  outputSchema?: Record<string, unknown>;
+  maxRounds?: number;
+}
+
+/**
+ * Drives the agent port round by round, the way the agent loop does (without its journal): each round
+ * is one `turn`; tool calls are answered through `callTool` and sent back in the next round.
+ */
+export async function runTurns(agent: AgentModel, options: TurnsOptions = {}) {
+  const tools = options.tools ?? [];
+  const specs = tools.map((tool) => ({
+    name: tool.name,
+    description: tool.description,
+    inputSchema: z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<
+      string,
+      unknown
+    >,
+  }));
+  const messages: AgentMessage[] = [{ role: "user", text: options.prompt ?? "Is 203.0.113.9 malicious?" }];
+  const maxRounds = options.maxRounds ?? 1;
+  const usage = { inputTokens: 0, outputTokens: 0, totalTokens: 0 };
+  let toolCalls = 0;
+  for (let round = 1; ; round++) {
+    const turn = await agent.turn({
+      messages,
+      tools: specs,
+      ...(options.outputSchema ? { outputSchema: options.outputSchema } : {}),
+      signal: new AbortController().signal,
+    });
+    usage.inputTokens += turn.usage?.inputTokens ?? 0;
+    usage.outputTokens += turn.usage?.outputTokens ?? 0;
+    usage.totalTokens += turn.usage?.totalTokens ?? 0;
+    toolCalls += turn.toolCalls.length;
+    if (turn.toolCalls.length === 0 || round >= maxRounds) {
+      const output = options.outputSchema ? JSON.parse(turn.text) : turn.text;
+      return { output, rounds: round, toolCalls, usage, model: turn.model };
+    }
+    messages.push({ role: "assistant", text: turn.text, toolCalls: turn.toolCalls });
+    const results = [];
+    for (const call of turn.toolCalls) {
+      const output = await (options.callTool ?? (async () => undefined))(call.name, call.input);
+      results.push({ callId: call.id, name: call.name, outcome: { kind: "output" as const, output } });
+    }
+    messages.push({ role: "tool", results });
+  }
 }

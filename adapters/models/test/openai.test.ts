@@ -2,7 +2,7 @@ import { generateWithModel, LanguageModelAgent, streamWithModel } from "@aat/cor
 import { ScriptedLlmServer } from "@aat/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createModelRegistry } from "../src/index.js";
-import { agentRequest, reputationTool, verdictSchema } from "./helpers.js";
+import { reputationTool, runTurns, verdictSchema } from "./helpers.js";
 
 const KEY = "sk-test-openai-0123456789";
 
@@ -90,17 +90,15 @@ describe("openai provider over HTTP", () => {
     );
     const calls: Array<{ name: string; input: unknown }> = [];
     const agent = new LanguageModelAgent(registry());
-    const reply = await agent.generate(
-      agentRequest({
-        tools: [reputationTool],
-        callTool: async (name: string, input: unknown) => {
-          calls.push({ name, input });
-          return { ip: "203.0.113.9", score: 91 };
-        },
-        outputSchema: verdictSchema,
-        maxRounds: 3,
-      }),
-    );
+    const reply = await runTurns(agent, {
+      tools: [reputationTool],
+      callTool: async (name: string, input: unknown) => {
+        calls.push({ name, input });
+        return { ip: "203.0.113.9", score: 91 };
+      },
+      outputSchema: verdictSchema,
+      maxRounds: 3,
+    });
 
     expect(calls).toEqual([{ name: "threatintel.ip", input: { ip: "203.0.113.9" } }]);
     expect(reply).toMatchObject({

@@ -73,6 +73,33 @@ export const stepStateSchema = z
     waitUntil: epochMs().optional(),
     childRunId: z.string().optional(),
     childRun: z.unknown().optional(),
+    resumes: z
+      .number()
+      .int()
+      .optional()
+      .meta({
+        description: "Times the attempt ran again after an approval (agent steps' dangerous tool calls).",
+      }),
+    progress: z
+      .object({
+        seq: z.number().int(),
+        rounds: z.number().int(),
+        toolCalls: z.number().int(),
+        usage: z
+          .object({
+            inputTokens: z.number(),
+            outputTokens: z.number(),
+            totalTokens: z.number(),
+            estimated: z.boolean().optional(),
+          })
+          .optional(),
+        cost: z.number().optional(),
+      })
+      .optional()
+      .meta({
+        description:
+          "Agent steps: model rounds, tool calls, tokens and cost so far (summed from the step.progress events).",
+      }),
   })
   .meta({ id: "StepState" });
 

@@ -21,6 +21,8 @@ import {
   type RunState,
   type RunStatus,
   type StepError,
+  type StepProgress,
+  type StepProgressSummary,
   type StepState,
   type StepStatus,
   type Suspension,
@@ -98,7 +100,7 @@ export function advanceRun(
       return tx.decide();
     }
     case "step.started": {
-      const step = currentAttempt(graph, state, event.key, event.attempt);
+      const step = currentAttempt(graph, state, event.key, event.attempt, event.resume);
       if (!step || step.suspended || (step.status !== "queued" && step.status !== "retrying")) {
         return ignored(state);
       }
@@ -109,37 +111,45 @@ export function advanceRun(
       return tx.decide();
     }
     case "step.succeeded": {
-      const step = currentAttempt(graph, state, event.key, event.attempt);
+      const step = currentAttempt(graph, state, event.key, event.attempt, event.resume);
       if (!step || !(isExecuting(step) || awaitsChildRun(step))) return ignored(state);
       const tx = new Transition(graph, state, event.at, reuse);
       tx.succeed(step, event.output, event.next);
       return tx.decide();
     }
     case "step.skipped": {
-      const step = currentAttempt(graph, state, event.key, event.attempt);
+      const step = currentAttempt(graph, state, event.key, event.attempt, event.resume);
       if (!step || !isExecuting(step)) return ignored(state);
       const tx = new Transition(graph, state, event.at, reuse);
       tx.skip(step);
       return tx.decide();
     }
     case "step.suspended": {
-      const step = currentAttempt(graph, state, event.key, event.attempt);
+      const step = currentAttempt(graph, state, event.key, event.attempt, event.resume);
       if (!step || !isExecuting(step)) return ignored(state);
       const tx = new Transition(graph, state, event.at, reuse);
       tx.suspend(step, event.suspension);
       return tx.decide();
     }
+    case "step.progress": {
+      const step = currentAttempt(graph, state, event.key, event.attempt, event.resume);
+      // Applied once and in order: a record reported again (a resumed execution) changes nothing.
+      if (!step || !isExecuting(step) || event.seq !== (step.progress?.seq ?? 0) + 1) return ignored(state);
+      const tx = new Transition(graph, state, event.at, reuse);
+      tx.progress(step, event.seq, event.progress);
+      return tx.decide();
+    }
     case "step.failed": {
-      const step = currentAttempt(graph, state, event.key, event.attempt);
+      const step = currentAttempt(graph, state, event.key, event.attempt, event.resume);
       if (!step || !(isExecuting(step) || awaitsChildRun(step))) return ignored(state);
       const tx = new Transition(graph, state, event.at, reuse);
       tx.fail(step, event.error ?? { message: `step "${event.key}" failed without an error` });
       return tx.decide();
     }
     case "step.timed_out":
-      return timedOut(graph, state, event.key, event.attempt, event.at, reuse);
+      return timedOut(graph, state, event.key, event.attempt, event.resume, event.at, reuse);
     case "step.dead_lettered": {
-      const step = currentAttempt(graph, state, event.key, event.attempt);
+      const step = currentAttempt(graph, state, event.key, event.attempt, event.resume);
       if (!step || !isExecuting(step)) return ignored(state);
       const tx = new Transition(graph, state, event.at, reuse);
       tx.failFinal(
@@ -156,8 +166,10 @@ export function advanceRun(
     case "timer.fired": {
       const timer = parseTimerId(event.timerId);
       if (!timer) return ignored(state);
-      if (timer.kind === "timeout") return timedOut(graph, state, timer.key, timer.attempt, event.at, reuse);
-      const step = currentAttempt(graph, state, timer.key, timer.attempt);
+      if (timer.kind === "timeout") {
+        return timedOut(graph, state, timer.key, timer.attempt, timer.resume, event.at, reuse);
+      }
+      const step = currentAttempt(graph, state, timer.key, timer.attempt, timer.resume);
       if (step?.status !== "running" || step.suspended !== "timer") return ignored(state);
       const tx = new Transition(graph, state, event.at, reuse);
       tx.succeed(step, { firedAt: event.at });
@@ -181,10 +193,11 @@ function timedOut(
   state: RunState,
   key: string,
   attempt: number,
+  resume: number | undefined,
   at: number,
   reuse: boolean,
 ): Decision {
-  const step = currentAttempt(graph, state, key, attempt);
+  const step = currentAttempt(graph, state, key, attempt, resume);
   if (!step || !isExecuting(step)) return ignored(state);
   const timeout = graph.step(step.stepId).def.timeout;
   const tx = new Transition(graph, state, at, reuse);
@@ -230,9 +243,12 @@ function currentAttempt(
   state: RunState,
   key: string,
   attempt: number,
+  resume: number | undefined,
 ): StepState | undefined {
   const step = state.steps[key];
   if (!step || step.attempt !== attempt || !graph.steps.has(step.stepId)) return undefined;
+  // A report from an execution before the latest resumption (a late duplicate) is stale.
+  if ((resume ?? 0) !== (step.resumes ?? 0)) return undefined;
   return step;
 }
 
@@ -402,7 +418,7 @@ class Transition {
     this.dispatch(key, node, attempt, 0);
   }
 
-  private dispatch(key: string, node: GraphStep, attempt: number, delayMs: number): void {
+  private dispatch(key: string, node: GraphStep, attempt: number, delayMs: number, resume?: number): void {
     const runId = this.state.runId;
     const command: Extract<Command, { type: "execute" }> = {
       type: "execute",
@@ -411,16 +427,17 @@ class Transition {
       stepId: node.id,
       attempt,
       inline: node.handler.pure,
-      dedupeId: dedupeIdOf(runId, key, attempt),
+      dedupeId: dedupeIdOf(runId, key, attempt, resume),
     };
     if (delayMs > 0) command.delayMs = delayMs;
+    if (resume) command.resume = resume;
     this.commands.push(command);
     const timeout = node.def.timeout;
     if (timeout !== undefined && !node.handler.pure) {
       this.commands.push({
         type: "schedule_timer",
         runId,
-        timerId: timerIdOf("timeout", key, attempt),
+        timerId: timerIdOf("timeout", key, attempt, resume),
         at: this.at + delayMs + timeout,
       });
     }
@@ -664,6 +681,8 @@ class Transition {
       retrying.queuedAt = this.at;
       if (step.entries !== undefined) retrying.entries = step.entries;
       if (step.entryAttempt !== undefined) retrying.entryAttempt = step.entryAttempt;
+      // The entry's progress carries over: an agent's retry resumes its journal, not a new one.
+      if (step.progress !== undefined) retrying.progress = step.progress;
       this.put(retrying);
       this.dispatch(step.key, node, attempt, delayMs);
       return;
@@ -730,10 +749,28 @@ class Transition {
     return this.graph.steps.get(head)?.ancestors.has(containerId) ?? false;
   }
 
+  progress(step: StepState, seq: number, record: StepProgress): void {
+    const updated = copyStep(step, step.status);
+    updated.progress = addProgress(step.progress, seq, record);
+    this.put(updated);
+  }
+
   decideApproval(step: StepState, approved: boolean, by: string, rationale: string | undefined): void {
     const node = this.graph.step(step.stepId);
     const decision = { approved, by, ...(rationale !== undefined ? { rationale } : {}), at: this.at };
     const approval = { request: step.approval?.request ?? { approvers: NO_APPROVERS }, decision };
+    if (node.def.type === "agent") {
+      // The agent proposed one call: it runs again with the decision and carries on with its loop.
+      const resumes = (step.resumes ?? 0) + 1;
+      const queued = copyStep(step, "queued");
+      delete queued.suspended;
+      queued.approval = approval;
+      queued.resumes = resumes;
+      queued.queuedAt = this.at;
+      this.put(queued);
+      this.dispatch(step.key, node, step.attempt, 0, resumes);
+      return;
+    }
     if (approved) {
       this.put(decided(step, "approved", decision, approval, this.at));
       this.goto(step.key, node.next, decision);
@@ -850,22 +887,24 @@ export function pendingCommands(graph: ExecutionGraph, state: RunState): Command
     if (!node || TERMINAL_STEP.has(step.status)) continue;
     if (isExecuting(step)) {
       if (step.status !== "running") {
-        commands.push({
+        const command: Extract<Command, { type: "execute" }> = {
           type: "execute",
           runId,
           key,
           stepId: step.stepId,
           attempt: step.attempt,
           inline: node.handler.pure,
-          dedupeId: dedupeIdOf(runId, key, step.attempt),
-        });
+          dedupeId: dedupeIdOf(runId, key, step.attempt, step.resumes),
+        };
+        if (step.resumes) command.resume = step.resumes;
+        commands.push(command);
       }
       const timeout = node.def.timeout;
       if (timeout !== undefined && !node.handler.pure) {
         commands.push({
           type: "schedule_timer",
           runId,
-          timerId: timerIdOf("timeout", key, step.attempt),
+          timerId: timerIdOf("timeout", key, step.attempt, step.resumes),
           at: (step.queuedAt ?? state.updatedAt) + timeout,
         });
       }
@@ -900,4 +939,33 @@ function copyLarge(source: Record<string, StepState>): Record<string, StepState>
   const copy: Record<string, StepState> = {};
   for (const key in source) copy[key] = source[key]!;
   return copy;
+}
+
+/** The summary after one more progress record: usage and cost summed, rounds and tool calls counted. */
+function addProgress(
+  summary: StepProgressSummary | undefined,
+  seq: number,
+  record: StepProgress,
+): StepProgressSummary {
+  const next: StepProgressSummary = {
+    seq,
+    rounds: (summary?.rounds ?? 0) + (record.kind === "agent.model" ? 1 : 0),
+    toolCalls: (summary?.toolCalls ?? 0) + (record.kind === "agent.tool" ? 1 : 0),
+  };
+  const usage = record.usage;
+  if (usage !== undefined || summary?.usage !== undefined) {
+    const before = summary?.usage;
+    const estimated = before?.estimated === true || usage?.estimated === true;
+    next.usage = {
+      inputTokens: (before?.inputTokens ?? 0) + (usage?.inputTokens ?? 0),
+      outputTokens: (before?.outputTokens ?? 0) + (usage?.outputTokens ?? 0),
+      totalTokens: (before?.totalTokens ?? 0) + (usage?.totalTokens ?? 0),
+      ...(estimated ? { estimated } : {}),
+    };
+  }
+  if (record.cost !== undefined || summary?.cost !== undefined) {
+    // Rounded to a billionth, as costs are everywhere, so sums compare equal regardless of float noise.
+    next.cost = Math.round(((summary?.cost ?? 0) + (record.cost ?? 0)) * 1e9) / 1e9;
+  }
+  return next;
 }

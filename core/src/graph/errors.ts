@@ -96,3 +96,12 @@ function safeString(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * The machinery around a step failed (the journal's store, the event log), not the step: the executor
+ * lets it through instead of reporting `step.failed`, so the runner releases the step's claim and the
+ * queue delivers the step again, which resumes from its journal.
+ */
+export class InfrastructureError extends Error {
+  override readonly name = "InfrastructureError";
+}

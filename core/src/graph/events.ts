@@ -10,6 +10,7 @@ import type { RunEvent } from "./types.js";
 const at = z.number().finite();
 const key = z.string().min(1);
 const attempt = z.number().int().min(1);
+const resume = z.number().int().min(1).optional();
 
 export const stepErrorSchema = z.object({
   message: z.string(),
@@ -52,20 +53,41 @@ export const runEventSchema = z.discriminatedUnion("type", [
     parent: parentLink.optional(),
     trace: z.record(z.string(), z.string()).optional(),
   }),
-  z.object({ type: z.literal("step.started"), at, key, attempt }),
+  z.object({ type: z.literal("step.started"), at, key, attempt, resume }),
   z.object({
     type: z.literal("step.succeeded"),
     at,
     key,
     attempt,
+    resume,
     output: z.unknown(),
     next: z.string().optional(),
   }),
-  z.object({ type: z.literal("step.skipped"), at, key, attempt }),
-  z.object({ type: z.literal("step.suspended"), at, key, attempt, suspension: suspensionSchema }),
-  z.object({ type: z.literal("step.failed"), at, key, attempt, error: stepErrorSchema }),
-  z.object({ type: z.literal("step.timed_out"), at, key, attempt }),
-  z.object({ type: z.literal("step.dead_lettered"), at, key, attempt, reason: z.string() }),
+  z.object({ type: z.literal("step.skipped"), at, key, attempt, resume }),
+  z.object({
+    type: z.literal("step.progress"),
+    at,
+    key,
+    attempt,
+    resume,
+    seq: z.number().int().min(1),
+    progress: z.looseObject({
+      kind: z.string().min(1),
+      usage: z
+        .object({
+          inputTokens: z.number(),
+          outputTokens: z.number(),
+          totalTokens: z.number(),
+          estimated: z.boolean().optional(),
+        })
+        .optional(),
+      cost: z.number().optional(),
+    }),
+  }),
+  z.object({ type: z.literal("step.suspended"), at, key, attempt, resume, suspension: suspensionSchema }),
+  z.object({ type: z.literal("step.failed"), at, key, attempt, resume, error: stepErrorSchema }),
+  z.object({ type: z.literal("step.timed_out"), at, key, attempt, resume }),
+  z.object({ type: z.literal("step.dead_lettered"), at, key, attempt, resume, reason: z.string() }),
   z.object({ type: z.literal("step.redriven"), at, key, attempt, by: z.string().optional() }),
   z.object({
     type: z.literal("approval.granted"),

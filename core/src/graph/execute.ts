@@ -1,11 +1,22 @@
 import { NEEDS_JSONATA } from "../expr/index.js";
+import type { TextDeltaSink } from "../models/text-deltas.js";
 import type { PlanDefinition } from "../plan/schema.js";
-import { isJsonataError, StepFailure, toStepError } from "./errors.js";
+import { InfrastructureError, isJsonataError, StepFailure, toStepError } from "./errors.js";
 import type { ExecutionGraph, GraphStep } from "./execution-graph.js";
 import { dedupeIdOf } from "./keys.js";
 import { buildScope } from "./scope.js";
 import { isTruthy } from "./truthy.js";
-import type { Command, ExpressionScope, NodeResult, RunEvent, RunState, StepContext } from "./types.js";
+import type {
+  Command,
+  ExpressionScope,
+  NodeResult,
+  RunEvent,
+  RunState,
+  StepContext,
+  StepJournal,
+  StepProgress,
+  StepState,
+} from "./types.js";
 
 export interface ExecuteOptions {
   /** Merged over the factory's services for this execution. */
@@ -14,6 +25,12 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** The executor's clock (epoch ms), used for the event time and by handlers (`ctx.now()`). */
   at: () => number;
+  /** Durable per-step records (agent loops); see StepContext.journal. */
+  journal?: StepJournal;
+  /** Stores an event in the run's log (the runner's `deliver`); StepContext.report writes through it. */
+  deliver?: (runId: string, event: RunEvent) => Promise<unknown>;
+  /** Live model text of agent steps (chat); see models/text-deltas.ts. */
+  onTextDelta?: TextDeltaSink;
 }
 
 const NEVER_ABORTED = new AbortController().signal;
@@ -90,9 +107,18 @@ function reported(result: NodeResult, command: ExecuteCommand, options: ExecuteO
       at: options.at(),
     };
     if (result.next !== undefined) event.next = result.next;
+    if (command.resume) event.resume = command.resume;
     return event;
   }
-  return { type: "step.suspended", key, attempt, suspension: result.suspension, at: options.at() };
+  const event: RunEvent = {
+    type: "step.suspended",
+    key,
+    attempt,
+    suspension: result.suspension,
+    at: options.at(),
+  };
+  if (command.resume) event.resume = command.resume;
+  return event;
 }
 
 function skipped(command: ExecuteCommand, options: ExecuteOptions): RunEvent {
@@ -100,13 +126,17 @@ function skipped(command: ExecuteCommand, options: ExecuteOptions): RunEvent {
 }
 
 function failed(error: unknown, command: ExecuteCommand, options: ExecuteOptions): RunEvent {
-  return {
+  // Not the step's failure: the executor's caller retries the delivery (see InfrastructureError).
+  if (error instanceof InfrastructureError) throw error;
+  const event: RunEvent = {
     type: "step.failed",
     key: command.key,
     attempt: command.attempt,
     error: toStepError(error),
     at: options.at(),
   };
+  if (command.resume) event.resume = command.resume;
+  return event;
 }
 
 type ExecuteCommand = Extract<Command, { type: "execute" }>;
@@ -126,6 +156,8 @@ class AttemptContext implements StepContext {
   readonly services: Readonly<Record<string, unknown>>;
   readonly plan: PlanDefinition;
   readonly successor?: string;
+  readonly step?: StepState;
+  readonly journal?: StepJournal;
 
   constructor(
     graph: ExecutionGraph,
@@ -144,6 +176,29 @@ class AttemptContext implements StepContext {
     this.services = servicesFor(graph, options.services);
     this.plan = graph.plan;
     if (node.next !== undefined) this.successor = node.next;
+    const step = state.steps[command.key];
+    if (step !== undefined) this.step = step;
+    if (options.journal !== undefined) this.journal = options.journal;
+    const sink = options.onTextDelta;
+    if (sink !== undefined) this.onTextDelta = (delta) => sink(this.runId, this.key, delta);
+  }
+
+  readonly onTextDelta?: (delta: string) => void;
+
+  async report(seq: number, progress: StepProgress): Promise<void> {
+    const deliver = this.options.deliver;
+    if (deliver === undefined) return;
+    const event: RunEvent = {
+      type: "step.progress",
+      key: this.key,
+      attempt: this.attempt,
+      seq,
+      progress,
+      at: this.options.at(),
+    };
+    const resume = this.step?.resumes;
+    if (resume) event.resume = resume;
+    await deliver(this.runId, event);
   }
 
   evaluate(field: string): Promise<unknown> {

@@ -29,8 +29,9 @@ export function parseIterationPrefix(prefix: string): { mapKey: string; index: n
   return { mapKey: prefix.slice(0, bracket), index };
 }
 
-export function dedupeIdOf(runId: string, key: string, attempt: number): string {
-  return `${runId}/${key}/${attempt}`;
+/** `${runId}/${key}/${attempt}`, with `/resume/${n}` for the n-th resumption after an approval. */
+export function dedupeIdOf(runId: string, key: string, attempt: number, resume?: number): string {
+  return resume ? `${runId}/${key}/${attempt}/resume/${resume}` : `${runId}/${key}/${attempt}`;
 }
 
 export function childRunIdOf(runId: string, key: string, attempt: number): string {
@@ -39,17 +40,25 @@ export function childRunIdOf(runId: string, key: string, attempt: number): strin
 
 export type TimerKind = "wait" | "timeout";
 
-export function timerIdOf(kind: TimerKind, key: string, attempt: number): string {
-  return `${kind}:${key}:${attempt}`;
+/** `${kind}:${key}:${attempt}`, or `…:${attempt}.${resume}` for a resumed execution's own time-out. */
+export function timerIdOf(kind: TimerKind, key: string, attempt: number, resume?: number): string {
+  return resume ? `${kind}:${key}:${attempt}.${resume}` : `${kind}:${key}:${attempt}`;
 }
 
-export function parseTimerId(timerId: string): { kind: TimerKind; key: string; attempt: number } | undefined {
+export function parseTimerId(
+  timerId: string,
+): { kind: TimerKind; key: string; attempt: number; resume?: number } | undefined {
   const first = timerId.indexOf(":");
   const last = timerId.lastIndexOf(":");
   if (first < 0 || last <= first) return undefined;
   const kind = timerId.slice(0, first);
   if (kind !== "wait" && kind !== "timeout") return undefined;
-  const attempt = Number(timerId.slice(last + 1));
+  const [attemptText, resumeText] = timerId.slice(last + 1).split(".", 2);
+  const attempt = Number(attemptText);
   if (!Number.isInteger(attempt) || attempt < 1) return undefined;
-  return { kind, key: timerId.slice(first + 1, last), attempt };
+  const key = timerId.slice(first + 1, last);
+  if (resumeText === undefined) return { kind, key, attempt };
+  const resume = Number(resumeText);
+  if (!Number.isInteger(resume) || resume < 1) return undefined;
+  return { kind, key, attempt, resume };
 }

@@ -33,5 +33,7 @@ export function copyStep(step: StepState, status: StepStatus, withResult = true)
   if (step.waitUntil !== undefined) copy.waitUntil = step.waitUntil;
   if (step.childRunId !== undefined) copy.childRunId = step.childRunId;
   if (step.childRun !== undefined) copy.childRun = step.childRun;
+  if (step.resumes !== undefined) copy.resumes = step.resumes;
+  if (step.progress !== undefined) copy.progress = step.progress;
   return copy;
 }

@@ -74,6 +74,45 @@ export interface StepState {
   childRunId?: string;
   /** Plan steps: what the child run was started with, so it can be started again after a crash. */
   childRun?: { planId: string; version?: number; input: unknown };
+  /**
+   * Times this attempt was dispatched again after an approval decided a call it proposed (agent steps
+   * asking to run a dangerous tool). Each resumption is its own execution: `${dedupeId}/resume/${n}`.
+   */
+  resumes?: number;
+  /** What a long-running step (an agent) reported so far in this entry: `step.progress` events, summed. */
+  progress?: StepProgressSummary;
+}
+
+/** Tokens a model used; `estimated` when the offline model counted characters instead. */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  estimated?: boolean;
+}
+
+/**
+ * One progress record of a running step, stored in the run's event log (`step.progress`). Agent steps
+ * write their transcript this way: `agent.start`, `agent.model` (one per round, with usage),
+ * `agent.tool` (one per tool call, with its outcome) and `agent.repair`.
+ */
+export interface StepProgress {
+  kind: string;
+  usage?: TokenUsage;
+  cost?: number;
+  [field: string]: unknown;
+}
+
+/** The sum of a step entry's progress records, kept on the step state (GET /v1/runs/:id shows it). */
+export interface StepProgressSummary {
+  /** Sequence number of the last record applied; a record is applied once, in order. */
+  seq: number;
+  /** Model rounds (`agent.model` records). */
+  rounds: number;
+  /** Tool calls answered (`agent.tool` records). */
+  toolCalls: number;
+  usage?: TokenUsage;
+  cost?: number;
 }
 
 export interface FanoutState {
@@ -149,6 +188,8 @@ interface EventBase {
 interface StepEventBase extends EventBase {
   key: string;
   attempt: number;
+  /** Which execution of the attempt reported it (see StepState.resumes); absent for the first. */
+  resume?: number;
 }
 
 export type RunEvent =
@@ -163,6 +204,8 @@ export type RunEvent =
     })
   | (StepEventBase & { type: "step.started" })
   | (StepEventBase & { type: "step.succeeded"; output: unknown; next?: string })
+  /** A running step recorded progress (an agent round, a tool call): `seq` counts from 1 per step entry. */
+  | (StepEventBase & { type: "step.progress"; seq: number; progress: StepProgress })
   /** The step's `if` was false. */
   | (StepEventBase & { type: "step.skipped" })
   | (StepEventBase & { type: "step.suspended"; suspension: Suspension })
@@ -195,6 +238,8 @@ export type Command =
       delayMs?: number;
       /** `${runId}/${key}/${attempt}`: the queue dedupe id and the step's dedupe claim key. */
       dedupeId: string;
+      /** Set when the attempt resumes after an approval (StepState.resumes); the dedupe id says so too. */
+      resume?: number;
     }
   | {
       type: "schedule_timer";
@@ -266,6 +311,29 @@ export interface StepContext {
   plan: PlanDefinition;
   /** Where the flow goes when the step does not choose: its `next` or the following step, if any. */
   successor?: string;
+  /** The step's state as dispatched (entry attempt, approval decision, progress so far). */
+  step?: Readonly<StepState>;
+  /** Durable records of this step (the runner's KeyValue store); absent outside a runner. */
+  journal?: StepJournal;
+  /**
+   * Append a `step.progress` record to the run's event log and resolve once it is stored. Records are
+   * applied once and in order by `seq` (1, 2, …, per step entry): reporting one again is harmless.
+   * A no-op outside a runner.
+   */
+  report(seq: number, progress: StepProgress): Promise<void>;
+  /** Live text of a streaming model (chat), when someone listens; not durable. See models/text-deltas.ts. */
+  readonly onTextDelta?: (delta: string) => void;
+}
+
+/**
+ * Durable, append-only records per scope (an agent step entry): `write` stores record `seq` unless one
+ * is there already and returns the stored one, so the first writer wins and a resumed execution reads
+ * back exactly what an earlier one did.
+ */
+export interface StepJournal {
+  /** Records 1, 2, … of `scope`, up to the first missing one. */
+  read(scope: string): Promise<unknown[]>;
+  write(scope: string, seq: number, record: unknown): Promise<unknown>;
 }
 
 export type NodeResult =

@@ -1,3 +1,4 @@
+export * from "./agent-messages.js";
 export * from "./agent-model.js";
 export * from "./call.js";
 export * from "./errors.js";
@@ -20,5 +21,6 @@ export {
   OFFLINE_LABEL,
 } from "./offline/schema-fill.js";
 export * from "./registry.js";
+export * from "./text-deltas.js";
 export * from "./tool-names.js";
 export * from "./usage.js";

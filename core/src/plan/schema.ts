@@ -105,9 +105,12 @@ export const agentStep = z.strictObject({
   prompt: z.string().min(1),
   /** Tool names or globs (`threatintel.*`) the agent may call. */
   tools: z.array(z.string().min(1)).default([]),
+  /** Model rounds in which the model may call tools; the round after them must answer (docs/plan-format.md). */
   maxRounds: z.number().int().min(1).max(50).default(8),
   /** Name of a schema in the plan's `schemas`, or an inline JSON Schema for the structured output. */
   output: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  /** Who may approve this agent's calls to dangerous tools: `role:responder`, `user:alice`. Empty: any responder. */
+  approvers: z.array(z.string().regex(/^(role|user):.+$/, "must be role:<name> or user:<name>")).default([]),
 });
 
 export const branchStep = z.strictObject({

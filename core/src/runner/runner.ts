@@ -4,6 +4,7 @@ import type { DedupeHold, DedupeService } from "../dedupe/service.js";
 import { deepFreeze } from "../expr/index.js";
 import type { ExecuteOptions } from "../graph/execute.js";
 import type { ExecutionGraph } from "../graph/factory.js";
+import { dedupeIdOf } from "../graph/keys.js";
 import {
   type Command,
   type Decision,
@@ -13,6 +14,8 @@ import {
   TERMINAL_RUN_STATUSES,
   TERMINAL_STEP_STATUSES,
 } from "../graph/types.js";
+import { KvStepJournal } from "../graph/journal.js";
+import type { TextDeltaSink } from "../models/text-deltas.js";
 import type { PlanDefinition } from "../plan/schema.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { KeyValue } from "../ports/kv.js";
@@ -47,6 +50,8 @@ export interface RunnerOptions {
   defaultStepLeaseMs?: number;
   /** Called after this process appended event `seq` of a run (live event streams listen here). */
   onEvent?: (runId: string, seq: number, event: RunEvent) => void;
+  /** Live model text of the agent steps this runner executes (chat streaming); see models/text-deltas.ts. */
+  onTextDelta?: TextDeltaSink;
   /** Counters and histograms (runs, step latency, dedupe hits); none are recorded without it. */
   metrics?: RunMetrics;
 }
@@ -107,6 +112,8 @@ export class Runner {
   private readonly newRunId: () => string;
   /** The same options for every inline step: nothing per step to allocate. */
   private readonly inlineOptions: ExecuteOptions;
+  /** What queued (non-inline) steps get besides: the step journal, progress reports, the text sink. */
+  private readonly queuedOptions: Pick<ExecuteOptions, "journal" | "deliver" | "onTextDelta">;
   /** Step claims held by messages being executed here, for `heartbeat`. */
   private readonly held = new Map<QueueMessage<WorkMessage>, HeldClaim>();
 
@@ -118,6 +125,11 @@ export class Runner {
     const clock = this.clock;
     this.inlineOptions = { signal: INLINE_SIGNAL, at: () => clock.now() };
     if (options.services) this.inlineOptions.services = options.services;
+    this.queuedOptions = {
+      journal: new KvStepJournal(options.kv, { ttlMs: options.stepResultRetentionMs ?? 7 * 86_400_000 }),
+      deliver: (runId, event) => this.deliver(runId, event),
+      ...(options.onTextDelta ? { onTextDelta: options.onTextDelta } : {}),
+    };
   }
 
   /** Start a run. Idempotent on `runId`: starting an existing id returns that run unchanged. */
@@ -349,13 +361,14 @@ export class Runner {
       TERMINAL_RUN_STATUSES.includes(state.status) ||
       !step ||
       step.attempt !== body.attempt ||
+      (step.resumes ?? 0) !== (body.resume ?? 0) ||
       TERMINAL_STEP_STATUSES.includes(step.status)
     ) {
       await queue.ack(message);
       return "stale";
     }
     const graph = await this.graphs.forRun(state);
-    const dedupeId = `${body.runId}/${body.key}/${body.attempt}`;
+    const dedupeId = dedupeIdOf(body.runId, body.key, body.attempt, body.resume);
     const claimKey = runKeys.stepClaim(dedupeId);
     const timeoutMs = graph.stepTimeout(body.stepId);
     const claim = await dedupe.claim(claimKey, {
@@ -387,6 +400,7 @@ export class Runner {
         type: "step.started",
         key: body.key,
         attempt: body.attempt,
+        ...opt({ resume: body.resume }),
         at: this.clock.now(),
       });
       state = started.state;
@@ -404,6 +418,7 @@ export class Runner {
           type: "step.dead_lettered",
           key: body.key,
           attempt: body.attempt,
+          ...opt({ resume: body.resume }),
           reason,
           at: this.clock.now(),
         });
@@ -450,13 +465,20 @@ export class Runner {
       ...(this.options.services ? { services: this.options.services } : {}),
       signal: controller.signal,
       at: this.inlineOptions.at,
+      ...this.queuedOptions,
     });
     if (timeoutMs === undefined) return execution;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<RunEvent>((resolve) => {
       timer = setTimeout(() => {
         controller.abort(new Error(`step timed out after ${timeoutMs} ms`));
-        resolve({ type: "step.timed_out", key: body.key, attempt: body.attempt, at: this.clock.now() });
+        resolve({
+          type: "step.timed_out",
+          key: body.key,
+          attempt: body.attempt,
+          ...opt({ resume: body.resume }),
+          at: this.clock.now(),
+        });
       }, timeoutMs);
     });
     try {
@@ -609,6 +631,7 @@ export class Runner {
         key: command.key,
         stepId: command.stepId,
         attempt: command.attempt,
+        ...(command.resume ? { resume: command.resume } : {}),
       },
       { dedupeId: command.dedupeId, ...(command.delayMs ? { delayMs: command.delayMs } : {}) },
     );
@@ -734,7 +757,8 @@ function executeCommand(
     stepId: body.stepId,
     attempt: body.attempt,
     inline: false,
-    dedupeId: `${body.runId}/${body.key}/${body.attempt}`,
+    dedupeId: dedupeIdOf(body.runId, body.key, body.attempt, body.resume),
+    ...(body.resume ? { resume: body.resume } : {}),
   };
 }
 

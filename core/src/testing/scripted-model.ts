@@ -1,34 +1,40 @@
-import type { AgentModel, AgentReply, AgentRequest } from "../models/agent-model.js";
+import type { AgentModel, AgentTurn, AgentTurnRequest } from "../models/agent-model.js";
 
-/** A scripted reply: a fixed reply, or a function of the request (it may call `request.callTool`). */
-export type ScriptedReply =
-  | AgentReply
-  | ((request: AgentRequest, call: number) => AgentReply | Promise<AgentReply>);
+/** A scripted round: the reply's fields (text, tool calls, usage), or a function of the request. */
+export type ScriptedTurn =
+  | Partial<AgentTurn>
+  | ((request: AgentTurnRequest, call: number) => Partial<AgentTurn> | Promise<Partial<AgentTurn>>);
 
 /**
- * A deterministic AgentModel for tests: answers call n with the n-th scripted reply (or with the
- * function's answer for every call) and records each request in `calls`.
+ * A deterministic AgentModel for unit tests of the engine: answers round n with the n-th scripted
+ * reply and records each request in `calls`. Agent behaviour against real providers is tested through
+ * the provider SDKs over HTTP (ScriptedLlmServer), not with this.
  */
 export class ScriptedModel implements AgentModel {
   readonly name = "scripted";
-  readonly calls: AgentRequest[] = [];
+  readonly calls: AgentTurnRequest[] = [];
 
   constructor(
     private readonly script:
-      | readonly ScriptedReply[]
-      | ((request: AgentRequest, call: number) => AgentReply | Promise<AgentReply>),
+      | readonly ScriptedTurn[]
+      | ((request: AgentTurnRequest, call: number) => Partial<AgentTurn> | Promise<Partial<AgentTurn>>),
   ) {}
 
-  async generate(request: AgentRequest): Promise<AgentReply> {
+  async turn(request: AgentTurnRequest): Promise<AgentTurn> {
     const call = this.calls.length;
     this.calls.push(request);
-    if (typeof this.script === "function") return this.script(request, call);
-    const reply = this.script[call];
-    if (reply === undefined) {
+    const scripted = typeof this.script === "function" ? this.script : this.script[call];
+    if (scripted === undefined) {
       throw new Error(
-        `ScriptedModel: no reply scripted for call ${call + 1} (the script has ${this.script.length}); add replies or pass a function`,
+        `ScriptedModel: no reply scripted for call ${call + 1} (the script has ${(this.script as readonly ScriptedTurn[]).length}); add replies or pass a function`,
       );
     }
-    return typeof reply === "function" ? reply(request, call) : reply;
+    const reply = typeof scripted === "function" ? await scripted(request, call) : scripted;
+    return {
+      text: "",
+      toolCalls: [],
+      finishReason: reply.toolCalls?.length ? "tool-calls" : "stop",
+      ...reply,
+    };
   }
 }

@@ -168,37 +168,59 @@ describe("agent handler", () => {
     ],
   };
 
-  it("calls the model with prompt, tools and output schema; the model may call allowed tools", async () => {
+  it("runs rounds: the model's tool calls are answered from allowed tools and its JSON answer is the output", async () => {
     const model = new ScriptedModel([
-      async (request) => {
-        const rep = (await request.callTool("threatintel.ip", { ip: "6.6.6.6" })) as { score: number };
-        return { output: { verdict: rep.score > 50 ? "malicious" : "benign" }, usage: { inputTokens: 10 } };
+      { toolCalls: [{ id: "c1", name: "threatintel.ip", input: { ip: "6.6.6.6" } }] },
+      (request) => {
+        const results = request.messages.at(-1);
+        const score =
+          results?.role === "tool" && results.results[0]?.outcome.kind === "output"
+            ? (results.results[0].outcome.output as { score: number }).score
+            : 0;
+        return { text: JSON.stringify({ verdict: score > 50 ? "malicious" : "benign" }) };
       },
     ]);
     const h = new Harness(compile(verdictPlan, { tools: new ToolRegistry([lookup]), model }));
     h.start({ ip: "6.6.6.6" });
     const state = await h.drain();
     expect(state.output).toEqual({ verdict: "malicious" });
-    expect(model.calls).toHaveLength(1);
-    const call = model.calls[0]!;
-    expect(call).toMatchObject({
+    expect(model.calls).toHaveLength(2);
+    expect(model.calls[0]).toMatchObject({
       model: "smart",
       system: "You triage alerts.",
-      prompt: "Is 6.6.6.6 bad?",
-      maxRounds: 8,
+      messages: [{ role: "user", text: "Is 6.6.6.6 bad?" }],
+      outputSchema: verdictPlan.schemas.Verdict,
     });
-    expect(call.tools.map((t) => t.name)).toEqual(["threatintel.ip"]);
-    expect(call.outputSchema).toEqual(verdictPlan.schemas.Verdict);
-    await expect(call.callTool("alerts.search", {})).rejects.toThrow('may not call tool "alerts.search"');
+    expect(model.calls[0]!.tools.map((t) => t.name)).toEqual(["threatintel.ip"]);
+    expect(model.calls[0]!.tools[0]!.inputSchema).toMatchObject({ required: ["ip"] });
   });
 
-  it("an output that does not match the schema fails the step (retryable)", async () => {
-    const model = new ScriptedModel([{ output: { verdict: "unsure" } }]);
+  it("a bad tool input goes back to the model with its field paths, and a bad answer is repaired once", async () => {
+    const model = new ScriptedModel([
+      { toolCalls: [{ id: "c1", name: "threatintel.ip", input: { ip: 42 } }] },
+      { text: '{"verdict":"maybe"}' },
+      { text: '{"verdict":"still maybe"}' },
+    ]);
     const h = new Harness(compile(verdictPlan, { tools: new ToolRegistry([lookup]), model }));
     h.start({ ip: "1.1.1.1" });
     const state = await h.drain();
-    expect(state.steps.assess!.error).toMatchObject({ code: "agent_output_invalid", retryable: true });
-    expect(state.steps.assess!.error!.message).toContain("verdict");
+    const toolMessage = model.calls[1]!.messages.at(-1);
+    expect(toolMessage).toMatchObject({
+      role: "tool",
+      results: [
+        { callId: "c1", outcome: { kind: "error", issues: [{ path: "ip", message: expect.any(String) }] } },
+      ],
+    });
+    expect(model.calls[2]!.messages.at(-1)).toMatchObject({
+      role: "user",
+      text: expect.stringContaining("verdict:"),
+    });
+    expect(model.calls[2]!.tools).toEqual([]);
+    expect(state.steps.assess!.error).toMatchObject({
+      code: "agent_output_invalid",
+      retryable: false,
+      details: { issues: [{ path: "verdict" }] },
+    });
   });
 
   it("reports a missing model service at load time", () => {
@@ -209,16 +231,10 @@ describe("agent handler", () => {
   });
 
   it("ScriptedModel says clearly when its script runs out", async () => {
-    const model = new ScriptedModel([{ output: "one" }]);
-    const request = {
-      prompt: "p",
-      tools: [],
-      callTool: async () => undefined,
-      maxRounds: 1,
-      signal: new AbortController().signal,
-    };
-    await expect(model.generate(request)).resolves.toEqual({ output: "one" });
-    await expect(model.generate(request)).rejects.toThrow("no reply scripted for call 2");
+    const model = new ScriptedModel([{ text: "one" }]);
+    const request = { messages: [], tools: [], signal: new AbortController().signal };
+    await expect(model.turn(request)).resolves.toMatchObject({ text: "one", toolCalls: [] });
+    await expect(model.turn(request)).rejects.toThrow("no reply scripted for call 2");
   });
 });
 

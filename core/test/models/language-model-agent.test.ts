@@ -99,16 +99,14 @@ describe("generateWithModel and streamWithModel", () => {
 
 describe("LanguageModelAgent", () => {
   const request = {
-    prompt: "hi",
+    messages: [{ role: "user" as const, text: "hi" }],
     tools: [],
-    callTool: async () => undefined,
-    maxRounds: 1,
     signal: new AbortController().signal,
   };
 
   it("fails an unknown alias as a non-retryable step failure naming the configured aliases", async () => {
     const agent = new LanguageModelAgent(offline);
-    const error = await agent.generate({ ...request, model: "smart" }).catch((e: unknown) => e);
+    const error = await agent.turn({ ...request, model: "smart" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StepFailure);
     expect(error).toMatchObject({ code: "model.unknown_alias", retryable: false });
     expect((error as Error).message).toContain("configured aliases: default");
@@ -158,12 +156,12 @@ describe("LanguageModelAgent", () => {
           "default",
         ),
       );
-    await expect(make(429).generate(request)).rejects.toMatchObject({
+    await expect(make(429).turn(request)).rejects.toMatchObject({
       code: "model.rate_limited",
       retryable: true,
       details: { status: 429 },
     });
-    await expect(make(401).generate(request)).rejects.toMatchObject({ code: "model.auth", retryable: false });
+    await expect(make(401).turn(request)).rejects.toMatchObject({ code: "model.auth", retryable: false });
   });
 
   it("gives provider-safe tool names", () => {

@@ -1,18 +1,19 @@
 import { z } from "zod";
-import { isAgentModel, modelCatalogOf } from "../../models/agent-model.js";
+import { runAgentLoop } from "../../agents/loop.js";
+import { type AgentToolSpec, isAgentModel, modelCatalogOf } from "../../models/agent-model.js";
 import type { PlanDefinition, StepDefinition } from "../../plan/schema.js";
 import { didYouMean } from "../../plan/suggest.js";
 import { isToolSource, ToolRegistry } from "../../tools/registry.js";
 import type { Tool } from "../../tools/types.js";
-import { formatIssues, StepFailure } from "../errors.js";
+import { StepFailure } from "../errors.js";
 import type { HandlerProblem, NodeHandler, StepContext } from "../types.js";
-import { invokeTool } from "./tool-call.js";
 
 type AgentStep = Extract<StepDefinition, { type: "agent" }>;
 
 /**
- * `agent`: one call to the `model` service (an AgentModel) with the evaluated prompt, the tools the
- * step allows and its output schema; the model's output, checked against that schema, is the step's.
+ * `agent`: the model (the `model` service, an AgentModel) answers the evaluated prompt in rounds,
+ * calling the tools the step allows, until it gives a final answer that fits the output schema
+ * (repaired once if it does not). See agents/loop.ts for the durable loop and docs/plan-format.md.
  */
 export const agentHandler: NodeHandler<AgentStep> = {
   pure: false,
@@ -48,54 +49,23 @@ export const agentHandler: NodeHandler<AgentStep> = {
         retryable: false,
       });
     }
-    const prompt = asText(await ctx.evaluate("prompt"));
-    const system = step.system === undefined ? undefined : asText(await ctx.evaluate("system"));
     const tools = allowedTools(step, ctx);
-    const byName = new Map(tools.map((tool) => [tool.name, tool]));
     const outputSchema = outputSchemaOf(step, ctx.plan);
-    const reply = await model.generate({
-      ...(step.model !== undefined ? { model: step.model } : {}),
-      ...(system !== undefined ? { system } : {}),
-      prompt,
-      tools,
-      callTool: (name, input) => {
-        const tool = byName.get(name);
-        if (!tool) {
-          return Promise.reject(
-            new StepFailure(
-              `agent step "${step.id}" may not call tool "${name}"; allowed: ${[...byName.keys()].join(", ") || "none"}`,
-              {
-                code: "tool_not_allowed",
-                retryable: false,
-              },
-            ),
-          );
-        }
-        return invokeTool(tool, input, {
-          runId: ctx.runId,
-          stepKey: ctx.key,
-          attempt: ctx.attempt,
-          idempotencyKey: `${ctx.idempotencyKey}/${name}`,
-          signal: ctx.signal,
-        });
+    return runAgentLoop(
+      {
+        stepId: step.id,
+        ...(step.model !== undefined ? { model: step.model } : {}),
+        ...(step.system !== undefined ? { system: asText(await ctx.evaluate("system")) } : {}),
+        prompt: asText(await ctx.evaluate("prompt")),
+        tools,
+        toolSpecs: tools.map(specOf),
+        maxRounds: step.maxRounds,
+        ...(outputSchema ? { outputSchema } : {}),
+        approvers: step.approvers,
       },
-      ...(outputSchema ? { outputSchema } : {}),
-      maxRounds: step.maxRounds,
-      signal: ctx.signal,
-    });
-    if (outputSchema) {
-      const checked = validatorFor(outputSchema).safeParse(reply.output);
-      if (!checked.success) {
-        throw new StepFailure(
-          `agent step "${step.id}": the model's output does not match its schema: ${formatIssues(checked.error.issues)}`,
-          {
-            code: "agent_output_invalid",
-            retryable: true,
-          },
-        );
-      }
-    }
-    return { kind: "done", output: reply.output };
+      ctx,
+      model,
+    );
   },
 };
 
@@ -121,6 +91,25 @@ function exact(source: { get(name: string): Tool | undefined }, name: string): T
   return tool ? [tool] : [];
 }
 
+const specs = new WeakMap<Tool, AgentToolSpec>();
+
+/** What the model sees of a tool; its input schema converted to JSON Schema once per tool. */
+function specOf(tool: Tool): AgentToolSpec {
+  let spec = specs.get(tool);
+  if (!spec) {
+    spec = {
+      name: tool.name,
+      description: tool.description,
+      inputSchema: z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<
+        string,
+        unknown
+      >,
+    };
+    specs.set(tool, spec);
+  }
+  return spec;
+}
+
 function outputSchemaOf(step: AgentStep, plan: PlanDefinition): Record<string, unknown> | undefined {
   if (step.output === undefined) return undefined;
   if (typeof step.output !== "string") return step.output;
@@ -132,18 +121,6 @@ function outputSchemaOf(step: AgentStep, plan: PlanDefinition): Record<string, u
     });
   }
   return named;
-}
-
-const validators = new WeakMap<object, z.ZodType>();
-
-/** JSON Schemas are compiled to zod once per schema object (plans are immutable once loaded). */
-function validatorFor(schema: Record<string, unknown>): z.ZodType {
-  let validator = validators.get(schema);
-  if (!validator) {
-    validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
-    validators.set(schema, validator);
-  }
-  return validator;
 }
 
 function asText(value: unknown): string {
