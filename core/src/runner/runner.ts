@@ -4,6 +4,7 @@ import type { DedupeHold, DedupeService } from "../dedupe/service.js";
 import { deepFreeze } from "../expr/index.js";
 import type { ExecuteOptions } from "../graph/execute.js";
 import type { ExecutionGraph } from "../graph/factory.js";
+import { KvStepJournal } from "../graph/journal.js";
 import { dedupeIdOf } from "../graph/keys.js";
 import {
   type Command,
@@ -14,7 +15,6 @@ import {
   TERMINAL_RUN_STATUSES,
   TERMINAL_STEP_STATUSES,
 } from "../graph/types.js";
-import { KvStepJournal } from "../graph/journal.js";
 import type { TextDeltaSink } from "../models/text-deltas.js";
 import type { PlanDefinition } from "../plan/schema.js";
 import { type Clock, systemClock } from "../ports/clock.js";
