@@ -36,3 +36,4 @@ export * from "./telemetry/index.js";
 export * from "./tools/index.js";
 export * from "./tools/mcp/index.js";
 export * from "./workflows/chat/index.js";
+export * from "./workflows/alerts/index.js";

@@ -4,6 +4,8 @@ import { bodyLimit } from "hono/body-limit";
 import { audit } from "../auth/audit-middleware.js";
 import { type AuthEnv, authenticate } from "../auth/middleware.js";
 import { DedupeService } from "../dedupe/service.js";
+import { TRIAGE_EVENT, TRIAGE_WORKFLOW } from "../workflows/alerts/ocsf.js";
+import { createAlertsWorkflow } from "../workflows/alerts/service.js";
 import type { ApiContext } from "./context.js";
 import type { ApiDeps, ApiEnv } from "./deps.js";
 import { handleError, problemResponse, stderrLogger } from "./errors.js";
@@ -12,6 +14,9 @@ import { SECURITY_SCHEMES } from "./openapi-route.js";
 import { PlanInputValidator } from "./plan-input.js";
 import { ApiProblem, zodProblemErrors } from "./problem.js";
 import { requestId } from "./request-id.js";
+import { registerAlertSourceRoutes } from "./routes/alert-sources.js";
+import { registerAlertWebhookRoutes } from "./routes/alert-webhooks.js";
+import { registerAlertRoutes } from "./routes/alerts.js";
 import { registerApprovalRoutes } from "./routes/approvals.js";
 import { registerChatRoutes } from "./routes/chat.js";
 import { registerDeadLetterRoutes } from "./routes/dead-letters.js";
@@ -36,20 +41,41 @@ const TARGET_PREFIX: Record<string, string> = { query: "query", param: "path", h
 export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const logger = deps.logger ?? stderrLogger;
   const inputs = new PlanInputValidator();
+  const starter = new RunStarter({
+    runner: deps.runner,
+    plans: deps.plans,
+    planner: deps.planner,
+    kv: deps.kv,
+    inputs,
+    idempotencyTtlMs: deps.config.limits.dedupeWindowMs,
+  });
+  const dedupe = new DedupeService({ kv: deps.kv, clock: deps.clock });
   const ctx: ApiContext = {
     deps,
     logger,
     inputs,
-    starter: new RunStarter({
-      runner: deps.runner,
-      plans: deps.plans,
-      planner: deps.planner,
-      kv: deps.kv,
-      inputs,
-      idempotencyTtlMs: deps.config.limits.dedupeWindowMs,
-    }),
+    starter,
     triggers: new WebhookTriggers(deps.plans),
-    dedupe: new DedupeService({ kv: deps.kv, clock: deps.clock }),
+    dedupe,
+    alerts: createAlertsWorkflow({
+      kv: deps.kv,
+      clock: deps.clock,
+      dedupe,
+      toleranceMs: deps.config.limits.webhookReplayWindowMs,
+      ...(deps.alerts?.settings ? { settings: deps.alerts.settings } : {}),
+      ...(deps.alerts?.metrics ? { metrics: deps.alerts.metrics } : {}),
+      // The idempotent start: keyed by alert id, a retry after a crash finds the same run.
+      startTriage: (alert, sourceId) =>
+        starter.start(
+          {
+            workflow: TRIAGE_WORKFLOW,
+            event: TRIAGE_EVENT,
+            input: { alert },
+            idempotencyKey: `alert:${alert.id}`,
+          },
+          `webhook-source:${sourceId}`,
+        ),
+    }),
   };
 
   const app = new OpenAPIHono<ApiEnv>({
@@ -102,6 +128,9 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerHookRoutes(app, ctx);
   registerMcpRoutes(app, ctx);
   registerDeadLetterRoutes(app, ctx);
+  registerAlertWebhookRoutes(app, ctx);
+  registerAlertSourceRoutes(app, ctx);
+  registerAlertRoutes(app, ctx);
   if (deps.chat) registerChatRoutes(app, ctx, deps.chat);
   mountKeyRoutes(app, deps.auth.keys);
   describeKeyRoutes(app);
@@ -124,6 +153,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       { name: "hooks", description: "Webhook triggers of plans." },
       { name: "mcp", description: "Model Context Protocol: published plans as tools for MCP clients." },
       { name: "chat", description: "Chat sessions; each message runs the chat plan and streams its reply." },
+      { name: "alerts", description: "Alert sources, webhook ingestion and the alert store." },
       { name: "dead-letters", description: "Step messages the queue gave up on: inspect and redrive." },
       { name: "keys", description: "API keys (admin)." },
       { name: "health", description: "Liveness and readiness." },
@@ -148,6 +178,8 @@ function unlessPublic(middleware: MiddlewareHandler<AuthEnv>): MiddlewareHandler
   return (c, next) => {
     const path = c.req.path;
     if (path === OPENAPI_PATH || path.startsWith("/v1/hooks/")) return next();
+    // Alert deliveries are verified by their source's credentials; /test under it needs an API key.
+    if (c.req.method === "POST" && /^\/v1\/webhooks\/[^/]+\/?$/.test(path)) return next();
     // ApiEnv's variables include AuthVariables; Hono's Context is invariant in its env, hence the cast.
     return middleware(c as unknown as Context<AuthEnv>, next);
   };

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { DedupeService } from "../dedupe/service.js";
+import type { AlertsWorkflow } from "../workflows/alerts/service.js";
 import type { ApiDeps, ApiEnv, ApiLogger } from "./deps.js";
 import type { PlanInputValidator } from "./plan-input.js";
 import type { RunStarter } from "./start-run.js";
@@ -13,6 +14,8 @@ export interface ApiContext {
   starter: RunStarter;
   triggers: WebhookTriggers;
   dedupe: DedupeService;
+  /** Alert sources, store and ingestion (the alerts workflow). */
+  alerts: AlertsWorkflow;
 }
 
 export type ApiApp = OpenAPIHono<ApiEnv>;

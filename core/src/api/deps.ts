@@ -13,6 +13,8 @@ import type { Queue } from "../ports/queue.js";
 import type { WorkMessage } from "../runner/messages.js";
 import type { Runner } from "../runner/runner.js";
 import type { Secrets } from "../secrets/secrets.js";
+import type { AlertMetrics } from "../workflows/alerts/metrics.js";
+import type { AlertsSettings } from "../workflows/alerts/service.js";
 import type { ChatService } from "../workflows/chat/service.js";
 import type { RunEventHub } from "./event-hub.js";
 
@@ -56,6 +58,8 @@ export interface ApiDeps {
   logger?: ApiLogger;
   /** What plan validation knows (tool catalog, node types): pass the options the plan repository uses. */
   checks?: CheckOptions;
+  /** The alerts workflow: windows, sources from configuration, and where its counters go. */
+  alerts?: { settings?: AlertsSettings; metrics?: AlertMetrics };
   /** Event streams: how often to re-read the log for events of other processes, and to send keep-alives. */
   sse?: { pollMs?: number; heartbeatMs?: number };
   /** Chat sessions and turns (/v1/chat); the routes are absent without it. */

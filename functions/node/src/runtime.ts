@@ -49,6 +49,7 @@ import {
 } from "@aat/core";
 import { type ServerType, serve } from "@hono/node-server";
 import { z } from "zod";
+import { alertsRuntime } from "./alerts.js";
 import { createLogger, type RuntimeLogger } from "./logger.js";
 import { metricsHandler, PrometheusMetrics } from "./metrics.js";
 import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
@@ -220,6 +221,8 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     const services = { tools, secrets, logger, model };
     const factory = registerBuiltinHandlers(new PlanFactory({ services }));
     const dedupe = new ReleasableDedupe({ kv, clock });
+    // Alert statuses follow their triage runs; `runner` is read only once events flow.
+    const alerts = alertsRuntime({ kv, clock, logger, runner: () => runner });
     const runner = new Runner({
       kv,
       queue,
@@ -228,7 +231,10 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       dedupe,
       clock,
       services,
-      onEvent: events.publish,
+      onEvent: (runId, seq, event) => {
+        events.publish(runId, seq, event);
+        alerts.onEvent(runId, seq, event);
+      },
       ...(metrics ? { metrics } : {}),
       ...(tuning.claimGraceMs !== undefined ? { claimGraceMs: tuning.claimGraceMs } : {}),
       ...(tuning.defaultStepLeaseMs !== undefined ? { defaultStepLeaseMs: tuning.defaultStepLeaseMs } : {}),
@@ -341,6 +347,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         logger,
         checks,
         chat,
+        alerts: { metrics: alerts.metrics },
       });
       registerScheduleRoutes(api, scheduler);
       const site = createSiteApp(options.siteDir ?? DEFAULT_SITE_DIR, (request) => api.fetch(request));

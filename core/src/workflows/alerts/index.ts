@@ -1,0 +1,10 @@
+export * from "./ingest.js";
+export { AlertMappingError, MAPPERS } from "./mappers/index.js";
+export type { AlertMapper, MappedAlert } from "./mappers/types.js";
+export * from "./metrics.js";
+export * from "./ocsf.js";
+export * from "./service.js";
+export * from "./sources.js";
+export * from "./store.js";
+export * from "./triage-status.js";
+export * from "./verify.js";

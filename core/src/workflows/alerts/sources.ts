@@ -1,0 +1,195 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { Clock } from "../../ports/clock.js";
+import type { KeyValue } from "../../ports/kv.js";
+import { ALERT_FORMATS } from "./ocsf.js";
+
+/**
+ * Webhook sources: where alerts come from, which mapper reads them and how a delivery proves it is
+ * genuine. Kept in KV (created through the API) or given in configuration (read-only).
+ */
+
+export const SOURCE_AUTH_MODES = ["hmac", "github", "bearer", "basic", "api_key"] as const;
+export type SourceAuthMode = (typeof SOURCE_AUTH_MODES)[number];
+
+/** At most this many secrets are active at once: the current one and, during a rotation, the previous. */
+export const MAX_ACTIVE_SECRETS = 2;
+export const DEFAULT_SOURCE_BODY_LIMIT = 1024 * 1024;
+
+export const sourceIdSchema = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,62}$/,
+    "lower-case letters, digits, - and _ (1-63 characters, starting with a letter or digit)",
+  );
+
+export const sourceAuthSchema = z.object({
+  mode: z.enum(SOURCE_AUTH_MODES),
+  /** api_key: the header carrying the key (EventBridge API destinations let you name it). */
+  header: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/)
+    .optional(),
+  /** basic: the user name; the password is the secret. */
+  username: z.string().min(1).optional(),
+});
+export type SourceAuth = z.infer<typeof sourceAuthSchema>;
+
+const storedSecretSchema = z.object({ id: z.string(), value: z.string().min(1), createdAt: z.number() });
+
+export const webhookSourceSchema = z.object({
+  id: sourceIdSchema,
+  format: z.enum(ALERT_FORMATS),
+  auth: sourceAuthSchema,
+  /** Newest first. */
+  secrets: z.array(storedSecretSchema).min(1).max(MAX_ACTIVE_SECRETS),
+  disabled: z.boolean().default(false),
+  description: z.string().optional(),
+  /** HMAC: how far a signature's timestamp may be from now (default limits.webhookReplayWindowMs). */
+  toleranceMs: z.number().int().positive().optional(),
+  maxBodyBytes: z.number().int().positive().default(DEFAULT_SOURCE_BODY_LIMIT),
+  /** Same fingerprint within this window merges into the existing alert (default alerts.dedupeWindowMs). */
+  dedupeWindowMs: z.number().int().positive().optional(),
+  /** Alerts sharing an observable within this window are linked as related. */
+  relatedWindowMs: z.number().int().positive().optional(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  origin: z.enum(["api", "config"]).default("api"),
+});
+export type WebhookSource = z.infer<typeof webhookSourceSchema>;
+
+/** What a caller may set when creating a source. */
+export const createSourceSchema = z
+  .strictObject({
+    id: sourceIdSchema,
+    format: z.enum(ALERT_FORMATS),
+    auth: sourceAuthSchema,
+    /** Supply the secret (e.g. the one already set in GitHub or EventBridge); generated when absent. */
+    secret: z.string().min(16, "use at least 16 characters").optional(),
+    description: z.string().max(500).optional(),
+    toleranceMs: z.number().int().positive().optional(),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024)
+      .optional(),
+    dedupeWindowMs: z.number().int().positive().optional(),
+    relatedWindowMs: z.number().int().positive().optional(),
+  })
+  .refine((s) => s.auth.mode !== "basic" || s.auth.username !== undefined, {
+    path: ["auth", "username"],
+    message: "basic auth needs a username (the secret is the password)",
+  });
+export type CreateSource = z.infer<typeof createSourceSchema>;
+
+/** A source as the API shows it: secrets by id and age only, never their values. */
+export function publicSource(source: WebhookSource) {
+  const { secrets, ...rest } = source;
+  return {
+    ...rest,
+    secrets: secrets.map((s) => ({ id: s.id, createdAt: new Date(s.createdAt).toISOString() })),
+  };
+}
+
+export function generateSourceSecret(): string {
+  return `whsec_${randomBytes(32).toString("base64url")}`;
+}
+
+export class SourceConflictError extends Error {}
+
+const PREFIX = "alerts/sources/";
+
+export class WebhookSourceStore {
+  private readonly fixed = new Map<string, WebhookSource>();
+
+  constructor(
+    private readonly kv: KeyValue,
+    private readonly clock: Clock,
+    /** Sources from configuration: read-only, they win over KV ones with the same id. */
+    configured: WebhookSource[] = [],
+  ) {
+    for (const source of configured) this.fixed.set(source.id, source);
+  }
+
+  async get(id: string): Promise<WebhookSource | undefined> {
+    const fixed = this.fixed.get(id);
+    if (fixed) return fixed;
+    const entry = await this.kv.get(PREFIX + id);
+    return entry ? webhookSourceSchema.parse(entry.value) : undefined;
+  }
+
+  async list(): Promise<WebhookSource[]> {
+    const out = new Map(this.fixed);
+    let cursor: string | undefined;
+    do {
+      const page = await this.kv.list(PREFIX, { limit: 500, ...(cursor ? { cursor } : {}) });
+      for (const e of page.entries) {
+        const s = webhookSourceSchema.parse(e.value);
+        if (!out.has(s.id)) out.set(s.id, s);
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return [...out.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Creates the source; returns it with the secret's value (shown to the caller once). */
+  async create(input: CreateSource): Promise<{ source: WebhookSource; secret: string }> {
+    if (this.fixed.has(input.id))
+      throw new SourceConflictError(`source "${input.id}" is defined in configuration`);
+    const now = this.clock.now();
+    const secret = input.secret ?? generateSourceSecret();
+    const { secret: _omit, ...fields } = input;
+    const source = webhookSourceSchema.parse({
+      ...fields,
+      secrets: [{ id: secretId(now), value: secret, createdAt: now }],
+      createdAt: now,
+      updatedAt: now,
+      origin: "api",
+    });
+    const put = await this.kv.setIfAbsent(PREFIX + source.id, source);
+    if (!put.ok) throw new SourceConflictError(`source "${input.id}" exists already`);
+    return { source, secret };
+  }
+
+  /** A new current secret; the previous one stays valid until the next rotation (or is dropped at once). */
+  async rotate(
+    id: string,
+    options: { secret?: string; keepPrevious: boolean },
+  ): Promise<{ source: WebhookSource; secret: string } | undefined> {
+    const secret = options.secret ?? generateSourceSecret();
+    const source = await this.update(id, (s) => {
+      const now = this.clock.now();
+      const fresh = { id: secretId(now), value: secret, createdAt: now };
+      return { ...s, secrets: options.keepPrevious ? [fresh, s.secrets[0]!] : [fresh], updatedAt: now };
+    });
+    return source ? { source, secret } : undefined;
+  }
+
+  async setDisabled(id: string, disabled: boolean): Promise<WebhookSource | undefined> {
+    return this.update(id, (s) => ({ ...s, disabled, updatedAt: this.clock.now() }));
+  }
+
+  isConfigured(id: string): boolean {
+    return this.fixed.has(id);
+  }
+
+  private async update(
+    id: string,
+    change: (s: WebhookSource) => WebhookSource,
+  ): Promise<WebhookSource | undefined> {
+    if (this.fixed.has(id))
+      throw new SourceConflictError(`source "${id}" is defined in configuration: change it there`);
+    for (;;) {
+      const entry = await this.kv.get(PREFIX + id);
+      if (!entry) return undefined;
+      const next = webhookSourceSchema.parse(change(webhookSourceSchema.parse(entry.value)));
+      const put = await this.kv.compareAndSet(PREFIX + id, next, entry.version);
+      if (put.ok) return next;
+    }
+  }
+}
+
+function secretId(now: number): string {
+  return `sec_${now.toString(36)}${randomBytes(3).toString("hex")}`;
+}

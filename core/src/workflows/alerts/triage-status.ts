@@ -1,0 +1,195 @@
+import type { RunEvent, RunState } from "../../graph/types.js";
+import type { Clock } from "../../ports/clock.js";
+import type { KeyValue } from "../../ports/kv.js";
+import { runIndexKey } from "./ingest.js";
+import type { AlertMetrics } from "./metrics.js";
+import type { AlertStatus } from "./ocsf.js";
+import { type AlertRecord, type AlertStore, RESOLUTIONS } from "./store.js";
+
+export interface TriageStatusDeps {
+  kv: KeyValue;
+  store: AlertStore;
+  clock: Clock;
+  metrics: AlertMetrics;
+  loadRun(runId: string): Promise<RunState | undefined>;
+  /** Writes the change to the audit log. */
+  audit?(entry: {
+    who: string;
+    action: string;
+    target: string;
+    details: Record<string, unknown>;
+  }): Promise<void>;
+  onError?(error: unknown): void;
+}
+
+const OCSF_STATUS: Record<AlertStatus, AlertRecord["alert"]["status"]> = {
+  new: "New",
+  triaging: "In Progress",
+  awaiting_approval: "In Progress",
+  resolved: "Resolved",
+};
+
+/**
+ * Keeps an alert's status in step with its triage run: triaging when the run starts, awaiting_approval
+ * while it waits on a person, triaging again after the decision, resolved when the run finishes with a
+ * `resolution` (or a `verdict`) in its output. Pass `onEvent` to the Runner (next to the event hub).
+ */
+export class TriageStatusHook {
+  /** Runs known not to be triage runs, so their events cost one KV read each run, not each event. */
+  private readonly notAlertRuns = new Set<string>();
+
+  constructor(private readonly deps: TriageStatusDeps) {}
+
+  readonly onEvent = (runId: string, _seq: number, event: RunEvent): void => {
+    if (this.notAlertRuns.has(runId)) return;
+    const relevant =
+      event.type === "run.started" ||
+      (event.type === "step.suspended" && event.suspension.kind === "approval") ||
+      event.type === "approval.granted" ||
+      event.type === "approval.denied" ||
+      event.type === "step.succeeded" ||
+      event.type === "step.failed" ||
+      event.type === "step.dead_lettered" ||
+      event.type === "run.cancelled";
+    if (!relevant) return;
+    this.handle(runId, event).catch((error) => this.deps.onError?.(error));
+  };
+
+  async handle(runId: string, event: RunEvent): Promise<void> {
+    const { deps } = this;
+    if (event.type === "run.started") {
+      if (event.plan.workflow !== "alerts") return this.forget(runId);
+      const alertId = (event.input as { alert?: { id?: unknown } } | undefined)?.alert?.id;
+      if (typeof alertId !== "string") return this.forget(runId);
+      await deps.kv.set(runIndexKey(runId), { alertId }, { ttlMs: 30 * 86_400_000 });
+      const updated = await this.transition(alertId, runId, ["new"], "triaging", "triage_started", {
+        planId: event.plan.id,
+      });
+      if (updated) deps.metrics.triageStartLatency(Math.max(0, event.at - updated.alert.first_seen));
+      return;
+    }
+    const index = await deps.kv.get<{ alertId: string }>(runIndexKey(runId));
+    if (!index) return this.forget(runId);
+    const alertId = index.value.alertId;
+    if (event.type === "step.suspended") {
+      await this.transition(alertId, runId, ["new", "triaging"], "awaiting_approval", "approval_requested", {
+        step: event.key,
+      });
+      return;
+    }
+    if (event.type === "approval.granted" || event.type === "approval.denied") {
+      await this.transition(
+        alertId,
+        runId,
+        ["awaiting_approval"],
+        "triaging",
+        event.type === "approval.granted" ? "approval_granted" : "approval_denied",
+        { step: event.key, by: event.by },
+      );
+      return;
+    }
+    const state = await deps.loadRun(runId);
+    if (!state || !["succeeded", "failed", "cancelled"].includes(state.status)) return;
+    const output = (state.output ?? {}) as Record<string, unknown>;
+    const verdict =
+      typeof output.resolution === "string"
+        ? output.resolution
+        : typeof output.verdict === "string"
+          ? output.verdict
+          : undefined;
+    const kind =
+      verdict && (RESOLUTIONS as readonly string[]).includes(verdict)
+        ? (verdict as (typeof RESOLUTIONS)[number])
+        : verdict
+          ? "other"
+          : undefined;
+    await deps.store.update(alertId, (r) => {
+      const finished = {
+        at: deps.clock.now(),
+        by: `run:${runId}`,
+        type: "triage_finished",
+        details: { status: state.status, ...(verdict ? { verdict } : {}) },
+      };
+      const enrichment =
+        typeof output.enrichment === "object" && output.enrichment !== null
+          ? (output.enrichment as Record<string, unknown>)
+          : r.enrichment;
+      if (state.status === "succeeded" && kind !== undefined && r.status !== "resolved") {
+        const reason = typeof output.reason === "string" ? output.reason : undefined;
+        return {
+          ...r,
+          status: "resolved",
+          alert: { ...r.alert, status: "Resolved" },
+          resolution: { kind, ...(reason ? { comment: reason } : {}) },
+          enrichment,
+          timeline: [
+            ...r.timeline,
+            finished,
+            {
+              at: deps.clock.now(),
+              by: `run:${runId}`,
+              type: "status_changed",
+              details: { from: r.status, to: "resolved", resolution: kind },
+            },
+          ],
+        };
+      }
+      return { ...r, enrichment, timeline: [...r.timeline, finished] };
+    });
+    await deps.audit?.({
+      who: `run:${runId}`,
+      action: "alert.triage_finished",
+      target: `/v1/alerts/${alertId}`,
+      details: { status: state.status, ...(verdict ? { verdict } : {}) },
+    });
+  }
+
+  private async transition(
+    alertId: string,
+    runId: string,
+    from: AlertStatus[],
+    to: AlertStatus,
+    type: string,
+    details: Record<string, unknown>,
+  ): Promise<AlertRecord | undefined> {
+    const { deps } = this;
+    let changed = false;
+    const updated = await deps.store.update(alertId, (r) => {
+      const runs = r.runs.some((x) => x.runId === runId)
+        ? r.runs
+        : [...r.runs, { runId, at: deps.clock.now() }];
+      const entry = { at: deps.clock.now(), by: `run:${runId}`, type, details: { ...details, runId } };
+      if (!from.includes(r.status)) return { ...r, runs, timeline: [...r.timeline, entry] };
+      changed = true;
+      return {
+        ...r,
+        runs,
+        status: to,
+        alert: { ...r.alert, status: OCSF_STATUS[to] },
+        timeline: [
+          ...r.timeline,
+          entry,
+          {
+            at: deps.clock.now(),
+            by: `run:${runId}`,
+            type: "status_changed",
+            details: { from: r.status, to },
+          },
+        ],
+      };
+    });
+    if (changed)
+      await deps.audit?.({
+        who: `run:${runId}`,
+        action: `alert.${type}`,
+        target: `/v1/alerts/${alertId}`,
+        details: { to },
+      });
+    return updated;
+  }
+
+  private forget(runId: string): void {
+    if (this.notAlertRuns.size > 10_000) this.notAlertRuns.clear();
+    this.notAlertRuns.add(runId);
+  }
+}
