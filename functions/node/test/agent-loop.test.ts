@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { aatConfigSchema, type KeyValue, type Tool } from "@aat/core";
-import { ScriptedLlmServer } from "@aat/core/testing";
+import { openAiErrorBody, ScriptedLlmServer } from "@aat/core/testing";
 import { type NodeRuntime, startNodeRuntime } from "@aat/functions-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -33,6 +33,7 @@ steps:
     approvers: ["role:responder"]
     maxRounds: 4
     output: Verdict
+    retry: { max: 2, backoff: fixed, initial: 50, jitter: false }
 `;
 
 const IP = "203.0.113.9";
@@ -359,5 +360,39 @@ describe("agent step loop (OpenAI provider over HTTP to the scripted server)", (
       "agent.model",
     ]);
     expect(done.steps.assess!.attempt).toBe(1);
+  });
+
+  it("a 429 mid-loop is retried by the step's policy with the provider's reason, key redacted; the retry resumes without repeating the tool call", async () => {
+    const t = await setUp();
+    t.server.enqueue(
+      { kind: "reply", toolCalls: [{ id: "call_look", name: "test_lookup", input: { ip: IP } }] },
+      {
+        kind: "error",
+        status: 429,
+        body: openAiErrorBody("Rate limit reached for key sk-test-agent-loop-0001", "rate_limit_exceeded"),
+      },
+      { kind: "reply", text: JSON.stringify({ verdict: "malicious" }) },
+    );
+    const runId = await t.start();
+    const done = await t.until(runId, ["succeeded", "failed"]);
+    expect(done.status).toBe("succeeded");
+    expect(done.steps.assess!.attempt).toBe(2);
+    expect(t.counts.lookup).toBe(1);
+    expect(t.server.requests).toHaveLength(3);
+    const failed = done.events.items.find((item) => item.event.type === "step.failed")!.event;
+    expect(failed.error).toMatchObject({
+      code: "model.rate_limited",
+      retryable: true,
+      details: { status: 429 },
+    });
+    const message = (failed.error as { message: string }).message;
+    expect(message).toContain("Rate limit reached for key <redacted>");
+    expect(JSON.stringify(done)).not.toContain("sk-test-agent-loop-0001");
+    // The retried attempt continued the same conversation: its request has the first call's result.
+    expect(JSON.parse(toolMessage(t.server.requests[2]!.body, "call_look")!.content)).toEqual({
+      ip: IP,
+      score: 91,
+    });
+    expect(done.steps.assess!.progress).toMatchObject({ rounds: 2, toolCalls: 1 });
   });
 });
