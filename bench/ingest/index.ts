@@ -46,7 +46,8 @@ async function startServer(
   });
   cleanups.add(() => stopServer(child));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within 30 s`)), 30_000);
+    // Loading the runtime through tsx takes seconds, many more on a loaded machine.
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 50 s`)), 50_000);
     child.once("exit", (code) => reject(new Error(`${name} exited with ${code} before it was ready`)));
     child.on("message", (message) => {
       const ready = readyMessage.safeParse(message);
@@ -128,8 +129,10 @@ async function main(cleanups: Cleanups) {
   console.log(`date: ${new Date().toISOString()}`);
   console.log(`servers: ${REDIS_URL}, ${NATS_URL}\n`);
 
-  const bare = await startServer("bare node:http server", "./bare-server.ts", bareEnv, cleanups);
-  const aat = await startServer("aat node runtime (api, redis + nats)", "./aat-server.ts", aatEnv, cleanups);
+  const [bare, aat] = await Promise.all([
+    startServer("bare node:http server", "./bare-server.ts", bareEnv, cleanups),
+    startServer("aat node runtime (api, redis + nats)", "./aat-server.ts", aatEnv, cleanups),
+  ]);
   await load(bare, WARMUP_SECONDS, "warm-bare");
   await load(aat, WARMUP_SECONDS, "warm-aat");
   const rates = new Map<Server, number[]>([
