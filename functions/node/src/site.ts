@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
 
-/** Where the site's static build lands (the site comes with its own issue). */
+/** Where the site's static build lands: `npm run build` writes it (site/, docs/site.md). */
 export const DEFAULT_SITE_DIR = fileURLToPath(new URL("../../../site/dist", import.meta.url));
 
 /**
@@ -36,8 +36,9 @@ function landingPage(): string {
 </head>
 <body>
 <h1>aat is running</h1>
-<p>This server runs the aat HTTP API, its worker and its scheduler. The web site is not built into
-this installation yet, so there is no user interface here; use the API.</p>
+<p>This server runs the aat HTTP API, its worker and its scheduler. The web site is not built in
+this installation, so there is no user interface here yet: run <code>npm run build</code> in the
+repository (it writes <code>site/dist</code>) and restart, or use the API directly.</p>
 <ul>
 <li><a href="/v1/openapi.json">/v1/openapi.json</a>: the OpenAPI 3.1 description of every route</li>
 <li><a href="/healthz">/healthz</a>: liveness, <a href="/readyz">/readyz</a>: readiness</li>
