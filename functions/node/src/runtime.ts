@@ -236,6 +236,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         alerts.onEvent(runId, seq, event);
       },
       ...(metrics ? { metrics } : {}),
+      onTextDelta: (runId, _stepKey, text) => chatDeltas.publish(runId, { type: "text", text }),
       ...(tuning.claimGraceMs !== undefined ? { claimGraceMs: tuning.claimGraceMs } : {}),
       ...(tuning.defaultStepLeaseMs !== undefined ? { defaultStepLeaseMs: tuning.defaultStepLeaseMs } : {}),
     });
