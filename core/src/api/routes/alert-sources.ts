@@ -10,7 +10,7 @@ import {
 } from "../../workflows/alerts/sources.js";
 import type { ApiApp, ApiContext } from "../context.js";
 import type { ApiEnv } from "../deps.js";
-import { allowRoles, problems } from "../openapi-route.js";
+import { allowRoles as allowRolesWithMiddleware, problems } from "../openapi-route.js";
 import { ApiProblem, zodProblemErrors } from "../problem.js";
 
 const rotateSchema = z.strictObject({
@@ -34,6 +34,12 @@ function route(method: "get" | "post", path: string, summary: string, status = 2
 }
 
 /** Sources are credentials: only admins manage them. */
+/** The documented part of allowRoles: these routes are described to the registry, and guarded by requireRoles. */
+function allowRoles(...roles: Parameters<typeof allowRolesWithMiddleware>) {
+  const { middleware: _guard, ...described } = allowRolesWithMiddleware(...roles);
+  return described;
+}
+
 export function registerAlertSourceRoutes(app: ApiApp, ctx: ApiContext): void {
   const admin = requireRoles();
   const sources = ctx.alerts.sources;

@@ -6,7 +6,7 @@ import { AlertIngestError } from "../../workflows/alerts/ingest.js";
 import { DEFAULT_API_KEY_HEADER, GITHUB_SIGNATURE_HEADER } from "../../workflows/alerts/verify.js";
 import type { ApiApp, ApiContext } from "../context.js";
 import type { ApiEnv } from "../deps.js";
-import { allowRoles, PUBLIC, problems } from "../openapi-route.js";
+import { allowRoles as allowRolesWithMiddleware, PUBLIC, problems } from "../openapi-route.js";
 import { ApiProblem } from "../problem.js";
 import { SIGNATURE_FORM, SIGNATURE_HEADER } from "../webhook-signature.js";
 
@@ -56,6 +56,12 @@ const testRoute = createRoute({
     ...problems(401, 403, 404),
   },
 });
+
+/** The documented part of allowRoles: these routes are described to the registry, and guarded by requireRoles. */
+function allowRoles(...roles: Parameters<typeof allowRolesWithMiddleware>) {
+  const { middleware: _guard, ...described } = allowRolesWithMiddleware(...roles);
+  return described;
+}
 
 export function registerAlertWebhookRoutes(app: ApiApp, ctx: ApiContext): void {
   // The signature covers the exact body bytes: the raw body is read here, not through the JSON validator.

@@ -12,7 +12,7 @@ import {
   STATUS_TRANSITIONS,
 } from "../../workflows/alerts/store.js";
 import type { ApiApp, ApiContext } from "../context.js";
-import { allowRoles, problems } from "../openapi-route.js";
+import { allowRoles as allowRolesWithMiddleware, problems } from "../openapi-route.js";
 import { ApiProblem, zodProblemErrors } from "../problem.js";
 import { jsonBody, parse } from "./alert-sources.js";
 
@@ -50,6 +50,12 @@ function route(method: "get" | "post" | "patch", path: string, summary: string, 
       ...problems(400, 401, 403, 404, 409, 415, 422),
     },
   });
+}
+
+/** The documented part of allowRoles: these routes are described to the registry, and guarded by requireRoles. */
+function allowRoles(...roles: Parameters<typeof allowRolesWithMiddleware>) {
+  const { middleware: _guard, ...described } = allowRolesWithMiddleware(...roles);
+  return described;
 }
 
 export function registerAlertRoutes(app: ApiApp, ctx: ApiContext): void {
