@@ -1,6 +1,8 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SiteUnderTest, screenshot, seriousViolations, startSite } from "./harness.js";
+import { SHIPPED_PLANS, type SiteUnderTest, screenshot, seriousViolations, startSite } from "./harness.js";
 
 let site: SiteUnderTest;
 let page: Page;
@@ -60,6 +62,83 @@ describe("the site in a real browser", () => {
       .waitFor();
     await expectAccessible("runs");
     await screenshot(page, "runs");
+  });
+
+  it("chats with a streamed reply from the offline model", async () => {
+    await page.goto(`${site.url}/chat/`);
+    await page.getByRole("button", { name: "New chat" }).click();
+    const input = page.getByLabel("Message");
+    await input.waitFor();
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByText("Write a message first.").waitFor();
+    await input.fill("Hello there, what can you do?");
+    await page.getByRole("button", { name: "Send" }).click();
+    const reply = page.locator("article.assistant .md");
+    await expect.poll(async () => (await reply.last().textContent())?.trim().length ?? 0).toBeGreaterThan(0);
+    await page.getByRole("button", { name: "Send" }).waitFor();
+    await expectAccessible("chat");
+    await screenshot(page, "chat");
+  });
+
+  it("edits a plan with an error, shows it at its line, fixes it and publishes a new version", async () => {
+    await page.goto(`${site.url}/automation/`);
+    await page.getByRole("link", { name: "automation.hello" }).click();
+    await page.waitForURL(/\/automation\/\?id=automation\.hello/);
+    const editor = page.locator(".cm-content");
+    await editor.waitFor();
+    await page.getByText("✓ Valid plan").waitFor();
+    const source = await readFile(join(SHIPPED_PLANS, "automation/hello.yaml"), "utf8");
+    const lines = source.split("\n");
+    const badLine = lines.findIndex((line) => line.includes("concurrency: 2")) + 1;
+    expect(badLine).toBeGreaterThan(0);
+    await editor.fill(source.replace("concurrency: 2", "concurrency: many"));
+    const problem = page.locator(`.problem[data-line="${badLine}"]`);
+    await problem.waitFor();
+    expect(await problem.textContent()).toContain(`Line ${badLine}`);
+    // The editor marks the same line: its lint range sits on line badLine of the document.
+    const marked = page
+      .locator(".cm-line")
+      .nth(badLine - 1)
+      .locator(".cm-lintRange-error");
+    await marked.waitFor();
+    expect(await page.getByRole("button", { name: "Publish new version" }).isDisabled()).toBe(true);
+    await screenshot(page, "automation-error");
+    await editor.fill(source.replace("concurrency: 2", "concurrency: 3"));
+    await page.getByText("✓ Valid plan").waitFor();
+    await page.getByRole("button", { name: "Dry run" }).click();
+    await page.locator('[aria-label="Dry run result"] [data-run-status="succeeded"]').waitFor();
+    await page.getByRole("button", { name: "Publish new version" }).click();
+    await page.getByText("Published version 2.").waitFor();
+    await page.getByRole("button", { name: /^v2/ }).waitFor();
+    await expectAccessible("automation editor");
+    await screenshot(page, "automation");
+    await page.goto(`${site.url}/automation/`);
+    await page.getByRole("link", { name: "automation.hello" }).waitFor();
+    await expectAccessible("automation");
+  });
+
+  it("shows honest coming-soon pages with no serious accessibility problems", async () => {
+    for (const name of ["analytics", "coding"]) {
+      await page.goto(`${site.url}/${name}/`);
+      await page.getByRole("heading", { name: "Coming soon" }).waitFor();
+      await expectAccessible(name);
+    }
+    await screenshot(page, "coding");
+  });
+
+  it("is usable at 375 px wide and in the dark theme", async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.goto(`${site.url}/runs/`);
+    await page.getByRole("heading", { name: "Runs", exact: true }).waitFor();
+    const overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth");
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.getByRole("button", { name: /Switch to dark theme/ }).click();
+    expect(await page.evaluate("document.documentElement.dataset.theme")).toBe("dark");
+    await expectAccessible("runs, dark, 375 px");
+    await screenshot(page, "runs-mobile-dark");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API key").waitFor();
+    await page.setViewportSize({ width: 1280, height: 860 });
   });
 
   it("never threw in the page", () => {
