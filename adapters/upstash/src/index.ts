@@ -1,0 +1,1 @@
+export { UpstashKeyValue, type UpstashKeyValueOptions } from "./upstash-key-value.js";
