@@ -37,3 +37,4 @@ export * from "./tools/index.js";
 export * from "./tools/mcp/index.js";
 export * from "./workflows/chat/index.js";
 export * from "./workflows/alerts/index.js";
+export * from "./workflows/analytics/index.js";
