@@ -179,6 +179,16 @@ end
 return out
 `;
 
+/**
+ * The same write without the index: for keys written with `unlisted` (never listed by prefix), `track`
+ * does nothing, so the script is the version check and one SET — what a plain SET NX costs on the server.
+ */
+function unlisted(script: string): string {
+  if (!script.startsWith(HELPERS)) throw new Error("an unlisted variant needs a script built on HELPERS");
+  // A second local `track` shadows the first for the rest of the chunk.
+  return `${HELPERS}\nlocal function track() end\n${script.slice(HELPERS.length)}`;
+}
+
 /** Fresh script objects per adapter, so each counts its own NOSCRIPT reloads. */
 export function keyValueScripts() {
   return {
@@ -188,6 +198,10 @@ export function keyValueScripts() {
     delete: new LuaScript("kv.delete", DELETE, 3),
     increment: new LuaScript("kv.increment", INCREMENT, 3),
     list: new LuaScript("kv.list", LIST, 2),
+    unlistedSet: new LuaScript("kv.set unlisted", unlisted(SET), 3),
+    unlistedSetIfAbsent: new LuaScript("kv.setIfAbsent unlisted", unlisted(SET_IF_ABSENT), 3),
+    unlistedCompareAndSet: new LuaScript("kv.compareAndSet unlisted", unlisted(COMPARE_AND_SET), 3),
+    unlistedIncrement: new LuaScript("kv.increment unlisted", unlisted(INCREMENT), 3),
   };
 }
 

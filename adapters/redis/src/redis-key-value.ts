@@ -52,7 +52,8 @@ const listReply = z.array(z.string());
 /**
  * KeyValue on Redis. Each key is one string `<version>|<json>` under `{keyPrefix}:v:`; every write is one
  * Lua script (sent by SHA) that checks and bumps the version, sets or clears the TTL (PX), and keeps a
- * sorted-set index of keys so `list` can return them in order with cursors, which SCAN cannot. All keys
+ * sorted-set index of keys so `list` can return them in order with cursors, which SCAN cannot (a write
+ * with `unlisted` skips the index: the script is then the version check and one SET). All keys
  * share the hash tag `{keyPrefix}`, so the adapter works on Redis Cluster (one slot per namespace).
  */
 export class RedisKeyValue implements KeyValue {
@@ -112,7 +113,8 @@ export class RedisKeyValue implements KeyValue {
     this.check(key, "set");
     const json = toStoredJson(value, "RedisKeyValue.set", key);
     const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.set("${key}")`);
-    const reply = await this.script("set", this.scripts.set, key, ttl, json);
+    const script = options?.unlisted === true ? this.scripts.unlistedSet : this.scripts.set;
+    const reply = await this.script("set", script, key, ttl, json);
     return versionReply.parse(reply);
   }
 
@@ -125,7 +127,13 @@ export class RedisKeyValue implements KeyValue {
     const json = toStoredJson(value, "RedisKeyValue.setIfAbsent", key);
     const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.setIfAbsent("${key}")`);
     const reply = conditionalReply.parse(
-      await this.script("setIfAbsent", this.scripts.setIfAbsent, key, ttl, json),
+      await this.script(
+        "setIfAbsent",
+        options?.unlisted === true ? this.scripts.unlistedSetIfAbsent : this.scripts.setIfAbsent,
+        key,
+        ttl,
+        json,
+      ),
     );
     return this.conditional<T>(reply, key, 1);
   }
@@ -141,7 +149,14 @@ export class RedisKeyValue implements KeyValue {
     const json = toStoredJson(value, "RedisKeyValue.compareAndSet", key);
     const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.compareAndSet("${key}")`);
     const reply = conditionalReply.parse(
-      await this.script("compareAndSet", this.scripts.compareAndSet, key, ttl, json, expectedVersion),
+      await this.script(
+        "compareAndSet",
+        options?.unlisted === true ? this.scripts.unlistedCompareAndSet : this.scripts.compareAndSet,
+        key,
+        ttl,
+        json,
+        expectedVersion,
+      ),
     );
     return this.conditional<T>(reply, key, expectedVersion + 1);
   }
@@ -195,7 +210,13 @@ export class RedisKeyValue implements KeyValue {
     }
     const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.increment("${key}")`);
     const [ok, text] = incrementReply.parse(
-      await this.script("increment", this.scripts.increment, key, ttl, String(by)),
+      await this.script(
+        "increment",
+        options?.unlisted === true ? this.scripts.unlistedIncrement : this.scripts.increment,
+        key,
+        ttl,
+        String(by),
+      ),
     );
     if (ok === 1) return Number(text);
     const { value } = this.unpack(text, key);

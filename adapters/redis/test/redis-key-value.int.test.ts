@@ -148,6 +148,21 @@ describe("RedisKeyValue on a real server", () => {
     expect(await admin.get(namespace.value("doc"))).toBe('2|{"title":"wörld"}');
   });
 
+  it("writes an unlisted key as its value alone: no index or expiry entry, the same PX", async () => {
+    const unlisted = { unlisted: true, ttlMs: 60_000 };
+    expect(await kv.setIfAbsent("claim/a", { n: 1 }, unlisted)).toEqual({ ok: true, version: 1 });
+    expect(await kv.compareAndSet("claim/a", { n: 2 }, 1, unlisted)).toEqual({ ok: true, version: 2 });
+    expect(await kv.set("claim/b", "b", unlisted)).toBe(1);
+    expect(await kv.increment("claim/c", 1, unlisted)).toBe(1);
+    expect(await admin.get(namespace.value("claim/a"))).toBe('2|{"n":2}');
+    expect(await admin.pttl(namespace.value("claim/a"))).toBeGreaterThan(50_000);
+    expect(await admin.exists(namespace.index, namespace.expiries)).toBe(0);
+
+    await kv.set("listed", 1, { ttlMs: 60_000 });
+    expect(await admin.zrange(namespace.index, "0", "-1")).toEqual(["listed"]);
+    expect(await admin.zrange(namespace.expiries, "0", "-1")).toEqual(["listed"]);
+  });
+
   it("drops index entries of expired keys when listing", async () => {
     for (let index = 0; index < 5; index++) await kv.set(`short/${index}`, index, { ttlMs: 100 });
     await kv.set("short/stays", "here");

@@ -37,6 +37,11 @@ export interface DedupeHold {
   version: number;
   expiresAfterMs: number;
   payloadHash?: string;
+  /**
+   * End of this claim's in-progress window as written (the holder's clock). Until then nobody else may
+   * take the claim over, so `complete` can write at `version` without reading the record first.
+   */
+  claimableAt?: number;
 }
 
 export type DedupeClaim =
@@ -73,6 +78,7 @@ const holdSchema = z.object({
   version: z.number().int().positive(),
   expiresAfterMs: z.number().positive().finite(),
   payloadHash: z.string().optional(),
+  claimableAt: z.number().optional(),
 });
 
 const DEFAULT_PREFIX = "dedupe/";
@@ -85,6 +91,11 @@ const RESULT_REF_GRACE_MS = 60_000;
  * (complete needs no margin: in that race it would store its own valid result over the newcomer's claim.)
  */
 const EXPIRY_MARGIN_MS = 5_000;
+/**
+ * complete skips its read only while more than this remains of the claim's in-progress window, to allow
+ * for clock skew between replicas and for the time the write takes to reach the store.
+ */
+const UNCHALLENGED_MARGIN_MS = 2_000;
 /** Each round either settles or observes another writer's change; this bounds pathological contention. */
 const MAX_CLAIM_ROUNDS = 16;
 
@@ -100,6 +111,8 @@ export class DedupeService {
   private readonly clock: Clock;
   private readonly prefix: string;
   private readonly maxInlineResultBytes: number;
+  /** Holds given up through this service: their version may since belong to someone else's claim. */
+  private readonly released = new WeakSet<DedupeHold>();
 
   constructor(options: DedupeServiceOptions) {
     const parsed = optionsSchema.safeParse(options);
@@ -133,13 +146,15 @@ export class DedupeService {
     const recordKey = this.recordKey(key);
     const ttlMs = Math.max(expiresAfterMs, inProgressExpiryMs);
     const claimId = randomUUID();
+    let claimableAt = 0;
     const fresh = (): InProgressRecord => {
       const now = this.clock.now();
+      claimableAt = now + inProgressExpiryMs;
       return {
         status: "in_progress",
         claimId,
         claimedAt: now,
-        claimableAt: now + inProgressExpiryMs,
+        claimableAt,
         expiresAt: now + ttlMs,
         ...(payloadHash !== undefined ? { payloadHash } : {}),
       };
@@ -151,15 +166,19 @@ export class DedupeService {
       version,
       expiresAfterMs,
       ...(payloadHash !== undefined ? { payloadHash } : {}),
+      claimableAt,
     });
 
-    let outcome: KvConditionalResult = await this.kv.setIfAbsent(recordKey, fresh(), { ttlMs });
+    let outcome: KvConditionalResult = await this.kv.setIfAbsent(recordKey, fresh(), {
+      ttlMs,
+      unlisted: true,
+    });
     for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
       if (outcome.ok) return held(outcome.version);
       const current = outcome.current;
       if (current === undefined) {
         // The record vanished between our write and the read (released or expired): try again.
-        outcome = await this.kv.setIfAbsent(recordKey, fresh(), { ttlMs });
+        outcome = await this.kv.setIfAbsent(recordKey, fresh(), { ttlMs, unlisted: true });
         continue;
       }
       const record = parseRecord(current.value, recordKey);
@@ -175,7 +194,7 @@ export class DedupeService {
         // The referenced result is gone, so the record cannot answer duplicates: treat it as expired.
       }
       // A stale claim or an expired result: take it over. Only one of any number of racers wins this CAS.
-      outcome = await this.kv.compareAndSet(recordKey, fresh(), current.version, { ttlMs });
+      outcome = await this.kv.compareAndSet(recordKey, fresh(), current.version, { ttlMs, unlisted: true });
     }
     throw new Error(
       `DedupeService.claim("${key}"): the record at ${recordKey} changed on every one of ${MAX_CLAIM_ROUNDS} attempts; ` +
@@ -191,7 +210,10 @@ export class DedupeService {
   async complete(key: string, result: unknown, hold: DedupeHold): Promise<boolean> {
     this.assertHold(key, hold, "complete");
     const recordKey = this.recordKey(key);
-    const expectedVersion = await this.heldVersion(recordKey, hold, false);
+    // Inside the claim's own in-progress window nobody else can have written the record (see
+    // unchallengedVersion), so the usual read before the compare-and-set is skipped: one round trip.
+    const unchallenged = this.unchallengedVersion(hold);
+    const expectedVersion = unchallenged ?? (await this.heldVersion(recordKey, hold, false));
     if (expectedVersion === undefined) return false;
     const now = this.clock.now();
     const json = JSON.stringify(result);
@@ -212,12 +234,32 @@ export class DedupeService {
     } else {
       record = json === undefined ? base : { ...base, result };
     }
-    const outcome = await this.kv.compareAndSet(recordKey, record, expectedVersion, {
-      ttlMs: hold.expiresAfterMs,
-    });
+    const write = (version: number) =>
+      this.kv.compareAndSet(recordKey, record, version, { ttlMs: hold.expiresAfterMs, unlisted: true });
+    let outcome = await write(expectedVersion);
+    if (!outcome.ok && unchallenged !== undefined) {
+      // Something moved the record after all (an early takeover by a replica with a fast clock, an expiry):
+      // decide as the read-first path would.
+      const version = await this.heldVersion(recordKey, hold, false);
+      if (version !== undefined) outcome = await write(version);
+    }
     if (outcome.ok) return true;
     if (resultRef !== undefined) await this.kv.delete(resultRef);
     return false;
+  }
+
+  /**
+   * `hold.version` when the record must still be the holder's claim at that version: the hold was not
+   * released here and its in-progress window (less a margin for clock skew between replicas) has not
+   * passed. Within the window others only read the record (they see in_progress), the holder alone
+   * renews, completes or releases it, and its TTL is at least the window, so it cannot have been deleted
+   * and re-created at the same version. Otherwise undefined: read the record first.
+   */
+  private unchallengedVersion(hold: DedupeHold): number | undefined {
+    if (hold.claimableAt === undefined || this.released.has(hold)) return undefined;
+    const now = this.clock.now();
+    const window = hold.claimableAt - now;
+    return window > UNCHALLENGED_MARGIN_MS ? hold.version : undefined;
   }
 
   /**
@@ -262,7 +304,9 @@ export class DedupeService {
     const recordKey = this.recordKey(key);
     const expectedVersion = await this.heldVersion(recordKey, hold, true);
     if (expectedVersion === undefined || expectedVersion === 0) return false;
-    return this.kv.delete(recordKey, { expectedVersion });
+    const deleted = await this.kv.delete(recordKey, { expectedVersion });
+    if (deleted) this.released.add(hold);
+    return deleted;
   }
 
   /**

@@ -18,6 +18,13 @@ export interface KvEntry<T = unknown> {
 export interface KvWriteOptions {
   /** Expire the key this many milliseconds after the write. */
   ttlMs?: number;
+  /**
+   * The caller never lists this key by prefix (it is only read by its own name, like a dedupe claim), so
+   * the adapter may skip the bookkeeping `list` needs: Redis then writes the value alone instead of also
+   * keeping its sorted-set index. Everything else is unchanged (versions, TTL, conditions, get, delete).
+   * A key written unlisted may or may not appear in `list`; one written (again) without it always does.
+   */
+  unlisted?: boolean;
 }
 
 export type KvConditionalResult<T = unknown> =

@@ -430,6 +430,73 @@ export function keyValueContract(
       );
     });
 
+    describe("unlisted writes", () => {
+      it(
+        "keep versions, conditions, reads and deletes exactly as listed writes do",
+        async () => {
+          const unlisted = { unlisted: true } as const;
+          const claim = key("claims/one");
+          const counter = key("claims/count");
+          try {
+            expect(await kv.setIfAbsent(claim, { by: "a" }, unlisted)).toEqual({ ok: true, version: 1 });
+            expect(await kv.setIfAbsent(claim, { by: "b" }, unlisted)).toEqual({
+              ok: false,
+              current: { value: { by: "a" }, version: 1 },
+            });
+            expect(await kv.compareAndSet(claim, "stale", 0, unlisted)).toMatchObject({ ok: false });
+            expect(await kv.compareAndSet(claim, { by: "a", done: true }, 1, unlisted)).toEqual({
+              ok: true,
+              version: 2,
+            });
+            expect(await kv.set(claim, "third", unlisted)).toBe(3);
+            expect(await kv.increment(counter, 2, unlisted)).toBe(2);
+            expect(await kv.increment(counter, 3, unlisted)).toBe(5);
+            expect(await kv.getMany([claim, counter])).toEqual([
+              { value: "third", version: 3 },
+              { value: 5, version: 2 },
+            ]);
+            expect(await kv.delete(claim, { expectedVersion: 2 })).toBe(false);
+            expect(await kv.delete(claim, { expectedVersion: 3 })).toBe(true);
+            expect(await kv.get(claim)).toBeUndefined();
+            expect(await kv.setIfAbsent(claim, "again", unlisted)).toEqual({ ok: true, version: 1 });
+
+            // Written again without the option, the key is listed like any other.
+            expect(await kv.set(claim, "listed now")).toBe(2);
+            expect((await listAll(kv, key("claims/"))).map((entry) => entry.key)).toContain(claim);
+          } finally {
+            // The suite's cleanup lists the prefix, which may not see unlisted keys.
+            await kv.delete(claim);
+            await kv.delete(counter);
+          }
+        },
+        timeout,
+      );
+
+      it(
+        "expire with ttlMs, and a later unlisted write without ttlMs clears the expiry",
+        async () => {
+          const unlisted = { unlisted: true } as const;
+          const short = key("claims/short");
+          const kept = key("claims/kept");
+          try {
+            expect(await kv.setIfAbsent(short, "bye", { ttlMs, unlisted: true })).toEqual({
+              ok: true,
+              version: 1,
+            });
+            expect(await kv.setIfAbsent(kept, "a", { ttlMs, unlisted: true })).toMatchObject({ ok: true });
+            expect(await kv.compareAndSet(kept, "b", 1, unlisted)).toEqual({ ok: true, version: 2 });
+            await waitUntilGone(short);
+            expect(await kv.setIfAbsent(short, "new", unlisted)).toEqual({ ok: true, version: 1 });
+            expect(await kv.get(kept)).toEqual({ value: "b", version: 2 });
+          } finally {
+            await kv.delete(short);
+            await kv.delete(kept);
+          }
+        },
+        timeout,
+      );
+    });
+
     it(
       "answers ping",
       async () => {

@@ -154,6 +154,64 @@ describe("DedupeService.claim", () => {
   });
 });
 
+describe("DedupeService.complete inside the claim's in-progress window", () => {
+  /** Counts the KeyValue calls made through it, by method name. */
+  function counted(kv: KeyValue): { kv: KeyValue; calls: string[] } {
+    const calls: string[] = [];
+    const proxy = new Proxy(kv, {
+      get(target, property, receiver) {
+        const member = Reflect.get(target, property, receiver);
+        if (typeof member !== "function") return member;
+        return (...args: unknown[]) => {
+          calls.push(String(property));
+          return member.apply(target, args);
+        };
+      },
+    });
+    return { kv: proxy, calls };
+  }
+
+  it("writes the result with one compare-and-set, without reading the record first", async () => {
+    const { kv, clock } = setup();
+    const { kv: watched, calls } = counted(kv);
+    const dedupe = new DedupeService({ kv: watched, clock });
+    const hold = expectHold(await dedupe.claim("k", options));
+    clock.advance(MINUTE);
+    calls.length = 0;
+    expect(await dedupe.complete("k", "done", hold)).toBe(true);
+    expect(calls).toEqual(["compareAndSet"]);
+    expect(await dedupe.claim("k", options)).toEqual({ status: "duplicate", result: "done" });
+  });
+
+  it("reads first once the window (less its margin) has passed, and after a release", async () => {
+    const { kv, clock } = setup();
+    const { kv: watched, calls } = counted(kv);
+    const dedupe = new DedupeService({ kv: watched, clock });
+    const late = expectHold(await dedupe.claim("late", options));
+    clock.advance(5 * MINUTE - 1_000);
+    calls.length = 0;
+    expect(await dedupe.complete("late", "done", late)).toBe(true);
+    expect(calls).toEqual(["get", "compareAndSet"]);
+
+    const released = expectHold(await dedupe.claim("gone", options));
+    expect(await dedupe.release("gone", released)).toBe(true);
+    const other = expectHold(await dedupe.claim("gone", options));
+    expect(other.version).toBe(released.version);
+    expect(await dedupe.complete("gone", "not mine", released)).toBe(false);
+    expect(await dedupe.complete("gone", "mine", other)).toBe(true);
+  });
+
+  it("falls back to reading when the record moved anyway, and still stores over a vanished claim", async () => {
+    const { kv, clock, dedupe } = setup();
+    const hold = expectHold(await dedupe.claim("k", options));
+    // Someone deletes the claim behind the service's back (as an expiry on a skewed clock would).
+    await kv.delete(dedupe.recordKey("k"));
+    expect(await dedupe.complete("k", "late but valid", hold)).toBe(true);
+    clock.advance(1);
+    expect(await dedupe.claim("k", options)).toEqual({ status: "duplicate", result: "late but valid" });
+  });
+});
+
 describe("DedupeService.release", () => {
   it("deletes the holder's claim so a retry can claim at once", async () => {
     const { dedupe, kv } = setup();
