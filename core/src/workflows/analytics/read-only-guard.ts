@@ -132,7 +132,7 @@ export function checkReadOnly(sql: string, engine: SqlEngine, options: GuardOpti
     ast = parser.astify(text, { database });
     tableList = parser.tableList(text, { database });
   } catch (error) {
-    const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const detail = error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error);
     throw new SqlRefusedError(
       "parse",
       `refused: the query is not one read-only SELECT the ${engine} parser understands (${truncate(detail, 200)}). ` +
