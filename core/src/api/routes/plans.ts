@@ -206,6 +206,7 @@ export function registerPlanRoutes(app: ApiApp, ctx: ApiContext): void {
       });
     }
     const published = await deps.plans.publish(text, { publishedBy: c.get("principal").id, file });
+    ctx.triggers.invalidate();
     c.set("audit", {
       target: `plan:${id}`,
       details: { version: published.version, unchanged: published.unchanged },
