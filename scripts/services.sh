@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Make sure the real servers the integration tests use answer on loopback; start the ones that do not
 # from their installed binaries (Debian packages). Idempotent; loopback only; never installs anything.
-#   scripts/services.sh            check and start redis, nats, rabbitmq
+#   scripts/services.sh            check and start redis, nats, rabbitmq, pubsub
 #   scripts/services.sh redis nats only those
+# pubsub (Google's Pub/Sub emulator, Java) answers on 127.0.0.1:8085 or a random free port; its host:port is
+# written to $AAT_PUBSUB_HOST_FILE (default /tmp/aat-pubsub.host) for when PUBSUB_EMULATOR_HOST is not set.
 set -uo pipefail
 
 wanted=("$@")
-[ ${#wanted[@]} -eq 0 ] && wanted=(redis nats rabbitmq)
+[ ${#wanted[@]} -eq 0 ] && wanted=(redis nats rabbitmq pubsub)
 
 say() { printf 'services: %s\n' "$*"; }
 
@@ -43,13 +45,50 @@ start_rabbitmq() {
   rabbitmq-server -detached
 }
 
+# A free port picked by the kernel (bind to port 0 and read it back).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+PUBSUB_HOST_FILE=${AAT_PUBSUB_HOST_FILE:-/tmp/aat-pubsub.host}
+PUBSUB_PORT=8085
+PUBSUB_BIN=/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator
+
+# is_pubsub PORT: the server on that port is the Pub/Sub emulator (its root answers "Ok").
+is_pubsub() { [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$1/" 2>/dev/null)" = "Ok" ]; }
+
+start_pubsub() {
+  [ -x "$PUBSUB_BIN" ] || { say "the Pub/Sub emulator is not installed (gcloud components install pubsub-emulator)"; return 1; }
+  if port_open 127.0.0.1 "$PUBSUB_PORT"; then PUBSUB_PORT=$(free_port); fi
+  nohup "$PUBSUB_BIN" --host=127.0.0.1 --port="$PUBSUB_PORT" >/tmp/aat-pubsub.log 2>&1 &
+  echo "127.0.0.1:$PUBSUB_PORT" >"$PUBSUB_HOST_FILE"
+}
+
+find_pubsub() {
+  local recorded
+  recorded=$(sed -n 's#^127.0.0.1:\([0-9]*\)$#\1#p' "$PUBSUB_HOST_FILE" 2>/dev/null)
+  for candidate in $recorded 8085; do
+    if is_pubsub "$candidate"; then
+      PUBSUB_PORT=$candidate
+      echo "127.0.0.1:$candidate" >"$PUBSUB_HOST_FILE"
+      return 0
+    fi
+  done
+  return 1
+}
+
 status=0
 for name in "${wanted[@]}"; do
   case "$name" in
     redis) port=6379 ;;
     nats) port=4222 ;;
     rabbitmq) port=5672 ;;
-    *) say "unknown service $name (known: redis nats rabbitmq)"; status=1; continue ;;
+    pubsub)
+      if find_pubsub; then say "pubsub already answers on 127.0.0.1:$PUBSUB_PORT"; continue; fi
+      say "starting pubsub"
+      start_pubsub || { status=1; continue; }
+      wait_port pubsub "$PUBSUB_PORT" || status=1
+      continue
+      ;;
+    *) say "unknown service $name (known: redis nats rabbitmq pubsub)"; status=1; continue ;;
   esac
   if port_open 127.0.0.1 "$port"; then
     say "$name already answers on 127.0.0.1:$port"
