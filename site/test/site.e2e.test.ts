@@ -12,7 +12,7 @@ beforeAll(async () => {
   site = await startSite();
   const context = await site.browser.newContext({ viewport: { width: 1280, height: 860 } });
   page = await context.newPage();
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000);
   page.on("pageerror", (error) => pageErrors.push(error.message));
 });
 
@@ -115,6 +115,48 @@ describe("the site in a real browser", () => {
     await page.goto(`${site.url}/automation/`);
     await page.getByRole("link", { name: "automation.hello" }).waitFor();
     await expectAccessible("automation");
+  });
+
+  it("shows an alert posted through a source's webhook, with observables, its triage run and notes", async () => {
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${site.url}${path}`, {
+        ...init,
+        headers: {
+          authorization: `Bearer ${site.adminKey}`,
+          "content-type": "application/json",
+          ...init.headers,
+        },
+      });
+    const created = await api("/v1/alert-sources", {
+      method: "POST",
+      body: JSON.stringify({ id: "e2e", format: "generic", auth: { mode: "api_key" } }),
+    });
+    expect(created.status).toBe(201);
+    const { secret } = (await created.json()) as { secret: string };
+    const sample = await readFile(join(SHIPPED_PLANS, "../examples/alerts/generic.json"), "utf8");
+    const posted = await fetch(`${site.url}/v1/webhooks/e2e`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": secret },
+      body: sample,
+    });
+    expect(posted.status).toBe(202);
+    const title = (JSON.parse(sample) as { title?: string }).title;
+
+    await page.goto(`${site.url}/alerts/`);
+    const link = page.locator("table a").first();
+    await link.waitFor();
+    if (title) expect(await link.textContent()).toContain(title);
+    await expectAccessible("alerts");
+    await screenshot(page, "alerts");
+    await link.click();
+    await page.waitForURL(/\/alerts\/\?id=/);
+    await page.getByRole("heading", { name: "Observables" }).waitFor();
+    await page.locator("[data-run-status]").first().waitFor();
+    await page.getByLabel("Add a note").fill("Checked the source address.");
+    await page.getByRole("button", { name: "Add note" }).click();
+    await page.getByText("Checked the source address.").waitFor();
+    await expectAccessible("alert detail");
+    await screenshot(page, "alert");
   });
 
   it("shows honest coming-soon pages with no serious accessibility problems", async () => {
