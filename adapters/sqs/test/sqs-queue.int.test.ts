@@ -1,0 +1,140 @@
+import { eventually, uniqueSuffix } from "@aat/core/testing";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { SqsQueue } from "../src/index.js";
+import { awsTestConnection } from "./aws-env.js";
+
+interface Body {
+  marker: string;
+  blob?: string;
+}
+
+const sqs = new SQSClient(awsTestConnection);
+const s3 = new S3Client({ ...awsTestConnection, forcePathStyle: true });
+const bucket = `aat-claims-${uniqueSuffix()}`.toLowerCase();
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+afterAll(() => {
+  sqs.destroy();
+  s3.destroy();
+});
+
+async function open(extra: Partial<Parameters<typeof SqsQueue.connect>[0]> = {}) {
+  const name = `aat-sqs-${uniqueSuffix()}`;
+  const queue = await SqsQueue.connect<Body>({
+    ...awsTestConnection,
+    name,
+    visibilityTimeoutMs: 30_000,
+    ...extra,
+  });
+  cleanups.push(async () => {
+    await queue.close();
+    await SqsQueue.destroy({ ...awsTestConnection, name });
+  });
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+  return { queue, url: QueueUrl! };
+}
+
+const receiveOne = (queue: SqsQueue<Body>) =>
+  eventually("a message", async () => (await queue.receive({ waitMs: 1000 }))[0], 10_000, 0);
+
+describe("SqsQueue on moto", () => {
+  it("sends a payload over 256 KiB by reference through S3 and fetches it transparently", async () => {
+    const { queue } = await open({ claimCheck: { bucket, create: true } });
+    const body = { marker: uniqueSuffix(), blob: "x".repeat(300 * 1024) };
+    await queue.publish(body, {
+      attributes: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+    });
+    const listed = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: `aat-claims/${queue.name}/` }),
+    );
+    expect(listed.KeyCount).toBe(1);
+    const message = await receiveOne(queue);
+    expect(message.body).toEqual(body);
+    expect(message.attributes.traceparent).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    await queue.ack(message);
+  });
+
+  it("refuses an oversized payload without a claim check, saying how to fix it", async () => {
+    const { queue } = await open();
+    await expect(queue.publish({ marker: "big", blob: "x".repeat(300 * 1024) })).rejects.toThrow(
+      /configure claimCheck/,
+    );
+  });
+
+  it("carries traceparent as a native SQS message attribute (for Lambda and other consumers)", async () => {
+    const { queue, url } = await open();
+    await queue.publish(
+      { marker: uniqueSuffix() },
+      { attributes: { traceparent: "00-abc-def-01", empty: "" } },
+    );
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MessageAttributeNames: ["All"],
+        WaitTimeSeconds: 2,
+        VisibilityTimeout: 0,
+      }),
+    );
+    expect(Messages?.[0]?.MessageAttributes?.traceparent?.StringValue).toBe("00-abc-def-01");
+    const message = await receiveOne(queue);
+    // SQS refuses empty attribute values: the adapter carries them in its envelope instead.
+    expect(message.attributes).toEqual({ traceparent: "00-abc-def-01", empty: "" });
+    await queue.ack(message);
+  });
+
+  it("re-publishes a message received before its not-before time with the remaining delay", async () => {
+    const { queue, url } = await open();
+    const notBefore = Date.now() + 20 * 60_000;
+    // What a 35-minute delay looks like after its first native 15 minutes.
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: JSON.stringify({ marker: "later" }),
+        MessageAttributes: {
+          aat: { DataType: "String", StringValue: JSON.stringify({ nb: notBefore, p: 1 }) },
+        },
+      }),
+    );
+    expect(await queue.receive({ waitMs: 2000, maxMessages: 10 })).toEqual([]);
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ["ApproximateNumberOfMessagesDelayed", "ApproximateNumberOfMessages"],
+      }),
+    );
+    expect(Attributes?.ApproximateNumberOfMessagesDelayed).toBe("1");
+    expect(Attributes?.ApproximateNumberOfMessages).toBe("0");
+  });
+
+  it("dead-letters a record it cannot read instead of dropping or redelivering it", async () => {
+    const { queue, url } = await open();
+    await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "not json {" }));
+    expect(await queue.receive({ waitMs: 2000 })).toEqual([]);
+    const letters = await eventually(
+      "the dead letter",
+      async () => (await queue.listDeadLetters())[0],
+      10_000,
+    );
+    expect(letters.reason).toMatch(/unreadable message/);
+    expect(letters.body).toBe("not json {");
+  });
+
+  it("rejects bad options with the field and the fix", async () => {
+    await expect(SqsQueue.connect({ ...awsTestConnection, name: "bad name!" })).rejects.toThrow(
+      /letters, digits, dashes/,
+    );
+    await expect(
+      SqsQueue.connect({ ...awsTestConnection, name: "q", fifo: true, dedupeWindowMs: 1000 }),
+    ).rejects.toThrow(/fixed at 5 minutes/);
+  });
+});
