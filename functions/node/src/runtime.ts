@@ -53,6 +53,7 @@ import { alertsRuntime } from "./alerts.js";
 import { createLogger, type RuntimeLogger } from "./logger.js";
 import { metricsHandler, PrometheusMetrics } from "./metrics.js";
 import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
+import { withDefaultThreatIntel } from "./sample-feed.js";
 import { createSiteApp, DEFAULT_SITE_DIR } from "./site.js";
 import { StalledRunSweeper } from "./stalled-runs.js";
 import { openStores, type QueueTuning } from "./stores.js";
@@ -180,12 +181,19 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     const tools = new ToolRegistry(options.tools ?? []);
     // plan.run starts runs through the runner built below; the tool only calls it while a step runs.
     let startRun: StartPlanRun = () => Promise.reject(new Error("the runner is not started yet"));
+    const threatIntel = withDefaultThreatIntel(config);
+    if (threatIntel.sampleFeed) {
+      logger.info(
+        { feed: threatIntel.sampleFeed },
+        "no threatintel provider configured: the embedded default uses the shipped sample feed (set threatintel.feeds or a provider key to replace it)",
+      );
+    }
     registerBuiltinTools(tools, {
       http: config.http,
       notes: { kv },
       startRun: (request) => startRun(request),
       alerts: {
-        threatintel: config.threatintel,
+        threatintel: threatIntel.config.threatintel,
         actions: config.actions,
         allowHosts: config.http.allowHosts,
         kv,

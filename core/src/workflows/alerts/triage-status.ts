@@ -97,12 +97,7 @@ export class TriageStatusHook {
         : typeof output.verdict === "string"
           ? output.verdict
           : undefined;
-    const kind =
-      verdict && (RESOLUTIONS as readonly string[]).includes(verdict)
-        ? (verdict as (typeof RESOLUTIONS)[number])
-        : verdict
-          ? "other"
-          : undefined;
+    const kind = resolutionKindOf(output);
     await deps.store.update(alertId, (r) => {
       const finished = {
         at: deps.clock.now(),
@@ -110,10 +105,7 @@ export class TriageStatusHook {
         type: "triage_finished",
         details: { status: state.status, ...(verdict ? { verdict } : {}) },
       };
-      const enrichment =
-        typeof output.enrichment === "object" && output.enrichment !== null
-          ? (output.enrichment as Record<string, unknown>)
-          : r.enrichment;
+      const enrichment = enrichmentOf(output.enrichment) ?? r.enrichment;
       if (state.status === "succeeded" && kind !== undefined && r.status !== "resolved") {
         const reason = typeof output.reason === "string" ? output.reason : undefined;
         return {
@@ -192,4 +184,43 @@ export class TriageStatusHook {
     if (this.notAlertRuns.size > 10_000) this.notAlertRuns.clear();
     this.notAlertRuns.add(runId);
   }
+}
+
+/**
+ * A run's `enrichment` output as the alert stores it (a record keyed by indicator). The shipped plans
+ * output a list of per-indicator answers (`{ indicator, type, verdict, score, … }`); a plan may also
+ * output a record already. Anything else leaves the alert's enrichment as it was.
+ */
+export function enrichmentOf(value: unknown): Record<string, unknown> | undefined {
+  if (Array.isArray(value)) {
+    const out: Record<string, unknown> = {};
+    value.forEach((item, index) => {
+      const indicator =
+        typeof item === "object" &&
+        item !== null &&
+        typeof (item as { indicator?: unknown }).indicator === "string"
+          ? (item as { indicator: string }).indicator
+          : String(index);
+      out[indicator] = item;
+    });
+    return out;
+  }
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : undefined;
+}
+
+/**
+ * The resolution a finished triage run gives its alert, or none. A run whose output says a `status`
+ * other than `resolved` (the shipped plans' `needs_review` path says `triaging`) leaves the alert open.
+ * Otherwise `resolution`, then `verdict`: a known kind as it is, a refinement of one
+ * (`true_positive_contained`) as that kind, anything else as `other`.
+ */
+export function resolutionKindOf(output: Record<string, unknown>): (typeof RESOLUTIONS)[number] | undefined {
+  if (typeof output.status === "string" && output.status !== "resolved") return undefined;
+  const said = [output.resolution, output.verdict].filter((v): v is string => typeof v === "string");
+  if (said.length === 0) return undefined;
+  for (const value of said) {
+    const known = RESOLUTIONS.find((k) => value === k || value.startsWith(`${k}_`));
+    if (known) return known;
+  }
+  return "other";
 }
