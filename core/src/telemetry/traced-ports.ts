@@ -25,7 +25,7 @@ export function traceKeyValue(kv: KeyValue, system: string): KeyValue {
 }
 
 /** The Queue with a client span `queue.<call>` around each call made inside a recording span. */
-export function traceQueue<Q extends Queue<never>>(queue: Q, system: string): Q {
+export function traceQueue<T>(queue: Queue<T>, system: string): Queue<T> {
   return traced(queue, "queue", QUEUE_CALLS, {
     "messaging.system": system,
     "messaging.destination.name": queue.name,

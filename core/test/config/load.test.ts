@@ -68,7 +68,7 @@ describe("loadConfig defaults", () => {
         webhookReplayWindowMs: 300_000,
         dedupeWindowMs: 86_400_000,
       },
-      telemetry: { logLevel: "info", serviceName: "aat" },
+      telemetry: { logLevel: "info", metrics: { enabled: true }, serviceName: "aat" },
       http: { allowHosts: [], maxResponseBytes: 1_048_576, timeoutMs: 10_000 },
       mcp: { servers: {}, endpoint: { enabled: true, waitMs: 30_000 } },
       chat: {
