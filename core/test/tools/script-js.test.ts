@@ -123,7 +123,8 @@ describe("script.js", () => {
   });
 
   it("stops a memory bomb at the memory limit with a clear error", async () => {
-    const small = scriptJsTool({ memoryBytes: 8 * 1024 * 1024 });
+    // A generous time limit so that on a loaded machine the memory limit, not the clock, stops the bomb.
+    const small = scriptJsTool({ memoryBytes: 8 * 1024 * 1024, timeoutMs: 60_000 });
     for (const code of [
       "const all = []; for (;;) all.push({ n: all.length, s: 'x' + all.length });",
       "new ArrayBuffer(64 * 1024 * 1024)",
