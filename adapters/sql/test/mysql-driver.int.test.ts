@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { runReadOnlyQuery, SqlExecutionError } from "@aat/core";
+import { introspectSchema, runReadOnlyQuery, SqlExecutionError } from "@aat/core";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MysqlDriver } from "../src/index.js";
@@ -55,5 +55,17 @@ describe("MariaDB/MySQL data source", () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SqlExecutionError);
     expect((error as SqlExecutionError).timedOut).toBe(true);
+  });
+
+  it("introspects the database's table with types, keys and samples", async () => {
+    const info = await introspectSchema(driver);
+    const table = info.tables.find((t) => t.name === "t");
+    expect(table?.columns.map((c) => [c.name, c.type, c.primaryKey])).toEqual([
+      ["id", "int", true],
+      ["name", "varchar", false],
+      ["amount", "decimal", false],
+      ["at", "datetime", false],
+    ]);
+    expect(table?.columns[1]?.samples).toHaveLength(3);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { runReadOnlyQuery, SqlExecutionError } from "@aat/core";
+import { introspectSchema, runReadOnlyQuery, SqlExecutionError } from "@aat/core";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresDriver } from "../src/index.js";
@@ -60,6 +60,19 @@ describe("PostgreSQL data source", () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SqlExecutionError);
     expect((error as SqlExecutionError).timedOut).toBe(true);
+  });
+
+  it("introspects the schema-qualified table with types, keys and samples", async () => {
+    const info = await introspectSchema(driver);
+    const table = info.tables.find((t) => t.name === `${schema}.t`);
+    expect(table?.columns.map((c) => [c.name, c.type, c.primaryKey])).toEqual([
+      ["id", "integer", true],
+      ["name", "text", false],
+      ["amount", "numeric", false],
+      ["seen_at", "timestamp with time zone", false],
+      ["big", "bigint", false],
+    ]);
+    expect(table?.columns[1]?.samples).toHaveLength(3);
   });
 
   it("tells that a superuser connection can write", async () => {

@@ -1,4 +1,5 @@
 export * from "./driver.js";
 export * from "./read-only-guard.js";
 export * from "./run-query.js";
+export * from "./schema.js";
 export * from "./sql-query-tool.js";
