@@ -1,5 +1,10 @@
 import { eventually, uniqueSuffix } from "@aat/core/testing";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -23,7 +28,12 @@ const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-afterAll(() => {
+afterAll(async () => {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket })).catch(() => undefined);
+  const objects = (listed?.Contents ?? []).map(({ Key }) => ({ Key }));
+  if (objects.length > 0)
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
+  if (listed) await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
   sqs.destroy();
   s3.destroy();
 });
