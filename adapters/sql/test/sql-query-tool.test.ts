@@ -1,27 +1,33 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { callTool, sqlQueryTool, ToolError } from "@aat/core";
+import { MemoryKeyValue } from "@aat/adapter-memory";
+import {
+  callTool,
+  SchemaCache,
+  sqlExplainTool,
+  sqlQueryTool,
+  sqlSchemaTool,
+  type Tool,
+  ToolError,
+} from "@aat/core";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteDriver } from "../src/index.js";
 
-describe("sql.query tool on a real SQLite data source", () => {
+describe("sql.query, sql.schema and sql.explain tools on a real SQLite data source", () => {
   const dir = mkdtempSync(join(tmpdir(), "aat-sql-tool-"));
   const file = join(dir, "data.db");
   let driver: SqliteDriver;
-  const call = (input: unknown) =>
-    callTool(
-      sqlQueryTool(async (id) => (id === "local" ? driver : undefined)),
-      input,
-      {
-        runId: "r1",
-        stepKey: "s1",
-        attempt: 1,
-        idempotencyKey: "r1/s1/1",
-        signal: new AbortController().signal,
-      },
-    );
+  const resolve = async (id: string) => (id === "local" ? driver : undefined);
+  const call = (input: unknown, tool: Tool = sqlQueryTool(resolve) as Tool) =>
+    callTool(tool, input, {
+      runId: "r1",
+      stepKey: "s1",
+      attempt: 1,
+      idempotencyKey: "r1/s1/1",
+      signal: new AbortController().signal,
+    });
 
   beforeAll(() => {
     const writer = new Database(file);
@@ -70,5 +76,27 @@ describe("sql.query tool on a real SQLite data source", () => {
   it("names an unknown data source", async () => {
     const error = await call({ datasourceId: "missing", sql: "SELECT 1" }).catch((e: unknown) => e);
     expect((error as ToolError).code).toBe("not_found");
+  });
+
+  it("sql.schema renders the cached schema; sql.explain shows the plan and refuses writes", async () => {
+    const schemaTool = sqlSchemaTool(resolve, new SchemaCache(new MemoryKeyValue())) as Tool;
+    expect(await call({ datasourceId: "local" }, schemaTool)).toEqual({
+      engine: "sqlite",
+      tables: 1,
+      schema:
+        'sqlite schema, 1 tables\nt (~3 rows): id integer pk e.g. 1, 2, 3; name text e.g. "a", "b", "c"',
+    });
+    const explainTool = sqlExplainTool(resolve) as Tool;
+    const explained = (await call(
+      { datasourceId: "local", sql: "SELECT * FROM t WHERE id = 2" },
+      explainTool,
+    )) as {
+      plan: string;
+    };
+    expect(explained.plan).toMatch(/SEARCH t USING INTEGER PRIMARY KEY/);
+    const error = await call({ datasourceId: "local", sql: "DROP TABLE t" }, explainTool).catch(
+      (e: unknown) => e,
+    );
+    expect((error as ToolError).code).toBe("sql_refused");
   });
 });
