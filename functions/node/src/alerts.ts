@@ -9,24 +9,29 @@ import {
   type Runner,
   TriageStatusHook,
 } from "@aat/core";
+import { fanOutAlertMetrics } from "./alert-metrics.js";
 import type { RuntimeLogger } from "./logger.js";
 
 /**
  * The alerts workflow's runtime side: its counters (shared with the API's ingestion) and the runner
- * event hook that moves an alert's status with its triage run. The counters are in-process
- * (CountingAlertMetrics, served at /v1/alert-metrics) until they are registered with the runtime's
- * /metrics registry — the seam is the AlertMetrics interface.
+ * event hook that moves an alert's status with its triage run. The counters go to the runtime's
+ * /metrics registry (`exported`, when telemetry.metrics is on) and to in-process counters served as a
+ * summary at /v1/alert-metrics (readers' API key, no metrics listener needed).
  */
 export function alertsRuntime(deps: {
   kv: KeyValue;
   clock: Clock;
   logger: RuntimeLogger;
   runner: () => Runner;
+  exported?: AlertMetrics;
 }): {
   metrics: AlertMetrics;
   onEvent: (runId: string, seq: number, event: RunEvent) => void;
 } {
-  const metrics = new CountingAlertMetrics();
+  const counting = new CountingAlertMetrics();
+  const metrics: AlertMetrics = deps.exported
+    ? Object.assign(fanOutAlertMetrics(counting, deps.exported), { render: () => counting.render() })
+    : counting;
   const audit = new AuditLog(deps.kv, deps.clock);
   const hook = new TriageStatusHook({
     kv: deps.kv,

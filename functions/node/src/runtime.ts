@@ -49,6 +49,7 @@ import {
 } from "@aat/core";
 import { type ServerType, serve } from "@hono/node-server";
 import { z } from "zod";
+import { PrometheusAlertMetrics } from "./alert-metrics.js";
 import { alertsRuntime } from "./alerts.js";
 import { createLogger, type RuntimeLogger } from "./logger.js";
 import { metricsHandler, PrometheusMetrics } from "./metrics.js";
@@ -181,6 +182,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     const tools = new ToolRegistry(options.tools ?? []);
     // plan.run starts runs through the runner built below; the tool only calls it while a step runs.
     let startRun: StartPlanRun = () => Promise.reject(new Error("the runner is not started yet"));
+    const alertMetrics = metrics ? new PrometheusAlertMetrics(metrics.registry) : undefined;
     const threatIntel = withDefaultThreatIntel(config);
     if (threatIntel.sampleFeed) {
       logger.info(
@@ -199,6 +201,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         kv,
         actionTimeoutMs: config.http.timeoutMs,
         clock,
+        ...(alertMetrics ? { onLookup: (event) => alertMetrics.lookup(event) } : {}),
       },
     });
     const secrets = new EnvSecrets(options.env ?? process.env);
@@ -230,7 +233,13 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     const factory = registerBuiltinHandlers(new PlanFactory({ services }));
     const dedupe = new ReleasableDedupe({ kv, clock });
     // Alert statuses follow their triage runs; `runner` is read only once events flow.
-    const alerts = alertsRuntime({ kv, clock, logger, runner: () => runner });
+    const alerts = alertsRuntime({
+      kv,
+      clock,
+      logger,
+      runner: () => runner,
+      ...(alertMetrics ? { exported: alertMetrics } : {}),
+    });
     const runner = new Runner({
       kv,
       queue,

@@ -119,5 +119,28 @@ describe("alerts end to end with the shipped plans and the default sample feed",
       "triage_finished",
     ])
       expect(types).toContain(t);
+
+    // The same delivery again merges; a bad signature is refused: both are counted on /metrics.
+    const again = await fetch(`${runtime.url}/v1/webhooks/flow`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "X-AAT-Signature": signWebhook(created.json.secret, body, Math.floor(Date.now() / 1000) + 1),
+      },
+      body,
+    });
+    expect(((await again.json()) as J).alerts[0].duplicate).toBe(true);
+    const refused = await fetch(`${runtime.url}/v1/webhooks/flow`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "X-AAT-Signature": signWebhook("wrong", body, 1) },
+      body,
+    });
+    expect(refused.status).toBe(401);
+    const scraped = await (await fetch(`${runtime.url}/metrics`)).text();
+    expect(scraped).toMatch(/aat_alerts_ingested_total\{[^}]*source="flow"[^}]*\} 1/);
+    expect(scraped).toMatch(/aat_alerts_duplicates_merged_total\{[^}]*source="flow"[^}]*\} 1/);
+    expect(scraped).toMatch(/aat_alerts_rejected_total\{[^}]*reason="[a-z_]+"[^}]*\} 1/);
+    expect(scraped).toMatch(/aat_alerts_triage_start_latency_seconds_count\{[^}]*\} 1/);
+    expect(scraped).toMatch(/aat_enrichment_lookup_seconds_count\{[^}]*provider="feed"[^}]*\} [1-9]/);
   }, 60_000);
 });
