@@ -254,7 +254,8 @@ export class UpstashKeyValue implements KeyValue {
       try {
         return await this.client.evalsha(script.sha1, keys, args);
       } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+        // @upstash/redis words it "Command failed: NOSCRIPT …": look for the code anywhere.
+        if (!(error instanceof Error) || !/\bNOSCRIPT\b/.test(error.message)) throw error;
         script.loads++;
         return await this.client.eval(script.source, keys, args);
       }

@@ -40,3 +40,16 @@ it("reads what RedisKeyValue's layout holds: one <version>|<json> string per key
   await admin.quit();
   expect(await kv.delete("layout/a")).toBe(true);
 });
+
+it("sends scripts by SHA and in full only after the server lost them (EVALSHA, NOSCRIPT, EVAL)", async () => {
+  const kv = new UpstashKeyValue({ url: proxy.url, token: proxy.token, keyPrefix });
+  const admin = new Redis(redisUrl);
+  await admin.script("FLUSH");
+  await admin.quit();
+  await kv.set("noscript/a", 1);
+  expect(kv.scriptLoads).toBe(1);
+  await kv.set("noscript/a", 2);
+  expect(kv.scriptLoads).toBe(1);
+  expect(await kv.get("noscript/a")).toEqual({ value: 2, version: 2 });
+  expect(await kv.delete("noscript/a")).toBe(true);
+});
