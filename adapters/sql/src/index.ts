@@ -1,3 +1,4 @@
+export * from "./driver-factory.js";
 export * from "./mysql-driver.js";
 export * from "./pglite-driver.js";
 export * from "./postgres-driver.js";

@@ -1,3 +1,4 @@
+export * from "./datasources.js";
 export * from "./driver.js";
 export * from "./read-only-guard.js";
 export * from "./run-query.js";
