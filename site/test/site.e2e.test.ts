@@ -95,12 +95,12 @@ describe("the site in a real browser", () => {
     const problem = page.locator(`.problem[data-line="${badLine}"]`);
     await problem.waitFor();
     expect(await problem.textContent()).toContain(`Line ${badLine}`);
-    // The editor marks the same line: its lint range sits on line badLine of the document.
-    const marked = page
-      .locator(".cm-line")
-      .nth(badLine - 1)
-      .locator(".cm-lintRange-error");
+    // Following the problem puts the cursor on it; the editor marks that same line.
+    await problem.getByRole("button", { name: `Line ${badLine}` }).click();
+    const marked = page.locator(".cm-line", { has: page.locator(".cm-lintRange-error") });
     await marked.waitFor();
+    expect(await marked.textContent()).toContain("concurrency: many");
+    expect(await page.locator(".cm-activeLine").textContent()).toContain("concurrency: many");
     expect(await page.getByRole("button", { name: "Publish new version" }).isDisabled()).toBe(true);
     await screenshot(page, "automation-error");
     await editor.fill(source.replace("concurrency: 2", "concurrency: 3"));
@@ -117,7 +117,7 @@ describe("the site in a real browser", () => {
     await expectAccessible("automation");
   });
 
-  it("shows an alert posted through a source's webhook, with observables, its triage run and notes", async () => {
+  it("shows an alert posted through a source webhook; a note; the triage timeline survives a lost event stream; approving finishes the run and resolves the alert", async () => {
     const api = (path: string, init: RequestInit = {}) =>
       fetch(`${site.url}${path}`, {
         ...init,
@@ -157,6 +157,25 @@ describe("the site in a real browser", () => {
     await page.getByText("Checked the source address.").waitFor();
     await expectAccessible("alert detail");
     await screenshot(page, "alert");
+
+    // The live view loses its event stream once: it says so, reconnects, and follows the run again.
+    let cut = false;
+    await page.route("**/v1/runs/*/events*", async (route) => {
+      if (cut) return route.continue();
+      cut = true;
+      return route.abort("connectionreset");
+    });
+    await page.reload();
+    await page.getByText(/Connection lost; reconnecting \(attempt 1\)/).waitFor();
+    const approve = page.getByRole("button", { name: "Approve" });
+    await approve.waitFor();
+    await page.getByLabel("Rationale for approve_containment").fill("Confirmed with the user.");
+    await approve.click();
+    await page.getByText("Approved approve_containment.").waitFor();
+    await page.getByText("Reconnected to the run's live events.").waitFor();
+    await page.locator('[data-run-status="succeeded"]').waitFor();
+    await page.reload();
+    await page.locator(".page-head .badge.resolved").waitFor();
   });
 
   it("shows honest coming-soon pages with no serious accessibility problems", async () => {
