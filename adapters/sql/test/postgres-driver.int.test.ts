@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { introspectSchema, runReadOnlyQuery, SqlExecutionError } from "@aat/core";
+import { MemoryKeyValue } from "@aat/adapter-memory";
+import { DataSources, introspectSchema, runReadOnlyQuery, SqlExecutionError } from "@aat/core";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PostgresDriver } from "../src/index.js";
+import { createSqlDriver, PostgresDriver } from "../src/index.js";
 import { writeAttemptSuite } from "./write-attempts.js";
 
 const URL = process.env.PG_URL ?? process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -77,5 +78,14 @@ describe("PostgreSQL data source", () => {
 
   it("tells that a superuser connection can write", async () => {
     expect(await driver.canWrite()).toBe(true);
+  });
+
+  it("the connection test of a data source warns that the role can write", async () => {
+    const sources = new DataSources(new MemoryKeyValue(), { get: async () => URL }, createSqlDriver);
+    await sources.create({ id: "pg", name: "Local PostgreSQL", engine: "postgres", urlSecret: "PG_URL" });
+    const result = await sources.test("pg");
+    expect(result).toMatchObject({ ok: true, canWrite: true });
+    expect(result.warning).toMatch(/can write/);
+    await sources.close();
   });
 });
