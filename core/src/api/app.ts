@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { audit } from "../auth/audit-middleware.js";
 import { type AuthEnv, authenticate } from "../auth/middleware.js";
 import { DedupeService } from "../dedupe/service.js";
@@ -93,6 +94,19 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   });
 
   app.use("*", traceRequests());
+  const corsOrigins = deps.config.server.corsOrigins ?? [];
+  // Only listed origins: the site on a static host (S3, GCS, Static Web Apps) calling the API elsewhere.
+  if (corsOrigins.length > 0) {
+    app.use(
+      "*",
+      cors({
+        origin: [...corsOrigins],
+        allowHeaders: ["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "Last-Event-ID"],
+        exposeHeaders: ["Location", "X-Request-Id", "Retry-After"],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use("*", requestId());
   app.use(
     "*",

@@ -20,7 +20,7 @@ import type { RunEventHub } from "./event-hub.js";
 
 /** The configuration the API reads; the typed AatConfig fits. */
 export interface ApiConfig {
-  server: { bodyLimitBytes: number };
+  server: { bodyLimitBytes: number; corsOrigins?: readonly string[] };
   limits: { webhookReplayWindowMs: number; dedupeWindowMs: number };
   auth: { allowUnsignedWebhooks: boolean };
   /** The /v1/mcp endpoint; served with a 30 s wait when absent. */

@@ -45,6 +45,13 @@ const server = z
       env: "AAT_SERVER_ROLE",
       description: "What this process runs: the HTTP API, the queue worker, or both.",
     }),
+    corsOrigins: setting(z.array(text()).default([]), {
+      env: "AAT_SERVER_CORS_ORIGINS",
+      description:
+        "Origins allowed to call the API from a browser (CORS), e.g. the static site's host when it is served from another origin. Empty: no CORS headers (same origin only).",
+      expected: "a list of origins like https://app.example.com (env: comma-separated)",
+      example: "https://app.example.com",
+    }),
     shutdownGraceMs: setting(nonNegativeInt().default(10_000), {
       env: "AAT_SERVER_SHUTDOWN_GRACE_MS",
       description: "On SIGTERM, how long in-flight requests and steps may finish before the process exits.",

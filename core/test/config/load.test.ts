@@ -27,6 +27,7 @@ describe("loadConfig defaults", () => {
         host: "127.0.0.1",
         port: 8080,
         bodyLimitBytes: 1_048_576,
+        corsOrigins: [],
         role: "all",
         shutdownGraceMs: 10_000,
       },
