@@ -4,9 +4,11 @@ import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
 import { createModelRegistry } from "@aat/adapter-models";
 import {
   type AatConfig,
+  AlertStore,
   ApiKeyStore,
   AUTH_NONE_WARNING,
   AuditLog,
+  alertContextResolver,
   type BootstrapOutcome,
   ChatContextRegistry,
   ChatDeltaHub,
@@ -329,7 +331,11 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         clock,
         events,
         deltas: chatDeltas,
-        contexts: new ChatContextRegistry([runContextResolver(runner), planContextResolver(plans)]),
+        contexts: new ChatContextRegistry([
+          runContextResolver(runner),
+          planContextResolver(plans),
+          alertContextResolver(new AlertStore(kv)),
+        ]),
         summariser: chatOffline
           ? new ExtractiveSummariser()
           : new ModelSummariser(

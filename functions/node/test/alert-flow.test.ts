@@ -142,5 +142,19 @@ describe("alerts end to end with the shipped plans and the default sample feed",
     expect(scraped).toMatch(/aat_alerts_rejected_total\{[^}]*reason="[a-z_]+"[^}]*\} 1/);
     expect(scraped).toMatch(/aat_alerts_triage_start_latency_seconds_count\{[^}]*\} 1/);
     expect(scraped).toMatch(/aat_enrichment_lookup_seconds_count\{[^}]*provider="feed"[^}]*\} [1-9]/);
+
+    // The alert as chat context: the `alert` kind is registered and a turn about it streams.
+    const kinds = await api("GET", "/v1/chat/context-kinds");
+    expect(kinds.json.items.map((k: J) => k.kind)).toContain("alert");
+    const session = await api("POST", "/v1/chat/sessions", { context: [{ kind: "alert", id }] });
+    expect(session.status, JSON.stringify(session.json)).toBe(201);
+    const sessionId = session.json.session?.id ?? session.json.id;
+    const streamed = await fetch(`${runtime.url}/v1/chat/sessions/${sessionId}/messages`, {
+      method: "POST",
+      headers: { ...admin, "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ text: "What happened with this alert?" }),
+    });
+    expect(streamed.headers.get("content-type")).toContain("text/event-stream");
+    expect(await streamed.text()).toContain("event: done");
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+export * from "./chat-context.js";
 export * from "./ingest.js";
 export { AlertMappingError, MAPPERS } from "./mappers/index.js";
 export type { AlertMapper, MappedAlert } from "./mappers/types.js";
