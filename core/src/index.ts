@@ -35,6 +35,6 @@ export * from "./secrets/index.js";
 export * from "./telemetry/index.js";
 export * from "./tools/index.js";
 export * from "./tools/mcp/index.js";
-export * from "./workflows/chat/index.js";
 export * from "./workflows/alerts/index.js";
 export * from "./workflows/analytics/index.js";
+export * from "./workflows/chat/index.js";

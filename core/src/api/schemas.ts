@@ -73,13 +73,9 @@ export const stepStateSchema = z
     waitUntil: epochMs().optional(),
     childRunId: z.string().optional(),
     childRun: z.unknown().optional(),
-    resumes: z
-      .number()
-      .int()
-      .optional()
-      .meta({
-        description: "Times the attempt ran again after an approval (agent steps' dangerous tool calls).",
-      }),
+    resumes: z.number().int().optional().meta({
+      description: "Times the attempt ran again after an approval (agent steps' dangerous tool calls).",
+    }),
     progress: z
       .object({
         seq: z.number().int(),

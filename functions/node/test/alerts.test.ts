@@ -454,8 +454,9 @@ describe("load: two concurrent senders", () => {
     const alertIds = new Set(alerts.map((x) => x.id));
     for (const runId of runIds) {
       const state = await runtime.runner.load(runId);
-      expect(state?.plan.id).toBe("test.alert-triage");
-      expect(alertIds.has((state?.input as { alert: { id: string } }).alert.id)).toBe(true);
+      if (!state) throw new Error(`run ${runId} was not stored`);
+      expect(state.plan.id).toBe("test.alert-triage");
+      expect(alertIds.has((state.input as { alert: { id: string } }).alert.id)).toBe(true);
     }
   }, 120_000);
 });
