@@ -1,10 +1,13 @@
 import { Command, Option } from "commander";
+import { registerAlerts } from "./commands/alerts.js";
+import { registerChat } from "./commands/chat.js";
 import { registerCompletion } from "./commands/completion.js";
 import { registerKeys } from "./commands/keys.js";
 import { registerLogin } from "./commands/login.js";
 import { registerPlans } from "./commands/plans.js";
 import { registerRun } from "./commands/run.js";
 import { registerRuns } from "./commands/runs.js";
+import { registerSources } from "./commands/sources.js";
 
 export const CLI_VERSION = "0.1.0";
 
@@ -46,6 +49,9 @@ Exit codes: 0 success, 1 failure (or a run that failed), 2 usage error, 3 a run 
   registerPlans(program);
   registerRun(program);
   registerRuns(program);
+  registerAlerts(program);
+  registerSources(program);
+  registerChat(program);
   registerKeys(program);
   registerCompletion(program);
   return program;

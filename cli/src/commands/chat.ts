@@ -1,0 +1,110 @@
+import { createInterface } from "node:readline/promises";
+import type { AatClient } from "@aat/sdk";
+import { unwrap } from "@aat/sdk";
+import type { Command } from "commander";
+import { contextOf } from "../context.js";
+import { UsageError } from "../errors.js";
+import { printJson } from "../output.js";
+import { examples } from "../program.js";
+
+export function registerChat(program: Command): void {
+  examples(
+    program
+      .command("chat")
+      .description(
+        "Chat with the agent: one question with -m, else an interactive session (Ctrl-C stops the reply, Ctrl-D ends the session).",
+      )
+      .option("-m, --message <text>", "ask once, print the streamed reply, exit")
+      .option("-c, --context <kind:id...>", "what the chat is about, e.g. alert:ID or run:ID")
+      .option("-s, --session <id>", "continue this chat session")
+      .action(
+        async (options: { message?: string; context?: string[]; session?: string }, command: Command) => {
+          const ctx = contextOf(command);
+          const context = (options.context ?? []).map((ref) => {
+            const at = ref.indexOf(":");
+            if (at < 1) throw new UsageError(`--context ${ref}: use kind:id, e.g. alert:0190… or run:0190…`);
+            return { kind: ref.slice(0, at), id: ref.slice(at + 1) };
+          });
+          const client = await ctx.client();
+          const sessionId =
+            options.session ??
+            (
+              await unwrap(
+                client.api.POST("/v1/chat/sessions", { body: context.length > 0 ? { context } : {} }),
+              )
+            ).id;
+          if (options.message !== undefined) {
+            const reply = await turn(client, sessionId, options.message, undefined, !ctx.json);
+            if (ctx.json) printJson({ sessionId, ...reply });
+            return;
+          }
+          const rl = createInterface({ input: process.stdin, output: process.stdout });
+          let replying: AbortController | undefined;
+          rl.on("SIGINT", () => {
+            if (replying) replying.abort();
+            else rl.close();
+          });
+          console.log(ctx.colors.dim(`chat session ${sessionId}; Ctrl-C stops a reply, Ctrl-D ends`));
+          try {
+            while (true) {
+              const text = await rl.question(ctx.colors.bold("you> ")).catch(() => undefined);
+              if (text === undefined) break;
+              if (!text.trim()) continue;
+              replying = new AbortController();
+              try {
+                await turn(client, sessionId, text, replying.signal, true);
+              } catch (error) {
+                // Ctrl-C aborts the stream (the fetch throws); the session goes on with the next question.
+                if (!replying.signal.aborted) throw error;
+              }
+              if (replying.signal.aborted) console.log(ctx.colors.dim("(reply stopped)"));
+              replying = undefined;
+            }
+          } finally {
+            rl.close();
+          }
+        },
+      ),
+    [
+      "aat chat -m 'what can you do?'",
+      "aat chat --context alert:0190…",
+      "aat chat -m 'summarise' --context run:0190… --json",
+    ],
+  );
+}
+
+/** Sends one message and streams the reply's text to stdout as it arrives. */
+async function turn(
+  client: AatClient,
+  sessionId: string,
+  text: string,
+  signal: AbortSignal | undefined,
+  print: boolean,
+): Promise<{ text: string; status?: string; runId?: string }> {
+  let reply = "";
+  let status: string | undefined;
+  let runId: string | undefined;
+  for await (const message of client.stream(`/v1/chat/sessions/${encodeURIComponent(sessionId)}/messages`, {
+    method: "POST",
+    body: { text },
+    isLast: (m) => m.event === "done" || m.event === "error",
+    ...(signal ? { signal } : {}),
+  })) {
+    const data = JSON.parse(message.data) as Record<string, unknown>;
+    if (message.event === "turn") runId = String(data.runId);
+    if (message.event === "delta") {
+      reply += String(data.text ?? "");
+      if (print) process.stdout.write(String(data.text ?? ""));
+    }
+    if (message.event === "approval" && print) {
+      process.stdout.write(
+        `\n[waiting for approval of ${data.step}: aat runs approve ${data.runId} ${data.step}]\n`,
+      );
+    }
+    if (message.event === "done") status = String(data.status);
+    if (message.event === "error")
+      throw new Error(`the chat turn failed: ${String(data.detail ?? data.message ?? "")}`);
+  }
+  if (print) process.stdout.write("\n");
+  return { text: reply, ...(status ? { status } : {}), ...(runId ? { runId } : {}) };
+}
