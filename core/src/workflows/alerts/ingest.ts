@@ -202,7 +202,9 @@ export class AlertIngestor {
             ...(merged.runs[0] ? { runId: merged.runs[0].runId } : {}),
           };
         }
-        // The alert was deleted while its claim lived on: treat the delivery as new.
+        // The alert was deleted while its claim lived on: forget that claim and treat the delivery as new.
+        await this.forgetClaimOf(claimKey, alertId);
+        continue;
       } else if (claim.status === "in_progress") {
         // Another replica is storing this very alert: wait for its result (or for its claim to lapse).
         const pause = Math.min(200, 10 + waited / 10);
@@ -219,9 +221,18 @@ export class AlertIngestor {
           throw error;
         }
       }
-      // A completed claim whose alert is gone: forget it and claim again.
-      await deps.kv.delete(deps.dedupe.recordKey(claimKey)).catch(() => false);
     }
+  }
+
+  /**
+   * Deletes the completed claim only while it still names the deleted alert, at the version read: a
+   * blind delete could remove the fresh claim another replica made meanwhile and let both create the alert.
+   */
+  private async forgetClaimOf(claimKey: string, alertId: string): Promise<void> {
+    const key = this.deps.dedupe.recordKey(claimKey);
+    const entry = await this.deps.kv.get<{ status?: string; result?: { alertId?: string } }>(key);
+    if (entry?.value.status !== "completed" || entry.value.result?.alertId !== alertId) return;
+    await this.deps.kv.delete(key, { expectedVersion: entry.version }).catch(() => false);
   }
 
   private async create(
