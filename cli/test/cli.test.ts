@@ -111,7 +111,7 @@ describe.concurrent("aat against the node runtime", SLOW, () => {
     const refused = await aat(["plans", "list"], { ...profileEnv, AAT_API_KEY: "aat_wrong" });
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim().split("\n")).toHaveLength(1);
-    expect(refused.stderr).toMatch(
+    expect(refused.stderr.trimEnd()).toMatch(
       /^aat: 401 .*; log in again with `aat login --url URL --key KEY` or set AAT_API_KEY$/,
     );
   });

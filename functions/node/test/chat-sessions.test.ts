@@ -112,7 +112,7 @@ describe("chat on the node runtime with the offline model (the default)", () => 
     const kinds = (await (await call("GET", "/v1/chat/context-kinds")).json()) as {
       items: Array<{ kind: string }>;
     };
-    expect(kinds.items.map((k) => k.kind)).toEqual(["run", "plan"]);
+    expect(kinds.items.map((k) => k.kind)).toEqual(["run", "plan", "alert"]);
   });
   it("describes the chat routes in the OpenAPI document, valid OpenAPI 3.1 with roles on each", async () => {
     const doc = (await (await fetch(`${runtime.url}/v1/openapi.json`)).json()) as {
