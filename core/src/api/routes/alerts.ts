@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
 import { requireRoles } from "../../auth/middleware.js";
+import type { Principal } from "../../auth/principal.js";
 import { ALERT_STATUSES } from "../../workflows/alerts/ocsf.js";
 import {
   type AlertRecord,
@@ -11,10 +12,12 @@ import {
   RESOLUTIONS,
   STATUS_TRANSITIONS,
 } from "../../workflows/alerts/store.js";
+import type { ChatService } from "../../workflows/chat/service.js";
 import type { ApiApp, ApiContext } from "../context.js";
 import { allowRoles as allowRolesWithMiddleware, problems } from "../openapi-route.js";
 import { ApiProblem, zodProblemErrors } from "../problem.js";
 import { jsonBody, parse } from "./alert-sources.js";
+import { answerTurn, mapped } from "./chat.js";
 
 const patchSchema = z
   .strictObject({
@@ -227,7 +230,111 @@ export function registerAlertRoutes(app: ApiApp, ctx: ApiContext): void {
     const metrics = ctx.alerts.metrics as { render?: () => string };
     return c.text(metrics.render?.() ?? "", 200, { "content-type": "text/plain; version=0.0.4" });
   });
-  // POST /v1/alerts/:id/chat arrives with the chat backend (issue 5): the alert record becomes the chat's context.
+  if (ctx.deps.chat) registerAlertChat(app, ctx, ctx.deps.chat);
+}
+
+/** The pointer from an alert and a person to their chat session about it. */
+const chatPointer = (alertId: string, owner: string) => `alerts/chat/${alertId}/${encodeURIComponent(owner)}`;
+
+const alertChatBody = z
+  .strictObject({
+    text: z
+      .string()
+      .trim()
+      .min(1, "must not be empty: write the message to send")
+      .max(32_000, "may be at most 32,000 characters"),
+  })
+  .meta({ id: "AlertChatMessage" });
+
+/**
+ * POST /v1/alerts/:id/chat: a chat turn about one alert. Each person has one session per alert, with
+ * the alert attached as context (`alert:<id>`); the first message creates it, later ones reuse it (a
+ * deleted session is replaced). The reply answers like POST /v1/chat/sessions/:id/messages.
+ */
+function registerAlertChat(app: ApiApp, ctx: ApiContext, chat: ChatService): void {
+  const chatters = requireRoles("responder", "analyst", "developer");
+  app.openAPIRegistry.registerPath(
+    createRoute({
+      method: "post",
+      path: "/v1/alerts/{id}/chat",
+      tags: ["alerts"],
+      summary: "Chat about an alert; the reply streams as server-sent events",
+      description: [
+        "Sends a message in your chat session about this alert, creating it on the first message (one",
+        "session per person and alert, with the alert attached as `alert:<id>` context; later messages",
+        "reuse it, and its id is in the `turn` event and the X-Chat-Session header). The answer is the same",
+        "as POST /v1/chat/sessions/{id}/messages: an event stream, or JSON with Accept: application/json.",
+        "The message is recorded in the alert's timeline (chat_message) and the audit log.",
+      ].join(" "),
+      ...allowRoles("responder", "analyst", "developer"),
+      request: {
+        params: z.object({ id: z.string() }),
+        body: { required: true, content: { "application/json": { schema: alertChatBody } } },
+      },
+      responses: {
+        200: {
+          description: "The reply: an event stream, or JSON with Accept: application/json.",
+          content: {
+            "text/event-stream": { schema: z.string().meta({ description: "text/event-stream" }) },
+            "application/json": { schema: z.unknown() },
+          },
+        },
+        ...problems(400, 401, 403, 404, 409, 415, 422, 503),
+      },
+    }),
+  );
+
+  app.post("/v1/alerts/:id/chat", chatters, async (c) => {
+    const id = c.req.param("id");
+    const { text } = parse(alertChatBody, await jsonBody(c));
+    const alert = await found(ctx, id);
+    const principal = c.get("principal");
+    const sessionId = await alertSession(ctx, chat, principal, alert);
+    const turn = await mapped(() => chat.begin(principal, sessionId, text), chat.planId);
+    c.set("audit", { target: `alert:${id}`, details: { chatSession: sessionId, runId: turn.runId } });
+    await ctx.alerts.store.update(id, (r) => ({
+      ...r,
+      timeline: [
+        ...r.timeline,
+        {
+          at: ctx.deps.clock.now(),
+          by: principal.id,
+          type: "chat_message",
+          details: { sessionId, runId: turn.runId },
+        },
+      ],
+    }));
+    c.header("X-Chat-Session", sessionId);
+    return answerTurn(c, ctx, turn, sessionId);
+  });
+}
+
+/** The person's session about this alert: the one the pointer names while it exists, else a new one. */
+async function alertSession(
+  ctx: ApiContext,
+  chat: ChatService,
+  principal: Principal,
+  alert: AlertRecord,
+): Promise<string> {
+  const key = chatPointer(alert.alert.id, principal.id);
+  const existing = await ctx.deps.kv.get<{ sessionId: string }>(key);
+  if (existing) {
+    const session = await chat.store.get(existing.value.sessionId);
+    if (session && session.owner === principal.id) return session.id;
+  }
+  const created = await chat.create(principal, {
+    title: `Alert: ${alert.alert.title}`.slice(0, 200),
+    context: [{ kind: "alert", id: alert.alert.id }],
+  });
+  const claimed = existing
+    ? await ctx.deps.kv.compareAndSet(key, { sessionId: created.id }, existing.version)
+    : await ctx.deps.kv.setIfAbsent(key, { sessionId: created.id });
+  if (claimed.ok) return created.id;
+  // Another request of the same person created one first: use theirs, drop ours.
+  await chat.delete(principal, created.id);
+  const winner = await ctx.deps.kv.get<{ sessionId: string }>(key);
+  if (!winner) throw new Error(`the chat session pointer of alert ${alert.alert.id} vanished`);
+  return winner.value.sessionId;
 }
 
 function summary(r: AlertRecord) {

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { PlanNotFoundError } from "../../runner/errors.js";
@@ -13,8 +14,9 @@ import {
   chatUsageSchema,
   contextRefSchema,
 } from "../../workflows/chat/records.js";
-import type { ChatService, ChatTurnEvent } from "../../workflows/chat/service.js";
+import type { ChatService, ChatTurn, ChatTurnEvent } from "../../workflows/chat/service.js";
 import type { ApiApp, ApiContext } from "../context.js";
+import type { ApiEnv } from "../deps.js";
 import { AUTH_PROBLEMS, allowRoles, problems } from "../openapi-route.js";
 import { ApiProblem } from "../problem.js";
 
@@ -245,80 +247,91 @@ export function registerChatRoutes(app: ApiApp, ctx: ApiContext, chat: ChatServi
     const turn = await mapped(() => chat.begin(principal, id, text), chat.planId);
     c.set("audit", { target: `chat:${id}`, details: { runId: turn.runId } });
 
-    if (wantsJson(c.req.header("accept"))) {
-      const events: ChatTurnEvent[] = [];
-      await turn.follow((event) => {
-        events.push(event);
-      }, c.req.raw.signal);
-      const done = events.find((e) => e.type === "done");
-      return c.json(
-        {
-          runId: turn.runId,
-          status: done?.type === "done" ? done.status : "running",
-          userMessage: turn.message,
-          ...(done?.type === "done" && done.message ? { message: done.message } : {}),
-          approvals: events.flatMap((e) =>
-            e.type === "approval"
-              ? [
-                  {
-                    step: e.step,
-                    ...(e.message !== undefined ? { message: e.message } : {}),
-                    ...(e.proposal !== undefined ? { proposal: e.proposal } : {}),
-                    approve: e.approve,
-                    reject: e.reject,
-                  },
-                ]
-              : [],
-          ),
-          toolCalls: events.flatMap((e) =>
-            e.type === "tool-call" ? [{ name: e.name, input: e.input }] : [],
-          ),
-          usage: done?.type === "done" ? done.usage : {},
-        },
-        200,
-      );
-    }
-
-    return streamSSE(c, async (stream) => {
-      const aborted = new AbortController();
-      stream.onAbort(() => aborted.abort());
-      // A comment line now and then, so proxies keep a turn open while a tool or the model is slow.
-      const heartbeat = setInterval(
-        () => void stream.write(": keep-alive\n\n").catch(() => undefined),
-        ctx.deps.sse?.heartbeatMs ?? 15_000,
-      );
-      try {
-        await turn.follow(async (event) => {
-          const { type, ...data } = event;
-          await stream.writeSSE({ event: type, data: JSON.stringify(data) });
-        }, aborted.signal);
-      } catch (error) {
-        if (stream.aborted || stream.closed) return;
-        const requestId = c.get("requestId");
-        ctx.logger.error(
-          {
-            requestId,
-            sessionId: id,
-            runId: turn.runId,
-            error: error instanceof Error ? error.message : String(error),
-          },
-          "chat turn stream failed",
-        );
-        await stream
-          .writeSSE({
-            event: "error",
-            data: JSON.stringify({
-              requestId,
-              runId: turn.runId,
-              detail: `the reply could not be streamed; the run goes on and GET /v1/chat/sessions/${id} shows the reply once it is stored`,
-            }),
-          })
-          .catch(() => undefined);
-      } finally {
-        clearInterval(heartbeat);
-      }
-    }) as unknown as Response;
+    return answerTurn(c, ctx, turn, id);
   });
+}
+
+/**
+ * Answers a started chat turn: an SSE stream (turn, delta, tool-call, tool-result, approval, done,
+ * error), or one JSON document with `Accept: application/json`. Shared with POST /v1/alerts/:id/chat.
+ */
+export async function answerTurn(
+  c: Context<ApiEnv>,
+  ctx: ApiContext,
+  turn: ChatTurn,
+  id: string,
+): Promise<Response> {
+  if (wantsJson(c.req.header("accept"))) {
+    const events: ChatTurnEvent[] = [];
+    await turn.follow((event) => {
+      events.push(event);
+    }, c.req.raw.signal);
+    const done = events.find((e) => e.type === "done");
+    return c.json(
+      {
+        runId: turn.runId,
+        status: done?.type === "done" ? done.status : "running",
+        userMessage: turn.message,
+        ...(done?.type === "done" && done.message ? { message: done.message } : {}),
+        approvals: events.flatMap((e) =>
+          e.type === "approval"
+            ? [
+                {
+                  step: e.step,
+                  ...(e.message !== undefined ? { message: e.message } : {}),
+                  ...(e.proposal !== undefined ? { proposal: e.proposal } : {}),
+                  approve: e.approve,
+                  reject: e.reject,
+                },
+              ]
+            : [],
+        ),
+        toolCalls: events.flatMap((e) => (e.type === "tool-call" ? [{ name: e.name, input: e.input }] : [])),
+        usage: done?.type === "done" ? done.usage : {},
+      },
+      200,
+    );
+  }
+
+  return streamSSE(c, async (stream) => {
+    const aborted = new AbortController();
+    stream.onAbort(() => aborted.abort());
+    // A comment line now and then, so proxies keep a turn open while a tool or the model is slow.
+    const heartbeat = setInterval(
+      () => void stream.write(": keep-alive\n\n").catch(() => undefined),
+      ctx.deps.sse?.heartbeatMs ?? 15_000,
+    );
+    try {
+      await turn.follow(async (event) => {
+        const { type, ...data } = event;
+        await stream.writeSSE({ event: type, data: JSON.stringify(data) });
+      }, aborted.signal);
+    } catch (error) {
+      if (stream.aborted || stream.closed) return;
+      const requestId = c.get("requestId");
+      ctx.logger.error(
+        {
+          requestId,
+          sessionId: id,
+          runId: turn.runId,
+          error: error instanceof Error ? error.message : String(error),
+        },
+        "chat turn stream failed",
+      );
+      await stream
+        .writeSSE({
+          event: "error",
+          data: JSON.stringify({
+            requestId,
+            runId: turn.runId,
+            detail: `the reply could not be streamed; the run goes on and GET /v1/chat/sessions/${id} shows the reply once it is stored`,
+          }),
+        })
+        .catch(() => undefined);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }) as unknown as Response;
 }
 
 /** JSON only when asked for and preferred to event streams. */
@@ -328,7 +341,7 @@ function wantsJson(accept: string | undefined): boolean {
 }
 
 /** Runs a chat service call, turning its errors into problems. */
-async function mapped<T>(call: () => Promise<T>, chatPlanId?: string): Promise<T> {
+export async function mapped<T>(call: () => Promise<T>, chatPlanId?: string): Promise<T> {
   try {
     return await call();
   } catch (error) {
