@@ -1,0 +1,127 @@
+import { ManualClock } from "@aat/core";
+import { DynamoDBClient, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoKeyValue } from "../src/index.js";
+import { awsTestConnection, uniqueTableName } from "./aws-env.js";
+
+const tableName = uniqueTableName("kv");
+const raw = new DynamoDBClient(awsTestConnection);
+
+describe("DynamoKeyValue specifics on moto", () => {
+  beforeAll(async () => {
+    await DynamoKeyValue.createTable({ ...awsTestConnection, tableName });
+  });
+  afterAll(async () => {
+    await DynamoKeyValue.deleteTable({ ...awsTestConnection, tableName });
+    raw.destroy();
+  });
+
+  it("stores each key in the bucket of its first path segment, so a prefix listing is one Query", async () => {
+    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName });
+    try {
+      await kv.set("runs/r1/state", { step: 1 });
+      await kv.set("runs/r2/state", { step: 2 });
+      await kv.set("toplevel", 7);
+      const item = await raw.send(
+        new GetItemCommand({ TableName: tableName, Key: { pk: { S: "runs/" }, sk: { S: "runs/r1/state" } } }),
+      );
+      expect(item.Item).toMatchObject({ pk: { S: "runs/" }, ver: { N: "1" }, v: { S: '{"step":1}' } });
+      const root = await raw.send(
+        new GetItemCommand({ TableName: tableName, Key: { pk: { S: "#" }, sk: { S: "toplevel" } } }),
+      );
+      expect(root.Item).toMatchObject({ n: { N: "7" } });
+      const bucket = await raw.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: "pk = :b",
+          ExpressionAttributeValues: { ":b": { S: "runs/" } },
+        }),
+      );
+      expect(bucket.Items?.map((i) => i.sk?.S)).toEqual(["runs/r1/state", "runs/r2/state"]);
+      expect((await kv.list("runs/r")).entries.map((e) => e.key)).toEqual(["runs/r1/state", "runs/r2/state"]);
+    } finally {
+      for (const key of ["runs/r1/state", "runs/r2/state", "toplevel"]) await kv.delete(key);
+      await kv.close();
+    }
+  });
+
+  it("lists prefixes without a '/' across buckets (a Scan), sorted and paged", async () => {
+    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName });
+    const keys = ["scanme", "scanme-2", "scanme/a", "scanme/b", "scanmf/c", "scanme0/x"];
+    try {
+      for (const key of keys) await kv.set(key, key);
+      const first = await kv.list("scanme", { limit: 3 });
+      expect(first.entries.map((e) => e.key)).toEqual(["scanme", "scanme-2", "scanme/a"]);
+      const second = await kv.list("scanme", { limit: 3, cursor: first.cursor! });
+      expect(second.entries.map((e) => e.key)).toEqual(["scanme/b", "scanme0/x"]);
+      expect(second.cursor).toBeUndefined();
+    } finally {
+      for (const key of keys) await kv.delete(key);
+      await kv.close();
+    }
+  });
+
+  it("writes the TTL attribute in seconds and hides an expired item DynamoDB has not deleted yet", async () => {
+    const clock = new ManualClock(Date.now());
+    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName, clock });
+    try {
+      expect(await kv.set("ttl/k", "v", { ttlMs: 60_000 })).toBe(1);
+      const item = await raw.send(
+        new GetItemCommand({ TableName: tableName, Key: { pk: { S: "ttl/" }, sk: { S: "ttl/k" } } }),
+      );
+      expect(Number(item.Item?.ttl?.N)).toBe(Math.ceil((clock.now() + 60_000) / 1000));
+      clock.advance(60_001);
+      expect(await kv.get("ttl/k")).toBeUndefined();
+      expect((await kv.list("ttl/")).entries).toEqual([]);
+      // Still physically there (DynamoDB deletes lazily), yet a write treats it as absent.
+      const still = await raw.send(
+        new GetItemCommand({ TableName: tableName, Key: { pk: { S: "ttl/" }, sk: { S: "ttl/k" } } }),
+      );
+      expect(still.Item).toBeDefined();
+      expect(await kv.set("ttl/k", "again")).toBe(1);
+      expect(await kv.delete("ttl/k")).toBe(true);
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it("keeps numbers JavaScript writes with an exponent as JSON, and refuses to increment them", async () => {
+    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName });
+    try {
+      await kv.set("num/huge", 1e300);
+      await kv.set("num/big", 1e21);
+      expect((await kv.get("num/huge"))?.value).toBe(1e300);
+      expect((await kv.get("num/big"))?.value).toBe(1e21);
+      await expect(kv.increment("num/huge")).rejects.toThrow(/outside the range/);
+      await expect(kv.increment("num/big")).rejects.toThrow(/outside the range/);
+      expect((await kv.get("num/big"))?.value).toBe(1e21);
+      await kv.set("num/ok", 0.1);
+      expect(await kv.increment("num/ok", 2.5)).toBe(2.6);
+    } finally {
+      await kv.delete("num/huge");
+      await kv.delete("num/big");
+      await kv.delete("num/ok");
+      await kv.close();
+    }
+  });
+
+  it("refuses values over the item size limit and keys over the sort key limit, writing nothing", async () => {
+    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName });
+    try {
+      await expect(kv.set("big/one", "x".repeat(410 * 1024))).rejects.toThrow(/400 KB/);
+      expect(await kv.get("big/one")).toBeUndefined();
+      await expect(kv.set(`long/${"k".repeat(1100)}`, 1)).rejects.toThrow(/1024-byte sort key/);
+    } finally {
+      await kv.close();
+    }
+  });
+
+  it("says which table is missing on connect", async () => {
+    await expect(
+      DynamoKeyValue.connect({ ...awsTestConnection, tableName: uniqueTableName("missing") }),
+    ).rejects.toThrow(/does not exist\. Create it/);
+    await expect(DynamoKeyValue.connect({ ...awsTestConnection, tableName: "x" })).rejects.toThrow(
+      /tableName must be 3-255/,
+    );
+  });
+});
