@@ -53,6 +53,11 @@ function parseEnvValue(raw: string, kind: EnvValueKind, secret: boolean): ParseR
         ? parsed
         : { ok: false, problem: "is a JSON value but not an array of strings" };
     }
+    case "json-list": {
+      const parsed = parseJson(text);
+      if (!parsed.ok) return parsed;
+      return Array.isArray(parsed.value) ? parsed : { ok: false, problem: "is valid JSON but not an array" };
+    }
     case "json": {
       const parsed = parseJson(text);
       if (!parsed.ok) return parsed;

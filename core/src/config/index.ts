@@ -6,6 +6,7 @@ export {
   RESPONSE_KINDS,
   type ResponseActionConfig,
 } from "./actions.js";
+export { type AlertsConfig, alertsSection, type ConfiguredSource, configuredSourceSchema } from "./alerts.js";
 export { type ChatConfig, chatSection } from "./chat.js";
 export { renderConfigDocs } from "./docs.js";
 export { ConfigError, type ConfigProblem, formatProblem } from "./errors.js";

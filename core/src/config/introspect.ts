@@ -165,13 +165,15 @@ export function containsSecret(schema: z.ZodType): boolean {
 }
 
 /** How an environment variable's text is turned into this setting's value. */
-export type EnvValueKind = "string" | "number" | "boolean" | "list" | "json";
+export type EnvValueKind = "string" | "number" | "boolean" | "list" | "json" | "json-list";
 
 export function envValueKind(schema: z.ZodType): EnvValueKind {
   const base = unwrap(schema);
   if (base instanceof z.ZodNumber) return "number";
   if (base instanceof z.ZodBoolean) return "boolean";
-  if (base instanceof z.ZodArray) return "list";
+  // A list of objects (alerts.sources) is only writable as a JSON array.
+  if (base instanceof z.ZodArray)
+    return unwrap(base.element as z.ZodType) instanceof z.ZodObject ? "json-list" : "list";
   if (base instanceof z.ZodObject || base instanceof z.ZodRecord) return "json";
   return "string";
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { actionsSection } from "./actions.js";
+import { alertsSection } from "./alerts.js";
 import { chatSection } from "./chat.js";
 import { checkCrossSettings } from "./checks.js";
 import { mcpSection } from "./mcp.js";
@@ -609,6 +610,7 @@ export const configFields = z.strictObject({
   chat: chatSection,
   threatintel: threatIntelSection,
   actions: actionsSection,
+  alerts: alertsSection,
   features,
 });
 

@@ -94,6 +94,7 @@ describe("loadConfig defaults", () => {
         servicenow: { table: "incident" },
         response: {},
       },
+      alerts: { dedupeWindowMs: 86_400_000, relatedWindowMs: 86_400_000, sources: [] },
       features: {},
     });
   });

@@ -37,6 +37,7 @@ import {
   registerBuiltinHandlers,
   registerBuiltinTools,
   registerScheduleRoutes,
+  resolveConfiguredSources,
   runContextResolver,
   Scheduler,
   type StartPlanRun,
@@ -207,6 +208,8 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       },
     });
     const secrets = new EnvSecrets(options.env ?? process.env);
+    // Webhook sources from alerts.sources, their secrets read now: a missing one stops the start.
+    const configuredSources = await resolveConfiguredSources(config.alerts.sources, secrets, clock.now());
     // MCP servers' tools must be registered before plans are loaded, which checks them against the registry.
     const mcp = await connectMcpServers(config.mcp, {
       registry: tools,
@@ -371,7 +374,14 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         logger,
         checks,
         chat,
-        alerts: { metrics: alerts.metrics },
+        alerts: {
+          metrics: alerts.metrics,
+          settings: {
+            dedupeWindowMs: config.alerts.dedupeWindowMs,
+            relatedWindowMs: config.alerts.relatedWindowMs,
+            sources: configuredSources,
+          },
+        },
       });
       registerScheduleRoutes(api, scheduler);
       const site = createSiteApp(options.siteDir ?? DEFAULT_SITE_DIR, (request) => api.fetch(request));

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import { requireRoles } from "../../auth/middleware.js";
 import {
+  ConfiguredSourceError,
   createSourceSchema,
   publicSource,
   SourceConflictError,
@@ -124,6 +125,12 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
+    if (error instanceof ConfiguredSourceError)
+      throw new ApiProblem(409, {
+        kind: "config-source-read-only",
+        detail: error.message,
+        extra: { sourceId: error.sourceId, origin: "config" },
+      });
     if (error instanceof SourceConflictError)
       throw new ApiProblem(409, { kind: "conflict", detail: error.message });
     throw error;

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import type { ConfiguredSource } from "../../config/alerts.js";
 import type { Clock } from "../../ports/clock.js";
 import type { KeyValue } from "../../ports/kv.js";
+import type { Secrets } from "../../secrets/secrets.js";
 import { ALERT_FORMATS } from "./ocsf.js";
 
 /**
@@ -98,6 +100,55 @@ export function generateSourceSecret(): string {
 
 export class SourceConflictError extends Error {}
 
+/** A configured source changed through the API: answered 409, the change belongs in the config file. */
+export class ConfiguredSourceError extends SourceConflictError {
+  constructor(readonly sourceId: string) {
+    super(
+      `source "${sourceId}" is defined in configuration (alerts.sources) and is read-only through the API: to rotate its secret or disable it, edit its entry in the config file (secret, previousSecret, disabled) and the secrets it names, then restart`,
+    );
+  }
+}
+
+/**
+ * The sources of `alerts.sources` with their secrets read through the Secrets port. A secret that is
+ * not set stops the start with a message naming the setting and where the secret is looked up.
+ */
+export async function resolveConfiguredSources(
+  configured: readonly ConfiguredSource[],
+  secrets: Secrets,
+  now: number,
+): Promise<WebhookSource[]> {
+  const resolved: WebhookSource[] = [];
+  for (const [index, c] of configured.entries()) {
+    const values: Array<{ id: string; value: string; createdAt: number }> = [];
+    for (const [field, name] of [
+      ["secret", c.secret],
+      ["previousSecret", c.previousSecret],
+    ] as const) {
+      if (name === undefined) continue;
+      const value = await secrets.get(name);
+      if (value === undefined) {
+        const where = secrets.describe?.(name) ?? `the secret store's entry "${name}"`;
+        throw new Error(
+          `alerts.sources[${index}].${field} (source "${c.id}"): the secret "${name}" is not set; set ${where}, or remove the source from the configuration`,
+        );
+      }
+      values.push({ id: `config:${name}`, value, createdAt: now });
+    }
+    const { secret: _s, previousSecret: _p, ...fields } = c;
+    resolved.push(
+      webhookSourceSchema.parse({
+        ...fields,
+        secrets: values,
+        createdAt: now,
+        updatedAt: now,
+        origin: "config",
+      }),
+    );
+  }
+  return resolved;
+}
+
 const PREFIX = "alerts/sources/";
 
 export class WebhookSourceStore {
@@ -136,7 +187,9 @@ export class WebhookSourceStore {
   /** Creates the source; returns it with the secret's value (shown to the caller once). */
   async create(input: CreateSource): Promise<{ source: WebhookSource; secret: string }> {
     if (this.fixed.has(input.id))
-      throw new SourceConflictError(`source "${input.id}" is defined in configuration`);
+      throw new SourceConflictError(
+        `source "${input.id}" is defined in configuration (alerts.sources): pick another id`,
+      );
     const now = this.clock.now();
     const secret = input.secret ?? generateSourceSecret();
     const { secret: _omit, ...fields } = input;
@@ -178,8 +231,7 @@ export class WebhookSourceStore {
     id: string,
     change: (s: WebhookSource) => WebhookSource,
   ): Promise<WebhookSource | undefined> {
-    if (this.fixed.has(id))
-      throw new SourceConflictError(`source "${id}" is defined in configuration: change it there`);
+    if (this.fixed.has(id)) throw new ConfiguredSourceError(id);
     for (;;) {
       const entry = await this.kv.get(PREFIX + id);
       if (!entry) return undefined;
