@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import {
   type Clock,
   type DeadLetter,
+  PublishDedupe,
   type PublishOptions,
   type PublishResult,
   type Queue,
@@ -18,7 +19,6 @@ import {
   type RabbitQueueDestroyOptions,
   type RabbitQueueOptions,
 } from "./options.js";
-import { PublishDedupe } from "./publish-dedupe.js";
 import { declareTopology, delayRoutingKey, deleteTopology, type Topology, topologyFor } from "./topology.js";
 
 const DEFAULT_VISIBILITY_TIMEOUT_MS = 30_000;

@@ -3,6 +3,7 @@ import {
   type Clock,
   type DeadLetter,
   type MessageAttributes,
+  PublishDedupe,
   type PublishOptions,
   type PublishResult,
   type Queue,
@@ -35,7 +36,6 @@ import {
   type SqsQueueDestroyOptions,
   type SqsQueueOptions,
 } from "./options.js";
-import { PublishDedupe } from "./publish-dedupe.js";
 
 /** SQS's message size limit (body plus attributes). */
 export const MAX_MESSAGE_BYTES = 256 * 1024;

@@ -1,5 +1,8 @@
-import { type Clock, DedupeService, type KeyValue, type PublishResult } from "@aat/core";
 import { z } from "zod";
+import type { Clock } from "../ports/clock.js";
+import type { KeyValue } from "../ports/kv.js";
+import type { PublishResult } from "../ports/queue.js";
+import { DedupeService } from "./service.js";
 
 /**
  * How long a publisher's claim on a dedupeId keeps other publishers of it waiting. A publisher that dies
@@ -12,8 +15,8 @@ const WAIT_STEP_MS = 20;
 const storedResultSchema = z.object({ messageId: z.string().min(1) });
 
 /**
- * RabbitMQ has no broker-side duplicate detection, so publishes with a dedupeId go through the core
- * DedupeService on a KeyValue store: the first publisher claims the id, publishes, and stores the message
+ * For brokers without broker-side duplicate detection (RabbitMQ, SQS standard queues): publishes with a
+ * dedupeId go through the DedupeService on a KeyValue store: the first publisher claims the id, publishes, and stores the message
  * id as the claim's result for the dedupe window; later publishers get that id back with
  * `duplicate: true`, and concurrent ones wait for the first to finish.
  */
