@@ -48,62 +48,61 @@ start_rabbitmq() {
   rabbitmq-server -detached
 }
 
+# Emulators may run on another port than their default (when the default is taken); the port in use is
+# recorded in a file the tests read. Each one has: a probe that tells it apart from other servers, a start
+# command, and a record format (a URL for moto, host:port for Pub/Sub).
 MOTO_URL_FILE=${AAT_MOTO_URL_FILE:-/tmp/aat-moto.url}
-MOTO_PORT=5055
+PUBSUB_HOST_FILE=${AAT_PUBSUB_HOST_FILE:-/tmp/aat-pubsub.host}
+PUBSUB_BIN=/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator
 
-# is_moto PORT: the server on that port is moto (its management API answers).
+# is_moto PORT: moto's management API answers there. is_pubsub PORT: the emulator's root answers "Ok".
 is_moto() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/moto-api/data.json" 2>/dev/null; }
+is_pubsub() { [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$1/" 2>/dev/null)" = "Ok" ]; }
 
 # A free port picked by the kernel (bind to port 0 and read it back).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-start_moto() {
-  local bin; bin=$(command -v moto_server || echo /root/.pyenv/shims/moto_server)
-  [ -x "$bin" ] || { say "moto_server is not installed (pip install 'moto[server]')"; return 1; }
-  if port_open 127.0.0.1 "$MOTO_PORT"; then MOTO_PORT=$(free_port); fi
-  nohup "$bin" -H 127.0.0.1 -p "$MOTO_PORT" >/tmp/aat-moto.log 2>&1 &
-  echo "http://127.0.0.1:$MOTO_PORT" >"$MOTO_URL_FILE"
+# emulator_settings NAME: sets FILE (record), SCHEME (record prefix), DEFAULT_PORT.
+emulator_settings() {
+  case "$1" in
+    moto) FILE=$MOTO_URL_FILE SCHEME=http:// DEFAULT_PORT=5055 ;;
+    pubsub) FILE=$PUBSUB_HOST_FILE SCHEME= DEFAULT_PORT=8085 ;;
+  esac
 }
 
-# moto answers on the recorded port (or the default one): reuse it.
-find_moto() {
-  local recorded
-  recorded=$(sed -n 's#^http://127.0.0.1:\([0-9]*\)$#\1#p' "$MOTO_URL_FILE" 2>/dev/null)
-  for candidate in $recorded 5055; do
-    if is_moto "$candidate"; then
-      MOTO_PORT=$candidate
-      echo "http://127.0.0.1:$candidate" >"$MOTO_URL_FILE"
+# find_emulator NAME: the emulator answers on its recorded port or its default one; sets PORT and rewrites
+# the record.
+find_emulator() {
+  emulator_settings "$1"
+  local recorded candidate
+  recorded=$(sed -n "s#^${SCHEME}127.0.0.1:\\([0-9]*\\)\$#\\1#p" "$FILE" 2>/dev/null)
+  for candidate in $recorded $DEFAULT_PORT; do
+    if "is_$1" "$candidate"; then
+      PORT=$candidate
+      echo "${SCHEME}127.0.0.1:$PORT" >"$FILE"
       return 0
     fi
   done
   return 1
 }
 
-PUBSUB_HOST_FILE=${AAT_PUBSUB_HOST_FILE:-/tmp/aat-pubsub.host}
-PUBSUB_PORT=8085
-PUBSUB_BIN=/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator
-
-# is_pubsub PORT: the server on that port is the Pub/Sub emulator (its root answers "Ok").
-is_pubsub() { [ "$(curl -fsS --max-time 2 "http://127.0.0.1:$1/" 2>/dev/null)" = "Ok" ]; }
-
-start_pubsub() {
-  [ -x "$PUBSUB_BIN" ] || { say "the Pub/Sub emulator is not installed (gcloud components install pubsub-emulator)"; return 1; }
-  if port_open 127.0.0.1 "$PUBSUB_PORT"; then PUBSUB_PORT=$(free_port); fi
-  nohup "$PUBSUB_BIN" --host=127.0.0.1 --port="$PUBSUB_PORT" >/tmp/aat-pubsub.log 2>&1 &
-  echo "127.0.0.1:$PUBSUB_PORT" >"$PUBSUB_HOST_FILE"
-}
-
-find_pubsub() {
-  local recorded
-  recorded=$(sed -n 's#^127.0.0.1:\([0-9]*\)$#\1#p' "$PUBSUB_HOST_FILE" 2>/dev/null)
-  for candidate in $recorded 8085; do
-    if is_pubsub "$candidate"; then
-      PUBSUB_PORT=$candidate
-      echo "127.0.0.1:$candidate" >"$PUBSUB_HOST_FILE"
-      return 0
-    fi
-  done
-  return 1
+# start_emulator NAME: starts it on its default port, or on a free one when that is taken; sets PORT.
+start_emulator() {
+  emulator_settings "$1"
+  PORT=$DEFAULT_PORT
+  port_open 127.0.0.1 "$PORT" && PORT=$(free_port)
+  case "$1" in
+    moto)
+      local bin; bin=$(command -v moto_server || echo /root/.pyenv/shims/moto_server)
+      [ -x "$bin" ] || { say "moto_server is not installed (pip install 'moto[server]')"; return 1; }
+      nohup "$bin" -H 127.0.0.1 -p "$PORT" >/tmp/aat-moto.log 2>&1 &
+      ;;
+    pubsub)
+      [ -x "$PUBSUB_BIN" ] || { say "the Pub/Sub emulator is not installed (gcloud components install pubsub-emulator)"; return 1; }
+      nohup "$PUBSUB_BIN" --host=127.0.0.1 --port="$PORT" >/tmp/aat-pubsub.log 2>&1 &
+      ;;
+  esac
+  echo "${SCHEME}127.0.0.1:$PORT" >"$FILE"
 }
 
 status=0
@@ -112,18 +111,11 @@ for name in "${wanted[@]}"; do
     redis) port=6379 ;;
     nats) port=4222 ;;
     rabbitmq) port=5672 ;;
-    moto)
-      if find_moto; then say "moto already answers on 127.0.0.1:$MOTO_PORT"; continue; fi
-      say "starting moto"
-      start_moto || { status=1; continue; }
-      wait_port moto "$MOTO_PORT" || status=1
-      continue
-      ;;
-    pubsub)
-      if find_pubsub; then say "pubsub already answers on 127.0.0.1:$PUBSUB_PORT"; continue; fi
-      say "starting pubsub"
-      start_pubsub || { status=1; continue; }
-      wait_port pubsub "$PUBSUB_PORT" || status=1
+    moto | pubsub)
+      if find_emulator "$name"; then say "$name already answers on 127.0.0.1:$PORT"; continue; fi
+      say "starting $name"
+      start_emulator "$name" || { status=1; continue; }
+      wait_port "$name" "$PORT" || status=1
       continue
       ;;
     *) say "unknown service $name (known: redis nats rabbitmq moto pubsub)"; status=1; continue ;;
