@@ -98,7 +98,8 @@ export class RawJetStream {
   ) {}
 
   static async open(stream: string, servers = NATS_URL): Promise<RawJetStream> {
-    const connection = await connect({ servers, name: `aat-bench-${stream}` });
+    // The same client setting as the NATS adapter's (no per-request Error objects for async traces).
+    const connection = await connect({ servers, name: `aat-bench-${stream}`, noAsyncTraces: true });
     const manager = await jetstreamManager(connection);
     const subject = `${stream.toLowerCase()}.raw`;
     await manager.streams.add({

@@ -134,6 +134,66 @@ return {1, text}
 `;
 
 /**
+ * setIfAbsent of KEYS[1] and, only when it wrote, a plain `set` of each companion, in one script.
+ * KEYS = [value key, index, expiries, companion value keys…]; ARGV = [key, value-key prefix, ttl or "",
+ * json, "1" when unlisted, companion count, then per companion: key, ttl or "", json, "1" when unlisted].
+ * Every companion's current version is read (and checked) before anything is written, so a damaged
+ * companion refuses the whole write. Returns {1} when written, else {0, current packed value}.
+ */
+const SET_IF_ABSENT_WITH = `${HELPERS}
+local function version_at(name)
+  local raw = redis.call('GET', name)
+  if not raw then return 0 end
+  local bar = string.find(raw, '|', 1, true)
+  local version = bar and tonumber(string.sub(raw, 1, bar - 1))
+  if not version then error('AAT_NOT_A_KV_VALUE ' .. name) end
+  return version
+end
+
+local function track_key(member, ttl, now)
+  redis.call('ZADD', KEYS[2], 0, member)
+  if ttl == '' then
+    redis.call('ZREM', KEYS[3], member)
+  else
+    redis.call('ZADD', KEYS[3], now + tonumber(ttl), member)
+  end
+end
+
+local count = tonumber(ARGV[6])
+local versions = {}
+for i = 1, count do versions[i] = version_at(KEYS[3 + i]) end
+local written
+if ARGV[3] == '' then
+  written = redis.call('SET', KEYS[1], '1|' .. ARGV[4], 'NX')
+else
+  written = redis.call('SET', KEYS[1], '1|' .. ARGV[4], 'NX', 'PX', ARGV[3])
+end
+if not written then return {0, redis.call('GET', KEYS[1])} end
+local now = now_ms()
+local listed = false
+if ARGV[5] ~= '1' then
+  track_key(ARGV[1], ARGV[3], now)
+  listed = true
+end
+for i = 1, count do
+  local at = 6 + (i - 1) * 4
+  local ttl = ARGV[at + 2]
+  local packed = (versions[i] + 1) .. '|' .. ARGV[at + 3]
+  if ttl == '' then
+    redis.call('SET', KEYS[3 + i], packed)
+  else
+    redis.call('SET', KEYS[3 + i], packed, 'PX', ttl)
+  end
+  if ARGV[at + 4] ~= '1' then
+    track_key(ARGV[at + 1], ttl, now)
+    listed = true
+  end
+end
+if listed then purge(now) end
+return {1}
+`;
+
+/**
  * KEYS = [index, expiries]; ARGV = [value-key prefix, prefix, key to start after or "", limit, scan cap].
  * Returns a flat list key1, packed1, key2, packed2, … of up to limit + 1 live keys in byte order, then,
  * when the scan cap stopped it early, one more element: the last key looked at (to resume after).
@@ -200,6 +260,8 @@ export function keyValueScripts() {
     list: new LuaScript("kv.list", LIST, 2),
     unlistedSet: new LuaScript("kv.set unlisted", unlisted(SET), 3),
     unlistedSetIfAbsent: new LuaScript("kv.setIfAbsent unlisted", unlisted(SET_IF_ABSENT), 3),
+    /** Takes 3 + companion count keys (passed to `run`). */
+    setIfAbsentWith: new LuaScript("kv.setIfAbsentWith", SET_IF_ABSENT_WITH, 3),
     unlistedCompareAndSet: new LuaScript("kv.compareAndSet unlisted", unlisted(COMPARE_AND_SET), 3),
     unlistedIncrement: new LuaScript("kv.increment unlisted", unlisted(INCREMENT), 3),
   };

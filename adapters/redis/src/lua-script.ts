@@ -19,16 +19,21 @@ export class LuaScript {
     this.sha1 = createHash("sha1").update(source).digest("hex");
   }
 
-  async run(client: RedisClient, keysAndArgs: Array<string | number>): Promise<unknown> {
-    if (keysAndArgs.length < this.keyCount) {
-      throw new Error(`script ${this.name} needs ${this.keyCount} keys, got ${keysAndArgs.length} arguments`);
+  /** `keyCount` overrides the script's own for scripts that take a variable number of keys. */
+  async run(
+    client: RedisClient,
+    keysAndArgs: Array<string | number>,
+    keyCount = this.keyCount,
+  ): Promise<unknown> {
+    if (keysAndArgs.length < keyCount) {
+      throw new Error(`script ${this.name} needs ${keyCount} keys, got ${keysAndArgs.length} arguments`);
     }
     try {
-      return await client.evalsha(this.sha1, this.keyCount, ...keysAndArgs);
+      return await client.evalsha(this.sha1, keyCount, ...keysAndArgs);
     } catch (error) {
       if (!isNoScript(error)) throw error;
       this.loads++;
-      return await client.eval(this.source, this.keyCount, ...keysAndArgs);
+      return await client.eval(this.source, keyCount, ...keysAndArgs);
     }
   }
 }

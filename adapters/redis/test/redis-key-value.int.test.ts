@@ -163,6 +163,51 @@ describe("RedisKeyValue on a real server", () => {
     expect(await admin.zrange(namespace.expiries, "0", "-1")).toEqual(["listed"]);
   });
 
+  it("setIfAbsentWith writes the key and its companions in one script, or nothing when the key exists", async () => {
+    await kv.set("run/active", { old: true });
+    const companions = [
+      { key: "run/active", value: { runId: "r" } },
+      { key: "run/index", value: { at: 1 }, options: { ttlMs: 60_000 } },
+      { key: "run/delivery", value: { body: "h" }, options: { ttlMs: 60_000, unlisted: true } },
+    ];
+    expect(await kv.setIfAbsentWith("run/log/1", { seq: 1 }, undefined, companions)).toEqual({
+      ok: true,
+      version: 1,
+    });
+    expect(await kv.get("run/log/1")).toEqual({ value: { seq: 1 }, version: 1 });
+    // A companion gets the version a set would give it: one more than before.
+    expect(await kv.get("run/active")).toEqual({ value: { runId: "r" }, version: 2 });
+    expect(await kv.get("run/index")).toEqual({ value: { at: 1 }, version: 1 });
+    expect(await admin.pttl(namespace.value("run/delivery"))).toBeGreaterThan(50_000);
+    expect(await admin.zrange(namespace.index, "0", "-1")).toEqual(["run/active", "run/index", "run/log/1"]);
+    expect(await admin.zrange(namespace.expiries, "0", "-1")).toEqual(["run/index"]);
+    expect((await kv.list("run/")).entries.map((entry) => entry.key)).toEqual([
+      "run/active",
+      "run/index",
+      "run/log/1",
+    ]);
+
+    // The key exists: nothing is written and the current entry comes back.
+    const again = [{ key: "run/active", value: { runId: "other" } }];
+    expect(await kv.setIfAbsentWith("run/log/1", { seq: 2 }, undefined, again)).toEqual({
+      ok: false,
+      current: { value: { seq: 1 }, version: 1 },
+    });
+    expect(await kv.get("run/active")).toEqual({ value: { runId: "r" }, version: 2 });
+  });
+
+  it("setIfAbsentWith refuses a damaged companion or a key named twice, writing nothing", async () => {
+    await admin.set(namespace.value("hand/written"), "no header");
+    await expect(
+      kv.setIfAbsentWith("fresh", 1, undefined, [{ key: "hand/written", value: 2 }]),
+    ).rejects.toThrow(/hand\/written .*has no <version>\| header/);
+    expect(await kv.get("fresh")).toBeUndefined();
+    await expect(
+      kv.setIfAbsentWith("fresh", 1, { ttlMs: 1000 }, [{ key: "fresh", value: 2 }]),
+    ).rejects.toThrow(/key "fresh" is written twice/);
+    expect(await kv.get("fresh")).toBeUndefined();
+  });
+
   it("drops index entries of expired keys when listing", async () => {
     for (let index = 0; index < 5; index++) await kv.set(`short/${index}`, index, { ttlMs: 100 });
     await kv.set("short/stays", "here");

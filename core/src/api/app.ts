@@ -1,12 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { audit } from "../auth/audit-middleware.js";
 import { type AuthEnv, authenticate } from "../auth/middleware.js";
 import { DedupeService } from "../dedupe/service.js";
 import { TRIAGE_EVENT, TRIAGE_WORKFLOW } from "../workflows/alerts/ocsf.js";
 import { createAlertsWorkflow } from "../workflows/alerts/service.js";
+import { limitBody } from "./body-limit.js";
 import type { ApiContext } from "./context.js";
 import type { ApiDeps, ApiEnv } from "./deps.js";
 import { handleError, problemResponse, stderrLogger } from "./errors.js";
@@ -110,7 +110,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   app.use("*", requestId());
   app.use(
     "*",
-    bodyLimit({
+    limitBody({
       maxSize: deps.config.server.bodyLimitBytes,
       onError: (c) =>
         problemResponse(

@@ -31,6 +31,13 @@ export type KvConditionalResult<T = unknown> =
   | { ok: true; version: number }
   | { ok: false; current: KvEntry<T> | undefined };
 
+/** One of the writes `setIfAbsentWith` makes together with its conditional one. */
+export interface KvCompanionWrite {
+  key: string;
+  value: unknown;
+  options?: KvWriteOptions;
+}
+
 export interface KvListOptions {
   /** Opaque cursor from a previous page. */
   cursor?: string;
@@ -55,6 +62,18 @@ export interface KeyValue {
     key: string,
     value: unknown,
     options?: KvWriteOptions,
+  ): Promise<KvConditionalResult<T>>;
+  /**
+   * Optional: `setIfAbsent(key, value)` and, only when that wrote, each companion as a `set`, all in one
+   * atomic step (nothing or everything is stored; companions get their versions as `set` would give them).
+   * A backend that can do this in one round trip implements it (Redis: one script); callers fall back to
+   * `setIfAbsent` followed by the `set`s when it is absent, so it changes cost, never semantics.
+   */
+  setIfAbsentWith?<T = unknown>(
+    key: string,
+    value: unknown,
+    options: KvWriteOptions | undefined,
+    companions: readonly KvCompanionWrite[],
   ): Promise<KvConditionalResult<T>>;
   /** Writes only when the key's current version equals `expectedVersion` (0 means "absent"). */
   compareAndSet<T = unknown>(

@@ -1,5 +1,5 @@
 import type { RunEvent, RunState } from "../graph/types.js";
-import type { KeyValue } from "../ports/kv.js";
+import type { KeyValue, KvCompanionWrite } from "../ports/kv.js";
 
 /**
  * Where a run lives in the KeyValue store.
@@ -75,6 +75,17 @@ export interface LoggedEvent {
  */
 const MAX_LOG_BATCH = 64;
 
+function indexEntry(state: RunState): RunIndexEntry {
+  return {
+    runId: state.runId,
+    planId: state.plan.id,
+    planVersion: state.plan.version,
+    workflow: state.plan.workflow,
+    startedAt: state.startedAt,
+    ...(state.parent ? { parentRunId: state.parent.runId } : {}),
+  };
+}
+
 export class RunStore {
   constructor(readonly kv: KeyValue) {}
 
@@ -82,6 +93,38 @@ export class RunStore {
   async append(runId: string, seq: number, event: RunEvent): Promise<boolean> {
     const result = await this.kv.setIfAbsent(runKeys.log(runId, seq), event);
     return result.ok;
+  }
+
+  /**
+   * Stores a new run: its first event (the compare-and-set that makes a start with a known id idempotent)
+   * and, only when that wrote, the active marker, the index entry, the snapshot of `state` (version 1)
+   * and the caller's `records`. On a KeyValue with `setIfAbsentWith` (Redis) that is one atomic write
+   * and one round trip; otherwise the first event, then the rest in parallel (no snapshot: the caller
+   * writes it after its first commands, as before). `snapshot` says whether it was written here.
+   */
+  async create(
+    state: RunState,
+    event: RunEvent,
+    records: readonly KvCompanionWrite[] = [],
+  ): Promise<{ created: boolean; snapshot: boolean }> {
+    const { runId } = state;
+    if (this.kv.setIfAbsentWith) {
+      const companions: KvCompanionWrite[] = [
+        { key: runKeys.active(runId), value: { runId } },
+        { key: runKeys.index(state.startedAt, runId), value: indexEntry(state) },
+        { key: runKeys.snapshot(runId), value: state },
+        ...records,
+      ];
+      const result = await this.kv.setIfAbsentWith(runKeys.log(runId, 1), event, undefined, companions);
+      return { created: result.ok, snapshot: result.ok };
+    }
+    if (!(await this.append(runId, 1, event))) return { created: false, snapshot: false };
+    await Promise.all([
+      this.markActive(runId),
+      this.index(state),
+      ...records.map((record) => this.kv.set(record.key, record.value, record.options)),
+    ]);
+    return { created: true, snapshot: false };
   }
 
   /** Events from `fromSeq` on, up to the first gap. */
@@ -118,15 +161,7 @@ export class RunStore {
   }
 
   async index(state: RunState): Promise<void> {
-    const entry: RunIndexEntry = {
-      runId: state.runId,
-      planId: state.plan.id,
-      planVersion: state.plan.version,
-      workflow: state.plan.workflow,
-      startedAt: state.startedAt,
-      ...(state.parent ? { parentRunId: state.parent.runId } : {}),
-    };
-    await this.kv.set(runKeys.index(state.startedAt, state.runId), entry);
+    await this.kv.set(runKeys.index(state.startedAt, state.runId), indexEntry(state));
   }
 
   async markActive(runId: string): Promise<void> {

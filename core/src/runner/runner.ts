@@ -18,7 +18,7 @@ import {
 import type { TextDeltaSink } from "../models/text-deltas.js";
 import type { PlanDefinition } from "../plan/schema.js";
 import { type Clock, systemClock } from "../ports/clock.js";
-import type { KeyValue } from "../ports/kv.js";
+import type { KeyValue, KvCompanionWrite } from "../ports/kv.js";
 import type { PublishOptions, Queue, QueueMessage } from "../ports/queue.js";
 import { type RunMetrics, stepOutcome } from "../telemetry/metrics.js";
 import { contextFromCarrier, inSpan, recording, runParent, traceCarrier } from "../telemetry/tracing.js";
@@ -63,6 +63,11 @@ export interface StartRunRequest {
   /** Give the run a known id (idempotent start: a second start with the same id returns the first run). */
   runId?: string;
   parent?: ParentLink;
+  /**
+   * Records stored together with the run, only when this call creates it (atomically where the KeyValue
+   * supports it): e.g. the webhook route's delivery record.
+   */
+  records?: readonly KvCompanionWrite[];
 }
 
 export interface StartRunResult {
@@ -165,14 +170,14 @@ export class Runner {
       ...(trace ? { trace } : {}),
     };
     const decision = graph.start(freezeEventData(event));
-    if (!(await this.store.append(runId, 1, event))) {
+    const stored = await this.store.create(decision.state, event, request.records);
+    if (!stored.created) {
       const existing = await this.load(runId);
       return { runId, created: false, state: existing! };
     }
     this.options.onEvent?.(runId, 1, event);
     this.options.metrics?.runStarted(event.plan);
-    await Promise.all([this.store.markActive(runId), this.store.index(decision.state)]);
-    const state = await this.process(graph, decision.state, decision.commands);
+    const state = await this.process(graph, decision.state, decision.commands, stored.snapshot);
     return { runId, created: true, state };
   }
 
@@ -538,8 +543,15 @@ export class Runner {
    * Carry out commands. Inline (pure) steps run here and now, their events applied in turn, so a chain
    * of cheap steps costs no queue round trips. Returns the state after everything was applied.
    */
-  private async process(graph: ExecutionGraph, initial: RunState, commands: Command[]): Promise<RunState> {
+  private async process(
+    graph: ExecutionGraph,
+    initial: RunState,
+    commands: Command[],
+    initialStored = false,
+  ): Promise<RunState> {
     let state = initial;
+    // The snapshot is rewritten only when an event was applied here (or `initial` was never stored).
+    let changed = !initialStored;
     const pending = [...commands];
     // Decided once per call: inline steps get spans and timings only when someone is listening.
     const observed = this.options.metrics !== undefined || recording();
@@ -556,6 +568,7 @@ export class Runner {
             }
             const decision = await this.apply(graph, state, event);
             state = decision.state;
+            changed = true;
             pending.push(...decision.commands);
           } else {
             await this.publishExecute(command);
@@ -581,7 +594,7 @@ export class Runner {
           break;
       }
     }
-    await this.store.writeSnapshot(state);
+    if (changed) await this.store.writeSnapshot(state);
     if (TERMINAL_RUN_STATUSES.includes(state.status)) {
       // process() follows the accepted event that ended the run exactly once, so this counts it once.
       this.options.metrics?.runFinished(state.status, state.plan);

@@ -30,7 +30,7 @@ async function storedRuns(api: TestApi): Promise<number> {
 }
 
 async function storedDeliveries(api: TestApi): Promise<number> {
-  return (await api.kv.list("dedupe/claim/hooks/")).entries.length;
+  return (await api.kv.list("hooks/deliveries/")).entries.length;
 }
 
 describe("POST /v1/hooks/:triggerId", () => {

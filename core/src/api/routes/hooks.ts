@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { z } from "zod";
+import { hashPayload } from "../../dedupe/canonical-json.js";
+import { type RunState, TERMINAL_RUN_STATUSES } from "../../graph/types.js";
 import type { ApiApp, ApiContext } from "../context.js";
 import type { ApiEnv } from "../deps.js";
 import { PUBLIC, problems } from "../openapi-route.js";
@@ -12,9 +14,6 @@ import type { WebhookTrigger } from "../webhook-triggers.js";
 
 /** Headers senders put their delivery id in, in the order they are looked at. */
 export const DELIVERY_ID_HEADERS = ["X-AAT-Delivery", "X-GitHub-Delivery", "Idempotency-Key"] as const;
-
-/** A delivery being handled elsewhere is taken over after this long (its holder presumed dead). */
-const IN_PROGRESS_EXPIRY_MS = 60_000;
 
 const hookRoute = createRoute({
   method: "post",
@@ -87,41 +86,67 @@ async function handleHook(c: Context<ApiEnv>, ctx: ApiContext): Promise<Response
 
   const deliveryId = deliveryIdOf(c) ?? `sha256:${sha256(raw)}`;
   const deliveryHash = sha256(`${triggerId}\n${deliveryId}`);
-  const dedupeKey = `hooks/${triggerId}/${deliveryHash}`;
-  const claim = await ctx.dedupe.claim(dedupeKey, {
-    expiresAfterMs: deps.config.limits.dedupeWindowMs,
-    inProgressExpiryMs: IN_PROGRESS_EXPIRY_MS,
-    payloadHash: sha256(raw),
-  });
-  if (claim.status === "payload_mismatch") {
-    throw new ApiProblem(409, {
-      kind: "delivery-id-reused",
-      detail: `delivery id "${deliveryId}" was seen before with a different body; send a new delivery id for new content`,
-    });
-  }
-  if (claim.status === "duplicate") {
-    const runId = (claim.result as { runId: string }).runId;
-    c.set("audit", { target: `hook:${triggerId}`, details: { runId, duplicate: true } });
-    return c.json({ runId, duplicate: true }, 202);
-  }
-  // The run id follows from the delivery, so a retry after a crash (or a race with a delivery still in
-  // progress elsewhere) finds the same run: Runner.start is idempotent on the id.
+  const bodyHash = sha256(raw);
+  // The run id follows from the delivery, so a repeat, a retry after a crash, or a copy racing this one
+  // finds the same run: Runner.start is idempotent on the id (a compare-and-set on the run's first event).
+  // The delivery record is stored in the same atomic write as the run (one round trip on Redis); it
+  // remembers the body's hash so a reused delivery id with another body is refused.
   const runId = uuidFromHash(deliveryHash);
-  try {
-    const started = await deps.runner.start({
-      planId: plan.definition.id,
-      version: plan.version,
-      input,
-      runId,
-    });
-    if (claim.status === "claimed") await ctx.dedupe.complete(dedupeKey, { runId }, claim);
-    const duplicate = !started.created;
-    c.set("audit", { target: `hook:${triggerId}`, details: { runId, duplicate } });
-    return c.json({ runId, duplicate }, 202);
-  } catch (error) {
-    if (claim.status === "claimed") await ctx.dedupe.release(dedupeKey, claim).catch(() => false);
-    throw error;
+  const recordKey = deliveryRecordKey(triggerId, deliveryHash);
+  const record: DeliveryRecord = { runId, bodyHash };
+  const started = await deps.runner.start({
+    planId: plan.definition.id,
+    version: plan.version,
+    input,
+    runId,
+    records: [
+      {
+        key: recordKey,
+        value: record,
+        options: { ttlMs: deps.config.limits.dedupeWindowMs, unlisted: true },
+      },
+    ],
+  });
+  if (!started.created) {
+    if (!(await sameDelivery(ctx, recordKey, bodyHash, started.state, input))) {
+      throw new ApiProblem(409, {
+        kind: "delivery-id-reused",
+        detail: `delivery id "${deliveryId}" was seen before with a different body; send a new delivery id for new content`,
+      });
+    }
+    // The first copy may have stored the run and died before its first steps were enqueued: re-issue
+    // them (queue dedupe ids make this harmless when they were enqueued after all).
+    if (!TERMINAL_RUN_STATUSES.includes(started.state.status)) await deps.runner.reconcile(runId);
   }
+  const duplicate = !started.created;
+  c.set("audit", { target: `hook:${triggerId}`, details: { runId, duplicate } });
+  return c.json({ runId, duplicate }, 202);
+}
+
+/** What a delivery leaves besides its run, for `limits.dedupeWindowMs`. */
+interface DeliveryRecord {
+  runId: string;
+  bodyHash: string;
+}
+
+function deliveryRecordKey(triggerId: string, deliveryHash: string): string {
+  return `hooks/deliveries/${triggerId}/${deliveryHash}`;
+}
+
+/**
+ * Whether a delivery whose run exists repeats the one that started it: the same body (by the delivery
+ * record's hash), or, once that record has expired, the same input as the run's.
+ */
+async function sameDelivery(
+  ctx: ApiContext,
+  recordKey: string,
+  bodyHash: string,
+  run: RunState,
+  input: Record<string, unknown>,
+): Promise<boolean> {
+  const stored = (await ctx.deps.kv.get<Partial<DeliveryRecord>>(recordKey))?.value;
+  if (typeof stored?.bodyHash === "string") return stored.bodyHash === bodyHash;
+  return hashPayload(run.input) === hashPayload(input);
 }
 
 async function checkSignature(

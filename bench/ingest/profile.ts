@@ -1,0 +1,73 @@
+/**
+ * Profiling aid for bench/ingest (not part of `npm run bench`): starts one server (aat by default,
+ * SERVER=bare for the baseline) with `node --cpu-prof`, loads it with autocannon for SECONDS, stops it
+ * so the profile is written to PROF_DIR, and prints the rate. Summarise the .cpuprofile with
+ * bench/ingest/profile-summary.ts.
+ *
+ *   PROF_DIR=/tmp/prof npx tsx bench/ingest/profile.ts
+ */
+import { fork } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { NatsQueue } from "@aat/adapter-nats";
+import { deleteNamespace } from "@aat/adapter-redis";
+import autocannon from "autocannon";
+import { Redis } from "ioredis";
+import { deleteKeys, deleteStream, NATS_URL, REDIS_URL, runSuffix } from "../lib/backends.js";
+import { readyMessage, SECRET } from "./protocol.js";
+
+const SECONDS = Number(process.env.SECONDS ?? 10);
+const SERVER = process.env.SERVER ?? "aat";
+const PROF_DIR = process.env.PROF_DIR;
+const suffix = runSuffix();
+const env = {
+  BENCH_REDIS_URL: REDIS_URL,
+  BENCH_NATS_URL: NATS_URL,
+  BENCH_KEY_PREFIX: `aat-bench-prof-${suffix}`,
+  BENCH_STREAM: `AAT_BENCH_PROF_${suffix}`,
+};
+const child = fork(fileURLToPath(new URL(`./${SERVER}-server.ts`, import.meta.url)), [], {
+  execArgv: ["--import", "tsx", ...(PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`] : [])],
+  env: { ...process.env, ...env, AAT_LOG_LEVEL: process.env.AAT_LOG_LEVEL ?? "info" },
+  stdio: ["ignore", "ignore", "inherit", "ipc"],
+});
+const url = await new Promise<string>((resolve) =>
+  child.on("message", (m) => {
+    const ready = readyMessage.safeParse(m);
+    if (ready.success) resolve(ready.data.url);
+  }),
+);
+let n = 0;
+const result = await autocannon({
+  url,
+  method: "POST",
+  connections: 32,
+  duration: SECONDS,
+  requests: [
+    {
+      setupRequest: (request: autocannon.Request) => {
+        const body = JSON.stringify({ n: n++, id: `p-${n}-${process.hrtime.bigint()}` });
+        const t = Math.floor(Date.now() / 1000);
+        const v1 = createHmac("sha256", SECRET).update(`${t}.${body}`).digest("hex");
+        return {
+          ...request,
+          body,
+          headers: { "content-type": "application/json", "x-aat-signature": `t=${t},v1=${v1}` },
+        };
+      },
+    },
+  ],
+});
+console.log(
+  `${SERVER}: ${(result["2xx"] / result.duration).toFixed(0)} req/s, non2xx ${result.non2xx}, errors ${result.errors}`,
+);
+await new Promise<void>((resolve) => {
+  child.once("exit", () => resolve());
+  child.kill("SIGTERM");
+});
+const redis = new Redis(REDIS_URL);
+await deleteNamespace(redis, env.BENCH_KEY_PREFIX);
+await deleteKeys(redis, env.BENCH_KEY_PREFIX);
+redis.disconnect();
+await NatsQueue.destroy({ servers: NATS_URL, stream: env.BENCH_STREAM }).catch(() => undefined);
+await deleteStream(env.BENCH_STREAM).catch(() => undefined);
