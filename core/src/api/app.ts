@@ -18,6 +18,7 @@ import { requestId } from "./request-id.js";
 import { registerAlertSourceRoutes } from "./routes/alert-sources.js";
 import { registerAlertWebhookRoutes } from "./routes/alert-webhooks.js";
 import { registerAlertRoutes } from "./routes/alerts.js";
+import { registerAnalyticsRoutes } from "./routes/analytics.js";
 import { registerApprovalRoutes } from "./routes/approvals.js";
 import { registerChatRoutes } from "./routes/chat.js";
 import { registerDeadLetterRoutes } from "./routes/dead-letters.js";
@@ -146,6 +147,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerAlertSourceRoutes(app, ctx);
   registerAlertRoutes(app, ctx);
   if (deps.chat) registerChatRoutes(app, ctx, deps.chat);
+  if (deps.analytics) registerAnalyticsRoutes(app, ctx, deps.analytics);
   mountKeyRoutes(app, deps.auth.keys);
   describeKeyRoutes(app);
 
@@ -168,6 +170,11 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       { name: "mcp", description: "Model Context Protocol: published plans as tools for MCP clients." },
       { name: "chat", description: "Chat sessions; each message runs the chat plan and streams its reply." },
       { name: "alerts", description: "Alert sources, webhook ingestion and the alert store." },
+      {
+        name: "analytics",
+        description:
+          "Data sources, read-only SQL, questions in words (runs of analytics.ask), saved questions.",
+      },
       { name: "dead-letters", description: "Step messages the queue gave up on: inspect and redrive." },
       { name: "keys", description: "API keys (admin)." },
       { name: "health", description: "Liveness and readiness." },

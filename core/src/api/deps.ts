@@ -17,6 +17,7 @@ import type { AlertMetrics } from "../workflows/alerts/metrics.js";
 import type { AlertsSettings } from "../workflows/alerts/service.js";
 import type { ChatService } from "../workflows/chat/service.js";
 import type { RunEventHub } from "./event-hub.js";
+import type { AnalyticsApiDeps } from "./routes/analytics.js";
 
 /** The configuration the API reads; the typed AatConfig fits. */
 export interface ApiConfig {
@@ -64,6 +65,8 @@ export interface ApiDeps {
   sse?: { pollMs?: number; heartbeatMs?: number };
   /** Chat sessions and turns (/v1/chat); the routes are absent without it. */
   chat?: ChatService;
+  /** Analytics data sources, queries and questions (/v1/analytics); the routes are absent without it. */
+  analytics?: AnalyticsApiDeps;
 }
 
 export type ApiVariables = AuthVariables & AuditVariables & { requestId: string };

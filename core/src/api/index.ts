@@ -3,6 +3,7 @@ export type { ApiConfig, ApiDeps, ApiEnv, ApiLogger, ApiVariables, PlanStore } f
 export { RunEventHub, type RunEventListener } from "./event-hub.js";
 export { ApiProblem, PROBLEM_MEDIA_TYPE, type Problem, type ProblemError, problemSchema } from "./problem.js";
 export { REQUEST_ID_HEADER } from "./request-id.js";
+export { type AnalyticsApiDeps, ASK_PLAN_ID } from "./routes/analytics.js";
 export { DELIVERY_ID_HEADERS } from "./routes/hooks.js";
 export {
   SIGNATURE_FORM,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { actionsSection } from "./actions.js";
 import { alertsSection } from "./alerts.js";
+import { analyticsSection } from "./analytics.js";
 import { chatSection } from "./chat.js";
 import { checkCrossSettings } from "./checks.js";
 import { mcpSection } from "./mcp.js";
@@ -608,6 +609,7 @@ export const configFields = z.strictObject({
   http,
   mcp: mcpSection,
   chat: chatSection,
+  analytics: analyticsSection,
   threatintel: threatIntelSection,
   actions: actionsSection,
   alerts: alertsSection,

@@ -78,6 +78,7 @@ describe("loadConfig defaults", () => {
         contextMaxTotalChars: 12_000,
         turnWaitMs: 300_000,
       },
+      analytics: { sample: true, datasources: {}, maxRows: 1000, timeoutMs: 10_000 },
       threatintel: {
         feeds: [],
         cacheTtlMs: 3_600_000,

@@ -54,6 +54,7 @@ import { type ServerType, serve } from "@hono/node-server";
 import { z } from "zod";
 import { PrometheusAlertMetrics } from "./alert-metrics.js";
 import { alertsRuntime } from "./alerts.js";
+import { analyticsRuntime } from "./analytics.js";
 import { createLogger, type RuntimeLogger } from "./logger.js";
 import { metricsHandler, PrometheusMetrics } from "./metrics.js";
 import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
@@ -208,6 +209,17 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       },
     });
     const secrets = new EnvSecrets(options.env ?? process.env);
+    // Data sources and the sql.* tools; `models` is read only when a question is asked.
+    const analytics = analyticsRuntime({
+      config,
+      kv,
+      secrets,
+      tools,
+      offline: () => models.resolve().provider === "offline",
+      now: () => clock.now(),
+      onConfiguredSourceError: (id, message) => logger.warn({ datasourceId: id }, message),
+    });
+    cleanup.unshift(() => analytics.close());
     // Webhook sources from alerts.sources, their secrets read now: a missing one stops the start.
     const configuredSources = await resolveConfiguredSources(config.alerts.sources, secrets, clock.now());
     // MCP servers' tools must be registered before plans are loaded, which checks them against the registry.
@@ -374,6 +386,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         logger,
         checks,
         chat,
+        analytics: analytics.api,
         alerts: {
           metrics: alerts.metrics,
           settings: {
@@ -464,6 +477,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         await httpClosed;
         await metricsClosed;
         await mcp.close();
+        await analytics.close();
         await stores.close();
         logger.info({}, "stopped");
         await new Promise<void>((resolve) => logger.flush(() => resolve()));

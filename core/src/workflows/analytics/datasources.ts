@@ -94,6 +94,11 @@ export class DataSources {
     return this.builtin.get(id)?.source ?? (await this.kv.get<DataSource>(PREFIX + id))?.value;
   }
 
+  /** Built-in sources (the PGlite sample) are part of the deployment: not created or deleted through the API. */
+  isBuiltin(id: string): boolean {
+    return this.builtin.has(id);
+  }
+
   /** The open driver for a data source, or undefined when there is no such source. */
   resolve = async (id: string): Promise<SqlDriver | undefined> => {
     const builtin = this.builtin.get(id);

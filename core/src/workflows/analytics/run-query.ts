@@ -30,10 +30,11 @@ export async function runReadOnlyQuery(
   driver: SqlDriver,
   sql: string,
   limits: Partial<QueryLimits> = {},
+  page: { offset?: number } = {},
 ): Promise<QueryResult> {
   const { maxRows, timeoutMs, maxBytes } = { ...DEFAULT_QUERY_LIMITS, ...limits };
   const checked = checkReadOnly(sql, driver.engine, { timeoutMs });
-  const executedSql = wrapWithLimit(checked.sql, maxRows + 1);
+  const executedSql = wrapWithLimit(checked.sql, maxRows + 1, page.offset ?? 0);
   const result = await driver.queryReadOnly(executedSql, { timeoutMs });
   let truncated: QueryResult["truncated"] = false;
   let rows = result.rows;
@@ -54,8 +55,9 @@ export async function runReadOnlyQuery(
 }
 
 /** The newline before `)` keeps a trailing `-- comment` in the user's SQL from eating the parenthesis. */
-export function wrapWithLimit(sql: string, limit: number): string {
-  return `SELECT * FROM (\n${sql}\n) AS aat_query LIMIT ${Math.max(0, Math.floor(limit))}`;
+export function wrapWithLimit(sql: string, limit: number, offset = 0): string {
+  const skip = Math.max(0, Math.floor(offset));
+  return `SELECT * FROM (\n${sql}\n) AS aat_query LIMIT ${Math.max(0, Math.floor(limit))}${skip > 0 ? ` OFFSET ${skip}` : ""}`;
 }
 
 function jsonSize(value: unknown): number {

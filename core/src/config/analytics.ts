@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
+
+/**
+ * The `analytics` section: the embedded sample data source and the data sources of the deployment
+ * (read-only SQL; docs/workflows-analytics.md). Connection URLs are never written here: `urlSecret`
+ * names the secret that holds one (with the default secrets, the environment variable
+ * AAT_SECRET_<NAME>).
+ */
+
+const configuredSource = z
+  .strictObject({
+    name: z.string().min(1).max(200).optional(),
+    engine: z.enum(["postgres", "mysql", "mariadb", "sqlite"]),
+    urlSecret: z.string().min(1).optional(),
+    path: z.string().min(1).optional(),
+  })
+  .superRefine((source, ctx) => {
+    if (source.engine === "sqlite" && source.path === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["path"],
+        message: "missing, a sqlite data source needs its file",
+      });
+    }
+    if (source.engine !== "sqlite" && source.urlSecret === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["urlSecret"],
+        message: `missing, a ${source.engine} data source needs the name of the secret holding its connection URL`,
+      });
+    }
+  });
+
+export const analyticsSection = z
+  .strictObject({
+    sample: setting(z.boolean().default(true), {
+      env: "AAT_ANALYTICS_SAMPLE",
+      description:
+        "Offer the embedded PGlite sample (90 days of generated security events, data source id `sample`). It is loaded in memory on first use.",
+    }),
+    datasources: setting(z.record(mapKeyName(), configuredSource).default({}), {
+      env: "AAT_ANALYTICS_DATASOURCES_JSON",
+      mapKey: "id",
+      description:
+        "Data sources of the deployment, besides those added through the API; they cannot be deleted through it. Use a read-only database role.",
+      expected: `a JSON object mapping a data source id (${MAP_KEY_FORM}) to { name, engine: postgres|mysql|mariadb|sqlite, urlSecret (postgres, mysql, mariadb), path (sqlite) }`,
+      example: '{"warehouse":{"engine":"postgres","urlSecret":"warehouse-url"}}',
+    }),
+    maxRows: setting(z.number().int().min(1).max(10_000).default(1000), {
+      env: "AAT_ANALYTICS_MAX_ROWS",
+      description: "Rows one query returns at most (sql.query, a page of POST /v1/analytics/query).",
+    }),
+    timeoutMs: setting(z.number().int().min(100).max(600_000).default(10_000), {
+      env: "AAT_ANALYTICS_TIMEOUT_MS",
+      description: "Statement timeout of analytics queries, enforced by the database.",
+    }),
+  })
+  .prefault({});
+
+export type AnalyticsConfig = z.output<typeof analyticsSection>;
