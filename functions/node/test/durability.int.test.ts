@@ -82,21 +82,25 @@ async function runAndCheck(
   const steps = expectExactlyOnce(runs, effects);
   expect(effects.effects).toBe(steps);
   expect(effects.duplicates).toBe(0);
-  return { runs: runs.length, steps, effects, seconds };
+  // The counts every scenario reports, in the order of the header comment.
+  const counts = {
+    runs: runs.length,
+    steps,
+    effects: effects.effects,
+    duplicates: effects.duplicates,
+    absorbed: effects.absorbed,
+  };
+  return { counts, steps, effects, seconds };
 }
 
 describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
   it("replicas: 1 api + 3 workers run 500 ten-step runs, every step's effect exactly once", async () => {
     const cluster = await startCluster({ workers: 3, env: SHORT_LEASES });
-    const { runs, steps, effects, seconds } = await runAndCheck(cluster);
+    const { counts, effects, seconds } = await runAndCheck(cluster);
     // The three workers shared the stream: each applied effects, the api none.
     expect([...effects.byProcess.keys()].sort()).toEqual(cluster.workerPids().sort());
     report("replicas", {
-      runs,
-      steps,
-      effects: effects.effects,
-      duplicates: effects.duplicates,
-      absorbed: effects.absorbed,
+      ...counts,
       kills: 0,
       workers: effects.byProcess.size,
       seconds,
@@ -131,16 +135,12 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
         await Promise.all(restarts);
       },
     });
-    const { runs, steps, effects, seconds } = outcome;
+    const { counts, effects, seconds } = outcome;
     expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
     // Killed steps were taken over and run again under the same idempotency key: the tool absorbed them.
     expect(effects.absorbed).toBeGreaterThan(0);
     report("chaos", {
-      runs,
-      steps,
-      effects: effects.effects,
-      duplicates: effects.duplicates,
-      absorbed: effects.absorbed,
+      ...counts,
       kills,
       seconds,
     });
@@ -152,18 +152,14 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
       workers: 3,
       env: { ...SHORT_LEASES, DURABLE_PUBLISH_COPIES: "3", AAT_LOG_LEVEL: "info" },
     });
-    const { runs, steps, effects, seconds } = await runAndCheck(cluster);
+    const { counts, steps, seconds } = await runAndCheck(cluster);
     const copies = Number(await cluster.redis.get(cluster.keys.extraCopies));
     // Two extra copies of every step message at least (the first steps' messages come from the api).
     expect(copies).toBeGreaterThanOrEqual(2 * steps);
     const replayed = cluster.workerLogLines().filter((line) => line.outcome === "replayed").length;
     expect(replayed).toBeGreaterThan(0);
     report("duplicates", {
-      runs,
-      steps,
-      effects: effects.effects,
-      duplicates: effects.duplicates,
-      absorbed: effects.absorbed,
+      ...counts,
       kills: 0,
       copies,
       replayed,
@@ -177,7 +173,7 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
       queue: "rabbitmq",
       env: { AAT_RABBITMQ_VISIBILITY_TIMEOUT_MS: "2000", AAT_RABBITMQ_MAX_DELIVERIES: "20" },
     });
-    const { runs, steps, effects, seconds } = await runAndCheck(cluster);
+    const { counts, steps, effects, seconds } = await runAndCheck(cluster);
     expect([...effects.byProcess.keys()].sort()).toEqual(cluster.workerPids().sort());
     // RabbitMQ has no broker dedupe: each step message's dedupe id was claimed in the shared Redis.
     // Claims are written `unlisted` (no list index), so they are counted in Redis itself.
@@ -185,11 +181,7 @@ describe("durability on NATS JetStream (or RabbitMQ) + Redis", () => {
       steps,
     );
     report("rabbitmq", {
-      runs,
-      steps,
-      effects: effects.effects,
-      duplicates: effects.duplicates,
-      absorbed: effects.absorbed,
+      ...counts,
       kills: 0,
       workers: effects.byProcess.size,
       seconds,
