@@ -4,6 +4,18 @@ import { join } from "node:path";
 import { AuditLog, aatConfigSchema, type KeyValue, signWebhook, systemClock } from "@aat/core";
 import { type NodeRuntime, startNodeRuntime } from "@aat/functions-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  alertDetailSchema,
+  alertNoteSchema,
+  alertPageSchema,
+  alertSourceListSchema,
+  alertSourceSchema,
+  alertSourceWithSecretSchema,
+  alertSummarySchema,
+  webhookDeliverySchema,
+  webhookTestSchema,
+} from "../../../core/src/api/routes/alert-schemas.js";
+import { chatTurnResponseSchema } from "../../../core/src/api/routes/chat.js";
 import { capturingLogger, REPO_ROOT, SHIPPED_PLANS, tempDir } from "./support.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers are read loosely in this test.
@@ -148,4 +160,44 @@ describe("POST /v1/alerts/:id/chat", () => {
     expect(response.status).toBe(422);
     expect(JSON.stringify(await response.json())).toContain("text");
   });
+
+  it("every alert and source route answers what its OpenAPI schema says", async () => {
+    const strict = <T>(schema: { parse(v: unknown): T }, value: unknown) => schema.parse(value);
+    const created = await api("POST", "/v1/alert-sources", {
+      id: "schemasrc",
+      format: "generic",
+      auth: { mode: "hmac" },
+    });
+    strict(alertSourceWithSecretSchema, created.json);
+    strict(alertSourceListSchema, (await api("GET", "/v1/alert-sources")).json);
+    strict(alertSourceSchema, (await api("GET", "/v1/alert-sources/schemasrc")).json);
+    strict(alertSourceWithSecretSchema, (await api("POST", "/v1/alert-sources/schemasrc/rotate", {})).json);
+    strict(alertSourceSchema, (await api("POST", "/v1/alert-sources/schemasrc/disable")).json);
+    strict(alertSourceSchema, (await api("POST", "/v1/alert-sources/schemasrc/enable")).json);
+    strict(webhookTestSchema, (await api("GET", "/v1/webhooks/schemasrc/test")).json);
+    const secret = (await api("POST", "/v1/alert-sources/schemasrc/rotate", {})).json.secret;
+    const body = readFileSync(join(REPO_ROOT, "examples/alerts/generic.json"), "utf8");
+    const delivered = await fetch(`${runtime.url}/v1/webhooks/schemasrc`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "X-AAT-Signature": signWebhook(secret, body, Math.floor(Date.now() / 1000)),
+      },
+      body,
+    });
+    const delivery = strict(webhookDeliverySchema, await delivered.json());
+    const id = delivery.alerts[0]!.id;
+    strict(alertPageSchema, (await api("GET", "/v1/alerts?source=schemasrc")).json);
+    strict(alertDetailSchema, (await api("GET", `/v1/alerts/${id}`)).json);
+    strict(alertNoteSchema, (await api("POST", `/v1/alerts/${id}/notes`, { text: "checked" })).json);
+    strict(alertSummarySchema, (await api("PATCH", `/v1/alerts/${id}`, { assignee: "alice" })).json);
+    const turn = await fetch(`${runtime.url}/v1/alerts/${id}/chat`, {
+      method: "POST",
+      headers: { ...admin, "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ text: "Summarise it." }),
+    });
+    strict(chatTurnResponseSchema, await turn.json());
+    // The schemas are strict enough to notice a missing field.
+    expect(alertSummarySchema.safeParse({ ...delivery, id }).success).toBe(false);
+  }, 60_000);
 });

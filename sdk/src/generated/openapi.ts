@@ -108,13 +108,442 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Alert ingestion counters (Prometheus text) */
+                /** @description Prometheus text exposition format. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "text/plain": string;
+                    };
+                };
+                /** @description No valid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller lacks an allowed role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alert-sources": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook sources (secrets by id only)
+         * @description API sources and those from configuration (origin config), by id.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description List webhook sources (secrets by id only) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertSourceList"];
+                    };
+                };
+                /** @description No valid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller lacks an allowed role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a webhook source; the secret is shown once
+         * @description Admins only. The secret is generated unless given; 409 when the id is taken (by an API or a configured source).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AlertSourceCreate"];
+                };
+            };
+            responses: {
+                /** @description Create a webhook source; the secret is shown once */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertSourceWithSecret"];
+                    };
+                };
+                /** @description Malformed request (query or path parameters, JSON syntax). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No valid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller lacks an allowed role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported content type. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The body is well-formed but invalid; `errors` names each field. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alert-sources/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a webhook source
+         * @description Secrets by id and age only.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The source id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Read a webhook source */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertSource"];
+                    };
+                };
+                /** @description No valid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller lacks an allowed role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alert-sources/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a source (deliveries get 403)
+         * @description Deliveries are refused with 403 until it is enabled again. A source from configuration (origin config) answers 409 config-source-read-only: change it in alerts.sources.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The source id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Disable a source (deliveries get 403) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertSource"];
+                    };
+                };
+                /** @description No valid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller lacks an allowed role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alert-sources/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a source again
+         * @description A source from configuration (origin config) answers 409 config-source-read-only: change it in alerts.sources.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The source id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Enable a source again */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertSource"];
+                    };
+                };
+                /** @description No valid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller lacks an allowed role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alert-sources/{id}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate the secret
+         * @description The previous secret stays valid until the next rotation unless keepPrevious is false; the new one is shown once. A source from configuration (origin config) answers 409 config-source-read-only: change it in alerts.sources.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The source id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["AlertSourceRotate"];
+                };
+            };
+            responses: {
+                /** @description Rotate the secret */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertSourceWithSecret"];
                     };
                 };
                 /** @description Malformed request (query or path parameters, JSON syntax). */
@@ -164,478 +593,6 @@ export interface paths {
                 };
                 /** @description Unsupported content type. */
                 415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is well-formed but invalid; `errors` names each field. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/alert-sources": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List webhook sources (secrets by id only) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description List webhook sources (secrets by id only) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description No valid credentials. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The caller lacks an allowed role. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is well-formed but invalid; `errors` names each field. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        /** Create a webhook source; the secret is shown once */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Create a webhook source; the secret is shown once */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description No valid credentials. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The caller lacks an allowed role. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is well-formed but invalid; `errors` names each field. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/alert-sources/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Read a webhook source */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Read a webhook source */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description No valid credentials. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The caller lacks an allowed role. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is well-formed but invalid; `errors` names each field. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/alert-sources/{id}/disable": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Disable a source (deliveries get 403) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Disable a source (deliveries get 403) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description No valid credentials. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The caller lacks an allowed role. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is well-formed but invalid; `errors` names each field. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/alert-sources/{id}/enable": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Enable a source again */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Enable a source again */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description No valid credentials. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The caller lacks an allowed role. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is well-formed but invalid; `errors` names each field. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/alert-sources/{id}/rotate": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Rotate the secret (the previous stays valid until the next rotation unless keepPrevious is false) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Rotate the secret (the previous stays valid until the next rotation unless keepPrevious is false) */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description No valid credentials. */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The caller lacks an allowed role. */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state. */
-                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -669,24 +626,36 @@ export interface paths {
         };
         /**
          * List alerts
-         * @description Query: status, severity (informational|low|medium|high|critical), source, assignee, from/to (ISO 8601, on the alert's time), observable (exact value), q (words in the title), sort (time|-time|severity|-severity|last_seen|-last_seen, default -time), limit (≤ 500), cursor.
+         * @description Filters: status, severity (informational|low|medium|high|critical), source, assignee, from/to (ISO 8601, on the alert's time), observable (exact value), q (words in the title); sort (time|-time|severity|-severity|last_seen|-last_seen, default -time); limit (≤ 500) and cursor (from the previous page).
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    assignee?: string;
+                    cursor?: string;
+                    from?: string;
+                    limit?: number;
+                    observable?: string;
+                    q?: string;
+                    severity?: "unknown" | "informational" | "low" | "medium" | "high" | "critical" | "fatal";
+                    sort?: "time" | "-time" | "severity" | "-severity" | "last_seen" | "-last_seen";
+                    source?: string;
+                    status?: "new" | "triaging" | "awaiting_approval" | "resolved";
+                    to?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description List alerts */
+                /** @description A page of alerts. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["AlertPage"];
                     };
                 };
                 /** @description Malformed request (query or path parameters, JSON syntax). */
@@ -709,42 +678,6 @@ export interface paths {
                 };
                 /** @description The caller lacks an allowed role. */
                 403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found. */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unsupported content type. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is well-formed but invalid; `errors` names each field. */
-                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -777,27 +710,21 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: never;
-                path?: never;
+                path: {
+                    /** @description The alert id. */
+                    id: string;
+                };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description Read an alert */
+                /** @description The alert. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
-                    };
-                };
-                /** @description Malformed request (query or path parameters, JSON syntax). */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
+                        "application/json": components["schemas"]["AlertDetail"];
                     };
                 };
                 /** @description No valid credentials. */
@@ -827,33 +754,6 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description Conflict with the current state. */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unsupported content type. */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description The body is well-formed but invalid; `errors` names each field. */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
             };
         };
         put?: never;
@@ -869,18 +769,25 @@ export interface paths {
             parameters: {
                 query?: never;
                 header?: never;
-                path?: never;
+                path: {
+                    /** @description The alert id. */
+                    id: string;
+                };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AlertPatch"];
+                };
+            };
             responses: {
-                /** @description Change an alert's status or assignee */
+                /** @description The alert after the change. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["AlertSummary"];
                     };
                 };
                 /** @description Malformed request (query or path parameters, JSON syntax). */
@@ -950,7 +857,7 @@ export interface paths {
         };
         trace?: never;
     };
-    "/v1/alerts/{id}/notes": {
+    "/v1/alerts/{id}/chat": {
         parameters: {
             query?: never;
             header?: never;
@@ -960,25 +867,33 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Add a note
-         * @description Body { text }. The note lands in notes and the timeline.
+         * Chat about an alert; the reply streams as server-sent events
+         * @description Sends a message in your chat session about this alert, creating it on the first message (one session per person and alert, with the alert attached as `alert:<id>` context; later messages reuse it, and its id is in the `turn` event and the X-Chat-Session header). The answer is the same as POST /v1/chat/sessions/{id}/messages: an event stream, or JSON with Accept: application/json. The message is recorded in the alert's timeline (chat_message) and the audit log.
          */
         post: {
             parameters: {
                 query?: never;
                 header?: never;
-                path?: never;
+                path: {
+                    /** @description The alert id. */
+                    id: string;
+                };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AlertChatMessage"];
+                };
+            };
             responses: {
-                /** @description Add a note */
+                /** @description The reply: an event stream, or JSON with Accept: application/json. */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["ChatTurn"];
+                        "text/event-stream": string;
                     };
                 };
                 /** @description Malformed request (query or path parameters, JSON syntax). */
@@ -1019,6 +934,115 @@ export interface paths {
                 };
                 /** @description Conflict with the current state. */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported content type. */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The body is well-formed but invalid; `errors` names each field. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A dependency is unavailable. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/alerts/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a note
+         * @description The note lands in notes and the timeline.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The alert id. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["AlertNoteCreate"];
+                };
+            };
+            responses: {
+                /** @description The note. */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AlertNote"];
+                    };
+                };
+                /** @description Malformed request (query or path parameters, JSON syntax). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No valid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller lacks an allowed role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3436,16 +3460,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            accepted: number;
-                            alerts: {
-                                duplicate: boolean;
-                                fingerprint: string;
-                                id: string;
-                                runId?: string;
-                            }[];
-                            source: string;
-                        };
+                        "application/json": components["schemas"]["WebhookDelivery"];
                     };
                 };
                 /** @description Malformed request (query or path parameters, JSON syntax). */
@@ -3553,7 +3568,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": components["schemas"]["WebhookTestInstructions"];
                     };
                 };
                 /** @description No valid credentials. */
@@ -3597,6 +3612,200 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AlertChatMessage: {
+            text: string;
+        };
+        AlertDetail: {
+            alert: components["schemas"]["NormalisedAlert"];
+            assignee?: string;
+            /** @description Deliveries merged into this alert. */
+            count: number;
+            /** @description Threat-intel results by observable value. */
+            enrichment: {
+                [key: string]: unknown;
+            };
+            fingerprint: string;
+            /** @description ISO 8601 time (UTC). */
+            first_seen: string;
+            /** @enum {string} */
+            format: "generic" | "alertmanager" | "guardduty" | "wazuh" | "elastic" | "splunk" | "falco" | "suricata";
+            id: string;
+            /** @description ISO 8601 time (UTC). */
+            last_seen: string;
+            links: {
+                self: string;
+            };
+            notes: components["schemas"]["AlertNote"][];
+            observables: components["schemas"]["AlertObservable"][];
+            /** @description The payload item as received. */
+            raw?: unknown;
+            related: components["schemas"]["AlertSummary"][];
+            resolution?: components["schemas"]["AlertResolution"];
+            runs: {
+                /** @description ISO 8601 time (UTC). */
+                at: string;
+                links: {
+                    self: string;
+                };
+                planId?: string;
+                runId: string;
+                status: string;
+            }[];
+            /** @enum {string} */
+            severity: "Unknown" | "Informational" | "Low" | "Medium" | "High" | "Critical" | "Fatal";
+            severity_id: number;
+            /** @description The webhook source id it arrived through. */
+            source: string;
+            /** @enum {string} */
+            status: "new" | "triaging" | "awaiting_approval" | "resolved";
+            /** @description ISO 8601 time (UTC). */
+            time: string;
+            timeline: components["schemas"]["AlertTimelineEntry"][];
+            title: string;
+        };
+        AlertNote: {
+            /** @description ISO 8601 time (UTC). */
+            at: string;
+            by: string;
+            id: string;
+            text: string;
+        };
+        AlertNoteCreate: {
+            text: string;
+        };
+        AlertObservable: {
+            algorithm?: string;
+            name?: string;
+            role?: string;
+            /** @enum {string} */
+            type: "ip" | "domain" | "url" | "hash" | "user" | "host" | "process" | "email";
+            value: string;
+        };
+        AlertPage: {
+            /** @description Pass as `cursor` for the next page; absent on the last. */
+            cursor?: string;
+            items: components["schemas"]["AlertSummary"][];
+        };
+        AlertPatch: {
+            assignee?: string | null;
+            resolution?: {
+                comment?: string;
+                /** @enum {string} */
+                kind: "true_positive" | "false_positive" | "benign" | "duplicate" | "other";
+            };
+            /** @enum {string} */
+            status?: "new" | "triaging" | "awaiting_approval" | "resolved";
+        };
+        AlertResolution: {
+            comment?: string;
+            /** @enum {string} */
+            kind: "true_positive" | "false_positive" | "benign" | "duplicate" | "other";
+        };
+        AlertSource: {
+            auth: {
+                header?: string;
+                /** @enum {string} */
+                mode: "hmac" | "github" | "bearer" | "basic" | "api_key";
+                username?: string;
+            };
+            /** @description Epoch ms. */
+            createdAt: number;
+            dedupeWindowMs?: number;
+            description?: string;
+            disabled: boolean;
+            /** @enum {string} */
+            format: "generic" | "alertmanager" | "guardduty" | "wazuh" | "elastic" | "splunk" | "falco" | "suricata";
+            id: string;
+            maxBodyBytes: number;
+            /**
+             * @description config: defined in alerts.sources, read-only through the API.
+             * @enum {string}
+             */
+            origin: "api" | "config";
+            relatedWindowMs?: number;
+            /** @description The active secrets, newest first: ids and ages only, never values. */
+            secrets: {
+                /** @description ISO 8601 time (UTC). */
+                createdAt: string;
+                id: string;
+            }[];
+            toleranceMs?: number;
+            /** @description Epoch ms. */
+            updatedAt: number;
+        };
+        AlertSourceCreate: {
+            auth: {
+                header?: string;
+                /** @enum {string} */
+                mode: "hmac" | "github" | "bearer" | "basic" | "api_key";
+                username?: string;
+            };
+            dedupeWindowMs?: number;
+            description?: string;
+            /** @enum {string} */
+            format: "generic" | "alertmanager" | "guardduty" | "wazuh" | "elastic" | "splunk" | "falco" | "suricata";
+            id: string;
+            maxBodyBytes?: number;
+            relatedWindowMs?: number;
+            secret?: string;
+            toleranceMs?: number;
+        };
+        AlertSourceList: {
+            items: components["schemas"]["AlertSource"][];
+        };
+        AlertSourceRotate: {
+            /** @default true */
+            keepPrevious?: boolean;
+            secret?: string;
+        };
+        AlertSourceWithSecret: {
+            /** @description The secret's value: shown this once. */
+            secret: string;
+            source: components["schemas"]["AlertSource"];
+            /** @description Where to see how to sign a delivery. */
+            test?: string;
+        };
+        AlertSummary: {
+            assignee?: string;
+            /** @description Deliveries merged into this alert. */
+            count: number;
+            fingerprint: string;
+            /** @description ISO 8601 time (UTC). */
+            first_seen: string;
+            /** @enum {string} */
+            format: "generic" | "alertmanager" | "guardduty" | "wazuh" | "elastic" | "splunk" | "falco" | "suricata";
+            id: string;
+            /** @description ISO 8601 time (UTC). */
+            last_seen: string;
+            links: {
+                self: string;
+            };
+            observables: components["schemas"]["AlertObservable"][];
+            /** @description Ids of alerts sharing an observable. */
+            related: string[];
+            resolution?: components["schemas"]["AlertResolution"];
+            /** @enum {string} */
+            severity: "Unknown" | "Informational" | "Low" | "Medium" | "High" | "Critical" | "Fatal";
+            severity_id: number;
+            /** @description The webhook source id it arrived through. */
+            source: string;
+            /** @enum {string} */
+            status: "new" | "triaging" | "awaiting_approval" | "resolved";
+            /** @description ISO 8601 time (UTC). */
+            time: string;
+            title: string;
+        };
+        AlertTimelineEntry: {
+            /** @description ISO 8601 time (UTC). */
+            at: string;
+            /** @description Principal id, source:<id> for deliveries, run:<id> for the triage run. */
+            by: string;
+            details?: {
+                [key: string]: unknown;
+            };
+            /** @description received, duplicate_merged, related_linked, triage_started, approval_requested, approval_granted, approval_rejected, triage_finished, status_changed, assigned, note_added, chat_message, … */
+            type: string;
+        };
         /** @description An API key's metadata; the secret is never returned after creation. */
         ApiKey: {
             /** Format: date-time */
@@ -3826,6 +4035,78 @@ export interface components {
                 [key: string]: unknown;
             };
             seq: number;
+        };
+        /** @description The OCSF Detection Finding (class 2004) subset with our id and grouping fields; times in epoch ms. */
+        NormalisedAlert: {
+            /**
+             * @default 2
+             * @enum {number}
+             */
+            category_uid?: 2;
+            /**
+             * @default 2004
+             * @enum {number}
+             */
+            class_uid?: 2004;
+            count: number;
+            desc?: string;
+            finding_info: {
+                analytic?: {
+                    name?: string;
+                    uid?: string;
+                };
+                src_url?: string;
+                title?: string;
+                /** @default [] */
+                types?: string[];
+                uid: string;
+            };
+            fingerprint: string;
+            first_seen: number;
+            /** @enum {string} */
+            format: "generic" | "alertmanager" | "guardduty" | "wazuh" | "elastic" | "splunk" | "falco" | "suricata";
+            id: string;
+            last_seen: number;
+            metadata: {
+                product: {
+                    name: string;
+                    vendor_name?: string;
+                    version?: string;
+                };
+                /** @default 1.3.0 */
+                version?: string;
+            };
+            /** @default [] */
+            observables?: {
+                algorithm?: string;
+                name?: string;
+                role?: string;
+                /** @enum {string} */
+                type: "ip" | "domain" | "url" | "hash" | "user" | "host" | "process" | "email";
+                value: string;
+            }[];
+            raw?: unknown;
+            /** @default [] */
+            resources?: {
+                labels?: {
+                    [key: string]: string;
+                };
+                name?: string;
+                region?: string;
+                type: string;
+                uid?: string;
+            }[];
+            /** @enum {string} */
+            severity: "Unknown" | "Informational" | "Low" | "Medium" | "High" | "Critical" | "Fatal";
+            severity_id: number;
+            source: string;
+            /**
+             * @default New
+             * @enum {string}
+             */
+            status?: "New" | "In Progress" | "Suppressed" | "Resolved";
+            time: number;
+            title: string;
         };
         NotReady: {
             checks: {
@@ -4131,6 +4412,28 @@ export interface components {
             suspended?: "timer" | "approval" | "fanout" | "child_run";
             /** @description Epoch milliseconds. */
             waitUntil?: number;
+        };
+        WebhookDelivery: {
+            accepted: number;
+            alerts: {
+                duplicate: boolean;
+                fingerprint: string;
+                id: string;
+                runId?: string;
+            }[];
+            source: string;
+        };
+        WebhookTestInstructions: {
+            activeSecrets: number;
+            /** @enum {string} */
+            auth: "hmac" | "github" | "bearer" | "basic" | "api_key";
+            curl: string;
+            /** @enum {string} */
+            format: "generic" | "alertmanager" | "guardduty" | "wazuh" | "elastic" | "splunk" | "falco" | "suricata";
+            how: string;
+            sample: string;
+            source: string;
+            url: string;
         };
         /** @enum {string} */
         Workflow: "alerts" | "analytics" | "automation" | "coding" | "chat";

@@ -13,26 +13,15 @@ import type { ApiApp, ApiContext } from "../context.js";
 import type { ApiEnv } from "../deps.js";
 import { allowRoles as allowRolesWithMiddleware, problems } from "../openapi-route.js";
 import { ApiProblem, zodProblemErrors } from "../problem.js";
+import { alertSourceListSchema, alertSourceSchema, alertSourceWithSecretSchema } from "./alert-schemas.js";
 
-const rotateSchema = z.strictObject({
-  secret: z.string().min(16).optional(),
-  /** Keep the previous secret valid until the next rotation (default), so senders can switch over. */
-  keepPrevious: z.boolean().default(true),
-});
-
-function route(method: "get" | "post", path: string, summary: string, status = 200) {
-  return createRoute({
-    method,
-    path,
-    tags: ["alerts"],
-    summary,
-    ...allowRoles(),
-    responses: {
-      [status]: { description: summary, content: { "application/json": { schema: z.unknown() } } },
-      ...problems(401, 403, 404, 409, 422),
-    },
-  });
-}
+const rotateSchema = z
+  .strictObject({
+    secret: z.string().min(16).optional(),
+    /** Keep the previous secret valid until the next rotation (default), so senders can switch over. */
+    keepPrevious: z.boolean().default(true),
+  })
+  .meta({ id: "AlertSourceRotate" });
 
 /** Sources are credentials: only admins manage them. */
 /** The documented part of allowRoles: these routes are described to the registry, and guarded by requireRoles. */
@@ -44,24 +33,111 @@ function allowRoles(...roles: Parameters<typeof allowRolesWithMiddleware>) {
 export function registerAlertSourceRoutes(app: ApiApp, ctx: ApiContext): void {
   const admin = requireRoles();
   const sources = ctx.alerts.sources;
+  const idParams = z.object({ id: z.string().meta({ description: "The source id." }) });
+  const json = <S extends z.ZodType>(description: string, schema: S) => ({
+    description,
+    content: { "application/json": { schema } },
+  });
+  const sourceRoute = (
+    method: "get" | "post",
+    path: string,
+    summary: string,
+    description: string,
+    response: z.ZodType,
+    extra: { body?: z.ZodType; status?: 200 | 201; problems?: number[] } = {},
+  ) =>
+    createRoute({
+      method,
+      path,
+      tags: ["alerts"],
+      summary,
+      description,
+      ...allowRoles(),
+      request: {
+        ...(path.includes("{id}") ? { params: idParams } : {}),
+        ...(extra.body
+          ? {
+              body: {
+                required: method === "post" && !path.endsWith("/rotate"),
+                content: { "application/json": { schema: extra.body } },
+              },
+            }
+          : {}),
+      },
+      responses: {
+        [extra.status ?? 200]: json(summary, response),
+        ...problems(401, 403, ...(extra.problems ?? [])),
+      },
+    });
+  const readOnly =
+    " A source from configuration (origin config) answers 409 config-source-read-only: change it in alerts.sources.";
   app.openAPIRegistry.registerPath(
-    route("post", "/v1/alert-sources", "Create a webhook source; the secret is shown once", 201),
-  );
-  app.openAPIRegistry.registerPath(
-    route("get", "/v1/alert-sources", "List webhook sources (secrets by id only)"),
-  );
-  app.openAPIRegistry.registerPath(route("get", "/v1/alert-sources/{id}", "Read a webhook source"));
-  app.openAPIRegistry.registerPath(
-    route(
+    sourceRoute(
       "post",
-      "/v1/alert-sources/{id}/rotate",
-      "Rotate the secret (the previous stays valid until the next rotation unless keepPrevious is false)",
+      "/v1/alert-sources",
+      "Create a webhook source; the secret is shown once",
+      "Admins only. The secret is generated unless given; 409 when the id is taken (by an API or a configured source).",
+      alertSourceWithSecretSchema,
+      {
+        body: createSourceSchema.meta({ id: "AlertSourceCreate" }),
+        status: 201,
+        problems: [400, 409, 415, 422],
+      },
     ),
   );
   app.openAPIRegistry.registerPath(
-    route("post", "/v1/alert-sources/{id}/disable", "Disable a source (deliveries get 403)"),
+    sourceRoute(
+      "get",
+      "/v1/alert-sources",
+      "List webhook sources (secrets by id only)",
+      "API sources and those from configuration (origin config), by id.",
+      alertSourceListSchema,
+    ),
   );
-  app.openAPIRegistry.registerPath(route("post", "/v1/alert-sources/{id}/enable", "Enable a source again"));
+  app.openAPIRegistry.registerPath(
+    sourceRoute(
+      "get",
+      "/v1/alert-sources/{id}",
+      "Read a webhook source",
+      "Secrets by id and age only.",
+      alertSourceSchema,
+      {
+        problems: [404],
+      },
+    ),
+  );
+  app.openAPIRegistry.registerPath(
+    sourceRoute(
+      "post",
+      "/v1/alert-sources/{id}/rotate",
+      "Rotate the secret",
+      `The previous secret stays valid until the next rotation unless keepPrevious is false; the new one is shown once.${readOnly}`,
+      alertSourceWithSecretSchema,
+      { body: rotateSchema, problems: [400, 404, 409, 415, 422] },
+    ),
+  );
+  app.openAPIRegistry.registerPath(
+    sourceRoute(
+      "post",
+      "/v1/alert-sources/{id}/disable",
+      "Disable a source (deliveries get 403)",
+      `Deliveries are refused with 403 until it is enabled again.${readOnly}`,
+      alertSourceSchema,
+      { problems: [404, 409] },
+    ),
+  );
+  app.openAPIRegistry.registerPath(
+    sourceRoute(
+      "post",
+      "/v1/alert-sources/{id}/enable",
+      "Enable a source again",
+      readOnly.trim(),
+      alertSourceSchema,
+      {
+        problems: [404, 409],
+      },
+    ),
+  );
 
   app.post("/v1/alert-sources", admin, async (c) => {
     const input = parse(createSourceSchema, await jsonBody(c));

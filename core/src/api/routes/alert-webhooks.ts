@@ -9,6 +9,7 @@ import type { ApiEnv } from "../deps.js";
 import { allowRoles as allowRolesWithMiddleware, PUBLIC, problems } from "../openapi-route.js";
 import { ApiProblem } from "../problem.js";
 import { SIGNATURE_FORM, SIGNATURE_HEADER } from "../webhook-signature.js";
+import { webhookDeliverySchema, webhookTestSchema } from "./alert-schemas.js";
 
 const params = z.object({ sourceId: z.string().min(1).max(63) });
 
@@ -19,24 +20,26 @@ const ingestRoute = createRoute({
   summary: "Deliver alerts from a configured source",
   description: `Verifies the delivery with the source's auth mode (hmac: ${SIGNATURE_HEADER}: ${SIGNATURE_FORM}; github: ${GITHUB_SIGNATURE_HEADER}; bearer; basic; api_key: ${DEFAULT_API_KEY_HEADER} or the source's header), maps it with the source's format into OCSF Detection Findings, deduplicates by fingerprint and starts a triage run per new alert. 202 only once every alert is stored and its run enqueued; a refused delivery stores nothing.`,
   ...PUBLIC,
-  request: { params, body: { required: true, content: { "application/json": { schema: z.unknown() } } } },
+  request: {
+    params,
+    body: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: z.unknown().meta({
+            description:
+              "The product's payload as it sends it (see the source's format; samples in examples/alerts/). Suricata sources also take application/x-ndjson.",
+          }),
+        },
+      },
+    },
+  },
   responses: {
     202: {
       description: "Stored; triage runs enqueued.",
       content: {
         "application/json": {
-          schema: z.object({
-            source: z.string(),
-            accepted: z.number().int(),
-            alerts: z.array(
-              z.object({
-                id: z.string(),
-                fingerprint: z.string(),
-                duplicate: z.boolean(),
-                runId: z.string().optional(),
-              }),
-            ),
-          }),
+          schema: webhookDeliverySchema,
         },
       },
     },
@@ -52,7 +55,7 @@ const testRoute = createRoute({
   ...allowRoles("responder"),
   request: { params },
   responses: {
-    200: { description: "Instructions.", content: { "application/json": { schema: z.unknown() } } },
+    200: { description: "Instructions.", content: { "application/json": { schema: webhookTestSchema } } },
     ...problems(401, 403, 404),
   },
 });

@@ -16,8 +16,9 @@ import type { ChatService } from "../../workflows/chat/service.js";
 import type { ApiApp, ApiContext } from "../context.js";
 import { allowRoles as allowRolesWithMiddleware, problems } from "../openapi-route.js";
 import { ApiProblem, zodProblemErrors } from "../problem.js";
+import { alertDetailSchema, alertNoteSchema, alertPageSchema, alertSummarySchema } from "./alert-schemas.js";
 import { jsonBody, parse } from "./alert-sources.js";
-import { answerTurn, mapped } from "./chat.js";
+import { answerTurn, chatTurnResponseSchema, mapped } from "./chat.js";
 
 const patchSchema = z
   .strictObject({
@@ -36,24 +37,10 @@ const patchSchema = z
     path: ["resolution"],
     message:
       "resolving needs a resolution: { kind: true_positive | false_positive | benign | duplicate | other, comment? }",
-  });
+  })
+  .meta({ id: "AlertPatch" });
 
-const noteSchema = z.strictObject({ text: z.string().min(1).max(10_000) });
-
-function route(method: "get" | "post" | "patch", path: string, summary: string, description: string) {
-  return createRoute({
-    method,
-    path,
-    tags: ["alerts"],
-    summary,
-    description,
-    ...allowRoles("responder", ...(method === "get" ? (["viewer", "analyst"] as const) : [])),
-    responses: {
-      200: { description: summary, content: { "application/json": { schema: z.unknown() } } },
-      ...problems(400, 401, 403, 404, 409, 415, 422),
-    },
-  });
-}
+const noteSchema = z.strictObject({ text: z.string().min(1).max(10_000) }).meta({ id: "AlertNoteCreate" });
 
 /** The documented part of allowRoles: these routes are described to the registry, and guarded by requireRoles. */
 function allowRoles(...roles: Parameters<typeof allowRolesWithMiddleware>) {
@@ -65,47 +52,90 @@ export function registerAlertRoutes(app: ApiApp, ctx: ApiContext): void {
   const store = ctx.alerts.store;
   const readers = requireRoles("responder", "viewer", "analyst");
   const writers = requireRoles("responder");
+  const readRoles = allowRoles("responder", "viewer", "analyst");
+  const writeRoles = allowRoles("responder");
+  const idParams = z.object({ id: z.string().meta({ description: "The alert id." }) });
+  const json = <S extends z.ZodType>(description: string, schema: S) => ({
+    description,
+    content: { "application/json": { schema } },
+  });
   app.openAPIRegistry.registerPath(
-    route(
-      "get",
-      "/v1/alerts",
-      "List alerts",
-      "Query: status, severity (informational|low|medium|high|critical), source, assignee, from/to (ISO 8601, on the alert's time), observable (exact value), q (words in the title), sort (time|-time|severity|-severity|last_seen|-last_seen, default -time), limit (≤ 500), cursor.",
-    ),
+    createRoute({
+      method: "get",
+      path: "/v1/alerts",
+      tags: ["alerts"],
+      summary: "List alerts",
+      description:
+        "Filters: status, severity (informational|low|medium|high|critical), source, assignee, from/to (ISO 8601, on the alert's time), observable (exact value), q (words in the title); sort (time|-time|severity|-severity|last_seen|-last_seen, default -time); limit (≤ 500) and cursor (from the previous page).",
+      ...readRoles,
+      request: { query: alertQuerySchema },
+      responses: { 200: json("A page of alerts.", alertPageSchema), ...problems(400, 401, 403) },
+    }),
   );
   app.openAPIRegistry.registerPath(
-    route(
-      "get",
-      "/v1/alerts/{id}",
-      "Read an alert",
-      "The normalised OCSF alert, raw payload, enrichment, triage runs (with their status), related alerts, notes and timeline.",
-    ),
+    createRoute({
+      method: "get",
+      path: "/v1/alerts/{id}",
+      tags: ["alerts"],
+      summary: "Read an alert",
+      description:
+        "The normalised OCSF alert, raw payload, enrichment, triage runs (with their status), related alerts, notes and timeline.",
+      ...readRoles,
+      request: { params: idParams },
+      responses: { 200: json("The alert.", alertDetailSchema), ...problems(401, 403, 404) },
+    }),
   );
   app.openAPIRegistry.registerPath(
-    route(
-      "patch",
-      "/v1/alerts/{id}",
-      "Change an alert's status or assignee",
-      `Transitions: ${Object.entries(STATUS_TRANSITIONS)
+    createRoute({
+      method: "patch",
+      path: "/v1/alerts/{id}",
+      tags: ["alerts"],
+      summary: "Change an alert's status or assignee",
+      description: `Transitions: ${Object.entries(STATUS_TRANSITIONS)
         .map(([from, to]) => `${from} → ${to.join("|")}`)
         .join("; ")}. Resolving needs a resolution. 409 on a transition not allowed.`,
-    ),
+      ...writeRoles,
+      request: {
+        params: idParams,
+        body: { required: true, content: { "application/json": { schema: patchSchema } } },
+      },
+      responses: {
+        200: json("The alert after the change.", alertSummarySchema),
+        ...problems(400, 401, 403, 404, 409, 415, 422),
+      },
+    }),
   );
   app.openAPIRegistry.registerPath(
-    route(
-      "post",
-      "/v1/alerts/{id}/notes",
-      "Add a note",
-      "Body { text }. The note lands in notes and the timeline.",
-    ),
+    createRoute({
+      method: "post",
+      path: "/v1/alerts/{id}/notes",
+      tags: ["alerts"],
+      summary: "Add a note",
+      description: "The note lands in notes and the timeline.",
+      ...writeRoles,
+      request: {
+        params: idParams,
+        body: { required: true, content: { "application/json": { schema: noteSchema } } },
+      },
+      responses: { 201: json("The note.", alertNoteSchema), ...problems(400, 401, 403, 404, 415, 422) },
+    }),
   );
   app.openAPIRegistry.registerPath(
-    route(
-      "get",
-      "/v1/alert-metrics",
-      "Alert ingestion counters (Prometheus text)",
-      "Ingested, duplicates merged, rejected by reason, ingestion-to-triage-start latency.",
-    ),
+    createRoute({
+      method: "get",
+      path: "/v1/alert-metrics",
+      tags: ["alerts"],
+      summary: "Alert ingestion counters (Prometheus text)",
+      description: "Ingested, duplicates merged, rejected by reason, ingestion-to-triage-start latency.",
+      ...readRoles,
+      responses: {
+        200: {
+          description: "Prometheus text exposition format.",
+          content: { "text/plain": { schema: z.string() } },
+        },
+        ...problems(401, 403),
+      },
+    }),
   );
 
   app.get("/v1/alerts", readers, async (c) => {
@@ -268,7 +298,7 @@ function registerAlertChat(app: ApiApp, ctx: ApiContext, chat: ChatService): voi
       ].join(" "),
       ...allowRoles("responder", "analyst", "developer"),
       request: {
-        params: z.object({ id: z.string() }),
+        params: z.object({ id: z.string().meta({ description: "The alert id." }) }),
         body: { required: true, content: { "application/json": { schema: alertChatBody } } },
       },
       responses: {
@@ -276,7 +306,7 @@ function registerAlertChat(app: ApiApp, ctx: ApiContext, chat: ChatService): voi
           description: "The reply: an event stream, or JSON with Accept: application/json.",
           content: {
             "text/event-stream": { schema: z.string().meta({ description: "text/event-stream" }) },
-            "application/json": { schema: z.unknown() },
+            "application/json": { schema: chatTurnResponseSchema },
           },
         },
         ...problems(400, 401, 403, 404, 409, 415, 422, 503),

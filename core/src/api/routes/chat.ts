@@ -55,7 +55,7 @@ const listResponse = z
 const detailResponse = z
   .object({ session: chatSessionSchema, messages: z.array(chatMessageSchema) })
   .meta({ id: "ChatSessionDetail" });
-const turnResponse = z
+export const chatTurnResponseSchema = z
   .object({
     runId: z.string(),
     status: z.string().meta({
@@ -179,7 +179,7 @@ const postMessage = createRoute({
       description: "The reply: an event stream, or JSON with Accept: application/json.",
       content: {
         "text/event-stream": { schema: z.string().meta({ description: "text/event-stream" }) },
-        "application/json": { schema: turnResponse },
+        "application/json": { schema: chatTurnResponseSchema },
       },
     },
     ...problems(...AUTH_PROBLEMS, 400, 404, 409, 413, 415, 422, 503),
