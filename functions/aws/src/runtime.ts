@@ -1,0 +1,174 @@
+import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
+import { createModelRegistry } from "@aat/adapter-models";
+import {
+  type AatConfig,
+  ApiKeyStore,
+  AuditLog,
+  type Clock,
+  createApiApp,
+  createRunner,
+  DirectoryPlanRepository,
+  EnvSecrets,
+  ensureBootstrapAdminKey,
+  KvPlanRepository,
+  LanguageModelAgent,
+  loadConfig,
+  OidcVerifier,
+  Planner,
+  RunEventHub,
+  type Runner,
+  registerBuiltinTools,
+  registerScheduleRoutes,
+  Scheduler,
+  type StartPlanRun,
+  startPlanDirectorySync,
+  systemClock,
+  type Tool,
+  ToolRegistry,
+  type WorkMessage,
+} from "@aat/core";
+import { createLambdaLogger, type LambdaLogger } from "./logger.js";
+import { SettlementTracker } from "./settlement.js";
+import { type LambdaStores, openLambdaStores } from "./stores.js";
+
+export const LAMBDA_RUNTIME_VERSION = "0.1.0";
+
+export interface LambdaRuntimeOptions {
+  /** Defaults to the configuration read from process.env (and AAT_CONFIG) by core's loader. */
+  config?: AatConfig;
+  env?: Readonly<Record<string, string | undefined>>;
+  tools?: Tool[];
+  clock?: Clock;
+  logger?: LambdaLogger;
+  /** Stores to use instead of the configured ones (tests). */
+  stores?: LambdaStores;
+}
+
+/** What one Lambda container builds once and every invocation reuses. */
+export interface LambdaRuntime {
+  config: AatConfig;
+  logger: LambdaLogger;
+  stores: LambdaStores;
+  /** The step queue as the Runner uses it, remembering which deliveries it settled. */
+  queue: SettlementTracker;
+  runner: Runner;
+  scheduler: Scheduler;
+  plans: KvPlanRepository;
+  /** The HTTP API (Hono), the same app `npm start` serves under /v1. */
+  app: { fetch(request: Request): Response | Promise<Response> };
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the runtime of a Lambda container: configuration (env through core's loader), stores, plan
+ * repository, runner, scheduler and the HTTP API. No background loops: the worker handler is driven by
+ * SQS events, the scheduler by EventBridge Scheduler events.
+ */
+export async function createLambdaRuntime(options: LambdaRuntimeOptions = {}): Promise<LambdaRuntime> {
+  const env = options.env ?? process.env;
+  const config = options.config ?? loadConfig({ env }).config;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLambdaLogger(config.telemetry.logLevel);
+  const stores = options.stores ?? (await openLambdaStores(config));
+  const closing: Array<() => Promise<unknown>> = [() => stores.close()];
+  try {
+    const kv = stores.kv;
+    const queue = new SettlementTracker(stores.queue);
+    const tools = new ToolRegistry(options.tools ?? []);
+    let startRun: StartPlanRun = () => Promise.reject(new Error("the runner is not built yet"));
+    registerBuiltinTools(tools, {
+      http: config.http,
+      notes: { kv },
+      startRun: (request) => startRun(request),
+    });
+    const checks = { tools };
+    const plans = new KvPlanRepository(kv, { ...checks, clock });
+    if (config.plans.directories.length > 0) {
+      // Plans shipped in the bundle are published into the store once per container (no watching).
+      const directories = config.plans.directories.map((dir) => new DirectoryPlanRepository(dir, checks));
+      const sync = await startPlanDirectorySync(directories, plans, { logger, watch: false });
+      await sync.close();
+    }
+    const secrets = new EnvSecrets(env);
+    const model = new LanguageModelAgent(createModelRegistry(config.models));
+    const events = new RunEventHub();
+    const runner = createRunner({
+      kv,
+      queue,
+      plans,
+      clock,
+      services: { tools, secrets, logger, model },
+      onEvent: (runId, seq, event) => events.publish(runId, seq, event),
+    });
+    startRun = (request) => runner.start(request);
+    const scheduler = new Scheduler({ kv, plans, runner, clock, logger });
+
+    const keys = new ApiKeyStore(kv, clock);
+    const auth = config.auth;
+    if (auth.mode !== "none" && auth.bootstrapAdminKey !== undefined) {
+      await ensureBootstrapAdminKey(keys, { configuredKey: auth.bootstrapAdminKey });
+    }
+    const oidc =
+      auth.mode === "oidc"
+        ? new OidcVerifier({
+            issuer: auth.oidc.issuer,
+            audience: auth.oidc.audience,
+            ...(auth.oidc.jwksUrl !== undefined ? { jwksUrl: auth.oidc.jwksUrl } : {}),
+            clock,
+          })
+        : undefined;
+    const app = createApiApp({
+      runner,
+      plans,
+      planner: new Planner(plans),
+      kv,
+      queue,
+      auth: { keys, mode: auth.mode, ...(oidc ? { oidc } : {}) },
+      auditLog: new AuditLog(kv, clock),
+      config,
+      clock,
+      secrets,
+      scratch: () => ({
+        kv: new MemoryKeyValue({ clock }),
+        queue: new MemoryQueue<WorkMessage>({ name: `dry-run-${crypto.randomUUID()}`, clock }),
+      }),
+      version: LAMBDA_RUNTIME_VERSION,
+      events,
+      logger,
+      checks,
+    });
+    registerScheduleRoutes(app, scheduler);
+    return {
+      config,
+      logger,
+      stores,
+      queue,
+      runner,
+      scheduler,
+      plans,
+      app,
+      async close() {
+        for (const close of closing) await close();
+      },
+    };
+  } catch (error) {
+    for (const close of closing) await close().catch(() => undefined);
+    throw error;
+  }
+}
+
+let shared: Promise<LambdaRuntime> | undefined;
+
+/**
+ * The container's runtime, built on the first invocation and reused by the next ones (config is read
+ * once per container). A build that failed is retried by the next invocation.
+ */
+export function containerRuntime(
+  build: () => Promise<LambdaRuntime> = createLambdaRuntime,
+): Promise<LambdaRuntime> {
+  shared ??= build().catch((error: unknown) => {
+    shared = undefined;
+    throw error;
+  });
+  return shared;
+}

@@ -1,0 +1,115 @@
+import type { AatConfig, KeyValue, Queue, QueueMessage, WorkMessage } from "@aat/core";
+
+/** A store kind a Lambda cannot use: the message names the setting and the kinds that work. */
+export class LambdaBackendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LambdaBackendError";
+  }
+}
+
+/** An SQS message as ReceiveMessage returns it (the fields the SQS adapter reads). */
+export interface SqsRawMessage {
+  MessageId?: string;
+  ReceiptHandle?: string;
+  Body?: string;
+  Attributes?: Record<string, string>;
+  MessageAttributes?: Record<string, { DataType: string; StringValue?: string; BinaryValue?: Uint8Array }>;
+}
+
+export interface LambdaStores {
+  kv: KeyValue;
+  queue: Queue<WorkMessage>;
+  /**
+   * Turns a message the event source mapping received into a delivery, exactly as the queue's own
+   * receive does (claim check, not-before delays, delivery count, dead letters); undefined when the
+   * adapter handled it itself.
+   */
+  decode(raw: SqsRawMessage): Promise<QueueMessage<WorkMessage> | undefined>;
+  description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The KeyValue store and the step queue of a Lambda container, from the configuration. Each adapter is
+ * imported only when configured, so a bundle loads (and a cold start pays for) only the SDKs it uses.
+ * Lambda has no disk that outlives the container: kv must be dynamodb or upstash, queue must be sqs.
+ */
+export async function openLambdaStores(config: AatConfig): Promise<LambdaStores> {
+  const kv = await openKeyValue(config);
+  try {
+    const queue = await openQueue(config, kv);
+    return {
+      kv,
+      queue,
+      // SqsQueue decodes received messages in its private `accept`; the Lambda worker is handed the same
+      // messages by the event source mapping instead of ReceiveMessage, so it calls that decoder directly.
+      // biome-ignore lint/complexity/useLiteralKeys: element access reaches the adapter's private decoder
+      decode: (raw) => queue["accept"](raw),
+      description: `kv ${config.kv.kind}, queue ${config.queue.kind}`,
+      async close() {
+        await queue.close();
+        await kv.close();
+      },
+    };
+  } catch (error) {
+    await kv.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function openKeyValue(config: AatConfig): Promise<KeyValue> {
+  const kv = config.kv;
+  switch (kv.kind) {
+    case "dynamodb": {
+      const { DynamoKeyValue } = await import("@aat/adapter-dynamodb");
+      const { table, region, endpoint } = kv.dynamodb;
+      return await DynamoKeyValue.connect({
+        tableName: table,
+        ...(region ? { region } : {}),
+        ...(endpoint ? { endpoint } : {}),
+      });
+    }
+    case "upstash": {
+      const { UpstashKeyValue } = await import("@aat/adapter-upstash");
+      return await UpstashKeyValue.connect({ url: kv.upstash.url, token: kv.upstash.token });
+    }
+    default:
+      throw new LambdaBackendError(
+        `kv kind "${kv.kind}" cannot hold state on AWS Lambda (nothing on a function's disk survives the ` +
+          "container); set AAT_KV_KIND to dynamodb (with AAT_DYNAMODB_TABLE) or upstash (with AAT_UPSTASH_URL and AAT_UPSTASH_TOKEN)",
+      );
+  }
+}
+
+async function openQueue(config: AatConfig, kv: KeyValue) {
+  const queue = config.queue;
+  if (queue.kind !== "sqs") {
+    throw new LambdaBackendError(
+      `queue kind "${queue.kind}" cannot trigger the Lambda worker; set AAT_QUEUE_KIND to sqs and AAT_SQS_QUEUE_URL to the queue ` +
+        "the worker function's event source mapping reads",
+    );
+  }
+  const { SqsQueue } = await import("@aat/adapter-sqs");
+  const { queueUrl, region, endpoint, fifo } = queue.sqs;
+  return await SqsQueue.connect<WorkMessage>({
+    name: sqsQueueName(queueUrl, fifo),
+    fifo,
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    // Standard queues have no broker dedupe: publish dedupe claims live in the same KeyValue store.
+    kv,
+  });
+}
+
+/** The queue name in an SQS URL (https://sqs.<region>.amazonaws.com/<account>/<name>), without ".fifo". */
+export function sqsQueueName(queueUrl: string, fifo: boolean): string {
+  const last = new URL(queueUrl).pathname.split("/").filter(Boolean).at(-1) ?? "";
+  const name = fifo ? last.replace(/\.fifo$/, "") : last;
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+    throw new LambdaBackendError(
+      `AAT_SQS_QUEUE_URL ${queueUrl} does not end in an SQS queue name (letters, digits, - and _${fifo ? ', then ".fifo"' : ""})`,
+    );
+  }
+  return name;
+}
