@@ -50,6 +50,12 @@ export interface RunnerOptions {
   defaultStepLeaseMs?: number;
   /** Called after this process appended event `seq` of a run (live event streams listen here). */
   onEvent?: (runId: string, seq: number, event: RunEvent) => void;
+  /**
+   * Called once when a run ends (succeeded, failed or cancelled), by the process that applied the event
+   * ending it, with the final state. Step events cannot tell this: several may be appended in the same
+   * pass that ends the run (a chain of inline steps), and each would find the run already finished.
+   */
+  onRunFinished?: (state: RunState) => void;
   /** Live model text of the agent steps this runner executes (chat streaming); see models/text-deltas.ts. */
   onTextDelta?: TextDeltaSink;
   /** Counters and histograms (runs, step latency, dedupe hits); none are recorded without it. */
@@ -598,6 +604,7 @@ export class Runner {
     if (TERMINAL_RUN_STATUSES.includes(state.status)) {
       // process() follows the accepted event that ended the run exactly once, so this counts it once.
       this.options.metrics?.runFinished(state.status, state.plan);
+      this.options.onRunFinished?.(state);
       await this.finish(state);
     }
     return state;

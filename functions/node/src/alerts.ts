@@ -6,7 +6,7 @@ import {
   CountingAlertMetrics,
   type KeyValue,
   type RunEvent,
-  type Runner,
+  type RunState,
   TriageStatusHook,
 } from "@aat/core";
 import { fanOutAlertMetrics } from "./alert-metrics.js";
@@ -22,11 +22,11 @@ export function alertsRuntime(deps: {
   kv: KeyValue;
   clock: Clock;
   logger: RuntimeLogger;
-  runner: () => Runner;
   exported?: AlertMetrics;
 }): {
   metrics: AlertMetrics;
   onEvent: (runId: string, seq: number, event: RunEvent) => void;
+  onRunFinished: (state: RunState) => void;
 } {
   const counting = new CountingAlertMetrics();
   const metrics: AlertMetrics = deps.exported
@@ -38,7 +38,6 @@ export function alertsRuntime(deps: {
     store: new AlertStore(deps.kv),
     clock: deps.clock,
     metrics,
-    loadRun: (runId) => deps.runner().load(runId),
     audit: async (entry) => {
       await audit.record({ ...entry, result: "ok", status: 200, requestId: entry.who });
     },
@@ -48,5 +47,5 @@ export function alertsRuntime(deps: {
         "alert status update from a triage run failed",
       ),
   });
-  return { metrics, onEvent: hook.onEvent };
+  return { metrics, onEvent: hook.onEvent, onRunFinished: hook.onRunFinished };
 }

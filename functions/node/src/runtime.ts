@@ -254,7 +254,6 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       kv,
       clock,
       logger,
-      runner: () => runner,
       ...(alertMetrics ? { exported: alertMetrics } : {}),
     });
     const runner = new Runner({
@@ -269,6 +268,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         events.publish(runId, seq, event);
         alerts.onEvent(runId, seq, event);
       },
+      onRunFinished: (state) => alerts.onRunFinished(state),
       ...(metrics ? { metrics } : {}),
       onTextDelta: (runId, _stepKey, text) => chatDeltas.publish(runId, { type: "text", text }),
       ...(tuning.claimGraceMs !== undefined ? { claimGraceMs: tuning.claimGraceMs } : {}),

@@ -119,6 +119,12 @@ describe("alerts end to end with the shipped plans and the default sample feed",
       "triage_finished",
     ])
       expect(types).toContain(t);
+    // The run ends once, so its end is recorded once (it was three times: once per step event of the
+    // last inline chain, each of which found the run already finished).
+    expect(types.filter((t: string) => t === "triage_finished")).toEqual(["triage_finished"]);
+    expect(
+      resolved.timeline.filter((t: J) => t.type === "status_changed" && t.details.to === "resolved"),
+    ).toHaveLength(1);
 
     // The same delivery again merges; a bad signature is refused: both are counted on /metrics.
     const again = await fetch(`${runtime.url}/v1/webhooks/flow`, {

@@ -11,7 +11,6 @@ export interface TriageStatusDeps {
   store: AlertStore;
   clock: Clock;
   metrics: AlertMetrics;
-  loadRun(runId: string): Promise<RunState | undefined>;
   /** Writes the change to the audit log. */
   audit?(entry: {
     who: string;
@@ -32,7 +31,9 @@ const OCSF_STATUS: Record<AlertStatus, AlertRecord["alert"]["status"]> = {
 /**
  * Keeps an alert's status in step with its triage run: triaging when the run starts, awaiting_approval
  * while it waits on a person, triaging again after the decision, resolved when the run finishes with a
- * `resolution` (or a `verdict`) in its output. Pass `onEvent` to the Runner (next to the event hub).
+ * `resolution` (or a `verdict`) in its output. Pass `onEvent` and `onRunFinished` to the Runner (next
+ * to the event hub): the end of a run is taken from the runner's once-per-run notification, not guessed
+ * from step events (several of which may arrive after the run has ended).
  */
 export class TriageStatusHook {
   /** Runs known not to be triage runs, so their events cost one KV read each run, not each event. */
@@ -46,13 +47,15 @@ export class TriageStatusHook {
       event.type === "run.started" ||
       (event.type === "step.suspended" && event.suspension.kind === "approval") ||
       event.type === "approval.granted" ||
-      event.type === "approval.denied" ||
-      event.type === "step.succeeded" ||
-      event.type === "step.failed" ||
-      event.type === "step.dead_lettered" ||
-      event.type === "run.cancelled";
+      event.type === "approval.denied";
     if (!relevant) return;
     this.handle(runId, event).catch((error) => this.deps.onError?.(error));
+  };
+
+  /** The Runner's onRunFinished: records the end of a triage run once, with its outcome. */
+  readonly onRunFinished = (state: RunState): void => {
+    if (state.plan.workflow !== "alerts") return;
+    this.finished(state).catch((error) => this.deps.onError?.(error));
   };
 
   async handle(runId: string, event: RunEvent): Promise<void> {
@@ -86,10 +89,15 @@ export class TriageStatusHook {
         event.type === "approval.granted" ? "approval_granted" : "approval_denied",
         { step: event.key, by: event.by },
       );
-      return;
     }
-    const state = await deps.loadRun(runId);
-    if (!state || !["succeeded", "failed", "cancelled"].includes(state.status)) return;
+  }
+
+  /** The run ended: triage_finished in the timeline, resolved when its output says how. */
+  async finished(state: RunState): Promise<void> {
+    const { deps } = this;
+    const runId = state.runId;
+    const alertId = (state.input as { alert?: { id?: unknown } } | undefined)?.alert?.id;
+    if (typeof alertId !== "string") return;
     const output = (state.output ?? {}) as Record<string, unknown>;
     const verdict =
       typeof output.resolution === "string"
@@ -98,7 +106,7 @@ export class TriageStatusHook {
           ? output.verdict
           : undefined;
     const kind = resolutionKindOf(output);
-    await deps.store.update(alertId, (r) => {
+    const updated = await deps.store.update(alertId, (r) => {
       const finished = {
         at: deps.clock.now(),
         by: `run:${runId}`,
@@ -128,6 +136,7 @@ export class TriageStatusHook {
       }
       return { ...r, enrichment, timeline: [...r.timeline, finished] };
     });
+    if (!updated) return;
     await deps.audit?.({
       who: `run:${runId}`,
       action: "alert.triage_finished",
