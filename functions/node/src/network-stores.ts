@@ -2,12 +2,16 @@ import { hostname } from "node:os";
 import { NatsQueue, type NatsQueueOptions } from "@aat/adapter-nats";
 import { RabbitQueue } from "@aat/adapter-rabbitmq";
 import { RedisKeyValue } from "@aat/adapter-redis";
-import type { AatConfig, Clock, KeyValue, KvConfig, QueueConfig, WorkMessage } from "@aat/core";
+import type { AatConfig, Clock, KeyValue, KvConfig, Queue, QueueConfig, WorkMessage } from "@aat/core";
 import type { QueueTuning } from "./stores.js";
 
 type RedisConfig = Extract<KvConfig, { kind: "redis" }>;
 type NatsConfig = Extract<QueueConfig, { kind: "nats" }>;
 type RabbitConfig = Extract<QueueConfig, { kind: "rabbitmq" }>;
+type SqsConfig = Extract<QueueConfig, { kind: "sqs" }>;
+type PubSubConfig = Extract<QueueConfig, { kind: "pubsub" }>;
+type DynamoConfig = Extract<KvConfig, { kind: "dynamodb" }>;
+type UpstashConfig = Extract<KvConfig, { kind: "upstash" }>;
 
 /** The step queue's subject under `queue.nats.subjectPrefix`. */
 export const NATS_STEP_SUBJECT = "steps";
@@ -98,6 +102,108 @@ export async function connectRabbitQueue(
     throw new BackendStartError(
       "the step queue (queue.kind rabbitmq)",
       "AAT_RABBITMQ_URL, AAT_RABBITMQ_QUEUE",
+      error,
+    );
+  }
+}
+
+/*
+ * The cloud backends below are imported only when configured: a process on Redis and NATS never loads
+ * the AWS or Google SDKs (their import alone costs 100-500 ms).
+ */
+
+/** DynamoDB as the KeyValue store: checks the table exists, so a wrong name or region stops the start. */
+export async function connectDynamoKeyValue(config: DynamoConfig): Promise<KeyValue & { tableName: string }> {
+  const { DynamoKeyValue } = await import("@aat/adapter-dynamodb");
+  const { table, region, endpoint } = config.dynamodb;
+  try {
+    return await DynamoKeyValue.connect({
+      tableName: table,
+      ...(region ? { region } : {}),
+      ...(endpoint ? { endpoint } : {}),
+    });
+  } catch (error) {
+    throw new BackendStartError(
+      "the KeyValue store (kv.kind dynamodb)",
+      "AAT_DYNAMODB_TABLE, AAT_DYNAMODB_REGION (or AWS_REGION), AAT_DYNAMODB_ENDPOINT and the AWS credentials",
+      error,
+    );
+  }
+}
+
+/** Upstash Redis over its REST API as the KeyValue store; pings, so a wrong URL or token stops the start. */
+export async function connectUpstashKeyValue(config: UpstashConfig): Promise<KeyValue> {
+  const { UpstashKeyValue } = await import("@aat/adapter-upstash");
+  try {
+    return await UpstashKeyValue.connect({ url: config.upstash.url, token: config.upstash.token });
+  } catch (error) {
+    throw new BackendStartError(
+      "the KeyValue store (kv.kind upstash)",
+      "AAT_UPSTASH_URL (UPSTASH_REDIS_REST_URL), AAT_UPSTASH_TOKEN (UPSTASH_REDIS_REST_TOKEN)",
+      error,
+    );
+  }
+}
+
+/** The queue name at the end of an SQS queue URL, without ".fifo". */
+export function sqsQueueName(queueUrl: string, fifo: boolean): string {
+  const last = new URL(queueUrl).pathname.split("/").filter(Boolean).at(-1) ?? "";
+  return fifo ? last.replace(/\.fifo$/, "") : last;
+}
+
+/** The SQS step queue (created with its dead-letter queue when missing); dedupe claims in `kv` on standard queues. */
+export async function connectSqsQueue(
+  config: SqsConfig,
+  kv: KeyValue,
+  options: { clock?: Clock; tuning?: QueueTuning },
+): Promise<Queue<WorkMessage>> {
+  const { SqsQueue } = await import("@aat/adapter-sqs");
+  const { queueUrl, region, endpoint, fifo } = config.sqs;
+  try {
+    return await SqsQueue.connect<WorkMessage>({
+      name: sqsQueueName(queueUrl, fifo),
+      fifo,
+      ...(region ? { region } : {}),
+      ...(endpoint ? { endpoint } : {}),
+      ...(options.tuning?.visibilityTimeoutMs !== undefined
+        ? { visibilityTimeoutMs: options.tuning.visibilityTimeoutMs }
+        : {}),
+      ...(options.tuning?.maxDeliveries !== undefined ? { maxDeliveries: options.tuning.maxDeliveries } : {}),
+      kv,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  } catch (error) {
+    throw new BackendStartError(
+      "the step queue (queue.kind sqs)",
+      "AAT_SQS_QUEUE_URL, AAT_SQS_REGION (or AWS_REGION), AAT_SQS_FIFO, AAT_SQS_ENDPOINT and the AWS credentials",
+      error,
+    );
+  }
+}
+
+/** The Pub/Sub step queue (topic, pull subscription and dead-letter topic created when missing). */
+export async function connectPubSubQueue(
+  config: PubSubConfig,
+  kv: KeyValue,
+  options: { tuning?: QueueTuning },
+): Promise<Queue<WorkMessage>> {
+  const { PubSubQueue } = await import("@aat/adapter-pubsub");
+  const { projectId, topic, emulatorHost } = config.pubsub;
+  try {
+    return await PubSubQueue.open<WorkMessage>({
+      name: topic,
+      projectId,
+      kv,
+      ...(emulatorHost ? { apiEndpoint: emulatorHost } : {}),
+      ...(options.tuning?.visibilityTimeoutMs !== undefined
+        ? { visibilityTimeoutMs: options.tuning.visibilityTimeoutMs }
+        : {}),
+      ...(options.tuning?.maxDeliveries !== undefined ? { maxDeliveries: options.tuning.maxDeliveries } : {}),
+    });
+  } catch (error) {
+    throw new BackendStartError(
+      "the step queue (queue.kind pubsub)",
+      "AAT_PUBSUB_PROJECT_ID (GOOGLE_CLOUD_PROJECT), AAT_PUBSUB_TOPIC, AAT_PUBSUB_EMULATOR_HOST and the Google credentials",
       error,
     );
   }

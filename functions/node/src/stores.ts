@@ -4,9 +4,13 @@ import { openSqlite, type SqliteDatabase, SqliteKeyValue, SqliteQueue } from "@a
 import type { AatConfig, Clock, KeyValue, Queue, WorkMessage } from "@aat/core";
 import {
   configuredLeaseMs,
+  connectDynamoKeyValue,
   connectNatsQueue,
+  connectPubSubQueue,
   connectRabbitQueue,
   connectRedisKeyValue,
+  connectSqsQueue,
+  connectUpstashKeyValue,
 } from "./network-stores.js";
 
 /** The SQLite file of the embedded default, inside config.dataDir. */
@@ -34,7 +38,10 @@ export interface Stores {
 /** A backend kind whose adapter package does not exist yet. */
 export class UnsupportedBackendError extends Error {
   constructor(what: "queue" | "kv", kind: string, setting: string) {
-    const supported = what === "kv" ? "sqlite, memory or redis" : "sqlite, memory, nats or rabbitmq";
+    const supported =
+      what === "kv"
+        ? "sqlite, memory, redis, upstash or dynamodb"
+        : "sqlite, memory, nats, rabbitmq, sqs or pubsub";
     super(
       `${what} kind "${kind}" needs the @aat/adapter-${kind} package, which is not built yet; ` +
         `set ${setting} to ${supported} (sqlite is the embedded default, one file under dataDir)`,
@@ -52,8 +59,8 @@ export interface OpenStoresOptions {
   onBackgroundError?: (error: Error) => void;
 }
 
-const SUPPORTED_KV = ["memory", "sqlite", "redis"];
-const SUPPORTED_QUEUES = ["memory", "sqlite", "nats", "rabbitmq"];
+const SUPPORTED_KV = ["memory", "sqlite", "redis", "upstash", "dynamodb"];
+const SUPPORTED_QUEUES = ["memory", "sqlite", "nats", "rabbitmq", "sqs", "pubsub"];
 
 /**
  * Builds the KeyValue store and the step queue the configuration names. Network backends are connected
@@ -115,6 +122,12 @@ async function openKeyValue(
       const kv = await connectRedisKeyValue(config.kv);
       return { kv, label: `kv redis ${kv.server} namespace ${kv.keyPrefix}` };
     }
+    case "dynamodb": {
+      const kv = await connectDynamoKeyValue(config.kv);
+      return { kv, label: `kv dynamodb table ${kv.tableName}` };
+    }
+    case "upstash":
+      return { kv: await connectUpstashKeyValue(config.kv), label: `kv upstash ${config.kv.upstash.url}` };
     case "sqlite":
       return { kv: new SqliteKeyValue(sqlite(), clockOption), label: "kv sqlite" };
     default:
@@ -140,6 +153,10 @@ async function openQueue(
       });
     case "rabbitmq":
       return connectRabbitQueue(config.queue, kv, { ...clockOption, ...(tuning ? { tuning } : {}) });
+    case "sqs":
+      return connectSqsQueue(config.queue, kv, { ...clockOption, ...(tuning ? { tuning } : {}) });
+    case "pubsub":
+      return connectPubSubQueue(config.queue, kv, tuning ? { tuning } : {});
     default: {
       const queueOptions = {
         name: STEP_QUEUE,
@@ -162,6 +179,8 @@ function queueDescription(config: AatConfig): string {
     return `queue nats stream ${queue.nats.stream} on ${maskServers(queue.nats.servers)}`;
   if (queue.kind === "rabbitmq")
     return `queue rabbitmq ${queue.rabbitmq.queue} on ${maskUrl(queue.rabbitmq.url)}`;
+  if (queue.kind === "sqs") return `queue sqs ${queue.sqs.queueUrl}`;
+  if (queue.kind === "pubsub") return `queue pubsub topic ${queue.pubsub.topic} in ${queue.pubsub.projectId}`;
   return `queue ${queue.kind}`;
 }
 

@@ -249,7 +249,13 @@ steps:
     const config = aatConfigSchema.parse({
       dataDir,
       server: { port: 0 },
-      queue: { kind: "sqs", sqs: { queueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/aat" } },
+      queue: {
+        kind: "servicebus",
+        servicebus: {
+          connectionString:
+            "Endpoint=sb://example.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=s",
+        },
+      },
     });
     const failure = await startNodeRuntime({
       config,
@@ -258,7 +264,7 @@ steps:
     }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(UnsupportedBackendError);
     expect((failure as Error).message).toBe(
-      'queue kind "sqs" needs the @aat/adapter-sqs package, which is not built yet; set AAT_QUEUE_KIND to sqlite, memory, nats or rabbitmq (sqlite is the embedded default, one file under dataDir)',
+      'queue kind "servicebus" needs the @aat/adapter-servicebus package, which is not built yet; set AAT_QUEUE_KIND to sqlite, memory, nats, rabbitmq, sqs or pubsub (sqlite is the embedded default, one file under dataDir)',
     );
   });
 
