@@ -12,5 +12,7 @@ export default defineConfig({
     // Integration suites that need real servers live in *.int.test.ts and run via test:integration.
     exclude: ["**/node_modules/**", "**/*.int.test.ts"],
     testTimeout: 20_000,
+    // Bundles the `aat` CLI once per run, so its tests spawn plain `node` instead of tsx each time.
+    globalSetup: ["cli/test/global-setup.ts"],
   },
 });

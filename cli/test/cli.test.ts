@@ -289,6 +289,25 @@ describe.concurrent("aat against the node runtime", SLOW, () => {
   });
 });
 
+describe("the shipped entry point (cli/bin/aat.js, tsx loads the sources)", SLOW, () => {
+  it("runs from `npx aat` and `npm run aat --`, as the README shows", async () => {
+    const version = await runProcess("npx", ["aat", "--version"], {});
+    expect(version).toEqual({ code: 0, stdout: "0.1.0\n", stderr: "" });
+
+    const validate = await runProcess(
+      "npm",
+      ["run", "--silent", "aat", "--", "plans", "validate", "cli/test/fixtures/broken/good.yaml"],
+      {},
+    );
+    expect(validate).toEqual({
+      code: 0,
+      stdout:
+        "ok   cli/test/fixtures/broken/good.yaml (cli.wait v1)\n1 plan file(s) checked, 0 with errors\n",
+      stderr: "",
+    });
+  });
+});
+
 describe("aat completion", SLOW, () => {
   it("prints a bash script that bash accepts, naming the commands", async () => {
     const result = await aat(["completion", "bash"]);

@@ -1,44 +1,24 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { aatConfigSchema } from "@aat/core";
-import { startNodeRuntime } from "@aat/functions-node";
+import { startTestRuntime as startRuntime, type TestRuntime } from "@aat/functions-node/testing";
+import { inject } from "vitest";
+
+export type { TestRuntime };
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const BIN = join(REPO_ROOT, "cli/bin/aat.js");
 export const FIXTURES = fileURLToPath(new URL("./fixtures", import.meta.url));
 
-export interface TestRuntime {
-  url: string;
-  adminKey: string;
-  stop(): Promise<void>;
-}
+/**
+ * How the tests start `aat`: the bundle cli/test/global-setup.ts built for this run (plain node, fast
+ * start), or the shipped entry point (tsx loads the sources) under a config without that setup.
+ */
+export const AAT_COMMAND: readonly string[] = [process.execPath, inject("aatCliBundle") ?? BIN];
 
-/** The real Node runtime in this process: SQLite under a temp dir, an ephemeral loopback port. */
-export async function startTestRuntime(plans: string[]): Promise<TestRuntime> {
-  const dataDir = await mkdtemp(join(tmpdir(), "aat-cli-test-"));
-  const runtime = await startNodeRuntime({
-    config: aatConfigSchema.parse({
-      dataDir,
-      server: { host: "127.0.0.1", port: 0 },
-      plans: { directories: plans, watch: false },
-      telemetry: { logLevel: "silent" },
-    }),
-    print: () => {},
-    siteDir: join(dataDir, "no-site"),
-  });
-  const adminKey = runtime.bootstrap?.status === "generated" ? runtime.bootstrap.key : "";
-  if (!adminKey || !runtime.url) throw new Error("the runtime did not start with a fresh admin key");
-  return {
-    url: runtime.url,
-    adminKey,
-    async stop() {
-      await runtime.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+/** The real Node runtime in this process (see @aat/functions-node/testing). */
+export function startTestRuntime(plans: string[]): Promise<TestRuntime> {
+  return startRuntime({ plans, prefix: "aat-cli-test-" });
 }
 
 export interface CliResult {
@@ -74,7 +54,8 @@ export function runProcess(
 
 /** The `aat` binary with plain (non-terminal) output. */
 export function aat(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return runProcess(process.execPath, [BIN, ...args], env);
+  const [command, ...prefix] = AAT_COMMAND as [string, ...string[]];
+  return runProcess(command, [...prefix, ...args], env);
 }
 
 /** The `aat` binary inside a pseudo-terminal (util-linux `script`), as a person at a terminal runs it. */
@@ -82,8 +63,6 @@ export function aatInTerminal(
   args: string[],
   env: Record<string, string | undefined> = {},
 ): Promise<CliResult> {
-  const quoted = [process.execPath, BIN, ...args]
-    .map((word) => `'${word.replaceAll("'", "'\\''")}'`)
-    .join(" ");
+  const quoted = [...AAT_COMMAND, ...args].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(" ");
   return runProcess("script", ["-qefc", quoted, "/dev/null"], { TERM: "xterm-256color", ...env });
 }

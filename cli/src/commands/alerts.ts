@@ -2,7 +2,6 @@ import { createHmac } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { signWebhook } from "@aat/core";
 import { unwrap } from "@aat/sdk";
 import type { Command } from "commander";
 import { contextOf } from "../context.js";
@@ -35,15 +34,18 @@ interface Delivery {
 }
 
 /** The headers that authenticate `body` for a source in `mode`; the HMAC scheme is the server's own. */
-export function authHeaders(
+export async function authHeaders(
   auth: SourceView["auth"],
   secret: string,
   body: string,
   nowSeconds: number,
-): Record<string, string> {
+): Promise<Record<string, string>> {
   switch (auth.mode) {
-    case "hmac":
+    case "hmac": {
+      // @aat/core is large: loaded only when a payload is signed, so the other commands start quickly.
+      const { signWebhook } = await import("@aat/core");
       return { "X-AAT-Signature": signWebhook(secret, body, nowSeconds) };
+    }
     case "github":
       return { "X-Hub-Signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}` };
     case "bearer":
@@ -140,7 +142,7 @@ export function registerAlerts(program: Command): void {
               bodySerializer: (raw: unknown) => raw as string,
               headers: {
                 "content-type": "application/json",
-                ...authHeaders(auth, secret, body, Date.now() / 1000),
+                ...(await authHeaders(auth, secret, body, Date.now() / 1000)),
               },
             }),
           )) as Delivery;
