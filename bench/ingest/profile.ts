@@ -6,8 +6,9 @@
  *
  *   PROF_DIR=/tmp/prof npx tsx bench/ingest/profile.ts
  */
-import { fork } from "node:child_process";
+import { execFileSync, fork } from "node:child_process";
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { NatsQueue } from "@aat/adapter-nats";
 import { deleteNamespace } from "@aat/adapter-redis";
@@ -37,6 +38,22 @@ const url = await new Promise<string>((resolve) =>
     if (ready.success) resolve(ready.data.url);
   }),
 );
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+const pidOf = (name: string) => {
+  try {
+    return Number(execFileSync("pgrep", ["-x", name], { encoding: "utf8" }).split("\n")[0]);
+  } catch {
+    return undefined;
+  }
+};
+const watched = { server: child.pid!, redis: pidOf("redis-server"), nats: pidOf("nats-server") };
+const before = Object.fromEntries(
+  Object.entries(watched).map(([name, pid]) => [name, pid ? cpuSeconds(pid) : 0]),
+);
 let n = 0;
 const result = await autocannon({
   url,
@@ -61,6 +78,13 @@ const result = await autocannon({
 console.log(
   `${SERVER}: ${(result["2xx"] / result.duration).toFixed(0)} req/s, non2xx ${result.non2xx}, errors ${result.errors}`,
 );
+const cpu = Object.entries(watched)
+  .map(([name, pid]) => {
+    const used = pid ? cpuSeconds(pid) - before[name]! : 0;
+    return `${name} ${((used * 1e6) / result["2xx"]).toFixed(0)} µs`;
+  })
+  .join(", ");
+console.log(`CPU per request: ${cpu}`);
 await new Promise<void>((resolve) => {
   child.once("exit", () => resolve());
   child.kill("SIGTERM");

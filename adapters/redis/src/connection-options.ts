@@ -57,6 +57,12 @@ export const connectionFields = {
   maxRetriesPerRequest: z.number().int().nonnegative(),
   /** How long one command may wait for its reply, e.g. on a connection that went silent (default 5 000 ms). */
   commandTimeoutMs: z.number().int().positive(),
+  /**
+   * ioredis automatic pipelining: commands issued in one event-loop turn share a socket write (default
+   * off). It pays when a process issues many commands at once; it costs about 20 µs of client CPU per
+   * command otherwise (see docs/decisions.md).
+   */
+  autoPipelining: z.boolean(),
 };
 
 const URL_ONLY_OPTIONS = [
@@ -67,6 +73,7 @@ const URL_ONLY_OPTIONS = [
   "connectTimeoutMs",
   "maxRetriesPerRequest",
   "commandTimeoutMs",
+  "autoPipelining",
 ];
 
 /** Defaults that let a Redis outage surface within seconds (see docs/ports.md, Redis adapter). */
@@ -86,6 +93,7 @@ export interface ConnectionInput {
   connectTimeoutMs?: number | undefined;
   maxRetriesPerRequest?: number | undefined;
   commandTimeoutMs?: number | undefined;
+  autoPipelining?: boolean | undefined;
 }
 
 /** Adds the cross-field rules (exactly one of url and client) to an options schema's issues. */
@@ -197,10 +205,9 @@ export function resolveEndpoint(input: ConnectionInput & { url: string }): {
     connectTimeout: input.connectTimeoutMs ?? REDIS_TIMEOUT_DEFAULTS.connectTimeoutMs,
     maxRetriesPerRequest: input.maxRetriesPerRequest ?? REDIS_TIMEOUT_DEFAULTS.maxRetriesPerRequest,
     commandTimeout: input.commandTimeoutMs ?? REDIS_TIMEOUT_DEFAULTS.commandTimeoutMs,
-    // Commands issued in the same event-loop turn go out in one write (one system call) instead of one
-    // each: under concurrent requests that was the adapter's largest CPU cost (bench/ingest profile).
-    // Every key shares the namespace's hash tag, so a pipeline never spans cluster slots.
-    enableAutoPipelining: true,
+    // Off by default: a new run is one script now, and sequential callers (dedupe) paid ~20 µs of CPU per
+    // command for it. When on, every key shares the namespace's hash tag, so a pipeline never spans slots.
+    enableAutoPipelining: input.autoPipelining ?? false,
   };
   if (endpoint.username !== undefined) clientOptions.username = endpoint.username;
   if (endpoint.password !== undefined) clientOptions.password = endpoint.password;

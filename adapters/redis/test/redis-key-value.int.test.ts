@@ -155,6 +155,13 @@ describe("RedisKeyValue on a real server", () => {
     expect(await kv.set("claim/b", "b", unlisted)).toBe(1);
     expect(await kv.increment("claim/c", 1, unlisted)).toBe(1);
     expect(await admin.get(namespace.value("claim/a"))).toBe('2|{"n":2}');
+    // An unlisted setIfAbsent is one plain SET NX GET: on an existing key it answers with the current entry.
+    expect(await kv.setIfAbsent("claim/a", { n: 9 }, unlisted)).toEqual({
+      ok: false,
+      current: { value: { n: 2 }, version: 2 },
+    });
+    await admin.set(namespace.value("claim/bad"), "no header");
+    await expect(kv.setIfAbsent("claim/bad", 1, unlisted)).rejects.toThrow(/has no <version>\| header/);
     expect(await admin.pttl(namespace.value("claim/a"))).toBeGreaterThan(50_000);
     expect(await admin.exists(namespace.index, namespace.expiries)).toBe(0);
 
