@@ -35,7 +35,7 @@ export function alertsRuntime(deps: {
   const audit = new AuditLog(deps.kv, deps.clock);
   const hook = new TriageStatusHook({
     kv: deps.kv,
-    store: new AlertStore(deps.kv),
+    store: new AlertStore(deps.kv, deps.clock),
     clock: deps.clock,
     metrics,
     audit: async (entry) => {

@@ -34,7 +34,7 @@ export function createAlertsWorkflow(deps: {
   startTriage(alert: NormalisedAlert, sourceId: string): Promise<{ runId: string }>;
 }): AlertsWorkflow {
   const sources = new WebhookSourceStore(deps.kv, deps.clock, deps.settings?.sources ?? []);
-  const store = new AlertStore(deps.kv);
+  const store = new AlertStore(deps.kv, deps.clock);
   const metrics = deps.metrics ?? new CountingAlertMetrics();
   const ingestor = new AlertIngestor({
     kv: deps.kv,
