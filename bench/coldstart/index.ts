@@ -70,7 +70,17 @@ const events: Record<string, unknown> = {
 interface Sample {
   importMs: number;
   firstInvokeMs: number;
+  result: string;
 }
+
+/** What a successful first invocation returns, per handler: a failed one is not a cold start. */
+const expected: Record<string, RegExp> = {
+  baseline: /"statusCode":200/,
+  "sdk-only": /ACTIVE/,
+  http: /"statusCode":200/,
+  worker: /"batchItemFailures":\[\]/,
+  schedule: /"fired":\[\]/,
+};
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -78,7 +88,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function measure(file: string, event: unknown): Sample[] {
+function measure(name: string, file: string, event: unknown): Sample[] {
   const samples: Sample[] = [];
   for (let run = 0; run < runs; run++) {
     const child = spawnSync(process.execPath, [probe, file, JSON.stringify(event)], {
@@ -87,7 +97,11 @@ function measure(file: string, event: unknown): Sample[] {
     });
     if (child.status !== 0) throw new Error(`${file} failed to start:\n${child.stderr}`);
     const line = child.stdout.trim().split("\n").at(-1)!;
-    samples.push(JSON.parse(line) as Sample);
+    const sample = JSON.parse(line) as Sample;
+    if (!expected[name]!.test(sample.result)) {
+      throw new Error(`${name}: the first invocation did not succeed: ${sample.result}\n${child.stderr}`);
+    }
+    samples.push(sample);
   }
   return samples;
 }
@@ -106,7 +120,7 @@ try {
   for (const [name, entry] of entries) {
     const bundle = await bundleEntry(name, entry, outDir);
     const gzip = gzipSync(readFileSync(bundle.file)).length;
-    const samples = measure(bundle.file, events[name]);
+    const samples = measure(name, bundle.file, events[name]);
     rows.push({
       name,
       raw: bundle.bytes,

@@ -33,7 +33,11 @@ export function createHttpHandler(get: () => Promise<LambdaRuntime> = () => cont
       name: "aat-http-errors",
       onError: (request) => {
         const { aat, awsRequestId } = request.context as AatContext;
-        aat?.logger.error({ error: request.error?.message }, "the HTTP handler failed");
+        const fields = { requestId: awsRequestId, error: request.error?.message };
+        // Without a runtime (its build failed: configuration, table or queue) there is no logger yet.
+        if (aat) aat.logger.error(fields, "the HTTP handler failed");
+        else
+          console.error(JSON.stringify({ level: "error", ...fields, msg: "the runtime could not be built" }));
         request.response = {
           statusCode: 500,
           headers: { "content-type": "application/json", "x-request-id": awsRequestId },
