@@ -1,9 +1,9 @@
 import { createInterface } from "node:readline/promises";
 import type { AatClient } from "@aat/sdk";
-import { unwrap } from "@aat/sdk";
+import { AatApiError, unwrap } from "@aat/sdk";
 import type { Command } from "commander";
 import { contextOf } from "../context.js";
-import { UsageError } from "../errors.js";
+import { describeError, UsageError } from "../errors.js";
 import { printJson } from "../output.js";
 import { examples } from "../program.js";
 
@@ -39,9 +39,9 @@ export function registerChat(program: Command): void {
             return;
           }
           const rl = createInterface({ input: process.stdin, output: process.stdout });
-          let replying: AbortController | undefined;
+          let replying: { abort: AbortController; runId?: string } | undefined;
           rl.on("SIGINT", () => {
-            if (replying) replying.abort();
+            if (replying) replying.abort.abort();
             else rl.close();
           });
           console.log(ctx.colors.dim(`chat session ${sessionId}; Ctrl-C stops a reply, Ctrl-D ends`));
@@ -50,15 +50,24 @@ export function registerChat(program: Command): void {
               const text = await rl.question(ctx.colors.bold("you> ")).catch(() => undefined);
               if (text === undefined) break;
               if (!text.trim()) continue;
-              replying = new AbortController();
+              const current: { abort: AbortController; runId?: string } = { abort: new AbortController() };
+              replying = current;
               try {
-                await turn(client, sessionId, text, replying.signal, true);
+                await turn(client, sessionId, text, current.abort.signal, true, (runId) => {
+                  current.runId = runId;
+                });
               } catch (error) {
-                // Ctrl-C aborts the stream (the fetch throws); the session goes on with the next question.
-                if (!replying.signal.aborted) throw error;
+                // Ctrl-C aborts the stream (the fetch throws); any other failure of one message is
+                // reported and the session goes on with the next question.
+                if (!current.abort.signal.aborted)
+                  console.error(ctx.colors.red(`aat: ${describeError(error)}`));
               }
-              if (replying.signal.aborted) console.log(ctx.colors.dim("(reply stopped)"));
               replying = undefined;
+              if (current.abort.signal.aborted) {
+                // Stopping the reply stops the turn's run too, so the session takes the next message.
+                const stopped = current.runId ? await stopRun(client, current.runId) : undefined;
+                console.log(ctx.colors.dim(`(reply stopped${stopped ? `; ${stopped}` : ""})`));
+              }
             }
           } finally {
             rl.close();
@@ -80,6 +89,7 @@ async function turn(
   text: string,
   signal: AbortSignal | undefined,
   print: boolean,
+  onRun?: (runId: string) => void,
 ): Promise<{ text: string; status?: string; runId?: string }> {
   let reply = "";
   let status: string | undefined;
@@ -91,7 +101,10 @@ async function turn(
     ...(signal ? { signal } : {}),
   })) {
     const data = JSON.parse(message.data) as Record<string, unknown>;
-    if (message.event === "turn") runId = String(data.runId);
+    if (message.event === "turn") {
+      runId = String(data.runId);
+      onRun?.(runId);
+    }
     if (message.event === "delta") {
       reply += String(data.text ?? "");
       if (print) process.stdout.write(String(data.text ?? ""));
@@ -107,4 +120,21 @@ async function turn(
   }
   if (print) process.stdout.write("\n");
   return { text: reply, ...(status ? { status } : {}), ...(runId ? { runId } : {}) };
+}
+
+/** Cancels a stopped turn's run; says what is left to know when that is refused (e.g. not allowed). */
+async function stopRun(client: AatClient, runId: string): Promise<string | undefined> {
+  try {
+    await unwrap(
+      client.api.POST("/v1/runs/{id}/cancel", {
+        params: { path: { id: runId } },
+        body: { reason: "reply stopped in aat chat (Ctrl-C)" },
+      }),
+    );
+    return undefined;
+  } catch (error) {
+    // 409: the run finished while the reply was being stopped; nothing goes on.
+    if (error instanceof AatApiError && error.status === 409) return undefined;
+    return `its run ${runId} goes on: ${describeError(error)}`;
+  }
 }

@@ -17,6 +17,8 @@ export interface TestRuntimeOptions {
   plans: string[];
   /** Prefix of the temp data directory, to tell the tests' leftovers apart. */
   prefix?: string;
+  /** More configuration sections (e.g. `models`), as in aat.config.json. */
+  config?: Record<string, unknown>;
 }
 
 /**
@@ -27,11 +29,13 @@ export interface TestRuntimeOptions {
 export async function startTestRuntime({
   plans,
   prefix = "aat-test-",
+  config = {},
 }: TestRuntimeOptions): Promise<TestRuntime> {
   const dataDir = await mkdtemp(join(tmpdir(), prefix));
   try {
     const runtime = await startNodeRuntime({
       config: aatConfigSchema.parse({
+        ...config,
         dataDir,
         server: { host: "127.0.0.1", port: 0 },
         plans: { directories: plans, watch: false },
