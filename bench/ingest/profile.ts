@@ -50,7 +50,11 @@ const pidOf = (name: string) => {
     return undefined;
   }
 };
-const watched = { server: child.pid!, redis: pidOf("redis-server"), nats: pidOf("nats-server") };
+const watched = {
+  server: child.pid!,
+  redis: Number(process.env.REDIS_PID) || pidOf("redis-server"),
+  nats: pidOf("nats-server"),
+};
 const before = Object.fromEntries(
   Object.entries(watched).map(([name, pid]) => [name, pid ? cpuSeconds(pid) : 0]),
 );

@@ -141,8 +141,7 @@ return {1, text}
  * companion refuses the whole write. Returns {1} when written, else {0, current packed value}.
  */
 const SET_IF_ABSENT_WITH = `${HELPERS}
-local function version_at(name)
-  local raw = redis.call('GET', name)
+local function version_of_named(raw, name)
   if not raw then return 0 end
   local bar = string.find(raw, '|', 1, true)
   local version = bar and tonumber(string.sub(raw, 1, bar - 1))
@@ -161,7 +160,12 @@ end
 
 local count = tonumber(ARGV[6])
 local versions = {}
-for i = 1, count do versions[i] = version_at(KEYS[3 + i]) end
+if count > 0 then
+  local names = {}
+  for i = 1, count do names[i] = KEYS[3 + i] end
+  local current = redis.call('MGET', unpack(names))
+  for i = 1, count do versions[i] = version_of_named(current[i], names[i]) end
+end
 local written
 if ARGV[3] == '' then
   written = redis.call('SET', KEYS[1], '1|' .. ARGV[4], 'NX')

@@ -68,21 +68,50 @@ export class AuditLog {
     private readonly clock: Clock,
   ) {}
 
-  async record(input: AuditRecordInput): Promise<AuditEntry> {
+  /**
+   * Stores an entry. With `replaces` (the id of an entry from `prepare`), the entry takes that id and
+   * key, so it replaces the prepared one whether or not that was stored.
+   */
+  async record(input: AuditRecordInput, options: { replaces?: string } = {}): Promise<AuditEntry> {
+    const { key, entry } = this.build(input, "record", options.replaces);
+    await this.kv.set(key, entry);
+    return entry;
+  }
+
+  /**
+   * The entry `record` would store and its key, without storing it: for a caller that stores it in the
+   * same atomic KeyValue write as its own records (the webhook route, with the run it starts).
+   */
+  prepare(input: AuditRecordInput): { key: string; entry: AuditEntry } {
+    return this.build(input, "prepare");
+  }
+
+  private build(
+    input: AuditRecordInput,
+    operation: string,
+    replaces?: string,
+  ): { key: string; entry: AuditEntry } {
     const parsed = auditRecordInputSchema.safeParse(input);
     if (!parsed.success)
-      throw new TypeError(`AuditLog.record: invalid entry: ${z.prettifyError(parsed.error)}`);
+      throw new TypeError(`AuditLog.${operation}: invalid entry: ${z.prettifyError(parsed.error)}`);
+    if (replaces !== undefined && !ENTRY_ID_PATTERN.test(replaces)) {
+      throw new TypeError(`AuditLog.${operation}: replaces "${replaces}" is not an audit entry id`);
+    }
     const { at, details, ...rest } = parsed.data;
-    const ms = at === undefined ? this.clock.now() : Date.parse(at);
-    const id = `${String(ms).padStart(MS_DIGITS, "0")}-${nextSuffix()}`;
+    const ms =
+      replaces !== undefined
+        ? Number(replaces.slice(0, MS_DIGITS))
+        : at === undefined
+          ? this.clock.now()
+          : Date.parse(at);
+    const id = replaces ?? `${String(ms).padStart(MS_DIGITS, "0")}-${nextSuffix()}`;
     const entry: AuditEntry = {
       id,
       ...rest,
       at: new Date(ms).toISOString(),
       ...(details === undefined ? {} : { details: scrubSecrets(details) }),
     };
-    await this.kv.set(entryKey(id), entry);
-    return entry;
+    return { key: entryKey(id), entry };
   }
 
   /** Entries in the order they were recorded (by their timestamp), oldest first. */

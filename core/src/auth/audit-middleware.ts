@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import type { AuditLog, AuditRecordInput, AuditResult } from "./audit-log.js";
+import type { AuditEntry, AuditLog, AuditRecordInput, AuditResult } from "./audit-log.js";
 import type { Principal } from "./principal.js";
 
 /** What a handler may add to its audit entry; it must never include request bodies or secrets. */
@@ -9,6 +9,12 @@ export interface AuditAnnotation {
   /** Overrides the default target (the request path), e.g. "key:ab12" or "run:r-1". */
   target?: string;
   details?: Record<string, unknown>;
+  /**
+   * An entry from `AuditLog.prepare` that the handler stores itself, together with its own records
+   * (one atomic write). The middleware then writes nothing when the call ended with that entry's status
+   * and result; otherwise it records the real outcome under the same id, replacing it.
+   */
+  prepared?: AuditEntry;
 }
 
 export type AuditVariables = { audit?: AuditAnnotation };
@@ -46,8 +52,11 @@ export function audit(log: AuditLog, options: AuditMiddlewareOptions = {}): Midd
       requestId: requestIdOf(c, variables),
       ...(annotation?.details === undefined ? {} : { details: annotation.details }),
     };
+    const prepared = annotation?.prepared;
+    if (prepared !== undefined && prepared.status === entry.status && prepared.result === entry.result)
+      return;
     try {
-      await log.record(entry);
+      await log.record(entry, prepared === undefined ? {} : { replaces: prepared.id });
     } catch (error) {
       onRecordError(error, entry);
     }

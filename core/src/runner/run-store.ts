@@ -75,6 +75,13 @@ export interface LoggedEvent {
  */
 const MAX_LOG_BATCH = 64;
 
+/**
+ * The log and the snapshot are only ever read by name (`getMany` of log keys, `get` of the snapshot);
+ * runs are listed through `run-index/` and `run-active/`. Written `unlisted`, they cost Redis no sorted-set
+ * index entries (two ZADD/ZREM pairs per step and per run start, and index memory for every event).
+ */
+const BY_NAME = { unlisted: true } as const;
+
 function indexEntry(state: RunState): RunIndexEntry {
   return {
     runId: state.runId,
@@ -91,7 +98,7 @@ export class RunStore {
 
   /** True when this call stored event `seq`; false when another writer got there first. */
   async append(runId: string, seq: number, event: RunEvent): Promise<boolean> {
-    const result = await this.kv.setIfAbsent(runKeys.log(runId, seq), event);
+    const result = await this.kv.setIfAbsent(runKeys.log(runId, seq), event, BY_NAME);
     return result.ok;
   }
 
@@ -112,10 +119,10 @@ export class RunStore {
       const companions: KvCompanionWrite[] = [
         { key: runKeys.active(runId), value: { runId } },
         { key: runKeys.index(state.startedAt, runId), value: indexEntry(state) },
-        { key: runKeys.snapshot(runId), value: state },
+        { key: runKeys.snapshot(runId), value: state, options: BY_NAME },
         ...records,
       ];
-      const result = await this.kv.setIfAbsentWith(runKeys.log(runId, 1), event, undefined, companions);
+      const result = await this.kv.setIfAbsentWith(runKeys.log(runId, 1), event, BY_NAME, companions);
       return { created: result.ok, snapshot: result.ok };
     }
     if (!(await this.append(runId, 1, event))) return { created: false, snapshot: false };
@@ -157,7 +164,7 @@ export class RunStore {
   }
 
   async writeSnapshot(state: RunState): Promise<void> {
-    await this.kv.set(runKeys.snapshot(state.runId), state);
+    await this.kv.set(runKeys.snapshot(state.runId), state, BY_NAME);
   }
 
   async index(state: RunState): Promise<void> {

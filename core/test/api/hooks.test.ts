@@ -99,6 +99,21 @@ describe("POST /v1/hooks/:triggerId", () => {
     expect(conflict.body.detail).toMatch(/delivery id "d-1" was seen before with a different body/);
   });
 
+  it("records one audit entry per delivery: the first stored with its run, the repeat on its own", async () => {
+    const api = await makeApi();
+    const body = JSON.stringify({ alert: "audited" });
+    const first = await json(await deliver(api, body, signed(api, body)));
+    await deliver(api, body, signed(api, body));
+    const entries = (await api.auditLog.list({ limit: 10 })).entries.filter(
+      (e) => e.target === "hook:demo.hook",
+    );
+    expect(entries.map((e) => [e.status, e.result, e.details])).toEqual([
+      [202, "ok", { runId: first.body.runId, duplicate: false }],
+      [202, "ok", { runId: first.body.runId, duplicate: true }],
+    ]);
+    expect(entries[0]).toMatchObject({ who: "anonymous", action: "POST /v1/hooks/:triggerId" });
+  });
+
   it("dedupes on the body's hash when the sender gives no delivery id", async () => {
     const api = await makeApi();
     const body = JSON.stringify({ alert: "same" });

@@ -129,4 +129,41 @@ describe("audit middleware", () => {
       ["Error: disk full", expect.objectContaining({ action: "POST /v1/x", status: 200 })],
     ]);
   });
+
+  it("writes nothing for an entry the handler stored itself, and replaces it when the call ended otherwise", async () => {
+    const { kv, log } = authFixture();
+    const app = new Hono<{ Variables: AuditVariables }>();
+    app.use("*", audit(log));
+    const prepare = () =>
+      log.prepare({
+        who: "anonymous",
+        action: "POST /v1/hook",
+        target: "hook:h",
+        result: "ok",
+        status: 202,
+        requestId: "q",
+      });
+    app.post("/v1/hook", async (c) => {
+      const { key, entry } = prepare();
+      await kv.set(key, entry);
+      c.set("audit", { target: "hook:h", prepared: entry });
+      return c.json({}, 202);
+    });
+    app.post("/v1/failing-hook", async (c) => {
+      const { key, entry } = prepare();
+      await kv.set(key, entry);
+      c.set("audit", { target: "hook:h", prepared: entry });
+      throw new Error("queue down");
+    });
+    app.onError((_error, c) => c.json({ title: "Service unavailable" }, 503));
+    await app.request("/v1/hook", { method: "POST" });
+    const stored = (await log.list({ limit: 10 })).entries;
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ status: 202, result: "ok" });
+
+    await app.request("/v1/failing-hook", { method: "POST" });
+    const after = (await log.list({ limit: 10 })).entries;
+    expect(after).toHaveLength(2);
+    expect(after[1]).toMatchObject({ status: 503, result: "error", action: "POST /v1/failing-hook" });
+  });
 });

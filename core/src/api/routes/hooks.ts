@@ -94,6 +94,19 @@ async function handleHook(c: Context<ApiEnv>, ctx: ApiContext): Promise<Response
   const runId = uuidFromHash(deliveryHash);
   const recordKey = deliveryRecordKey(triggerId, deliveryHash);
   const record: DeliveryRecord = { runId, bodyHash };
+  // The audit entry of a delivery that starts a run is stored with the run too (no write of its own);
+  // should the call end otherwise, the audit middleware records the real outcome in its place.
+  const target = `hook:${triggerId}`;
+  const audit = deps.auditLog.prepare({
+    who: c.get("principal")?.id ?? "anonymous",
+    action: "POST /v1/hooks/:triggerId",
+    target,
+    result: "ok",
+    status: 202,
+    requestId: c.get("requestId"),
+    details: { runId, duplicate: false },
+  });
+  c.set("audit", { target, prepared: audit.entry });
   const started = await deps.runner.start({
     planId: plan.definition.id,
     version: plan.version,
@@ -105,22 +118,24 @@ async function handleHook(c: Context<ApiEnv>, ctx: ApiContext): Promise<Response
         value: record,
         options: { ttlMs: deps.config.limits.dedupeWindowMs, unlisted: true },
       },
+      { key: audit.key, value: audit.entry },
     ],
   });
-  if (!started.created) {
-    if (!(await sameDelivery(ctx, recordKey, bodyHash, started.state, input))) {
-      throw new ApiProblem(409, {
-        kind: "delivery-id-reused",
-        detail: `delivery id "${deliveryId}" was seen before with a different body; send a new delivery id for new content`,
-      });
-    }
-    // The first copy may have stored the run and died before its first steps were enqueued: re-issue
-    // them (queue dedupe ids make this harmless when they were enqueued after all).
-    if (!TERMINAL_RUN_STATUSES.includes(started.state.status)) await deps.runner.reconcile(runId);
+  if (started.created) {
+    c.set("audit", { target, details: { runId, duplicate: false }, prepared: audit.entry });
+    return c.json({ runId, duplicate: false }, 202);
   }
-  const duplicate = !started.created;
-  c.set("audit", { target: `hook:${triggerId}`, details: { runId, duplicate } });
-  return c.json({ runId, duplicate }, 202);
+  if (!(await sameDelivery(ctx, recordKey, bodyHash, started.state, input))) {
+    throw new ApiProblem(409, {
+      kind: "delivery-id-reused",
+      detail: `delivery id "${deliveryId}" was seen before with a different body; send a new delivery id for new content`,
+    });
+  }
+  // The first copy may have stored the run and died before its first steps were enqueued: re-issue
+  // them (queue dedupe ids make this harmless when they were enqueued after all).
+  if (!TERMINAL_RUN_STATUSES.includes(started.state.status)) await deps.runner.reconcile(runId);
+  c.set("audit", { target, details: { runId, duplicate: true } });
+  return c.json({ runId, duplicate: true }, 202);
 }
 
 /** What a delivery leaves besides its run, for `limits.dedupeWindowMs`. */
