@@ -1,10 +1,10 @@
 /**
  * bench/ingest: signed webhook deliveries per second, autocannon against POST /v1/hooks/:triggerId on
- * the aat node runtime (role api, KV=redis, QUEUE=nats: verify the HMAC, claim the delivery in Redis,
- * store the run and enqueue its first step on NATS), next to a bare node:http server doing exactly the
- * HMAC check, a Redis SET NX and a JetStream publish with ack. Both run in processes of their own on the
- * same machine, in the same run, under the same load, with a unique signed body per request; rounds
- * alternate between them.
+ * the aat node runtime (role api, KV=redis, QUEUE=nats: verify the HMAC, store the run with its delivery
+ * record and audit entry in one atomic Redis write, enqueue its first step on NATS), next to a bare
+ * node:http server doing exactly the HMAC check, a Redis SET NX and a JetStream publish with ack. Both
+ * run in processes of their own on the same machine, in the same run, under the same load, with a
+ * unique signed body per request; rounds alternate between them.
  *
  *   npm run bench:ingest      (CONNECTIONS=32, ROUND_SECONDS=8, ROUNDS=2 per server)
  */

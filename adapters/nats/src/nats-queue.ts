@@ -396,6 +396,25 @@ export class NatsQueue<T = unknown> implements Queue<T> {
     }
   }
 
+  /**
+   * Messages not yet acked or dead-lettered: those waiting for (`num_pending`) or held by
+   * (`num_ack_pending`) the work consumer, plus the delayed ones, which sit with the delayed consumer
+   * until due. Two JetStream API round trips (consumer info), for the /metrics queue depth gauge.
+   */
+  async depth(): Promise<number> {
+    this.assertOpen("depth");
+    try {
+      const { stream, consumer, delayedConsumer } = this.topology;
+      const [work, delayed] = await Promise.all([
+        this.manager.consumers.info(stream, consumer),
+        this.manager.consumers.info(stream, delayedConsumer),
+      ]);
+      return work.num_pending + work.num_ack_pending + delayed.num_pending + delayed.num_ack_pending;
+    } catch (error) {
+      throw this.failure("depth", error);
+    }
+  }
+
   /** Stops the background loops, ends waiting receives with [] and drains the connection. */
   async close(): Promise<void> {
     if (this.closed) return;

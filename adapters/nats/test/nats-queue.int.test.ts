@@ -147,6 +147,28 @@ describe("NatsQueue messages", () => {
     expect(later.messageId).not.toBe(first.messageId);
   });
 
+  it("reports its depth: ready, delayed and leased messages count until acked", async () => {
+    const stream = newStream();
+    const queue = await open({ stream });
+    expect(await queue.depth()).toBe(0);
+    await queue.publish({ marker: "ready-1" });
+    await queue.publish({ marker: "ready-2" });
+    await queue.publish({ marker: "later" }, { delayMs: 60_000 });
+    await eventually(
+      "three messages counted",
+      async () => ((await queue.depth()) === 3 ? true : undefined),
+      5_000,
+    );
+    const leased = await receiveOne(queue);
+    expect(await queue.depth()).toBe(3);
+    await queue.ack(leased);
+    await eventually(
+      "the acked message no longer counted",
+      async () => ((await queue.depth()) === 2 ? true : undefined),
+      5_000,
+    );
+  });
+
   it("keeps a message from redelivery while its holder sends working indicators, then lets it lapse", async () => {
     const stream = newStream();
     const holder = await open({ stream, ackWaitMs: 2_000 });
