@@ -759,8 +759,12 @@ class Transition {
     const node = this.graph.step(step.stepId);
     const decision = { approved, by, ...(rationale !== undefined ? { rationale } : {}), at: this.at };
     const approval = { request: step.approval?.request ?? { approvers: NO_APPROVERS }, decision };
-    if (node.def.type === "agent") {
+    const toolCall =
+      node.def.type === "tool" &&
+      (step.approval?.request.proposal as { kind?: unknown } | undefined)?.kind === "tool.call";
+    if (node.def.type === "agent" || (toolCall && approved)) {
       // The agent proposed one call: it runs again with the decision and carries on with its loop.
+      // A tool step asked to run its dangerous tool: granted, it runs again and makes the call.
       const resumes = (step.resumes ?? 0) + 1;
       const queued = copyStep(step, "queued");
       delete queued.suspended;
@@ -790,7 +794,9 @@ class Transition {
     const rejected = decided(step, "rejected", decision, approval, this.at);
     rejected.error = error;
     this.put(rejected);
-    this.flowFailed(step.key, error);
+    // A refused dangerous call is the tool step's failure: its onError handles it, as any other.
+    if (toolCall) this.afterFailure(step.key, node, error);
+    else this.flowFailed(step.key, error);
   }
 
   /** Undo the run's failure by `step` (see `redriven`) and dispatch a fresh attempt of it. */

@@ -94,6 +94,12 @@ export const toolStep = z.strictObject({
   type: z.literal("tool"),
   tool: z.string().min(1),
   with: z.record(z.string(), template).optional(),
+  /**
+   * For a dangerous tool: the id of an approval step of this plan whose grant covers this call. When
+   * that approval was granted in the run, the tool runs; otherwise (and without `approvedBy`) the step
+   * itself waits for a person's approval of the call.
+   */
+  approvedBy: identifier.optional(),
 });
 
 export const agentStep = z.strictObject({

@@ -15,8 +15,13 @@ export interface Tool<I = unknown, O = unknown> {
   output?: z.ZodType<O>;
   /** Capabilities the plan must declare to use this tool, e.g. `network.egress`; checked at plan load. */
   capabilities?: readonly string[];
-  /** Calls to dangerous tools from agent steps wait for a human approval first. */
+  /**
+   * A dangerous tool never runs without a person's approval: an agent step's call waits for one, and so
+   * does a `tool` step, unless the step names an approval step of the run that was granted (`approvedBy`).
+   */
   dangerous?: boolean;
+  /** The tool asks a person itself (ToolApprovalRequired, e.g. human.ask): a `tool` step does not ask first. */
+  asksForApproval?: boolean;
   /** Per-call time limit in milliseconds; the call's signal is aborted when it passes. */
   timeoutMs?: number;
   run(input: I, ctx: ToolContext): Promise<O>;

@@ -48,10 +48,14 @@ async function engine() {
 }
 
 describe("MCP tools in plans", () => {
-  it("runs an MCP tool as a tool step of a plan that declares mcp.<server>", async () => {
+  it("runs an MCP tool as a tool step of a plan that declares mcp.<server>, after an approval (dangerous by default)", async () => {
     const { plans, runner, worker } = await engine();
     await plans.publish(SUM_PLAN);
     const { runId } = await runner.start({ planId: "mcp.sum", input: { a: 20, b: 22 } });
+    await worker.drain();
+    // MCP tools are dangerous unless the server is configured otherwise: the step asks first.
+    expect((await runner.load(runId))?.steps.add?.status).toBe("waiting_approval");
+    await runner.approve(runId, "add", "user:alice");
     await worker.drain();
     const state = await runner.load(runId);
     expect(state?.status).toBe("succeeded");

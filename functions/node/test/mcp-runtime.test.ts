@@ -64,7 +64,12 @@ describe("startNodeRuntime with MCP", () => {
         dataDir,
         server: { port: 0 },
         plans: { directories: [SHIPPED_PLANS, plansDir], watch: false },
-        mcp: { servers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } } },
+        // Not dangerous: the plan's tool step runs its tool without waiting for an approval.
+        mcp: {
+          servers: {
+            everything: { command: process.execPath, args: [EVERYTHING, "stdio"], dangerous: false },
+          },
+        },
       }),
       logger,
       print: () => undefined,

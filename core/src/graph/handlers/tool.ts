@@ -1,11 +1,11 @@
-import type { StepDefinition } from "../../plan/schema.js";
+import type { PlanDefinition, StepDefinition } from "../../plan/schema.js";
 import { closest } from "../../plan/suggest.js";
 import { toolServices } from "../../tools/context.js";
 import { ToolApprovalRequired } from "../../tools/errors.js";
 import { isToolSource } from "../../tools/registry.js";
 import type { Tool } from "../../tools/types.js";
 import { StepFailure } from "../errors.js";
-import type { HandlerProblem, NodeHandler, StepContext } from "../types.js";
+import type { ApprovalDecision, HandlerProblem, NodeHandler, StepContext } from "../types.js";
 import { invokeTool } from "./tool-call.js";
 
 type ToolStep = Extract<StepDefinition, { type: "tool" }>;
@@ -16,7 +16,9 @@ type ToolStep = Extract<StepDefinition, { type: "tool" }>;
  */
 export const toolHandler: NodeHandler<ToolStep> = {
   pure: false,
-  validate(step, _plan, services): HandlerProblem[] {
+  validate(step, plan, services): HandlerProblem[] {
+    const problems = approvedByProblems(step, plan);
+    if (problems.length > 0) return problems;
     const tools = services.tools;
     if (!isToolSource(tools)) {
       return [
@@ -39,6 +41,24 @@ export const toolHandler: NodeHandler<ToolStep> = {
   async execute(step, ctx) {
     const tool = lookupTool(ctx, step.tool);
     const input = step.with === undefined ? {} : await ctx.evaluate("with");
+    let approval: ApprovalDecision | undefined;
+    if (tool.dangerous && !tool.asksForApproval) {
+      approval = grantFor(step, ctx);
+      if (!approval) {
+        const proposal: ProposedToolStepCall = { kind: "tool.call", tool: tool.name, input };
+        return {
+          kind: "suspend",
+          suspension: {
+            kind: "approval",
+            request: {
+              message: `Step "${ctx.key}" runs the dangerous tool "${tool.name}" with the input shown${step.approvedBy ? ` (the approval "${step.approvedBy}" it relies on was not granted in this run)` : ""}. Approve to run exactly this call; reject to fail the step.`,
+              approvers: [],
+              proposal,
+            },
+          },
+        };
+      }
+    }
     try {
       const output = await invokeTool(tool, input, {
         runId: ctx.runId,
@@ -47,6 +67,7 @@ export const toolHandler: NodeHandler<ToolStep> = {
         idempotencyKey: ctx.idempotencyKey,
         signal: ctx.signal,
         ...toolServices(ctx.services),
+        ...(approval ? { approval } : {}),
       });
       return { kind: "done", output };
     } catch (error) {
@@ -57,6 +78,64 @@ export const toolHandler: NodeHandler<ToolStep> = {
     }
   },
 };
+
+/** What a `tool` step's own approval shows: the dangerous call it will make once approved. */
+export interface ProposedToolStepCall {
+  kind: "tool.call";
+  tool: string;
+  input: unknown;
+}
+
+/**
+ * The approval that lets this step run its dangerous tool: its own, decided on this attempt (the step
+ * was dispatched again after it), or the granted approval step it names in `approvedBy`.
+ */
+function grantFor(step: ToolStep, ctx: StepContext): ApprovalDecision | undefined {
+  const own = ctx.step?.approval?.decision;
+  if (own?.approved) return own;
+  if (step.approvedBy === undefined) return undefined;
+  const named = ctx.scope.steps[step.approvedBy];
+  if (named?.status !== "approved") return undefined;
+  const decision = named.output as Partial<ApprovalDecision> | undefined;
+  return {
+    approved: true,
+    by: typeof decision?.by === "string" ? decision.by : "unknown",
+    at: typeof decision?.at === "number" ? decision.at : ctx.now(),
+    ...(typeof decision?.rationale === "string" ? { rationale: decision.rationale } : {}),
+  };
+}
+
+/** `approvedBy` must name an approval step of the plan (the grant is checked in the run). */
+function approvedByProblems(step: ToolStep, plan: PlanDefinition): HandlerProblem[] {
+  if (step.approvedBy === undefined) return [];
+  const target = findStep(plan.steps, step.approvedBy);
+  if (target?.type === "approval") return [];
+  return [
+    {
+      path: ["approvedBy"],
+      message: target
+        ? `"${step.approvedBy}" is a ${target.type} step; approvedBy must name an approval step`
+        : `no step "${step.approvedBy}" in this plan; approvedBy must name an approval step that precedes this one`,
+    },
+  ];
+}
+
+function findStep(steps: readonly StepDefinition[], id: string): StepDefinition | undefined {
+  for (const s of steps) {
+    if (s.id === id) return s;
+    const nested = [
+      ...("steps" in s && Array.isArray(s.steps) ? [s.steps as StepDefinition[]] : []),
+      ...("branches" in s && Array.isArray(s.branches)
+        ? (s.branches as Array<{ steps: StepDefinition[] }>).map((b) => b.steps)
+        : []),
+    ];
+    for (const inner of nested) {
+      const found = findStep(inner, id);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
 
 export function lookupTool(ctx: StepContext, name: string): Tool {
   const tools = ctx.services.tools;

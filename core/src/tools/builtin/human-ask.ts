@@ -29,6 +29,7 @@ export function humanAskTool(): Tool<z.output<typeof input>, z.output<typeof out
     input,
     output,
     dangerous: true,
+    asksForApproval: true,
     async run(request, ctx) {
       if (ctx.approval) {
         const { approved, by, rationale, at } = ctx.approval;

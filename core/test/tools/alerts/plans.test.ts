@@ -177,13 +177,26 @@ describe("alert triage plans on the embedded runtime with the offline model", ()
     expect(server.requests.length).toBe(before);
   });
 
-  it("generic: no evidence means needs_review, a notification and no action", async () => {
-    const { triage } = await engine();
+  it("generic: no evidence means needs_review; the notification (a dangerous tool, no approval before it) waits for one", async () => {
+    const { triage, approve, reject } = await engine();
+    const notified = received("/notify").length;
     const { state } = await triage(
       alert({ title: "Odd process", observables: [{ type: "ip", value: "192.0.2.200" }] }),
     );
-    expect(state.status).toBe("succeeded");
-    expect(state.output).toMatchObject({ verdict: "needs_review", status: "triaging" });
+    expect(state.status).toBe("waiting");
+    expect(state.steps.notify_review?.status).toBe("waiting_approval");
+    expect(received("/notify").length).toBe(notified);
+    const done = await approve(state);
+    expect(done.status).toBe("succeeded");
+    expect(done.output).toMatchObject({ verdict: "needs_review", status: "triaging" });
+    expect(received("/notify").at(-1)?.json).toMatchObject({ title: "Needs review: Odd process" });
+    // Refused, nothing is sent and the alert is held for review all the same.
+    const second = await triage(
+      alert({ title: "Odd process 2", observables: [{ type: "ip", value: "192.0.2.201" }] }),
+    );
+    const held = await reject(second.state);
+    expect(held.status).toBe("succeeded");
+    expect(held.output).toMatchObject({ verdict: "needs_review", status: "triaging" });
     expect(received("/notify").at(-1)?.json).toMatchObject({ title: "Needs review: Odd process" });
   });
 
@@ -197,11 +210,13 @@ describe("alert triage plans on the embedded runtime with the offline model", ()
         ],
       }),
     );
-    expect(state.status).toBe("succeeded");
-    expect(state.output).toMatchObject({ verdict: "needs_review", status: "triaging" });
-    const enrichment = (
-      state.output as { enrichment: Array<{ indicator: string; degraded: boolean; error: string }> }
-    ).enrichment;
+    expect(state.status).toBe("waiting");
+    expect(state.steps.notify_review?.status).toBe("waiting_approval");
+    const enrichment = state.steps.enrich?.output as Array<{
+      indicator: string;
+      degraded: boolean;
+      error: string;
+    }>;
     expect(enrichment.map((e) => [e.indicator, e.degraded])).toEqual([
       ["999.1.1.1", true],
       ["localhost", true],
@@ -210,13 +225,16 @@ describe("alert triage plans on the embedded runtime with the offline model", ()
   });
 
   it("a rejected approval blocks nothing and records the rejection", async () => {
-    const { triage, reject } = await engine();
+    const { triage, approve, reject } = await engine();
     const before = received("/fw/").length;
     const { state } = await triage(
       alert({ observables: [{ type: "domain", value: "cdn.malware.example.com" }] }),
     );
     expect(state.status).toBe("waiting");
-    const done = await reject(state);
+    const rejected = await reject(state);
+    // The rejection covers the block, not the notification, which now asks for its own approval.
+    expect(rejected.steps.notify_true_positive?.status).toBe("waiting_approval");
+    const done = await approve(rejected);
     expect(done.status).toBe("succeeded");
     expect(done.output).toMatchObject({
       verdict: "true_positive",
