@@ -70,6 +70,9 @@ const events: Record<string, unknown> = {
 interface Sample {
   importMs: number;
   firstInvokeMs: number;
+  /** CPU time (user + system) of the same spans: less sensitive to other load on the machine. */
+  importCpuMs: number;
+  firstInvokeCpuMs: number;
   result: string;
 }
 
@@ -116,7 +119,15 @@ try {
     ["sdk-only", fileURLToPath(new URL("./sdk-baseline.ts", import.meta.url))],
     ...Object.entries(HANDLERS),
   ];
-  const rows: Array<{ name: string; raw: number; gzip: number; importMs: number; totalMs: number }> = [];
+  const rows: Array<{
+    name: string;
+    raw: number;
+    gzip: number;
+    importMs: number;
+    totalMs: number;
+    importCpuMs: number;
+    totalCpuMs: number;
+  }> = [];
   for (const [name, entry] of entries) {
     const bundle = await bundleEntry(name, entry, outDir);
     const gzip = gzipSync(readFileSync(bundle.file)).length;
@@ -127,13 +138,17 @@ try {
       gzip,
       importMs: median(samples.map((s) => s.importMs)),
       totalMs: median(samples.map((s) => s.importMs + s.firstInvokeMs)),
+      importCpuMs: median(samples.map((s) => s.importCpuMs)),
+      totalCpuMs: median(samples.map((s) => s.importCpuMs + s.firstInvokeCpuMs)),
     });
   }
   const base = rows[0]!;
   console.log(
     `cold start, median of ${runs} fresh node ${process.version} processes per handler (moto at ${moto})`,
   );
-  console.log("handler    raw KiB  gzip KiB  import ms  import+first ms  import ratio  total ratio");
+  console.log(
+    "handler    raw KiB  gzip KiB  import ms  import+first ms  import ratio  total ratio  import cpu ms  total cpu ms  cpu ratio",
+  );
   for (const row of rows) {
     console.log(
       [
@@ -144,6 +159,9 @@ try {
         row.totalMs.toFixed(1).padStart(16),
         `${(row.importMs / base.importMs).toFixed(1)}x`.padStart(13),
         `${(row.totalMs / base.totalMs).toFixed(1)}x`.padStart(12),
+        row.importCpuMs.toFixed(1).padStart(14),
+        row.totalCpuMs.toFixed(1).padStart(13),
+        `${(row.totalCpuMs / base.totalCpuMs).toFixed(1)}x`.padStart(10),
       ].join(" "),
     );
   }

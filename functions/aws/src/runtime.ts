@@ -1,9 +1,9 @@
 import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
-import { createModelRegistry } from "@aat/adapter-models";
 import {
   type AatConfig,
   ApiKeyStore,
   AuditLog,
+  buildModelRegistry,
   type Clock,
   createApiApp,
   createRunner,
@@ -90,7 +90,7 @@ export async function createLambdaRuntime(options: LambdaRuntimeOptions = {}): P
       await sync.close();
     }
     const secrets = new EnvSecrets(env);
-    const model = new LanguageModelAgent(createModelRegistry(config.models));
+    const model = new LanguageModelAgent(await modelRegistry(config));
     const events = new RunEventHub();
     const runner = createRunner({
       kv,
@@ -155,6 +155,19 @@ export async function createLambdaRuntime(options: LambdaRuntimeOptions = {}): P
     for (const close of closing) await close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The configured models. The offline model is core's own; the AI SDK providers (about 900 KiB of the
+ * bundle) are imported only when a configured alias uses one, so a function on the offline model, or one
+ * that never runs an agent step with a real provider, does not evaluate them at its cold start.
+ */
+async function modelRegistry(config: AatConfig) {
+  const providers = Object.values(config.models.providers);
+  if (providers.every((provider) => provider.provider === "offline"))
+    return buildModelRegistry(config.models);
+  const { createModelRegistry } = await import("@aat/adapter-models");
+  return createModelRegistry(config.models);
 }
 
 let shared: Promise<LambdaRuntime> | undefined;
