@@ -156,7 +156,7 @@ const EXPECTED: Record<
     ],
   },
   splunk: {
-    count: 2,
+    count: 1,
     title: "Excessive Failed Logins",
     severity: "High",
     product: "Splunk",

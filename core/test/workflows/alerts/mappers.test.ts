@@ -15,7 +15,7 @@ const MISSING: Array<[keyof typeof MAPPERS, (p: Loose) => void, string]> = [
   ["guardduty", (p) => delete p.detail.id, "detail.id"],
   ["wazuh", (p) => delete p.rule.level, "rule.level"],
   ["elastic", (p) => delete p.alerts, "alerts"],
-  ["splunk", (p) => delete p.search_name, "search_name"],
+  ["splunk", (p) => delete p.result, "result"],
   ["falco", (p) => delete p.priority, "priority"],
   ["suricata", (p) => delete p.alert.signature, "alert.signature"],
 ];
@@ -38,7 +38,8 @@ describe("alert mappers", () => {
 
   it("batches yield one alert per item and keep unknown fields in raw", () => {
     expect(MAPPERS.alertmanager(sample("alertmanager"), 0)).toHaveLength(2);
-    expect(MAPPERS.splunk(sample("splunk"), 0)).toHaveLength(2);
+    expect(MAPPERS.splunk(sample("splunk"), 0)).toHaveLength(1);
+    expect(MAPPERS.splunk(sample("splunk-results"), 0)).toHaveLength(2);
     const [generic] = MAPPERS.generic(sample("generic"), 0);
     expect((generic!.raw as { tenant: string }).tenant).toBe("acme");
   });
@@ -61,5 +62,13 @@ describe("alert mappers", () => {
       ["hash", "d41d8cd98f00b204e9800998ecf8427e", "md5"],
       ["domain", "example.com", undefined],
     ]);
+  });
+
+  it("splunk: the documented payload of a search that is not saved (search_name null) is named after its sid", () => {
+    const payload = { ...sample("splunk"), search_name: null };
+    const [a] = MAPPERS.splunk(payload, 0);
+    expect(a!.title).toBe(`Splunk search ${payload.sid}`);
+    expect(a!.src_url).toBe(payload.results_link);
+    expect((a!.raw as { _envelope: { search_name: unknown } })._envelope.search_name).toBeNull();
   });
 });

@@ -66,14 +66,10 @@ export const mapFalco: AlertMapper = (payload) => {
       analytic: { name: rule },
       resources,
       observables: o.list(),
-      product: {
-        name: "Falco",
-        vendor_name: "Falco (CNCF)",
-        ...(text(event, "source") ? { version: undefined } : {}),
-      },
+      product: { name: "Falco", vendor_name: "Falco (CNCF)" },
       raw: payload,
     },
-  ].map((a) => ({ ...a, product: { name: "Falco", vendor_name: "Falco (CNCF)" } }));
+  ];
 };
 
 /** Falco priorities (syslog-like) to OCSF. */

@@ -13,16 +13,18 @@ import {
 import type { AlertMapper, MappedAlert } from "./types.js";
 
 /**
- * Splunk's Webhook alert action: `{ sid, search_name, app, owner, results_link, result }` where `result`
- * is the first result row. A custom action (or Splunk SOAR-style forwarder) may send every row as
+ * Splunk's Webhook alert action (Alerting Manual, "Use a webhook alert action"): `{ result, sid,
+ * results_link, search_name, owner, app }` where `result` is the first result row. `search_name` is
+ * null for a search that is not saved (Splunk's own example shows that); such alerts are named after
+ * their `sid`. A custom action (or Splunk SOAR-style forwarder) may send every row as
  * `results: [...]`; each row becomes one alert. Splunk gives rows no id, so the fingerprint is the hash
  * of search name and key observables. Field names are the CIM ones (src, dest, user, url, file_hash…).
  */
 export const mapSplunk: AlertMapper = (payload, receivedAt) => {
   const body = requireObject(payload, "", "body");
-  const searchName = text(body, "search_name");
-  if (searchName === undefined)
-    throw new AlertMappingError("search_name", "missing: expected the saved search's name");
+  const sid = text(body, "sid");
+  const searchName =
+    text(body, "search_name") ?? (sid !== undefined ? `Splunk search ${sid}` : "Splunk alert");
   let rows: unknown[];
   let base: string;
   if (Array.isArray(body.results)) {
@@ -59,13 +61,14 @@ function one(body: Json, searchName: string, row: unknown, where: string, receiv
   const severity = text(r, "severity") ?? text(r, "urgency");
   const host = text(r, "host") ?? text(r, "dest");
   const sid = text(body, "sid");
+  const named = text(body, "search_name") !== undefined;
   return {
     rule: searchName,
     time,
     severity_id: severityFromWord(severity, 3),
     title: text(r, "title") ?? text(r, "signature") ?? searchName,
     ...(text(r, "description") !== undefined ? { desc: text(r, "description")! } : {}),
-    types: [searchName, ...(text(body, "app") ? [`app:${text(body, "app")}`] : [])],
+    types: [...(named ? [searchName] : []), ...(text(body, "app") ? [`app:${text(body, "app")}`] : [])],
     ...(text(body, "results_link") !== undefined ? { src_url: text(body, "results_link")! } : {}),
     analytic: { name: searchName, ...(sid !== undefined ? { uid: sid } : {}) },
     resources: host ? [resource("host", { name: host })] : [],
@@ -75,7 +78,7 @@ function one(body: Json, searchName: string, row: unknown, where: string, receiv
       ...r,
       _envelope: {
         sid: at(body, "sid"),
-        search_name: searchName,
+        search_name: at(body, "search_name"),
         app: at(body, "app"),
         owner: at(body, "owner"),
         results_link: at(body, "results_link"),
