@@ -1,6 +1,7 @@
 import type {
   Clock,
   KeyValue,
+  KvCompanionWrite,
   KvConditionalResult,
   KvEntry,
   KvListOptions,
@@ -19,6 +20,9 @@ import {
   QueryCommand,
   ResourceNotFoundException,
   ScanCommand,
+  TransactionCanceledException,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import { type DynamoKeyValueOptions, MAX_LIST_LIMIT, optionsSchema, parseOptions } from "./options.js";
@@ -38,6 +42,8 @@ const ITEM_OVERHEAD_BYTES = 128;
  * conditional writes, each of which either applies atomically or not at all (docs/decisions.md).
  */
 const MAX_WRITE_ATTEMPTS = 16;
+/** DynamoDB's limit of writes in one transaction. */
+const MAX_TRANSACTION_ITEMS = 100;
 
 /**
  * Numbers kept in DynamoDB's N type (so increment is a server-side ADD): those JavaScript writes in plain
@@ -169,6 +175,103 @@ export class DynamoKeyValue implements KeyValue {
     const fresh = await this.putFresh(key, "setIfAbsent", stored, expiresAt);
     if (fresh.ok) return { ok: true, version: 1 };
     return { ok: false, current: this.liveEntry<T>(fresh.old, key) };
+  }
+
+  /**
+   * setIfAbsent of `key` and, only when it writes, a `set` of every companion: one TransactWriteItems,
+   * so either all items are written or none. Each companion's update is conditioned on it being absent or
+   * live; an expired companion (which must start again at version 1) is deleted first, conditioned on it
+   * still being expired, and the transaction is sent again. A transaction that lost a race with another
+   * one on the same items (TransactionConflict) is sent again too, at most 16 times in all.
+   */
+  async setIfAbsentWith<T = unknown>(
+    key: string,
+    value: unknown,
+    options: KvWriteOptions | undefined,
+    companions: readonly KvCompanionWrite[],
+  ): Promise<KvConditionalResult<T>> {
+    this.check(key, "setIfAbsentWith");
+    if (!Array.isArray(companions)) {
+      throw new TypeError(
+        "DynamoKeyValue.setIfAbsentWith: companions must be an array of { key, value, options? }",
+      );
+    }
+    if (companions.length + 1 > MAX_TRANSACTION_ITEMS) {
+      throw new RangeError(
+        `DynamoKeyValue.setIfAbsentWith("${key}"): ${companions.length} companions, but a DynamoDB transaction holds at most ${MAX_TRANSACTION_ITEMS} writes in all`,
+      );
+    }
+    const seen = new Set([key]);
+    const writes = companions.map((companion) => {
+      this.check(companion.key, "setIfAbsentWith");
+      if (seen.has(companion.key)) {
+        throw new TypeError(
+          `DynamoKeyValue.setIfAbsentWith("${key}"): key "${companion.key}" is written twice; each key may appear once`,
+        );
+      }
+      seen.add(companion.key);
+      return {
+        key: companion.key,
+        stored: this.encode(companion.key, companion.value, "setIfAbsentWith"),
+        expiresAt: this.expiry(companion.options, `setIfAbsentWith("${companion.key}")`),
+      };
+    });
+    const stored = this.encode(key, value, "setIfAbsentWith");
+    const expiresAt = this.expiry(options, `setIfAbsentWith("${key}")`);
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const now = this.clock.now();
+      const items: TransactWriteItem[] = [
+        {
+          Put: {
+            TableName: this.tableName,
+            Item: this.freshItem(key, stored, expiresAt),
+            ConditionExpression: "attribute_not_exists(#pk) OR #exp <= :now",
+            ExpressionAttributeNames: { "#pk": ATTR.bucket, "#exp": ATTR.expiresAt },
+            ExpressionAttributeValues: { ":now": { N: String(now) } },
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+          },
+        },
+        ...writes.map(
+          (write): TransactWriteItem => ({
+            Update: {
+              TableName: this.tableName,
+              ...this.updateRequest(write.key, write.stored, write.expiresAt, now, {
+                version: "if_not_exists(#ver, :zero) + :one",
+                condition: "attribute_not_exists(#pk) OR attribute_not_exists(#exp) OR #exp > :now",
+              }),
+            },
+          }),
+        ),
+      ];
+      try {
+        await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        return { ok: true, version: 1 };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException))
+          throw this.failure("setIfAbsentWith", error, key);
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons[0]?.Code === "ConditionalCheckFailed" || reasons.length === 0) {
+          const old =
+            reasons[0]?.Item ??
+            (
+              await this.client.send(
+                new GetItemCommand({ TableName: this.tableName, Key: this.keyOf(key), ConsistentRead: true }),
+              )
+            ).Item;
+          const current = this.liveEntry<T>(old, key);
+          if (current !== undefined || reasons.length > 0) return { ok: false, current };
+          // No reasons given (some emulators): the key is free, so a companion must have been expired.
+          for (const write of writes) await this.deleteExpired(write.key);
+          continue;
+        }
+        // A companion that is there but expired: remove it (only while still expired), then try again.
+        for (const [index, reason] of reasons.entries()) {
+          if (index > 0 && reason.Code === "ConditionalCheckFailed")
+            await this.deleteExpired(writes[index - 1]!.key);
+        }
+      }
+    }
+    throw this.contended("setIfAbsentWith", key);
   }
 
   async compareAndSet<T = unknown>(
@@ -371,6 +474,69 @@ export class DynamoKeyValue implements KeyValue {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw this.failure(operation, error, key);
       return { ok: false, old: await this.conditionFailure(error, key) };
+    }
+  }
+
+  /** The item of a key written fresh, at version 1. */
+  private freshItem(key: string, stored: StoredValue, expiresAt: number | undefined): Item {
+    const item: Item = { ...this.keyOf(key), [ATTR.version]: { N: "1" } };
+    if (stored.number !== undefined) item[ATTR.number] = { N: stored.number };
+    else item[ATTR.json] = { S: stored.json! };
+    if (expiresAt !== undefined) {
+      item[ATTR.expiresAt] = { N: String(expiresAt) };
+      item[ATTR.ttl] = { N: String(Math.ceil(expiresAt / 1000)) };
+    }
+    return item;
+  }
+
+  /** Key, expressions, names and values of a conditional update of value, version and expiry. */
+  private updateRequest(
+    key: string,
+    stored: StoredValue,
+    expiresAt: number | undefined,
+    now: number,
+    spec: { version: string; condition: string; values?: Item },
+  ) {
+    const expiry = this.expiryClauses(expiresAt);
+    const isNumber = stored.number !== undefined;
+    const remove = [isNumber ? "#v" : "#n", ...expiry.remove];
+    return onlyUsed({
+      Key: this.keyOf(key),
+      UpdateExpression: `SET ${isNumber ? "#n" : "#v"} = :value, #ver = ${spec.version}${expiry.set} REMOVE ${remove.join(", ")}`,
+      ConditionExpression: spec.condition,
+      ExpressionAttributeNames: {
+        "#pk": ATTR.bucket,
+        "#v": ATTR.json,
+        "#n": ATTR.number,
+        "#ver": ATTR.version,
+        "#exp": ATTR.expiresAt,
+        ...expiry.names,
+      },
+      ExpressionAttributeValues: {
+        ":value": isNumber ? { N: stored.number! } : { S: stored.json! },
+        ":now": { N: String(now) },
+        ...(spec.version.includes(":zero") ? { ":zero": { N: "0" }, ":one": { N: "1" } } : {}),
+        ...expiry.values,
+        ...spec.values,
+      } as Item,
+    });
+  }
+
+  /** Deletes the item of `key` only while it is expired (it counts as absent already). */
+  private async deleteExpired(key: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: this.keyOf(key),
+          ConditionExpression: "#exp <= :now",
+          ExpressionAttributeNames: { "#exp": ATTR.expiresAt },
+          ExpressionAttributeValues: { ":now": { N: String(this.clock.now()) } },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException))
+        throw this.failure("setIfAbsentWith", error, key);
     }
   }
 

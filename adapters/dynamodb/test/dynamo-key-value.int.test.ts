@@ -2,7 +2,7 @@ import { ManualClock } from "@aat/core";
 import { DynamoDBClient, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoKeyValue } from "../src/index.js";
-import { awsTestConnection, uniqueTableName } from "./aws-env.js";
+import { awsTestConnection, serialClient, uniqueTableName } from "./aws-env.js";
 
 const tableName = uniqueTableName("kv");
 const raw = new DynamoDBClient(awsTestConnection);
@@ -113,6 +113,64 @@ describe("DynamoKeyValue specifics on moto", () => {
       await expect(kv.set(`long/${"k".repeat(1100)}`, 1)).rejects.toThrow(/1024-byte sort key/);
     } finally {
       await kv.close();
+    }
+  });
+
+  it("setIfAbsentWith writes the key and its companions together, or nothing", async () => {
+    const clock = new ManualClock(Date.now());
+    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName, clock });
+    const keys = ["tx/run/1", "tx-index/1", "tx-active/1", "tx/old"];
+    try {
+      await kv.set("tx-active/1", "stale", { ttlMs: 1000 });
+      await kv.set("tx/old", { n: 1 });
+      clock.advance(1001);
+      const written = await kv.setIfAbsentWith("tx/run/1", { first: true }, undefined, [
+        { key: "tx-index/1", value: "r1", options: { unlisted: true } },
+        { key: "tx-active/1", value: 5, options: { ttlMs: 60_000 } },
+        { key: "tx/old", value: { n: 2 } },
+      ]);
+      expect(written).toEqual({ ok: true, version: 1 });
+      expect(await kv.getMany(keys)).toEqual([
+        { value: { first: true }, version: 1 },
+        { value: "r1", version: 1 },
+        // It had expired: it starts again at version 1, like a set of an absent key.
+        { value: 5, version: 1 },
+        { value: { n: 2 }, version: 2 },
+      ]);
+
+      const again = await kv.setIfAbsentWith("tx/run/1", { first: false }, undefined, [
+        { key: "tx-index/1", value: "changed" },
+      ]);
+      expect(again).toEqual({ ok: false, current: { value: { first: true }, version: 1 } });
+      expect(await kv.get("tx-index/1")).toEqual({ value: "r1", version: 1 });
+      await expect(kv.setIfAbsentWith("tx/x", 1, undefined, [{ key: "tx/x", value: 2 }])).rejects.toThrow(
+        /written twice/,
+      );
+    } finally {
+      for (const key of keys) await kv.delete(key);
+      await kv.close();
+    }
+  });
+
+  it("setIfAbsentWith lets exactly one of 10 concurrent starts write its companions", async () => {
+    const client = serialClient();
+    const kv = await DynamoKeyValue.connect({ tableName, client });
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, index) =>
+          kv.setIfAbsentWith("race-tx/run", { by: index }, undefined, [
+            { key: "race-tx/mark", value: index },
+          ]),
+        ),
+      );
+      const winners = results.flatMap((result, index) => (result.ok ? [index] : []));
+      expect(winners).toHaveLength(1);
+      expect(await kv.get("race-tx/mark")).toEqual({ value: winners[0], version: 1 });
+    } finally {
+      await kv.delete("race-tx/run");
+      await kv.delete("race-tx/mark");
+      await kv.close();
+      client.destroy();
     }
   });
 
