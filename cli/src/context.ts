@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import pc from "picocolors";
 import { UsageError } from "./errors.js";
 import { type Colors, wantsColor } from "./output.js";
-import { loadProfile } from "./profiles.js";
+import { loadProfile, type Profile } from "./profiles.js";
 
 /** Options every command takes (declared on the root program). */
 export interface GlobalOptions {
@@ -21,6 +21,15 @@ export interface CommandContext {
   tty: boolean;
   /** The API client, from --url/--key, AAT_URL/AAT_API_KEY, or the profile (in that order). */
   client(): Promise<AatClient>;
+  /** The profile this command uses (--profile, AAT_PROFILE, else the current one), and the API URL. */
+  settings(): Promise<Settings>;
+}
+
+export interface Settings {
+  profileName: string;
+  profile?: Profile;
+  url: string;
+  key?: string;
 }
 
 export function contextOf(command: Command): CommandContext {
@@ -30,11 +39,19 @@ export function contextOf(command: Command): CommandContext {
     json: options.json === true,
     colors: pc.createColors(color),
     tty: process.stdout.isTTY === true,
-    client: () => connect(options),
+    client: async () => {
+      const { url, key } = await settingsOf(options);
+      return createAatClient({
+        baseUrl: url,
+        ...(key ? { bearerToken: key } : {}),
+        headers: { "user-agent": "aat-cli" },
+      });
+    },
+    settings: () => settingsOf(options),
   };
 }
 
-async function connect(options: GlobalOptions): Promise<AatClient> {
+async function settingsOf(options: GlobalOptions): Promise<Settings> {
   const { name, profile } = await loadProfile(options.profile ?? process.env.AAT_PROFILE);
   const url = options.url ?? process.env.AAT_URL ?? profile?.url;
   const key = options.key ?? process.env.AAT_API_KEY ?? profile?.key;
@@ -43,9 +60,5 @@ async function connect(options: GlobalOptions): Promise<AatClient> {
       `no API URL: run \`aat login --url URL --key KEY\`, set AAT_URL, or pass --url (profile "${name}" is not set up)`,
     );
   }
-  return createAatClient({
-    baseUrl: url,
-    ...(key ? { bearerToken: key } : {}),
-    headers: { "user-agent": "aat-cli" },
-  });
+  return { profileName: name, ...(profile ? { profile } : {}), url, ...(key ? { key } : {}) };
 }

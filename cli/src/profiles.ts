@@ -1,10 +1,16 @@
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import envPaths from "env-paths";
+import lockfile from "proper-lockfile";
 import { z } from "zod";
 import { CliError } from "./errors.js";
 
-const profileSchema = z.object({ url: z.string().url(), key: z.string().min(1).optional() });
+const profileSchema = z.object({
+  url: z.string().url(),
+  key: z.string().min(1).optional(),
+  /** Webhook source id → the secret `aat sources create|rotate` got for it on this server. */
+  sourceSecrets: z.record(z.string(), z.string().min(1)).optional(),
+});
 const fileSchema = z.object({
   current: z.string().optional(),
   profiles: z.record(z.string(), profileSchema).default({}),
@@ -45,18 +51,59 @@ export async function loadProfile(name: string | undefined): Promise<{ name: str
   return profile ? { name: chosen, profile } : { name: chosen };
 }
 
-/** Stores a profile (file mode 0600: it holds an API key) and makes it the current one. */
-export async function saveProfile(name: string, profile: Profile): Promise<string> {
+/**
+ * Changes the profiles file under an exclusive lock (two `aat` commands at once must not lose each
+ * other's change) and replaces it atomically, mode 0600: it holds API keys and source secrets.
+ */
+async function updateProfiles(change: (file: ProfilesFile) => void): Promise<string> {
   const path = profilesPath();
-  const file = await readProfiles(path);
-  file.profiles[name] = profile;
-  file.current = name;
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
-  await chmod(temp, 0o600);
-  await rename(temp, path);
-  return path;
+  const release = await lockfile.lock(dirname(path), {
+    lockfilePath: `${path}.lock`,
+    retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
+    stale: 10_000,
+  });
+  try {
+    const file = await readProfiles(path);
+    change(file);
+    const temp = `${path}.${process.pid}.tmp`;
+    await writeFile(temp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+    await chmod(temp, 0o600);
+    await rename(temp, path);
+    return path;
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * Stores a profile and makes it the current one. Source secrets saved for the same URL are kept
+ * (logging in again with a new key does not forget them).
+ */
+export async function saveProfile(name: string, profile: Profile): Promise<string> {
+  return updateProfiles((file) => {
+    const previous = file.profiles[name];
+    const keep = previous?.url === profile.url && previous.sourceSecrets ? previous.sourceSecrets : undefined;
+    file.profiles[name] = { ...profile, ...(keep && !profile.sourceSecrets ? { sourceSecrets: keep } : {}) };
+    file.current = name;
+  });
+}
+
+/**
+ * Stores a webhook source's secret in profile `name` (created for `url` when there is none yet, and
+ * then made current if no profile is), for `aat alerts send --source ID` to sign with.
+ */
+export async function saveSourceSecret(
+  name: string,
+  url: string,
+  sourceId: string,
+  secret: string,
+): Promise<string> {
+  return updateProfiles((file) => {
+    const profile = file.profiles[name] ?? { url };
+    file.profiles[name] = { ...profile, sourceSecrets: { ...profile.sourceSecrets, [sourceId]: secret } };
+    file.current ??= name;
+  });
 }
 
 export async function listProfiles(): Promise<{ current?: string; profiles: Record<string, Profile> }> {

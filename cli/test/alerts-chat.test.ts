@@ -1,3 +1,5 @@
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aat, REPO_ROOT, startTestRuntime, type TestRuntime } from "./support.js";
@@ -5,15 +7,19 @@ import { aat, REPO_ROOT, startTestRuntime, type TestRuntime } from "./support.js
 const FORMATS = ["generic", "alertmanager", "guardduty", "elastic", "splunk", "wazuh", "falco", "suricata"];
 
 let runtime: TestRuntime;
+let configDir: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
   // The shipped alert plans (triage per new alert) and the chat plan, as `aat serve` loads them.
   runtime = await startTestRuntime([join(REPO_ROOT, "plans/alerts"), join(REPO_ROOT, "plans/chat")]);
-  env = { AAT_URL: runtime.url, AAT_API_KEY: runtime.adminKey, AAT_CONFIG_DIR: "/nonexistent-aat-config" };
+  // `aat sources create` saves each secret in the profile: a config dir of this file's own.
+  configDir = await mkdtemp(join(tmpdir(), "aat-cli-alerts-config-"));
+  env = { AAT_URL: runtime.url, AAT_API_KEY: runtime.adminKey, AAT_CONFIG_DIR: configDir };
 });
 afterAll(async () => {
   await runtime?.stop();
+  if (configDir) await rm(configDir, { recursive: true, force: true });
 });
 
 // Every test runs the real binary (tsx loads it) several times; a busy machine makes that slow.
@@ -117,6 +123,85 @@ describe("aat sources and alerts: rotation, refusal, resolve", SLOW, () => {
     const format = await aat(["sources", "create", "--id", "x", "--format", "nope"], env);
     expect(format.code).toBe(2);
     expect(format.stderr).toContain("--format nope: use one of generic,");
+  });
+});
+
+describe("source secrets saved in the profile", SLOW, () => {
+  it("sources create saves the secret (0600, no lost update among concurrent commands); alerts send signs with it; rotate replaces it; --no-save does not", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "aat-cli-secrets-"));
+    const own = { ...env, AAT_CONFIG_DIR: dir };
+    try {
+      const ids = ["cli-saved-1", "cli-saved-2", "cli-saved-3", "cli-saved-4"];
+      const created = await Promise.all(
+        ids.map((id) => aat(["sources", "create", "--id", id, "--format", "falco"], own)),
+      );
+      const file = join(dir, "profiles.json");
+      for (const [i, result] of created.entries()) {
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stderr).toBe(
+          `source ${ids[i]} (falco, hmac): secret saved in profile default (${file}); send with \`aat alerts send --source ${ids[i]} --sample falco\`\n`,
+        );
+      }
+      expect((await stat(file)).mode & 0o777).toBe(0o600);
+      // No profile existed: one is made for the URL in use (the key stays in the environment).
+      expect(JSON.parse(await readFile(file, "utf8"))).toEqual({
+        current: "default",
+        profiles: {
+          default: {
+            url: runtime.url,
+            sourceSecrets: Object.fromEntries(ids.map((id, i) => [id, created[i]!.stdout.trim()])),
+          },
+        },
+      });
+
+      const sent = await aat(
+        ["alerts", "send", "--source", "cli-saved-1", "--sample", "falco", "--json"],
+        own,
+      );
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(JSON.parse(sent.stdout)).toMatchObject({ source: "cli-saved-1", accepted: 1 });
+
+      // Rotation without the previous secret: only the saved new one can sign now.
+      const rotated = await aat(["sources", "rotate", "cli-saved-1", "--no-keep-previous", "--json"], own);
+      expect(rotated.code, rotated.stderr).toBe(0);
+      const { secret, savedIn } = JSON.parse(rotated.stdout);
+      expect(savedIn).toEqual({ profile: "default", path: file });
+      const profiles = JSON.parse(await readFile(file, "utf8"));
+      expect(profiles.profiles.default.sourceSecrets["cli-saved-1"]).toBe(secret);
+      expect(profiles.profiles.default.sourceSecrets["cli-saved-2"]).toBe(created[1]!.stdout.trim());
+      const old = await aat(
+        [
+          "alerts",
+          "send",
+          "--source",
+          "cli-saved-1",
+          "--secret",
+          created[0]!.stdout.trim(),
+          "--sample",
+          "falco",
+        ],
+        own,
+      );
+      expect(old.code).toBe(1);
+      expect(old.stderr).toMatch(/^aat: 401 /);
+      const again = await aat(["alerts", "send", "--source", "cli-saved-1", "--sample", "falco"], own);
+      expect(again.code, again.stderr).toBe(0);
+
+      const unsaved = await aat(
+        ["sources", "create", "--id", "cli-unsaved", "--format", "generic", "--no-save"],
+        own,
+      );
+      expect(unsaved.code, unsaved.stderr).toBe(0);
+      expect(unsaved.stderr).toContain("the secret is shown only this once");
+      const refused = await aat(["alerts", "send", "--source", "cli-unsaved", "--sample", "generic"], own);
+      expect(refused).toMatchObject({
+        code: 2,
+        stderr:
+          "aat: no secret for source cli-unsaved: pass --secret, set AAT_SOURCE_SECRET, or create/rotate the source with this profile (`aat sources rotate cli-unsaved` saves the new secret)\n",
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -20,12 +20,15 @@ let env: Record<string, string>;
 beforeAll(async () => {
   runtime = await startTestRuntime([join(FIXTURES, "plans"), join(REPO_ROOT, "plans/automation")]);
   configDir = await mkdtemp(join(tmpdir(), "aat-cli-config-"));
-  // A profile is saved by `aat login` in the first test; AAT_URL/AAT_API_KEY stay unset.
+  // The commands below find the API through the profile `aat login` saves; AAT_URL/AAT_API_KEY stay
+  // unset. Saved before the tests start: they run concurrently, so none may be first.
   env = { AAT_CONFIG_DIR: configDir, AAT_URL: undefined, AAT_API_KEY: undefined } as unknown as Record<
     string,
     string
   >;
-});
+  const login = await aat(["login", "--url", runtime.url, "--key", runtime.adminKey], env);
+  if (login.code !== 0) throw new Error(`aat login failed: ${login.stderr}`);
+}, 120_000);
 afterAll(async () => {
   await runtime?.stop();
   if (configDir) await rm(configDir, { recursive: true, force: true });
@@ -89,11 +92,12 @@ describe.concurrent("aat plans validate (offline)", SLOW, () => {
 
 describe.concurrent("aat against the node runtime", SLOW, () => {
   it("login stores a 0600 profile that later commands use", async () => {
-    const profileEnv = { AAT_CONFIG_DIR: configDir, AAT_URL: undefined, AAT_API_KEY: undefined };
+    const ownDir = await mkdtemp(join(tmpdir(), "aat-cli-login-"));
+    const profileEnv = { AAT_CONFIG_DIR: ownDir, AAT_URL: undefined, AAT_API_KEY: undefined };
     const result = await aat(["login", "--url", runtime.url, "--key", runtime.adminKey], profileEnv);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    const file = join(configDir, "profiles.json");
+    const file = join(ownDir, "profiles.json");
     expect(result.stdout).toBe(`Saved profile default for ${runtime.url} in ${file}\n`);
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(await readFile(file, "utf8"))).toEqual({
@@ -114,6 +118,7 @@ describe.concurrent("aat against the node runtime", SLOW, () => {
     expect(refused.stderr.trimEnd()).toMatch(
       /^aat: 401 .*; log in again with `aat login --url URL --key KEY` or set AAT_API_KEY$/,
     );
+    await rm(ownDir, { recursive: true, force: true });
   });
 
   it("usage errors exit 2 and network errors name the URL", async () => {

@@ -62,7 +62,7 @@ export async function authHeaders(
 export function registerAlerts(program: Command): void {
   const alerts = examples(
     program.command("alerts").description("Alerts: send a payload to a webhook source, list, show, resolve."),
-    ["aat alerts send --source ci-generic --secret $SECRET --sample generic", "aat alerts list --status new"],
+    ["aat alerts send --source ci-generic --sample generic", "aat alerts list --status new"],
   );
 
   examples(
@@ -72,7 +72,10 @@ export function registerAlerts(program: Command): void {
         "Deliver an alert payload to a webhook source, authenticated the way the source expects (HMAC-signed for hmac sources).",
       )
       .requiredOption("-s, --source <id>", "webhook source id (see `aat sources list`)")
-      .option("--secret <secret>", "the source's secret (env AAT_SOURCE_SECRET)")
+      .option(
+        "--secret <secret>",
+        "the source's secret (env AAT_SOURCE_SECRET; default: the one `aat sources create|rotate` saved in the profile)",
+      )
       .option(
         "-f, --format <format>",
         `format of FILE (${ALERT_FORMATS.join(", ")}); must match the source's`,
@@ -107,10 +110,13 @@ export function registerAlerts(program: Command): void {
           const format = options.sample ?? options.format!;
           if (!ALERT_FORMATS.includes(format as (typeof ALERT_FORMATS)[number]))
             throw new UsageError(`format ${format}: use one of ${ALERT_FORMATS.join(", ")}`);
-          const secret = options.secret ?? process.env.AAT_SOURCE_SECRET;
+          const secret =
+            options.secret ??
+            process.env.AAT_SOURCE_SECRET ??
+            (await ctx.settings()).profile?.sourceSecrets?.[options.source];
           if (!secret)
             throw new UsageError(
-              "no source secret: pass --secret or set AAT_SOURCE_SECRET (printed by `aat sources create`/`rotate`)",
+              `no secret for source ${options.source}: pass --secret, set AAT_SOURCE_SECRET, or create/rotate the source with this profile (\`aat sources rotate ${options.source}\` saves the new secret)`,
             );
           const body = await readPayload(file ?? join(SAMPLES_DIR, `${format}.json`));
           const client = await ctx.client();
@@ -158,6 +164,7 @@ export function registerAlerts(program: Command): void {
         },
       ),
     [
+      "aat alerts send --source ci-generic --sample generic",
       "aat alerts send --source ci-generic --secret $SECRET --sample generic",
       "aat alerts send --source am --format alertmanager alert.json --json",
       "cat alert.json | aat alerts send --source ci-generic --format generic -",

@@ -1,8 +1,9 @@
 import { unwrap } from "@aat/sdk";
 import type { Command } from "commander";
-import { contextOf } from "../context.js";
+import { type CommandContext, contextOf } from "../context.js";
 import { UsageError } from "../errors.js";
 import { printJson, table } from "../output.js";
+import { saveSourceSecret } from "../profiles.js";
 import { examples } from "../program.js";
 
 export const ALERT_FORMATS = [
@@ -43,7 +44,7 @@ export function registerSources(program: Command): void {
     sources
       .command("create")
       .description(
-        "Create a webhook source; its secret is printed once, store it (aat alerts send --secret).",
+        "Create a webhook source; its secret is printed once and saved in the profile (mode 0600), so `aat alerts send --source ID` signs with it.",
       )
       .requiredOption("-i, --id <id>", "source id, part of the webhook URL /v1/webhooks/ID")
       .requiredOption("-f, --format <format>", `payload format (${ALERT_FORMATS.join(", ")})`)
@@ -52,6 +53,7 @@ export function registerSources(program: Command): void {
       .option("--header <name>", "api_key auth: the header carrying the key (default X-API-Key)")
       .option("--secret <secret>", "use this secret (at least 16 characters) instead of a generated one")
       .option("-d, --description <text>", "what the source is")
+      .option("--no-save", "do not save the secret in the profile (print it only)")
       .action(
         async (
           options: {
@@ -62,6 +64,7 @@ export function registerSources(program: Command): void {
             header?: string;
             secret?: string;
             description?: string;
+            save: boolean;
           },
           command: Command,
         ) => {
@@ -87,11 +90,14 @@ export function registerSources(program: Command): void {
               // These routes are registered without a request schema, so the typed init is widened.
             } as never),
           )) as { source: SourceView; secret: string; test: string };
-          if (ctx.json) return printJson(created);
+          const saved = options.save ? await keepSecret(ctx, created.source.id, created.secret) : undefined;
+          if (ctx.json) return printJson({ ...created, ...(saved ? { savedIn: saved } : {}) });
           console.log(created.secret);
           console.error(
             ctx.colors.dim(
-              `source ${created.source.id} (${created.source.format}, ${created.source.auth.mode}): the secret is shown only this once; send with \`aat alerts send --source ${created.source.id} --secret …\``,
+              saved
+                ? `source ${created.source.id} (${created.source.format}, ${created.source.auth.mode}): secret saved in profile ${saved.profile} (${saved.path}); send with \`aat alerts send --source ${created.source.id} --sample ${created.source.format}\``
+                : `source ${created.source.id} (${created.source.format}, ${created.source.auth.mode}): the secret is shown only this once; send with \`aat alerts send --source ${created.source.id} --secret …\``,
             ),
           );
         },
@@ -138,26 +144,45 @@ export function registerSources(program: Command): void {
       .argument("<id>", "source id (see `aat sources list`)")
       .option("--secret <secret>", "use this secret (at least 16 characters) instead of a generated one")
       .option("--no-keep-previous", "stop accepting the previous secret at once")
-      .action(async (id: string, options: { secret?: string; keepPrevious: boolean }, command: Command) => {
-        const ctx = contextOf(command);
-        const client = await ctx.client();
-        const rotated = (await unwrap(
-          client.api.POST("/v1/alert-sources/{id}/rotate", {
-            params: { path: { id } },
-            body: {
-              keepPrevious: options.keepPrevious,
-              ...(options.secret ? { secret: options.secret } : {}),
-            },
-          } as never),
-        )) as { source: SourceView; secret: string };
-        if (ctx.json) return printJson(rotated);
-        console.log(rotated.secret);
-        console.error(
-          ctx.colors.dim(
-            `source ${id}: new secret, shown only this once${options.keepPrevious ? "; the previous one works until the next rotation" : ""}`,
-          ),
-        );
-      }),
+      .option("--no-save", "do not save the new secret in the profile (print it only)")
+      .action(
+        async (
+          id: string,
+          options: { secret?: string; keepPrevious: boolean; save: boolean },
+          command: Command,
+        ) => {
+          const ctx = contextOf(command);
+          const client = await ctx.client();
+          const rotated = (await unwrap(
+            client.api.POST("/v1/alert-sources/{id}/rotate", {
+              params: { path: { id } },
+              body: {
+                keepPrevious: options.keepPrevious,
+                ...(options.secret ? { secret: options.secret } : {}),
+              },
+            } as never),
+          )) as { source: SourceView; secret: string };
+          const saved = options.save ? await keepSecret(ctx, id, rotated.secret) : undefined;
+          if (ctx.json) return printJson({ ...rotated, ...(saved ? { savedIn: saved } : {}) });
+          console.log(rotated.secret);
+          console.error(
+            ctx.colors.dim(
+              `source ${id}: new secret, ${saved ? `saved in profile ${saved.profile} (${saved.path})` : "shown only this once"}${options.keepPrevious ? "; the previous one works until the next rotation" : ""}`,
+            ),
+          );
+        },
+      ),
     ["aat sources rotate ci-generic", "aat sources rotate ci-generic --no-keep-previous --json"],
   );
+}
+
+/** Saves a source's secret in the profile the command used; `aat alerts send` finds it there. */
+async function keepSecret(
+  ctx: CommandContext,
+  sourceId: string,
+  secret: string,
+): Promise<{ profile: string; path: string }> {
+  const { profileName, url } = await ctx.settings();
+  const path = await saveSourceSecret(profileName, url, sourceId, secret);
+  return { profile: profileName, path };
 }
