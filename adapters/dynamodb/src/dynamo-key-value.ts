@@ -452,13 +452,7 @@ export class DynamoKeyValue implements KeyValue {
     stored: StoredValue,
     expiresAt: number | undefined,
   ): Promise<{ ok: true } | { ok: false; old: Item | undefined }> {
-    const item: Item = { ...this.keyOf(key), [ATTR.version]: { N: "1" } };
-    if (stored.number !== undefined) item[ATTR.number] = { N: stored.number };
-    else item[ATTR.json] = { S: stored.json! };
-    if (expiresAt !== undefined) {
-      item[ATTR.expiresAt] = { N: String(expiresAt) };
-      item[ATTR.ttl] = { N: String(Math.ceil(expiresAt / 1000)) };
-    }
+    const item = this.freshItem(key, stored, expiresAt);
     try {
       await this.client.send(
         new PutItemCommand({
@@ -548,36 +542,14 @@ export class DynamoKeyValue implements KeyValue {
     expiresAt: number | undefined,
     spec: { version: string; condition: string; values?: Item },
   ): Promise<{ ok: true; version: number } | { ok: false; old: Item | undefined }> {
-    const expiry = this.expiryClauses(expiresAt);
-    const isNumber = stored.number !== undefined;
-    const remove = [isNumber ? "#v" : "#n", ...expiry.remove];
     try {
       const reply = await this.client.send(
-        new UpdateItemCommand(
-          onlyUsed({
-            TableName: this.tableName,
-            Key: this.keyOf(key),
-            UpdateExpression: `SET ${isNumber ? "#n" : "#v"} = :value, #ver = ${spec.version}${expiry.set} REMOVE ${remove.join(", ")}`,
-            ConditionExpression: spec.condition,
-            ExpressionAttributeNames: {
-              "#pk": ATTR.bucket,
-              "#v": ATTR.json,
-              "#n": ATTR.number,
-              "#ver": ATTR.version,
-              "#exp": ATTR.expiresAt,
-              ...expiry.names,
-            },
-            ExpressionAttributeValues: {
-              ":value": isNumber ? { N: stored.number! } : { S: stored.json! },
-              ":now": { N: String(this.clock.now()) },
-              ...(spec.version.includes(":zero") ? { ":zero": { N: "0" }, ":one": { N: "1" } } : {}),
-              ...expiry.values,
-              ...spec.values,
-            },
-            ReturnValues: "UPDATED_NEW",
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-          }),
-        ),
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          ...this.updateRequest(key, stored, expiresAt, this.clock.now(), spec),
+          ReturnValues: "UPDATED_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }),
       );
       const version = Number(reply.Attributes?.[ATTR.version]?.N);
       if (!Number.isInteger(version)) {
