@@ -65,7 +65,7 @@ export function registerChat(program: Command): void {
               replying = undefined;
               if (current.abort.signal.aborted) {
                 // Stopping the reply stops the turn's run too, so the session takes the next message.
-                const stopped = current.runId ? await stopRun(client, current.runId) : undefined;
+                const stopped = await stopTurn(client, sessionId, current.runId);
                 console.log(ctx.colors.dim(`(reply stopped${stopped ? `; ${stopped}` : ""})`));
               }
             }
@@ -122,9 +122,24 @@ async function turn(
   return { text: reply, ...(status ? { status } : {}), ...(runId ? { runId } : {}) };
 }
 
-/** Cancels a stopped turn's run; says what is left to know when that is refused (e.g. not allowed). */
-async function stopRun(client: AatClient, runId: string): Promise<string | undefined> {
+/**
+ * Cancels a stopped turn's run; says what is left to know when that is refused (e.g. not allowed).
+ * Ctrl-C can come before the reply's first event named the run: the session's pending run is it.
+ */
+async function stopTurn(
+  client: AatClient,
+  sessionId: string,
+  knownRunId: string | undefined,
+): Promise<string | undefined> {
+  let runId = knownRunId;
   try {
+    if (!runId) {
+      const detail = (await unwrap(
+        client.api.GET("/v1/chat/sessions/{id}", { params: { path: { id: sessionId } } }),
+      )) as { session?: { pendingRunId?: string } };
+      runId = detail.session?.pendingRunId;
+      if (!runId) return undefined;
+    }
     await unwrap(
       client.api.POST("/v1/runs/{id}/cancel", {
         params: { path: { id: runId } },
@@ -135,6 +150,6 @@ async function stopRun(client: AatClient, runId: string): Promise<string | undef
   } catch (error) {
     // 409: the run finished while the reply was being stopped; nothing goes on.
     if (error instanceof AatApiError && error.status === 409) return undefined;
-    return `its run ${runId} goes on: ${describeError(error)}`;
+    return `its run ${runId ?? "(unknown)"} may go on: ${describeError(error)}`;
   }
 }
