@@ -1,10 +1,15 @@
+import { readdirSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ALERT_FORMATS } from "../src/commands/sources.js";
 import { aat, REPO_ROOT, startTestRuntime, type TestRuntime } from "./support.js";
 
-const FORMATS = ["generic", "alertmanager", "guardduty", "elastic", "splunk", "wazuh", "falco", "suricata"];
+/** Every shipped sample: `<format>.json` (what --sample sends) and variants `<format>-<what>.json`. */
+const SAMPLES = readdirSync(join(REPO_ROOT, "examples/alerts"))
+  .filter((file) => file.endsWith(".json"))
+  .sort();
 
 let runtime: TestRuntime;
 let configDir: string;
@@ -22,20 +27,29 @@ afterAll(async () => {
   if (configDir) await rm(configDir, { recursive: true, force: true });
 });
 
-// Every test runs the real binary (tsx loads it) several times; a busy machine makes that slow.
+// Every test runs the real binary several times; a busy machine makes that slow.
 const SLOW = { timeout: 240_000 };
 
-describe.concurrent("aat alerts send --sample, for every sample format", SLOW, () => {
-  for (const format of FORMATS) {
-    it(`${format}: creates an hmac source and sends the signed sample`, async () => {
-      const id = `cli-${format}`;
+describe.concurrent("aat alerts send, for every shipped sample", SLOW, () => {
+  it("every format has a sample for --sample", () => {
+    expect(ALERT_FORMATS.filter((format) => !SAMPLES.includes(`${format}.json`))).toEqual([]);
+  });
+
+  for (const file of SAMPLES) {
+    const name = file.replace(/\.json$/, "");
+    const format = name.split("-")[0]!;
+    const how = name === format ? `--sample ${format}` : `--format ${format} ${file}`;
+    it(`${name}: creates an hmac source and sends the signed sample (${how})`, async () => {
+      const id = `cli-${name}`;
       const created = await aat(["sources", "create", "--id", id, "--format", format, "--json"], env);
       expect(created.code, created.stderr).toBe(0);
       const { secret, source } = JSON.parse(created.stdout);
       expect(source).toMatchObject({ id, format, auth: { mode: "hmac" } });
 
+      const payload =
+        name === format ? ["--sample", format] : ["--format", format, `examples/alerts/${file}`];
       const sent = await aat(
-        ["alerts", "send", "--source", id, "--secret", secret, "--sample", format, "--json"],
+        ["alerts", "send", "--source", id, "--secret", secret, ...payload, "--json"],
         env,
       );
       expect(sent.code, sent.stderr).toBe(0);

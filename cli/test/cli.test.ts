@@ -36,7 +36,7 @@ afterAll(async () => {
 
 const ESC = "\u001b[";
 
-// Every test runs the real binary (tsx loads it) several times; a busy machine makes that slow.
+// Every test runs the real binary several times; a busy machine makes that slow.
 const SLOW = { timeout: 240_000 };
 
 describe.concurrent("aat plans validate (offline)", SLOW, () => {
