@@ -321,6 +321,19 @@ describe("aat completion", SLOW, () => {
     expect(result.stdout).toContain('"plans") words="validate list show diff publish');
     const check = await runProcess("bash", ["-n", "-c", result.stdout], {});
     expect(check).toMatchObject({ code: 0, stderr: "" });
+
+    // What bash offers on Tab: the script loaded, its function called as `complete -F` calls it.
+    const offered = await runProcess(
+      "bash",
+      [
+        "-c",
+        `${result.stdout}
+offer() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _aat_complete; echo "\${COMPREPLY[*]}"; }
+offer aat plans v; offer aat ru; offer aat runs list --st`,
+      ],
+      {},
+    );
+    expect(offered).toEqual({ code: 0, stdout: "validate\nrun runs\n--status\n", stderr: "" });
   });
 });
 
