@@ -1,12 +1,27 @@
-import { readFile } from "node:fs/promises";
-import type { Page } from "playwright-core";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { aatConfigSchema } from "@aat/core";
+import { ScriptedLlmServer } from "@aat/core/testing";
+import { startNodeRuntime } from "@aat/functions-node";
+import { chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SiteUnderTest, screenshot, seriousViolations, startSite } from "./harness.js";
+import {
+  ensureChromium,
+  SHIPPED_PLANS,
+  SITE_DIST,
+  type SiteUnderTest,
+  screenshot,
+  seriousViolations,
+  startSite,
+} from "./harness.js";
 
 /*
  * The Analytics page on the embedded default (offline model, the PGlite sample as data source):
  * ask with SQL → run of analytics.ask → chart, table and summary; a question in words gets the plain
  * "needs a model" answer; edit the SQL and run it again; export CSV; save a question; axe; 375 px.
+ * Then a runtime with a model (the scripted OpenAI-compatible server): a question in words becomes
+ * SQL, is repaired once from the database's error, and is drawn as the chart the model picked.
  */
 
 let site: SiteUnderTest;
@@ -116,5 +131,84 @@ describe("the Analytics page in a real browser", () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await expectAccessible("analytics 375 px");
     expect(pageErrors).toEqual([]);
+  });
+});
+
+describe("the Analytics page with a model (scripted OpenAI-compatible server)", () => {
+  it("asks in words: the SQL is repaired once, the model's line chart and summary are shown", async () => {
+    const server = await ScriptedLlmServer.start();
+    const dataDir = await mkdtemp(join(tmpdir(), "aat-analytics-e2e-"));
+    const runtime = await startNodeRuntime({
+      config: aatConfigSchema.parse({
+        dataDir,
+        server: { host: "127.0.0.1", port: 0 },
+        plans: { directories: [SHIPPED_PLANS], watch: false },
+        telemetry: { logLevel: "silent" },
+        models: {
+          default: "smart",
+          providers: {
+            smart: {
+              provider: "openai",
+              model: "gpt-4o-mini",
+              apiKey: "sk-test-analytics-e2e",
+              baseUrl: server.openAiBaseUrl,
+            },
+          },
+        },
+      }),
+      print: () => {},
+      siteDir: SITE_DIST,
+      env: {},
+    });
+    const browser = await chromium.launch({
+      executablePath: ensureChromium(),
+      args: ["--no-sandbox", "--disable-gpu"],
+    });
+    try {
+      const key = runtime.bootstrap?.status === "generated" ? runtime.bootstrap.key : "";
+      const modelPage = await (
+        await browser.newContext({ viewport: { width: 1280, height: 900 } })
+      ).newPage();
+      modelPage.setDefaultTimeout(60_000);
+      await modelPage.goto(`${runtime.url}/analytics/`);
+      await modelPage.getByLabel("API key").fill(key);
+      await modelPage.getByRole("button", { name: "Sign in" }).click();
+      await modelPage.getByText("events", { exact: true }).waitFor();
+
+      const repaired =
+        "SELECT date_trunc('week', occurred_at) AS week, count(*) AS events FROM events GROUP BY 1 ORDER BY 1";
+      server.enqueue(
+        {
+          kind: "reply",
+          text: JSON.stringify({
+            sql: "SELECT date_trunc('week', occured_at) AS week, count(*) AS events FROM events GROUP BY 1 ORDER BY 1",
+          }),
+        },
+        { kind: "reply", text: JSON.stringify({ sql: repaired }) },
+        {
+          kind: "reply",
+          text: JSON.stringify({
+            chart: { type: "line", x: "week", y: ["events"], title: "Events per week" },
+            summary: "About 470 events a week, steady over the quarter.",
+          }),
+        },
+      );
+      await modelPage.getByLabel("Question", { exact: true }).fill("How many events were there each week?");
+      await modelPage.getByRole("button", { name: "Ask" }).click();
+      await modelPage.locator('svg[data-chart-type="line"]').waitFor();
+      await modelPage.getByText("About 470 events a week").waitFor();
+      await modelPage.getByText("Events per week", { exact: true }).waitFor();
+      expect(await modelPage.getByLabel(/^SQL/).inputValue()).toBe(repaired);
+      expect(server.requests).toHaveLength(3);
+      // The repair round carried the database's error about the misspelt column.
+      expect(JSON.stringify(server.requests[1]!.body)).toContain("occured_at");
+      const violations = await seriousViolations(modelPage);
+      expect(violations, JSON.stringify(violations, null, 2)).toEqual([]);
+    } finally {
+      await browser.close();
+      await runtime.stop();
+      await server.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
