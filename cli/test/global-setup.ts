@@ -42,23 +42,29 @@ const ownImportMetaUrl: Plugin = {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = await mkdtemp(join(tmpdir(), "aat-cli-bundle-"));
-  await build({
-    entryPoints: { aat: MAIN },
-    outdir: dir,
-    outExtension: { ".js": ".mjs" },
-    // The dynamic imports of @aat/core become chunks of their own, loaded only by the commands that
-    // need them, as when tsx runs the sources.
-    splitting: true,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    // CommonJS dependencies inside an ES module bundle call require(); give them Node's.
-    banner: {
-      js: 'import { createRequire as __aatRequire } from "node:module";\nconst require = __aatRequire(import.meta.url);',
-    },
-    plugins: [ownImportMetaUrl],
-    logLevel: "warning",
+  const bundle = () =>
+    build({
+      entryPoints: { aat: MAIN },
+      outdir: dir,
+      outExtension: { ".js": ".mjs" },
+      // The dynamic imports of @aat/core become chunks of their own, loaded only by the commands that
+      // need them, as when tsx runs the sources.
+      splitting: true,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      // CommonJS dependencies inside an ES module bundle call require(); give them Node's.
+      banner: {
+        js: 'import { createRequire as __aatRequire } from "node:module";\nconst require = __aatRequire(import.meta.url);',
+      },
+      plugins: [ownImportMetaUrl],
+      logLevel: "warning",
+    });
+  await bundle();
+  // Watch mode: a rerun tests the CLI as it is now, not as it was when the run started.
+  project.onTestsRerun(async () => {
+    await bundle();
   });
   project.provide("aatCliBundle", join(dir, "aat.mjs"));
   return async () => {
