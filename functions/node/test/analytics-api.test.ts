@@ -322,6 +322,55 @@ describe("analytics API on the embedded default (offline model)", () => {
   });
 });
 
+describe("data sources from configuration (analytics.datasources)", () => {
+  it("are listed as built in, answer queries, cannot be deleted; a missing secret names the variable", async () => {
+    const dir = await tempDir("analytics-config");
+    cleanup.push(() => rm(dir, { recursive: true, force: true }));
+    const db = new Database(join(dir, "inventory.db"));
+    db.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER)");
+    db.exec("INSERT INTO items (name, qty) VALUES ('disk', 3), ('cable', 12)");
+    db.close();
+    const t = await start({
+      datasources: {
+        inventory: { name: "Inventory", engine: "sqlite", path: join(dir, "inventory.db") },
+        warehouse: { engine: "postgres", urlSecret: "warehouse-url" },
+      },
+    });
+    const list = await t.call("GET", "/v1/analytics/datasources");
+    expect(list.json.items.map((s: { id: string; builtin: boolean }) => [s.id, s.builtin])).toEqual([
+      ["sample", true],
+      ["inventory", true],
+      ["warehouse", true],
+    ]);
+    const rows = await t.call("POST", "/v1/analytics/query", {
+      datasourceId: "inventory",
+      sql: "SELECT name, qty FROM items ORDER BY qty DESC",
+    });
+    expect(rows.json.rows).toEqual([
+      ["cable", 12],
+      ["disk", 3],
+    ]);
+    const write = await t.call("POST", "/v1/analytics/query", {
+      datasourceId: "inventory",
+      sql: "DELETE FROM items",
+    });
+    expect(write.status).toBe(422);
+    expect((await t.call("DELETE", "/v1/analytics/datasources/inventory")).status).toBe(409);
+    const unset = await t.call("POST", "/v1/analytics/query", { datasourceId: "warehouse", sql: "SELECT 1" });
+    expect(unset.status).toBe(422);
+    expect(unset.json.detail).toContain("AAT_SECRET_WAREHOUSE_URL");
+  }, 60_000);
+
+  it("the configuration refuses a source without its secret name or file, saying which", () => {
+    expect(() => aatConfigSchema.parse({ analytics: { datasources: { bad: { engine: "mysql" } } } })).toThrow(
+      /urlSecret/,
+    );
+    expect(() =>
+      aatConfigSchema.parse({ analytics: { datasources: { lite: { engine: "sqlite" } } } }),
+    ).toThrow(/path/);
+  });
+});
+
 describe("analytics ask with a model (scripted OpenAI-compatible server)", () => {
   it("writes SQL from the question, repairs it once from the database's error, picks a chart and summarises", async () => {
     const server = await ScriptedLlmServer.start();
