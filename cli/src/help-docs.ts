@@ -23,7 +23,10 @@ only through \`@aat/sdk\`; \`aat plans validate\` works offline with core's plan
 
 Connection: \`aat login --url URL --key KEY\` saves a profile (\`profiles.json\`, mode 0600, under
 \`$XDG_CONFIG_HOME/aat\` or \`~/.config/aat\`; \`AAT_CONFIG_DIR\` overrides). \`--profile\`, \`--url\`/\`AAT_URL\` and
-\`--key\`/\`AAT_API_KEY\` override it. \`--json\` prints JSON on every command. Colours are off when
+\`--key\`/\`AAT_API_KEY\` override it. \`aat sources create|rotate\` save the source's secret in the same
+profile, so \`aat alerts send --source ID\` signs with it (\`--no-save\` only prints it). In \`aat chat\`,
+Ctrl-C stops the reply (and cancels its run) and the session goes on; Ctrl-D ends it.
+\`--json\` prints JSON on every command. Colours are off when
 \`NO_COLOR\` is set or the output is not a terminal. Errors are one line on stderr; exit codes: 0 success,
 1 failure (or a run that failed), 2 usage error, 3 a run that was cancelled.
 
