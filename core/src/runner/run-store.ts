@@ -175,6 +175,10 @@ export class RunStore {
     await this.kv.set(runKeys.active(runId), { runId });
   }
 
+  async isActive(runId: string): Promise<boolean> {
+    return (await this.kv.get(runKeys.active(runId))) !== undefined;
+  }
+
   async clearActive(runId: string): Promise<void> {
     await this.kv.delete(runKeys.active(runId));
   }

@@ -51,11 +51,13 @@ export interface RunnerOptions {
   /** Called after this process appended event `seq` of a run (live event streams listen here). */
   onEvent?: (runId: string, seq: number, event: RunEvent) => void;
   /**
-   * Called once when a run ends (succeeded, failed or cancelled), by the process that applied the event
-   * ending it, with the final state. Step events cannot tell this: several may be appended in the same
-   * pass that ends the run (a chain of inline steps), and each would find the run already finished.
+   * Called when a run ends (succeeded, failed or cancelled), by the process that applied the event ending
+   * it, with the final state. Step events cannot tell this: several may be appended in the same pass that
+   * ends the run (a chain of inline steps), and each would find the run already finished. At least once:
+   * the run stays marked active until this has settled, so after a crash (or when the returned promise
+   * rejects) reconciling the run calls it again. Hooks must therefore be idempotent per run.
    */
-  onRunFinished?: (state: RunState) => void;
+  onRunFinished?: (state: RunState) => void | Promise<void>;
   /** Live model text of the agent steps this runner executes (chat streaming); see models/text-deltas.ts. */
   onTextDelta?: TextDeltaSink;
   /** Counters and histograms (runs, step latency, dedupe hits); none are recorded without it. */
@@ -344,7 +346,8 @@ export class Runner {
   private async reconcileLoaded(state: RunState): Promise<RunState | undefined> {
     const graph = await this.graphs.forRun(state);
     if (TERMINAL_RUN_STATUSES.includes(state.status)) {
-      await this.finish(state);
+      // Still active: what follows its end was interrupted (a crash, a failed hook), so finish it again.
+      if (await this.store.isActive(state.runId)) await this.finish(state);
       return state;
     }
     return this.process(graph, state, graph.pendingCommands(state));
@@ -604,7 +607,6 @@ export class Runner {
     if (TERMINAL_RUN_STATUSES.includes(state.status)) {
       // process() follows the accepted event that ended the run exactly once, so this counts it once.
       this.options.metrics?.runFinished(state.status, state.plan);
-      this.options.onRunFinished?.(state);
       await this.finish(state);
     }
     return state;
@@ -688,8 +690,24 @@ export class Runner {
   }
 
   /** Terminal bookkeeping; idempotent. Reports a child's outcome to its parent run. */
+  /**
+   * What follows a run's end: the onRunFinished hook, the parent's notice, then clearing the active
+   * marker. The marker goes last so that a crash (or a failed hook) in between leaves the run active, and
+   * reconciling it (start-up, the stalled-run sweep) finishes it again; both steps are idempotent.
+   */
   private async finish(state: RunState): Promise<void> {
-    await this.store.clearActive(state.runId);
+    let settled = true;
+    try {
+      await this.options.onRunFinished?.(state);
+    } catch {
+      // The hook reports its own failure; the run stays active so that it is called again.
+      settled = false;
+    }
+    await this.notifyParent(state);
+    if (settled) await this.store.clearActive(state.runId);
+  }
+
+  private async notifyParent(state: RunState): Promise<void> {
     const parent = state.parent;
     if (!parent) return;
     const event: RunEvent =

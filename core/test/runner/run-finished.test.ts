@@ -32,7 +32,7 @@ steps:
     values: { label: "{% steps.work.output.label %}" }
 `;
 
-async function engine() {
+async function engine(onRunFinished?: (state: RunState) => Promise<void>) {
   const kv = new MemoryKeyValue();
   const queue = new MemoryQueue<WorkMessage>({ name: `run-finished-${crypto.randomUUID()}` });
   const echo: Tool<{ label: string }, { label: string }> = {
@@ -55,9 +55,12 @@ async function engine() {
     plans,
     services: { tools },
     onEvent: (_runId, _seq, event) => events.push(event),
-    onRunFinished: (state) => finished.push(state),
+    onRunFinished: async (state) => {
+      finished.push(state);
+      await onRunFinished?.(state);
+    },
   });
-  return { runner, worker: new Worker(runner, queue, { concurrency: 2 }), finished, events };
+  return { runner, worker: new Worker(runner, queue, { concurrency: 2 }), finished, events, kv };
 }
 
 describe("Runner onRunFinished", () => {
@@ -81,5 +84,23 @@ describe("Runner onRunFinished", () => {
     await runner.cancel(runId, "user:alice", "not needed");
     await runner.cancel(runId, "user:alice", "again").catch(() => undefined);
     expect(finished.map((s) => [s.runId, s.status])).toEqual([[runId, "cancelled"]]);
+  });
+
+  it("is called again by a reconcile when it failed, because the run stays active until it settles", async () => {
+    let failures = 1;
+    const { runner, worker, finished, kv } = await engine(async () => {
+      if (failures-- > 0) throw new Error("the alert store is down");
+    });
+    const { runId } = await runner.start({ planId: "test.finish", input: { name: "n" } });
+    await worker.drain();
+    expect(finished.map((s) => s.status)).toEqual(["succeeded"]);
+    // The failed hook left the run active: start-up and the stalled-run sweep reconcile it.
+    expect(await kv.get(`run-active/${runId}`)).toBeDefined();
+    await runner.reconcile(runId);
+    expect(finished.map((s) => s.status)).toEqual(["succeeded", "succeeded"]);
+    expect(await kv.get(`run-active/${runId}`)).toBeUndefined();
+    // Settled now: a further reconcile is a no-op.
+    await runner.reconcile(runId);
+    expect(finished).toHaveLength(2);
   });
 });

@@ -26,7 +26,7 @@ export function alertsRuntime(deps: {
 }): {
   metrics: AlertMetrics;
   onEvent: (runId: string, seq: number, event: RunEvent) => void;
-  onRunFinished: (state: RunState) => void;
+  onRunFinished: (state: RunState) => Promise<void>;
 } {
   const counting = new CountingAlertMetrics();
   const metrics: AlertMetrics = deps.exported

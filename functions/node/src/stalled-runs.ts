@@ -1,4 +1,11 @@
-import { type Clock, type KeyValue, type Runner, type RunState, runKeys } from "@aat/core";
+import {
+  type Clock,
+  type KeyValue,
+  type Runner,
+  type RunState,
+  runKeys,
+  TERMINAL_RUN_STATUSES,
+} from "@aat/core";
 import type { RuntimeLogger } from "./logger.js";
 
 export interface StalledRunSweeperOptions {
@@ -111,8 +118,13 @@ export class StalledRunSweeper {
   }
 }
 
-/** A step queued before `before` that never started, or a wait that was due before `before`. */
+/**
+ * A step queued before `before` that never started, a wait that was due before `before`, or a run that
+ * ended before `before` but is still marked active (what follows its end was interrupted: the end hook,
+ * the parent's notice).
+ */
 function isStalled(state: RunState, before: number): boolean {
+  if (TERMINAL_RUN_STATUSES.includes(state.status)) return state.updatedAt < before;
   return Object.values(state.steps).some(
     (step) =>
       (step.status === "queued" && step.queuedAt !== undefined && step.queuedAt < before) ||

@@ -100,4 +100,17 @@ describe("StalledRunSweeper", () => {
     const results = await Promise.all([first.sweep(), second.sweep()]);
     expect(results.sort()).toEqual([0, 1]);
   });
+
+  it("finishes again a run that ended but is still marked active (what follows its end was interrupted)", async () => {
+    const { clock, kv, runner, worker, sweeper } = await setup();
+    const { runId } = await runner.start({ planId: "test.two" });
+    await worker.drain();
+    expect((await runner.load(runId))?.status).toBe("succeeded");
+    // A crash between the run's last event and the end of its finish leaves the active marker.
+    await kv.set(`run-active/${runId}`, { runId });
+    expect(await sweeper().sweep()).toBe(0);
+    clock.advance(STALLED_AFTER_MS + 1);
+    expect(await sweeper().sweep()).toBe(1);
+    expect(await kv.get(`run-active/${runId}`)).toBeUndefined();
+  });
 });

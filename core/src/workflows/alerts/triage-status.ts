@@ -52,10 +52,17 @@ export class TriageStatusHook {
     this.handle(runId, event).catch((error) => this.deps.onError?.(error));
   };
 
-  /** The Runner's onRunFinished: records the end of a triage run once, with its outcome. */
-  readonly onRunFinished = (state: RunState): void => {
+  /**
+   * The Runner's onRunFinished: records the end of a triage run once, with its outcome. The Runner may
+   * call it again for the same run (after a crash, or when this failed), so `finished` is idempotent; a
+   * failure is reported and rethrown, which keeps the run active for the next reconcile.
+   */
+  readonly onRunFinished = async (state: RunState): Promise<void> => {
     if (state.plan.workflow !== "alerts") return;
-    this.finished(state).catch((error) => this.deps.onError?.(error));
+    await this.finished(state).catch((error: unknown) => {
+      this.deps.onError?.(error);
+      throw error;
+    });
   };
 
   async handle(runId: string, event: RunEvent): Promise<void> {
@@ -106,7 +113,12 @@ export class TriageStatusHook {
           ? output.verdict
           : undefined;
     const kind = resolutionKindOf(output);
+    const by = `run:${runId}`;
+    let recorded = false;
     const updated = await deps.store.update(alertId, (r) => {
+      // Called again for a run already recorded (a retried or reconciled end): nothing to change.
+      if (r.timeline.some((entry) => entry.type === "triage_finished" && entry.by === by)) return undefined;
+      recorded = true;
       const finished = {
         at: deps.clock.now(),
         by: `run:${runId}`,
@@ -136,7 +148,7 @@ export class TriageStatusHook {
       }
       return { ...r, enrichment, timeline: [...r.timeline, finished] };
     });
-    if (!updated) return;
+    if (!updated || !recorded) return;
     await deps.audit?.({
       who: `run:${runId}`,
       action: "alert.triage_finished",

@@ -1,5 +1,14 @@
 import { MemoryKeyValue } from "@aat/adapter-memory";
-import { type AlertRecord, AlertStore, alertQuerySchema, ManualClock, queryAlerts } from "@aat/core";
+import {
+  type AlertRecord,
+  AlertStore,
+  alertQuerySchema,
+  CountingAlertMetrics,
+  ManualClock,
+  queryAlerts,
+  type RunState,
+  TriageStatusHook,
+} from "@aat/core";
 import { describe, expect, it } from "vitest";
 
 function record(id: string, time: number, status: AlertRecord["status"] = "new"): AlertRecord {
@@ -70,5 +79,38 @@ describe("the alert index", () => {
       "alerts/index/status/triaging/9999999998999/a",
       "alerts/index/time/9999999998999/a",
     ]);
+  });
+});
+
+describe("the triage status hook", () => {
+  it("records a triage run's end once, however often the runner reports it", async () => {
+    const kv = new MemoryKeyValue();
+    const clock = new ManualClock(10_000);
+    const store = new AlertStore(kv, clock);
+    await store.create(record("a-1", 1_000, "triaging"));
+    const audited: string[] = [];
+    const hook = new TriageStatusHook({
+      kv,
+      store,
+      clock,
+      metrics: new CountingAlertMetrics(),
+      audit: async (entry) => {
+        audited.push(entry.action);
+      },
+    });
+    const state = {
+      runId: "run-1",
+      status: "succeeded",
+      plan: { id: "alerts.triage", version: 1, workflow: "alerts" },
+      input: { alert: { id: "a-1" } },
+      output: { verdict: "benign" },
+    } as unknown as RunState;
+    // After a crash (or a failed first call) the runner reports the same end again.
+    await hook.onRunFinished(state);
+    await hook.onRunFinished(state);
+    const stored = await store.get("a-1");
+    expect(stored?.timeline.filter((entry) => entry.type === "triage_finished")).toHaveLength(1);
+    expect(stored?.status).toBe("resolved");
+    expect(audited).toEqual(["alert.triage_finished"]);
   });
 });
