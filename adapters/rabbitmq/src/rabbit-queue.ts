@@ -311,6 +311,26 @@ export class RabbitQueue<T = unknown> implements Queue<T> {
     });
   }
 
+  /**
+   * Messages waiting: ready in the work queue and in the delay queues (AMQP's message count of a passive
+   * declare, one per queue), plus those leased by this process. Messages leased by other processes are
+   * not counted: AMQP reports ready messages only (the management API would know, at the cost of an HTTP
+   * client and its credentials). For the /metrics queue depth gauge.
+   */
+  async depth(): Promise<number> {
+    this.assertOpen("depth");
+    const { levels } = this.topology;
+    const queues = [
+      this.name,
+      ...Array.from({ length: levels }, (_, level) => this.topology.delayName(level)),
+    ];
+    return this.broker.withChannel(`counting the messages of ${this.name}`, async (channel) => {
+      let waiting = 0;
+      for (const queue of queues) waiting += (await channel.checkQueue(queue)).messageCount;
+      return waiting + this.leases.size;
+    });
+  }
+
   /** Stops lease timers and closes the connection; the broker requeues messages still leased here. */
   async close(): Promise<void> {
     if (this.closed) return;

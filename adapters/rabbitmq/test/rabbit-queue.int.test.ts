@@ -72,6 +72,19 @@ describe("RabbitQueue publisher confirms", () => {
     }
   });
 
+  it("reports its depth: ready and delayed messages, and those leased here, until acked", async () => {
+    const { queue } = await open();
+    expect(await queue.depth()).toBe(0);
+    await queue.publish({ marker: "ready-1" });
+    await queue.publish({ marker: "ready-2" });
+    await queue.publish({ marker: "later" }, { delayMs: 60_000 });
+    expect(await queue.depth()).toBe(3);
+    const leased = await receiveOne(queue);
+    expect(await queue.depth()).toBe(3);
+    await queue.ack(leased);
+    expect(await queue.depth()).toBe(2);
+  });
+
   it("rejects a publish the broker could not route because the queue was deleted, and recovers", async () => {
     const { queue, name } = await open();
     const channel = await raw.createChannel();
