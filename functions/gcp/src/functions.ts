@@ -1,0 +1,79 @@
+import type { WorkMessage } from "@aat/core";
+import { registerHttpFunction } from "./http-function.js";
+import { registerPubSubPushFunction } from "./pubsub-push-function.js";
+import { type GcpRuntime, instanceRuntime } from "./runtime.js";
+
+export interface GcpFunctionNames {
+  /** The http function: the HTTP API (`--target` / FUNCTION_TARGET), also reached by Cloud Scheduler. */
+  http?: string;
+  /** The CloudEvent function the Pub/Sub push subscription (Eventarc trigger) delivers step messages to. */
+  steps?: string;
+}
+
+export interface GcpFunctionOptions {
+  /** Extend a running step's claim this often (default 10 s). */
+  heartbeatMs?: number;
+}
+
+/**
+ * Registers aat's two functions with the Functions Framework, both on the instance's runtime (built on
+ * the first invocation from the environment, then reused):
+ * - `api` (http): the Hono app, `/v1/...` exactly as `npm start` serves it.
+ * - `steps` (CloudEvent, `google.cloud.pubsub.topic.v1.messagePublished`): one step message per event,
+ *   handled by the Runner. Settlement is the HTTP status: 2xx when the Runner acked or dead-lettered it
+ *   (Pub/Sub deletes it), an error status when it asked for a retry, did not settle it, or failed (Pub/Sub
+ *   redelivers with the subscription's retry policy and dead-letters after its max delivery attempts).
+ */
+export function registerGcpFunctions(
+  names: GcpFunctionNames = {},
+  get: () => Promise<GcpRuntime> = () => instanceRuntime(),
+  options: GcpFunctionOptions = {},
+): void {
+  const heartbeatMs = options.heartbeatMs ?? 10_000;
+  registerHttpFunction(names.http ?? "api", {
+    async fetch(request) {
+      return (await get()).app.fetch(request);
+    },
+  });
+  registerPubSubPushFunction<WorkMessage>(names.steps ?? "steps", {
+    async handle({ message }) {
+      const { logger, queue, runner } = await get();
+      const heartbeat = setInterval(() => {
+        runner
+          .heartbeat(message)
+          .catch((error: Error) =>
+            logger.warn({ messageId: message.id, error: error.message }, "claim renewal failed"),
+          );
+      }, heartbeatMs);
+      let outcome: string;
+      try {
+        outcome = await runner.handle(message);
+      } catch (error) {
+        queue.takeSettled(message.id);
+        logger.error(
+          { messageId: message.id, error: (error as Error).message },
+          "steps: handling failed; Pub/Sub delivers it again",
+        );
+        throw error;
+      } finally {
+        clearInterval(heartbeat);
+      }
+      const settled = queue.takeSettled(message.id);
+      logger.info(
+        { messageId: message.id, runId: message.body.runId, outcome, settled: settled ?? "none" },
+        "step message handled",
+      );
+      if (settled !== "ack") {
+        throw new Error(`step message ${message.id} ${outcome}: not acknowledged, Pub/Sub delivers it again`);
+      }
+    },
+    onMalformed(error) {
+      void get().then(({ logger }) =>
+        logger.error(
+          { error: error.message },
+          "steps: not a Pub/Sub step message; acknowledged, not retried",
+        ),
+      );
+    },
+  });
+}
