@@ -84,9 +84,9 @@ async function handleHook(c: Context<ApiEnv>, ctx: ApiContext): Promise<Response
   const input = parseJson(raw);
   ctx.inputs.check(plan.definition, plan.version, input);
 
-  const deliveryId = deliveryIdOf(c) ?? `sha256:${sha256(raw)}`;
-  const deliveryHash = sha256(`${triggerId}\n${deliveryId}`);
   const bodyHash = sha256(raw);
+  const deliveryId = deliveryIdOf(c) ?? `sha256:${bodyHash}`;
+  const deliveryHash = sha256(`${triggerId}\n${deliveryId}`);
   // The run id follows from the delivery, so a repeat, a retry after a crash, or a copy racing this one
   // finds the same run: Runner.start is idempotent on the id (a compare-and-set on the run's first event).
   // The delivery record is stored in the same atomic write as the run (one round trip on Redis); it
