@@ -178,6 +178,12 @@ describe("analytics API on the embedded default (offline model)", () => {
     });
     expect(run.output.rows.reduce((sum: number, row: [string, number]) => sum + row[1], 0)).toBe(6000);
     expect(run.output.summary).toContain("Ran your SQL as written");
+
+    const unknown = await t.call("POST", "/v1/analytics/ask", { datasourceId: "nope", question: "SELECT 1" });
+    expect(unknown.status).toBe(404);
+    const empty = await t.call("POST", "/v1/analytics/ask", { datasourceId: "sample", question: "  " });
+    expect(empty.status).toBe(422);
+    expect(empty.json.errors[0].path).toBe("question");
   }, 60_000);
 
   it("ask: a question in words says plainly that it needs a model, and lists the tables", async () => {
