@@ -105,8 +105,10 @@ async function queueDepth(url: string): Promise<number | undefined> {
 describe("webhook ingest on Redis + NATS", () => {
   it("stores the run, its delivery record and audit entry at once, enqueues its step, and dedupes", async () => {
     const { runtime, redis, prefix } = await start();
+    const url = runtime.url;
+    if (url === undefined) throw new Error("the api role serves HTTP, so the runtime must have a URL");
     const body = JSON.stringify({ n: 7 });
-    const first = await deliver(runtime.url, body, "d-1");
+    const first = await deliver(url, body, "d-1");
     expect(first).toMatchObject({ status: 202, body: { duplicate: false } });
     const runId = first.body.runId as string;
 
@@ -123,14 +125,14 @@ describe("webhook ingest on Redis + NATS", () => {
     expect(audit).toHaveLength(1);
     expect(await value(audit[0]!)).toContain(`"details":{"runId":"${runId}","duplicate":false}`);
 
-    const again = await deliver(runtime.url, body, "d-1");
+    const again = await deliver(url, body, "d-1");
     expect(again).toEqual({ status: 202, body: { runId, duplicate: true } });
-    const changed = await deliver(runtime.url, JSON.stringify({ n: 8 }), "d-1");
+    const changed = await deliver(url, JSON.stringify({ n: 8 }), "d-1");
     expect(changed.status).toBe(409);
     expect(changed.body.detail).toMatch(/delivery id "d-1" was seen before with a different body/);
 
     // The step waits on JetStream (this process runs no worker): one message, counted once although the
     // repeat re-issued it (same dedupe id).
-    expect(await queueDepth(runtime.url)).toBe(1);
+    expect(await queueDepth(url)).toBe(1);
   });
 });
