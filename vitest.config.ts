@@ -8,6 +8,7 @@ export default defineConfig({
       "functions/*/test/**/*.test.ts",
       "sdk/test/**/*.test.ts",
       "cli/test/**/*.test.ts",
+      "coding/test/**/*.test.ts",
     ],
     // Integration suites that need real servers live in *.int.test.ts and run via test:integration.
     exclude: ["**/node_modules/**", "**/*.int.test.ts"],
