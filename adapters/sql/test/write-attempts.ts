@@ -85,4 +85,12 @@ export function writeAttemptSuite(target: WriteSuiteTarget): void {
     expect(result.truncated).toBe("rows");
     expect(result.columns.map((column) => column.name)).toEqual(["id", "name"]);
   });
+
+  it("runs a SELECT whose final semicolon is followed by comments (they are cut before wrapping)", async () => {
+    const result = await runReadOnlyQuery(
+      target.driver(),
+      `SELECT id FROM ${target.table()} WHERE name = 'alpha';\n-- the end; /* really */\n/* done */ ;`,
+    );
+    expect(result.rows).toEqual([[1]]);
+  });
 }

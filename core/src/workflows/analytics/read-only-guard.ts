@@ -123,7 +123,7 @@ export interface GuardOptions {
  * calls no function with side effects. Anything the parser cannot read is refused (fail closed).
  */
 export function checkReadOnly(sql: string, engine: SqlEngine, options: GuardOptions): CheckedQuery {
-  const text = sql.trim().replace(/;+\s*$/, "");
+  const text = stripTrailing(sql, engine);
   if (text === "") throw new SqlRefusedError("empty", "the query is empty: write one SELECT statement");
   const database = PARSER_DIALECT[engine];
   let ast: unknown;
@@ -172,6 +172,68 @@ export function checkReadOnly(sql: string, engine: SqlEngine, options: GuardOpti
         .join("."),
     ),
   };
+}
+
+/**
+ * The statement without what may follow its last token: whitespace, semicolons and comments
+ * (`SELECT 1;\n-- done` → `SELECT 1`), so the wrapped query the database runs holds no stray `;`.
+ * A left-to-right scan that knows the engine's strings, quoted names and comments (node-sql-parser
+ * exposes no tokenizer): its only output is where the last real token ends, and the cut text is the
+ * text that is parsed, checked and run, so a wrong cut can only make a query fail, never let a write by.
+ */
+export function stripTrailing(sql: string, engine: SqlEngine): string {
+  const mysql = engine === "mysql" || engine === "mariadb";
+  const postgres = engine === "postgres" || engine === "pglite";
+  let end = 0;
+  let i = 0;
+  const n = sql.length;
+  while (i < n) {
+    const c = sql[i]!;
+    const next = sql[i + 1];
+    if (c === "-" && next === "-" && (!mysql || i + 2 >= n || /\s/.test(sql[i + 2]!))) {
+      const newline = sql.indexOf("\n", i);
+      i = newline < 0 ? n : newline + 1;
+    } else if (mysql && c === "#") {
+      const newline = sql.indexOf("\n", i);
+      i = newline < 0 ? n : newline + 1;
+    } else if (c === "/" && next === "*") {
+      // PostgreSQL block comments nest; the others end at the first */.
+      let depth = 1;
+      i += 2;
+      while (i < n && depth > 0) {
+        if (sql[i] === "*" && sql[i + 1] === "/") {
+          depth--;
+          i += 2;
+        } else if (postgres && sql[i] === "/" && sql[i + 1] === "*") {
+          depth++;
+          i += 2;
+        } else i++;
+      }
+    } else if (c === "'" || c === '"' || c === "`" || (engine === "sqlite" && c === "[")) {
+      const close = c === "[" ? "]" : c;
+      i++;
+      while (i < n) {
+        if (mysql && sql[i] === "\\" && c !== "`") i += 2;
+        else if (sql[i] === close) {
+          if (close !== "]" && sql[i + 1] === close) i += 2;
+          else break;
+        } else i++;
+      }
+      i = Math.min(n, i + 1);
+      end = i;
+    } else if (postgres && c === "$") {
+      const tag = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/.exec(sql.slice(i));
+      if (tag && !/[A-Za-z0-9_]/.test(sql[i - 1] ?? "")) {
+        const close = sql.indexOf(tag[0], i + tag[0].length);
+        i = close < 0 ? n : close + tag[0].length;
+      } else i++;
+      end = i;
+    } else {
+      i++;
+      if (c !== ";" && !/\s/.test(c)) end = i;
+    }
+  }
+  return sql.slice(0, end).trim();
 }
 
 function inspectNode(node: Record<string, unknown>, options: GuardOptions): void {

@@ -3,6 +3,7 @@ import {
   checkReadOnly,
   type SqlEngine,
   SqlRefusedError,
+  stripTrailing,
   wrapWithLimit,
 } from "../../../src/workflows/analytics/index.js";
 
@@ -68,6 +69,8 @@ describe("checkReadOnly allows reads", () => {
     "SELECT 'DROP TABLE events; DELETE' AS text_only",
     "SELECT count(*) FROM events -- trailing comment",
     "SELECT 1;",
+    "SELECT 1;\n-- x",
+    "SELECT 1 ; /* done */ ;\n-- x\n",
   ];
   for (const engine of ENGINES) {
     for (const sql of READS) {
@@ -94,6 +97,37 @@ describe("checkReadOnly allows reads", () => {
   it("wraps with a limit on its own line so a trailing comment cannot swallow the parenthesis", () => {
     expect(wrapWithLimit("SELECT 1 -- c", 11)).toBe(
       "SELECT * FROM (\nSELECT 1 -- c\n) AS aat_query LIMIT 11",
+    );
+  });
+});
+
+describe("stripTrailing cuts what follows the last token, and only that", () => {
+  it("drops semicolons, whitespace and comments after the statement", () => {
+    expect(stripTrailing("SELECT 1;\n-- x", "postgres")).toBe("SELECT 1");
+    expect(stripTrailing("SELECT 1 -- c\n;  /* d */ ;\n", "sqlite")).toBe("SELECT 1");
+    expect(stripTrailing("SELECT 1; # note", "mysql")).toBe("SELECT 1");
+    expect(stripTrailing("SELECT 1 /* a /* nested */ still */;", "pglite")).toBe("SELECT 1");
+    expect(checkReadOnly("SELECT 1;\n-- x", "pglite", options).sql).toBe("SELECT 1");
+  });
+
+  it("keeps comment and semicolon look-alikes inside strings and quoted names", () => {
+    expect(stripTrailing("SELECT '--;' AS a;", "postgres")).toBe("SELECT '--;' AS a");
+    expect(stripTrailing('SELECT 1 AS "x;--";', "sqlite")).toBe('SELECT 1 AS "x;--"');
+    expect(stripTrailing("SELECT 'it''s;' -- c", "sqlite")).toBe("SELECT 'it''s;'");
+    expect(stripTrailing("SELECT 'a\\';' -- c", "mysql")).toBe("SELECT 'a\\';'");
+    expect(stripTrailing("SELECT 1 AS `a#b`; # c", "mariadb")).toBe("SELECT 1 AS `a#b`");
+    expect(stripTrailing("SELECT $q$ ;-- $q$ ; -- c", "postgres")).toBe("SELECT $q$ ;-- $q$");
+    expect(stripTrailing("SELECT [a;b] FROM t; -- c", "sqlite")).toBe("SELECT [a;b] FROM t");
+  });
+
+  it("follows MySQL: -- starts a comment only before whitespace", () => {
+    expect(stripTrailing("SELECT 1 --1", "mysql")).toBe("SELECT 1 --1");
+    expect(stripTrailing("SELECT 1 --1", "postgres")).toBe("SELECT 1");
+  });
+
+  it("keeps everything up to a later statement, so the check still sees it", () => {
+    expect(stripTrailing("SELECT 1; -- c\n DROP TABLE t; -- d", "postgres")).toBe(
+      "SELECT 1; -- c\n DROP TABLE t",
     );
   });
 });
