@@ -110,11 +110,55 @@ describe("the site in a real browser", () => {
     await page.getByRole("button", { name: "Publish new version" }).click();
     await page.getByText("Published version 2.").waitFor();
     await page.getByRole("button", { name: /^v2/ }).waitFor();
+    // Version history: v1 → v2 as a diff.
+    await page.getByRole("button", { name: "Compare" }).click();
+    const changes = page.getByRole("region", { name: "Changes between versions" });
+    await changes.getByRole("heading", { name: "Changes v1 → v2" }).waitFor();
+    expect(await changes.locator(".del").allTextContents()).toContainEqual(
+      expect.stringContaining("concurrency: 2"),
+    );
+    expect(await changes.locator(".add").allTextContents()).toContainEqual(
+      expect.stringContaining("concurrency: 3"),
+    );
     await expectAccessible("automation editor");
     await screenshot(page, "automation");
     await page.goto(`${site.url}/automation/`);
     await page.getByRole("link", { name: "automation.hello" }).waitFor();
     await expectAccessible("automation");
+  });
+
+  it("dry-runs the triage plan with chosen steps stubbed and shows it as a graph", async () => {
+    await page.goto(`${site.url}/automation/?id=alerts.triage`);
+    await page.getByText("✓ Valid plan").waitFor();
+    const input = {
+      alert: {
+        title: "Dry run",
+        observables: [
+          { type: "ip", value: "203.0.113.7" },
+          { type: "domain", value: "example.com" },
+        ],
+      },
+    };
+    await page.getByLabel("Input (JSON)").fill(JSON.stringify(input));
+    // A stub that is not JSON is refused before anything is sent.
+    await page.getByLabel("Stub output for assess").fill("{verdict");
+    await page.getByRole("button", { name: "Dry run" }).click();
+    await page.getByText(/The stub output for assess must be JSON/).waitFor();
+    await page
+      .getByLabel("Stub output for assess")
+      .fill(JSON.stringify({ verdict: "benign", confidence: 0.9, reason: "stubbed" }));
+    // lookup_ip runs without a stub: the dry run refuses to call the real tool, so that step fails.
+    await page.locator('[data-stub="lookup_ip"] input[type="checkbox"]').uncheck();
+    await page.getByRole("button", { name: "Dry run" }).click();
+    const result = page.getByRole("region", { name: "Dry run result" });
+    await result.locator("[data-run-status]").waitFor();
+    expect(await result.getByText(/^Stubbed: /).textContent()).toContain("assess");
+    await result.getByRole("button", { name: "Graph", exact: true }).click();
+    await result.locator('.node.failed > button[data-node="lookup_ip"]').waitFor();
+    await result.locator('.node.succeeded > button[data-node="lookup_domain"]').waitFor();
+    await result.locator('.node.succeeded > button[data-node="close_benign"]').waitFor();
+    await expectAccessible("automation dry run graph");
+    await screenshot(page, "automation-dry-run");
   });
 
   it("shows an alert posted through a source webhook; a note; the triage timeline survives a lost event stream; approving finishes the run and resolves the alert", async () => {
