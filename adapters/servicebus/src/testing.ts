@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ServiceBusMessage, ServiceBusReceivedMessage } from "@azure/service-bus";
-import type { ClientPort, ReceiverPort, SenderPort } from "../src/index.js";
+import type { ClientPort, ReceiverPort, SenderPort } from "./index.js";
 
 /** One SDK call the adapter made, as the fake recorded it. */
 export type Call =

@@ -1,6 +1,6 @@
 import { queueContract } from "@aat/core/testing";
 import { ServiceBusQueue } from "../src/index.js";
-import { FakeServiceBus } from "./fake-service-bus.js";
+import { FakeServiceBus } from "../src/testing.js";
 
 // No Service Bus emulator runs here: the contract suite runs against the adapter over an in-memory
 // fake of the SDK's sender/receiver (see docs/testing.md for what this does not prove).

@@ -1,7 +1,7 @@
 import type { ServiceBusMessage } from "@azure/service-bus";
 import { afterEach, describe, expect, it } from "vitest";
 import { PROPERTY, ServiceBusQueue } from "../src/index.js";
-import { type Call, FakeServiceBus } from "./fake-service-bus.js";
+import { type Call, FakeServiceBus } from "../src/testing.js";
 
 const sends = (bus: FakeServiceBus): ServiceBusMessage[] =>
   bus.calls.flatMap((call) => (call.op === "send" ? [call.message] : []));

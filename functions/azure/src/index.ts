@@ -1,0 +1,12 @@
+export { registerAzureFunctions } from "./functions.js";
+export { createHttpHandler, createTimerHandler, createWorkerHandler } from "./handlers.js";
+export { type AzureLogger, createAzureLogger } from "./logger.js";
+export {
+  AZURE_RUNTIME_VERSION,
+  type AzureRuntime,
+  type AzureRuntimeOptions,
+  createAzureRuntime,
+  workerRuntime,
+} from "./runtime.js";
+export { type TriggerSettlement, TriggerSettlementQueue } from "./settlement.js";
+export { AzureBackendError, type AzureStores, openAzureStores } from "./stores.js";
