@@ -55,6 +55,11 @@ import { z } from "zod";
 import { PrometheusAlertMetrics } from "./alert-metrics.js";
 import { alertsRuntime } from "./alerts.js";
 import { analyticsRuntime } from "./analytics.js";
+import {
+  CLOUDEVENTS_STEPS_PATH,
+  CloudEventSettlementQueue,
+  createCloudEventsReceiver,
+} from "./cloudevents.js";
 import { createLogger, type RuntimeLogger } from "./logger.js";
 import { metricsHandler, PrometheusMetrics } from "./metrics.js";
 import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
@@ -172,9 +177,11 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       ? options.decorateStores({ kv: stores.kv, queue: stores.queue })
       : stores;
     const kv = options.tracing ? traceKeyValue(decorated.kv, config.kv.kind) : decorated.kv;
-    const queue = new TrackedQueue(
+    // Step messages pushed as CloudEvents (Knative Eventing) are settled by the HTTP answer, not the queue.
+    const cloudEventQueue = new CloudEventSettlementQueue(
       options.tracing ? traceQueue(decorated.queue, config.queue.kind) : decorated.queue,
     );
+    const queue = new TrackedQueue(cloudEventQueue);
     const stepQueue = decorated.queue;
     const metrics = config.telemetry.metrics.enabled
       ? new PrometheusMetrics({
@@ -398,9 +405,11 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       });
       registerScheduleRoutes(api, scheduler);
       const site = createSiteApp(options.siteDir ?? DEFAULT_SITE_DIR, (request) => api.fetch(request));
+      const cloudEvents = createCloudEventsReceiver({ runner, settlement: cloudEventQueue, logger });
       const fetch = (request: Request, env: unknown) => {
         const path = new URL(request.url).pathname;
         if (path === "/metrics" && serveMetrics) return serveMetrics(request);
+        if (path === CLOUDEVENTS_STEPS_PATH) return cloudEvents.fetch(request, env);
         return isApiPath(path) ? api.fetch(request, env) : site.fetch(request, env);
       };
       const listening = await listen(fetch, config.server.host, config.server.port);
