@@ -91,13 +91,13 @@ export class AuditLog {
     operation: string,
     replaces?: string,
   ): { key: string; entry: AuditEntry } {
-    const parsed = auditRecordInputSchema.safeParse(input);
+    const parsed = parseAuditRecordInput(input);
     if (!parsed.success)
       throw new TypeError(`AuditLog.${operation}: invalid entry: ${z.prettifyError(parsed.error)}`);
     if (replaces !== undefined && !ENTRY_ID_PATTERN.test(replaces)) {
       throw new TypeError(`AuditLog.${operation}: replaces "${replaces}" is not an audit entry id`);
     }
-    const { at, details, ...rest } = parsed.data;
+    const { who, action, target, result, status, requestId, at, details } = parsed.data;
     const ms =
       replaces !== undefined
         ? Number(replaces.slice(0, MS_DIGITS))
@@ -105,12 +105,18 @@ export class AuditLog {
           ? this.clock.now()
           : Date.parse(at);
     const id = replaces ?? `${String(ms).padStart(MS_DIGITS, "0")}-${nextSuffix()}`;
+    // Fields named one by one (not a rest copy of the parsed input): same entry, cheaper to build.
     const entry: AuditEntry = {
       id,
-      ...rest,
+      who,
+      action,
+      target,
+      result,
+      status,
+      requestId,
       at: new Date(ms).toISOString(),
-      ...(details === undefined ? {} : { details: scrubSecrets(details) }),
     };
+    if (details !== undefined) entry.details = scrubSecrets(details);
     return { key: entryKey(id), entry };
   }
 
@@ -167,6 +173,79 @@ export class AuditLog {
       cursor = page.cursor;
     } while (cursor !== undefined);
   }
+}
+
+type ParsedRecordInput = z.output<typeof auditRecordInputSchema>;
+const RESULTS: ReadonlySet<unknown> = new Set(auditResultSchema.options);
+
+/**
+ * `auditRecordInputSchema.safeParse`, with a plain check first for the common shape (no `at`; details,
+ * if any, a flat record of strings, finite numbers, booleans and null): such input gets the very output
+ * the schema gives (known fields only, in the schema's order). Anything else, including every invalid
+ * input, goes through the schema, so errors are unchanged. The schema was about 4 % of the webhook
+ * route's CPU (its recursive JSON check above all); a test compares both paths on generated input.
+ */
+export function parseAuditRecordInput(
+  input: unknown,
+): { success: true; data: ParsedRecordInput } | z.ZodSafeParseError<ParsedRecordInput> {
+  const fast = plainRecordInput(input);
+  if (fast !== undefined) return { success: true, data: fast };
+  return auditRecordInputSchema.safeParse(input);
+}
+
+function plainRecordInput(input: unknown): ParsedRecordInput | undefined {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined;
+  const { who, action, target, result, status, requestId, details, at } = input as Record<string, unknown>;
+  if (
+    typeof who !== "string" ||
+    typeof action !== "string" ||
+    typeof target !== "string" ||
+    !RESULTS.has(result) ||
+    !Number.isSafeInteger(status) ||
+    typeof requestId !== "string" ||
+    at !== undefined
+  ) {
+    return undefined;
+  }
+  const data: ParsedRecordInput = {
+    who,
+    action,
+    target,
+    result: result as AuditResult,
+    status: status as number,
+    requestId,
+  };
+  // The schema's output keeps an optional key that was given as undefined, in its place.
+  if (details === undefined) {
+    if (Object.hasOwn(input, "details")) data.details = undefined;
+    if (Object.hasOwn(input, "at")) data.at = undefined;
+    return data;
+  }
+  if (
+    typeof details !== "object" ||
+    details === null ||
+    Object.getPrototypeOf(details) !== Object.prototype ||
+    Object.getOwnPropertySymbols(details).length > 0
+  )
+    return undefined;
+  const copy: Record<string, unknown> = {};
+  for (const name of Object.keys(details)) {
+    if (name === "__proto__") return undefined;
+    const value = (details as Record<string, unknown>)[name];
+    if (
+      !(
+        value === null ||
+        typeof value === "string" ||
+        typeof value === "boolean" ||
+        (typeof value === "number" && Number.isFinite(value))
+      )
+    )
+      return undefined;
+    copy[name] = value;
+  }
+  data.details = copy;
+  if (Object.hasOwn(input, "at")) data.at = undefined;
+  return data;
 }
 
 let sequence = 0;

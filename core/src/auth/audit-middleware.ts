@@ -40,21 +40,23 @@ export function audit(log: AuditLog, options: AuditMiddlewareOptions = {}): Midd
     if (!STATE_CHANGING.has(c.req.method)) return next();
     await next();
     const status = c.res.status;
-    const variables = c.var as Record<string, unknown>;
-    const principal = variables.principal as Principal | undefined;
-    const annotation = variables.audit as AuditAnnotation | undefined;
+    const result = resultOf(status, c.error);
+    // c.get, not c.var: Hono builds a new object of all variables on each read of c.var.
+    const get = c.get as (name: string) => unknown;
+    const annotation = get("audit") as AuditAnnotation | undefined;
+    const prepared = annotation?.prepared;
+    // The handler stored this very outcome with its own records: nothing to write.
+    if (prepared !== undefined && prepared.status === status && prepared.result === result) return;
+    const principal = get("principal") as Principal | undefined;
     const entry: AuditRecordInput = {
       who: principal?.id ?? "anonymous",
       action: `${c.req.method} ${routePattern(c)}`,
       target: annotation?.target ?? c.req.path,
-      result: resultOf(status, c.error),
+      result,
       status,
-      requestId: requestIdOf(c, variables),
+      requestId: requestIdOf(c, get("requestId")),
       ...(annotation?.details === undefined ? {} : { details: annotation.details }),
     };
-    const prepared = annotation?.prepared;
-    if (prepared !== undefined && prepared.status === entry.status && prepared.result === entry.result)
-      return;
     try {
       await log.record(entry, prepared === undefined ? {} : { replaces: prepared.id });
     } catch (error) {
@@ -75,8 +77,8 @@ function routePattern(c: Context): string {
   return handlers.at(-1)?.path ?? c.req.path;
 }
 
-function requestIdOf(c: Context, variables: Record<string, unknown>): string {
-  if (typeof variables.requestId === "string") return variables.requestId;
+function requestIdOf(c: Context, given: unknown): string {
+  if (typeof given === "string") return given;
   const header = c.req.header("x-request-id");
   return header !== undefined && REQUEST_ID.test(header) ? header : randomUUID();
 }

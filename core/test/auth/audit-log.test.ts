@@ -1,7 +1,13 @@
 import { MemoryKeyValue } from "@aat/adapter-memory";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AuditLog, laterPrefixes, ManualClock } from "../../src/index.js";
+import {
+  AuditLog,
+  auditRecordInputSchema,
+  laterPrefixes,
+  ManualClock,
+  parseAuditRecordInput,
+} from "../../src/index.js";
 import { authFixture } from "./helpers.js";
 
 const entry = (action: string, at?: string) => ({
@@ -111,5 +117,76 @@ describe("laterPrefixes", () => {
     ]);
     expect(laterPrefixes("0157", "0170")).toEqual(["0158", "0159", "016", "017"]);
     expect(laterPrefixes("0199", "0999")[0]).toBe("02");
+  });
+});
+
+describe("parseAuditRecordInput", () => {
+  // The plain check in front of the schema must give exactly the schema's answer: the same output
+  // (fields and their order) for input it takes, and the schema's own errors for everything else.
+  const json = fc.oneof(
+    fc.string(),
+    fc.double(),
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
+    fc.array(fc.integer(), { maxLength: 2 }),
+    fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }),
+  );
+  const field = fc.oneof(fc.string(), fc.integer(), fc.constant(undefined), fc.constant(null));
+  const input = fc.record(
+    {
+      who: field,
+      action: field,
+      target: field,
+      result: fc.oneof(fc.constantFrom("ok", "denied", "error", "OK"), field),
+      status: fc.oneof(fc.integer(), fc.double(), fc.constant(2 ** 60), field),
+      requestId: field,
+      details: fc.oneof(
+        fc.constant(undefined),
+        fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("__proto__", "token")), json, { maxKeys: 4 }),
+        fc.array(fc.string(), { maxLength: 2 }),
+        fc.string(),
+      ),
+      at: fc.oneof(fc.constant(undefined), fc.constant("2026-01-01T00:00:00Z"), fc.string()),
+      extra: fc.string(),
+    },
+    { requiredKeys: [] },
+  );
+  const same = (value: unknown) => {
+    const fast = parseAuditRecordInput(value);
+    const schema = auditRecordInputSchema.safeParse(value);
+    expect(fast.success).toBe(schema.success);
+    if (fast.success && schema.success) {
+      expect(JSON.stringify(fast.data)).toBe(JSON.stringify(schema.data));
+      expect(fast.data).toStrictEqual(schema.data);
+    } else if (!fast.success && !schema.success) {
+      expect(fast.error.issues).toEqual(schema.error.issues);
+    }
+  };
+
+  it("answers exactly as auditRecordInputSchema on generated input", () => {
+    fc.assert(fc.property(input, same), { numRuns: 3000 });
+    // Mostly valid input, so the plain path is taken often.
+    const valid = fc.record({
+      who: fc.string(),
+      action: fc.string(),
+      target: fc.string(),
+      result: fc.constantFrom("ok", "denied", "error"),
+      status: fc.integer(),
+      requestId: fc.string(),
+      details: fc.option(fc.dictionary(fc.string(), json, { maxKeys: 4 }), { nil: undefined }),
+    });
+    fc.assert(fc.property(valid, same), { numRuns: 3000 });
+  });
+
+  it("answers as the schema for odd objects: symbol keys, a null prototype, an own __proto__ key", () => {
+    const base = { who: "a", action: "b", target: "c", result: "ok", status: 202, requestId: "r" };
+    same({ ...base, details: { [Symbol("s")]: 1, a: 1 } });
+    same({ ...base, details: Object.assign(Object.create(null), { a: 1 }) });
+    same({ ...base, details: JSON.parse('{"__proto__": 1, "a": 2}') });
+    same({ ...base, details: { runId: "r-1", duplicate: false } });
+    same([]);
+    same(null);
   });
 });
