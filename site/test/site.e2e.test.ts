@@ -76,8 +76,27 @@ describe("the site in a real browser", () => {
     const reply = page.locator("article.assistant .md");
     await expect.poll(async () => (await reply.last().textContent())?.trim().length ?? 0).toBeGreaterThan(0);
     await page.getByRole("button", { name: "Send" }).waitFor();
-    await expectAccessible("chat");
+    // Context picker: search the runs, attach the hello run to this session, see it on the session.
+    await page.getByRole("button", { name: "Attach alert or run" }).click();
+    await page.getByRole("button", { name: "Runs", exact: true }).click();
+    await page.getByLabel("Search runs by id or plan").fill("nosuchplan");
+    await page.getByText("No runs match.").waitFor();
+    await page.getByLabel("Search runs by id or plan").fill("automation.hello");
+    await page
+      .getByRole("button", { name: /automation\.hello v1/ })
+      .first()
+      .click();
+    const chip = page.locator('[data-context^="run:"]');
+    await chip.waitFor();
+    await page.locator("button.session[aria-current] >> text=run").waitFor();
+    await expectAccessible("chat with context picker");
     await screenshot(page, "chat");
+    const session = new URL(page.url()).searchParams.get("session");
+    const stored = await fetch(`${site.url}/v1/chat/sessions/${session}`, {
+      headers: { authorization: `Bearer ${site.adminKey}` },
+    });
+    const detail = (await stored.json()) as { session: { context: Array<{ kind: string }> } };
+    expect(detail.session.context.map((c) => c.kind)).toEqual(["run"]);
   });
 
   it("edits a plan with an error, shows it at its line, fixes it and publishes a new version", async () => {
