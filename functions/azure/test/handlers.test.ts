@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { MemoryKeyValue } from "@aat/adapter-memory";
 import { ServiceBusQueue } from "@aat/adapter-servicebus";
 import { FakeServiceBus } from "@aat/adapter-servicebus/testing";
-import { loadConfig, type WorkMessage } from "@aat/core";
+import { loadConfig, ManualClock, type WorkMessage } from "@aat/core";
 import { HttpRequest, InvocationContext, type Timer } from "@azure/functions";
 import type { ServiceBusReceivedMessage } from "@azure/service-bus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -183,16 +183,63 @@ describe("Azure Functions handlers (Service Bus over the SDK fake, KeyValue in m
     ).rejects.toThrow(/not a Service Bus trigger invocation/);
   });
 
-  it("app.timer checks the plans' schedules with the documented Timer object", async () => {
-    const timer = createTimerHandler(() => Promise.resolve(runtime));
-    const fired = await timer(
-      fixture<Timer>("timer.json"),
-      new InvocationContext({ functionName: "schedules" }),
+  it("app.timer fires a plan's due schedule trigger once, with the documented Timer object", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aat-azure-schedule-"));
+    writeFileSync(
+      join(dir, "nightly.yaml"),
+      `id: test.azure-every-minute
+workflow: automation
+title: Every minute
+triggers:
+  - type: schedule
+    cron: "* * * * *"
+    timezone: UTC
+steps:
+  - id: hello
+    type: set
+    values: { at: "tick" }
+`,
     );
-    expect(fired).toEqual([]);
-    expect(
-      logs.some((line) => line.includes('"msg":"schedules checked"') || line.includes("schedules checked")),
-    ).toBe(true);
+    const clock = new ManualClock(Date.parse("2026-11-26T15:00:30Z"));
+    const { config } = loadConfig({
+      env: { AAT_KV_KIND: "memory", AAT_QUEUE_KIND: "memory", AAT_AUTH_MODE: "apiKey", AAT_PLANS_DIRS: dir },
+    });
+    const kv = new MemoryKeyValue({ clock });
+    const queue = new ServiceBusQueue<WorkMessage>(
+      new FakeServiceBus({ lockDurationMs: 60_000, maxDeliveryCount: 5 }),
+      {
+        name: "aat-steps",
+      },
+    );
+    const scheduled = await createAzureRuntime({
+      config,
+      clock,
+      logger: createAzureLogger("error", () => undefined),
+      stores: {
+        kv,
+        queue,
+        description: "kv memory, queue servicebus (fake)",
+        async close() {
+          await queue.close();
+          await kv.close();
+        },
+      },
+    });
+    try {
+      const timer = createTimerHandler(() => Promise.resolve(scheduled));
+      const context = () => new InvocationContext({ functionName: "schedules" });
+      // The first check anchors the schedule (ticks before the function first saw it are not fired).
+      expect(await timer(fixture<Timer>("timer.json"), context())).toEqual([]);
+      clock.advance(60_000);
+      const fired = await timer(fixture<Timer>("timer.json"), context());
+      expect(fired).toHaveLength(1);
+      expect(fired[0]?.planId).toBe("test.azure-every-minute");
+      // A second invocation for the same minute (the host retrying, or two instances) fires nothing.
+      expect(await timer(fixture<Timer>("timer.json"), context())).toEqual([]);
+    } finally {
+      await scheduled.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses stores an Azure function app cannot share, naming the settings", async () => {
