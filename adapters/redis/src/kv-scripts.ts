@@ -149,10 +149,12 @@ local function version_of_named(raw, name)
   return version
 end
 
-local function track_key(member, ttl, now)
+-- A key that did not exist needs no ZREM from the expiries set: an entry left there from an earlier
+-- life of the key is a hint only, which purge checks against the key's real PTTL and then drops.
+local function track_key(member, ttl, now, existed)
   redis.call('ZADD', KEYS[2], 0, member)
   if ttl == '' then
-    redis.call('ZREM', KEYS[3], member)
+    if existed then redis.call('ZREM', KEYS[3], member) end
   else
     redis.call('ZADD', KEYS[3], now + tonumber(ttl), member)
   end
@@ -176,7 +178,7 @@ if not written then return {0, redis.call('GET', KEYS[1])} end
 local now = now_ms()
 local listed = false
 if ARGV[5] ~= '1' then
-  track_key(ARGV[1], ARGV[3], now)
+  track_key(ARGV[1], ARGV[3], now, false)
   listed = true
 end
 for i = 1, count do
@@ -189,7 +191,7 @@ for i = 1, count do
     redis.call('SET', KEYS[3 + i], packed, 'PX', ttl)
   end
   if ARGV[at + 4] ~= '1' then
-    track_key(ARGV[at + 1], ttl, now)
+    track_key(ARGV[at + 1], ttl, now, versions[i] > 0)
     listed = true
   end
 end

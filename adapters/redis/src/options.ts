@@ -14,9 +14,12 @@ export function parseOptions<Schema extends z.ZodType>(
 /** Lone UTF-16 surrogates cannot be sent as UTF-8: they would turn into U+FFFD and collide. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export function isWellFormed(text: string): boolean {
-  return !LONE_SURROGATE.test(text);
-}
+/** String.prototype.isWellFormed (ES2024, Node 20+): several times cheaper than the regular expression. */
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+
+export const isWellFormed: (text: string) => boolean = nativeIsWellFormed
+  ? (text) => nativeIsWellFormed.call(text)
+  : (text) => !LONE_SURROGATE.test(text);
 
 /** Redis PX takes whole milliseconds; a fractional TTL is rounded up so a key never expires early. */
 export function ttlArgument(ttlMs: unknown, where: string): string {

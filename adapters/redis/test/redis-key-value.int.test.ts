@@ -259,6 +259,27 @@ describe("RedisKeyValue on a real server", () => {
     expect(await admin.zrange(namespace.expiries, "0", "-1")).toEqual(["trigger"]);
   });
 
+  it("setIfAbsentWith leaves an expired key's old expiry entry to the purge, which keeps the new key", async () => {
+    await kv.set("again/main", 1, { ttlMs: 100 });
+    await kv.set("again/companion", 1, { ttlMs: 100 });
+    await eventually(
+      "the TTL keys to expire",
+      async () => ((await kv.get("again/companion")) ? undefined : true),
+      5_000,
+    );
+    // Written again without TTL: the script skips the ZREM for keys that did not exist.
+    const companions = [{ key: "again/companion", value: 2 }];
+    expect(await kv.setIfAbsentWith("again/main", 2, undefined, companions)).toEqual({ ok: true, version: 1 });
+    // The next write's purge looks at the due entries, finds the keys alive without TTL, drops only those.
+    await kv.set("trigger", 1);
+    expect(await admin.zrange(namespace.expiries, "0", "-1")).toEqual([]);
+    expect((await kv.list("again/")).entries).toEqual([
+      { key: "again/companion", value: 2, version: 1 },
+      { key: "again/main", value: 2, version: 1 },
+    ]);
+    expect(await admin.pttl(namespace.value("again/main"))).toBe(-1);
+  });
+
   it("crosses a long run of expired keys in bounded steps, handing back a cursor", async () => {
     for (let index = 0; index < 40; index++) {
       await kv.set(`gone/${String(index).padStart(2, "0")}`, index, { ttlMs: 100 });
