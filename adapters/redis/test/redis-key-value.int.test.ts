@@ -269,7 +269,10 @@ describe("RedisKeyValue on a real server", () => {
     );
     // Written again without TTL: the script skips the ZREM for keys that did not exist.
     const companions = [{ key: "again/companion", value: 2 }];
-    expect(await kv.setIfAbsentWith("again/main", 2, undefined, companions)).toEqual({ ok: true, version: 1 });
+    expect(await kv.setIfAbsentWith("again/main", 2, undefined, companions)).toEqual({
+      ok: true,
+      version: 1,
+    });
     // The next write's purge looks at the due entries, finds the keys alive without TTL, drops only those.
     await kv.set("trigger", 1);
     expect(await admin.zrange(namespace.expiries, "0", "-1")).toEqual([]);
