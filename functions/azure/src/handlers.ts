@@ -1,8 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { PROPERTY } from "@aat/adapter-servicebus";
 import type { MessageAttributes, QueueMessage, TickFiring, WorkMessage } from "@aat/core";
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
 import { z } from "zod";
 import { type AzureRuntime, workerRuntime } from "./runtime.js";
+import { TRIGGER_RECEIPT_PREFIX } from "./settlement.js";
 
 type Get = () => Promise<AzureRuntime>;
 
@@ -78,7 +80,7 @@ export function createWorkerHandler(
     try {
       outcome = await runner.handle(delivery);
     } catch (error) {
-      queue.takeSettled(delivery.id);
+      queue.takeSettled(delivery.receipt);
       logger.error(
         { messageId: delivery.id, error: (error as Error).message },
         "worker: handling failed; abandoned, Service Bus delivers it again",
@@ -87,7 +89,7 @@ export function createWorkerHandler(
     } finally {
       clearInterval(heartbeat);
     }
-    const settled = queue.takeSettled(delivery.id);
+    const settled = queue.takeSettled(delivery.receipt);
     logger.info(
       { messageId: delivery.id, runId: delivery.body?.runId, outcome, settled: settled?.kind ?? "none" },
       "step message handled",
@@ -127,7 +129,7 @@ function toDelivery(message: unknown, meta: z.output<typeof serviceBusMetadata>)
     ...(dedupeId === undefined ? {} : { dedupeId: String(dedupeId) }),
     deliveryCount: Number(props[PROPERTY.priorDeliveries] ?? 0) + meta.deliveryCount,
     publishedAt: Number(props[PROPERTY.publishedAt] ?? (Number.isFinite(enqueued) ? enqueued : Date.now())),
-    receipt: "",
+    receipt: `${TRIGGER_RECEIPT_PREFIX}${randomUUID()}`,
   };
 }
 

@@ -8,5 +8,5 @@ export {
   createAzureRuntime,
   workerRuntime,
 } from "./runtime.js";
-export { type TriggerSettlement, TriggerSettlementQueue } from "./settlement.js";
+export { TRIGGER_RECEIPT_PREFIX, type TriggerSettlement, TriggerSettlementQueue } from "./settlement.js";
 export { AzureBackendError, type AzureStores, openAzureStores } from "./stores.js";

@@ -1,6 +1,8 @@
+import { randomUUID } from "node:crypto";
 import type { WorkMessage } from "@aat/core";
 import { registerHttpFunction } from "./http-function.js";
 import { registerPubSubPushFunction } from "./pubsub-push-function.js";
+import { PUSH_RECEIPT_PREFIX } from "./push-queue.js";
 import { type GcpRuntime, instanceRuntime } from "./runtime.js";
 
 export interface GcpFunctionNames {
@@ -36,8 +38,9 @@ export function registerGcpFunctions(
     },
   });
   registerPubSubPushFunction<WorkMessage>(names.steps ?? "steps", {
-    async handle({ message }) {
+    async handle(pushed) {
       const { logger, queue, runner } = await get();
+      const message = { ...pushed.message, receipt: `${PUSH_RECEIPT_PREFIX}${randomUUID()}` };
       const heartbeat = setInterval(() => {
         runner
           .heartbeat(message)
@@ -49,7 +52,7 @@ export function registerGcpFunctions(
       try {
         outcome = await runner.handle(message);
       } catch (error) {
-        queue.takeSettled(message.id);
+        queue.takeSettled(message.receipt);
         logger.error(
           { messageId: message.id, error: (error as Error).message },
           "steps: handling failed; Pub/Sub delivers it again",
@@ -58,7 +61,7 @@ export function registerGcpFunctions(
       } finally {
         clearInterval(heartbeat);
       }
-      const settled = queue.takeSettled(message.id);
+      const settled = queue.takeSettled(message.receipt);
       logger.info(
         { messageId: message.id, runId: message.body.runId, outcome, settled: settled ?? "none" },
         "step message handled",

@@ -2,7 +2,7 @@ export { type GcpFunctionNames, type GcpFunctionOptions, registerGcpFunctions } 
 export { type FetchApp, registerHttpFunction } from "./http-function.js";
 export { createGcpLogger, type GcpLogger } from "./logger.js";
 export { type PubSubPushOptions, registerPubSubPushFunction } from "./pubsub-push-function.js";
-export { type PushSettlement, PushSettlementQueue } from "./push-queue.js";
+export { PUSH_RECEIPT_PREFIX, type PushSettlement, PushSettlementQueue } from "./push-queue.js";
 export {
   createGcpRuntime,
   GCP_RUNTIME_VERSION,
