@@ -6,10 +6,12 @@ import { PUSH_RECEIPT_PREFIX } from "./push-queue.js";
 import { type GcpRuntime, instanceRuntime } from "./runtime.js";
 
 export interface GcpFunctionNames {
-  /** The http function: the HTTP API (`--target` / FUNCTION_TARGET), also reached by Cloud Scheduler. */
+  /** The http function serving the HTTP API (`--target` / FUNCTION_TARGET). */
   http?: string;
   /** The CloudEvent function the Pub/Sub push subscription (Eventarc trigger) delivers step messages to. */
   steps?: string;
+  /** The http function a Cloud Scheduler job POSTs to (every minute) to fire the plans' due schedules. */
+  schedules?: string;
 }
 
 export interface GcpFunctionOptions {
@@ -25,6 +27,9 @@ export interface GcpFunctionOptions {
  *   handled by the Runner. Settlement is the HTTP status: 2xx when the Runner acked or dead-lettered it
  *   (Pub/Sub deletes it), an error status when it asked for a retry, did not settle it, or failed (Pub/Sub
  *   redelivers with the subscription's retry policy and dead-letters after its max delivery attempts).
+ * - `schedules` (http, POST): checks the plans' `schedule` triggers and fires the due ones, once each
+ *   (answers `{ fired: [...] }`). Deploy it without public access and give the Cloud Scheduler job an
+ *   OIDC token for the function: it has no aat authentication of its own.
  */
 export function registerGcpFunctions(
   names: GcpFunctionNames = {},
@@ -35,6 +40,22 @@ export function registerGcpFunctions(
   registerHttpFunction(names.http ?? "api", {
     async fetch(request) {
       return (await get()).app.fetch(request);
+    },
+  });
+  registerHttpFunction(names.schedules ?? "schedules", {
+    async fetch(request) {
+      if (request.method !== "POST") {
+        return Response.json(
+          { error: "method_not_allowed", reason: "POST checks the plans' schedules (a Cloud Scheduler job)" },
+          { status: 405, headers: { allow: "POST" } },
+        );
+      }
+      const { logger, scheduler } = await get();
+      const fired = await scheduler.check();
+      logger.info({ fired: fired.length }, "schedules checked");
+      return Response.json({
+        fired: fired.map(({ planId, runId, outcome }) => ({ planId, runId, outcome })),
+      });
     },
   });
   registerPubSubPushFunction<WorkMessage>(names.steps ?? "steps", {

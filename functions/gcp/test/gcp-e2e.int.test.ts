@@ -65,6 +65,7 @@ describe("GCP end to end on the Pub/Sub emulator: http function starts a run, pu
   let runtime: GcpRuntime;
   let api: Awaited<ReturnType<typeof serve>>;
   let steps: Awaited<ReturnType<typeof serve>>;
+  let schedules: Awaited<ReturnType<typeof serve>>;
   let subscriber: v1.SubscriberClient;
   const logs: string[] = [];
   /** What Pub/Sub counts per message with a dead-letter policy: the attempt number push reports. */
@@ -90,11 +91,16 @@ describe("GCP end to end on the Pub/Sub emulator: http function starts a run, pu
       },
     });
     runtime = await createGcpRuntime({ config, logger: createGcpLogger("info", (line) => logs.push(line)) });
-    registerGcpFunctions({ http: "e2e-api", steps: "e2e-steps" }, () => Promise.resolve(runtime), {
-      heartbeatMs: 1_000,
-    });
+    registerGcpFunctions(
+      { http: "e2e-api", steps: "e2e-steps", schedules: "e2e-schedules" },
+      () => Promise.resolve(runtime),
+      {
+        heartbeatMs: 1_000,
+      },
+    );
     api = await serve("e2e-api");
     steps = await serve("e2e-steps");
+    schedules = await serve("e2e-schedules");
     // The emulator's endpoint and insecure credentials as the PubSub object works them out.
     const options = new PubSub({ projectId, apiEndpoint: host }).options;
     subscriber = new v1.SubscriberClient(options as ConstructorParameters<typeof v1.SubscriberClient>[0]);
@@ -103,6 +109,7 @@ describe("GCP end to end on the Pub/Sub emulator: http function starts a run, pu
   afterAll(async () => {
     await api?.close();
     await steps?.close();
+    await schedules?.close();
     await subscriber?.close();
     await runtime?.close();
     await PubSubQueue.destroy({ name: topic, projectId, apiEndpoint: host });
@@ -249,4 +256,14 @@ describe("GCP end to end on the Pub/Sub emulator: http function starts a run, pu
     const letter = dead.find((one) => (one.body as { kind: string }).kind === "bogus");
     expect(letter?.reason).toMatch(/invalid work message/);
   }, 60_000);
+
+  it("checks the plans' schedules when Cloud Scheduler POSTs to the schedules function", async () => {
+    const checked = await fetch(schedules.url, { method: "POST" });
+    expect(checked.status).toBe(200);
+    // The shipped test plan has no schedule trigger: nothing is due.
+    expect(await checked.json()).toEqual({ fired: [] });
+    const wrong = await fetch(schedules.url);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+  });
 });
