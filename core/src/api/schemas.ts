@@ -404,7 +404,9 @@ export const dryRunResponseSchema = z
 
 // ---- hooks and health ----
 
-export const hookParamsSchema = z.object({ triggerId: z.string().regex(/^[A-Za-z0-9._-]+$/) });
+/** What a webhook trigger id may hold (the route checks it with this pattern directly). */
+export const TRIGGER_ID_PATTERN = /^[A-Za-z0-9._-]+$/;
+export const hookParamsSchema = z.object({ triggerId: z.string().regex(TRIGGER_ID_PATTERN) });
 
 export const hookResponseSchema = z
   .object({

@@ -1,5 +1,8 @@
+import { createHash } from "node:crypto";
 import { signWebhook, verifyWebhookSignature } from "@aat/core";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { uuidFromHash } from "../../src/api/routes/hooks.js";
 import { HOOK_SECRET, json, makeApi, PLANS, type TestApi } from "./harness.js";
 
 const JSON_TYPE = { "content-type": "application/json" };
@@ -51,6 +54,15 @@ describe("POST /v1/hooks/:triggerId", () => {
       result: "ok",
       details: { runId: answer.runId, duplicate: false },
     });
+  });
+
+  it("answers 404 naming the trigger for an id outside [A-Za-z0-9._-], before reading the body", async () => {
+    const api = await makeApi();
+    const body = JSON.stringify({ alert: "x" });
+    const { status, body: answer } = await json(await deliver(api, body, signed(api, body), "bad%20id"));
+    expect(status).toBe(404);
+    expect(answer.detail).toContain('webhook trigger "bad id"');
+    expect(await storedRuns(api)).toBe(0);
   });
 
   it("answers 401 for a missing, malformed, wrong or old signature, storing nothing", async () => {
@@ -223,5 +235,30 @@ describe("webhook signatures", () => {
       ok: false,
       reason: "mismatch",
     });
+  });
+});
+
+describe("uuidFromHash", () => {
+  // The run id of a delivery must never change between versions: a sender's retry after an upgrade
+  // has to find the run the first copy started. This is the first implementation, kept as the reference.
+  const reference = (hex: string) => {
+    const h = hex.slice(0, 32).split("");
+    h[12] = "8";
+    h[16] = ((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+    const s = h.join("");
+    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
+  };
+
+  it("gives the same id as the first implementation for any SHA-256 hex digest", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (bytes) => {
+        const hex = Buffer.from(bytes).toString("hex");
+        expect(uuidFromHash(hex)).toBe(reference(hex));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(uuidFromHash(createHash("sha256").update("x").digest("hex"))).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 });
