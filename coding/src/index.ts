@@ -1,0 +1,11 @@
+export * from "./errors.js";
+export * from "./extract.js";
+export { applyPatchOnBranch, git, headTree } from "./git.js";
+export * from "./indexer.js";
+export { builtinLanguages, defaultLanguages, LanguageRegistry } from "./languages/registry.js";
+export * from "./languages/types.js";
+export * from "./patch.js";
+export * from "./service.js";
+export * from "./store.js";
+export * from "./tools.js";
+export * from "./workspace.js";
