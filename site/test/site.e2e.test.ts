@@ -180,7 +180,7 @@ describe("the site in a real browser", () => {
     await screenshot(page, "automation-dry-run");
   });
 
-  it("shows an alert posted through a source webhook; a note; the triage timeline survives a lost event stream; approving finishes the run and resolves the alert", async () => {
+  it("shows an alert posted through a source webhook; a note; the triage timeline survives a lost event stream; approving finishes the run and resolves the alert; chat about it with a streamed reply", async () => {
     const api = (path: string, init: RequestInit = {}) =>
       fetch(`${site.url}${path}`, {
         ...init,
@@ -209,9 +209,25 @@ describe("the site in a real browser", () => {
     const link = page.locator("table a").first();
     await link.waitFor();
     if (title) expect(await link.textContent()).toContain(title);
+    await page.getByText(/Updated \d+ s ago/).waitFor();
+    // No alert stream in the API: the list polls, and refreshes at once when the window regains focus.
+    const row = page.locator("tbody tr", { hasText: title ?? "" });
+    expect((await row.locator("td").nth(4).textContent())?.trim()).toBe("1");
+    const again = await fetch(`${site.url}/v1/webhooks/e2e`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": secret },
+      body: sample,
+    });
+    expect(again.status).toBe(202);
+    // The same alert again is a duplicate: its count goes up, shown when the window regains focus.
+    await page.evaluate("window.dispatchEvent(new Event('focus'))");
+    await expect.poll(async () => (await row.locator("td").nth(4).textContent())?.trim()).toBe("2");
     await expectAccessible("alerts");
     await screenshot(page, "alerts");
-    await link.click();
+    await page
+      .getByRole("link", { name: title ?? /./ })
+      .first()
+      .click();
     await page.waitForURL(/\/alerts\/\?id=/);
     await page.getByRole("heading", { name: "Observables" }).waitFor();
     await page.locator("[data-run-status]").first().waitFor();
@@ -255,6 +271,20 @@ describe("the site in a real browser", () => {
     await page.locator('.node.approved > button[data-node="approve_containment"]').waitFor();
     await page.reload();
     await page.locator(".page-head .badge.resolved").waitFor();
+
+    // Chat about the alert: the reply streams in; the session is kept and shown again on the next visit.
+    const chat = page.getByRole("region", { name: "Chat about this alert" });
+    await chat.getByRole("button", { name: "Send" }).click();
+    await chat.getByText("Write a message first.").waitFor();
+    await chat.getByLabel("Message").fill("Why was this alert resolved?");
+    await chat.getByRole("button", { name: "Send" }).click();
+    const answer = chat.locator("article.assistant .md");
+    await expect.poll(async () => (await answer.last().textContent())?.trim().length ?? 0).toBeGreaterThan(0);
+    await chat.getByRole("button", { name: "Send" }).waitFor();
+    await expectAccessible("alert chat");
+    await screenshot(page, "alert-chat");
+    await page.reload();
+    await chat.getByText("Why was this alert resolved?").waitFor();
   });
 
   it("shows an honest coming-soon page with no serious accessibility problems", async () => {
