@@ -47,6 +47,33 @@ afterAll(async () => {
   await site?.stop();
 });
 
+/** The SQL editor (CodeMirror): its text, and typing a replacement as a user would. */
+function sqlEditor(target: Page = page) {
+  return target.getByRole("textbox", { name: /^SQL/ });
+}
+async function sqlText(target: Page = page): Promise<string> {
+  return (await sqlEditor(target).locator(".cm-line").allTextContents()).join("\n");
+}
+async function typeSql(text: string) {
+  await sqlEditor().click();
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.insertText(text);
+  // Close the completion list if typing opened one.
+  await page.keyboard.press("Escape");
+  expect(await sqlText()).toBe(text);
+}
+/** The chart's canvas once Chart.js has drawn on it (some pixel is not transparent). */
+async function drawnChart(type: string, target: Page = page) {
+  const canvas = target.locator(`canvas[data-chart-type="${type}"]`);
+  await canvas.waitFor();
+  await target.waitForFunction(`(() => {
+    const c = document.querySelector('canvas[data-chart-type="${type}"]');
+    const data = c?.getContext("2d")?.getImageData(0, 0, c.width, c.height).data;
+    return data !== undefined && data.some((value, index) => index % 4 === 3 && value > 0);
+  })()`);
+  return canvas;
+}
+
 async function expectAccessible(name: string) {
   const violations = await seriousViolations(page);
   expect(violations, `${name}: ${JSON.stringify(violations, null, 2)}`).toEqual([]);
@@ -68,13 +95,14 @@ describe("the Analytics page in a real browser", () => {
         "SELECT category, count(*) AS events FROM events WHERE severity = 'critical' GROUP BY category ORDER BY events DESC",
       );
     await page.getByRole("button", { name: "Ask" }).click();
-    await page.locator('svg[data-chart-type="bar"]').waitFor();
-    expect(await page.locator('svg[data-chart-type="bar"] rect').count()).toBe(7);
+    const bar = await drawnChart("bar");
+    expect(await bar.getAttribute("data-points")).toBe("7");
+    await page.getByRole("img", { name: /^bar chart of events by category, 7 points/ }).waitFor();
     await page.getByText("Ran your SQL as written").waitFor();
     const table = page.getByRole("table", { name: "Result" });
     await table.waitFor();
     expect(await table.locator("tbody tr").count()).toBe(7);
-    expect(await page.getByLabel(/^SQL/).inputValue()).toContain("GROUP BY category");
+    expect(await sqlText()).toContain("GROUP BY category");
     await expectAccessible("analytics result");
     await screenshot(page, "analytics");
   });
@@ -87,17 +115,23 @@ describe("the Analytics page in a real browser", () => {
   });
 
   it("edits the SQL, runs it again as a line chart, exports CSV and saves the question", async () => {
-    await page
-      .getByLabel(/^SQL/)
-      .fill(
-        "SELECT date_trunc('week', occurred_at) AS week, count(*) AS events FROM events GROUP BY 1 ORDER BY 1",
-      );
+    // The editor completes the sample's tables and columns (PostgreSQL dialect for PGlite).
+    await sqlEditor().click();
+    await page.keyboard.press("ControlOrMeta+a");
+    await page.keyboard.insertText("SELECT * FROM logi");
+    await page.keyboard.press("Control+Space");
+    await page.locator(".cm-tooltip-autocomplete").getByText("logins", { exact: true }).waitFor();
+    await page.keyboard.press("Escape");
+
+    await typeSql(
+      "SELECT date_trunc('week', occurred_at) AS week, count(*) AS events FROM events GROUP BY 1 ORDER BY 1",
+    );
     await page.getByRole("button", { name: "Run SQL" }).click();
-    await page.locator('svg[data-chart-type="line"]').waitFor();
+    await drawnChart("line");
     expect(await page.getByRole("table", { name: "Result" }).locator("tbody tr").count()).toBeGreaterThan(10);
 
     await page.getByLabel("Type").selectOption("area");
-    await page.locator('svg[data-chart-type="area"]').waitFor();
+    await drawnChart("area");
 
     const [download] = await Promise.all([
       page.waitForEvent("download"),
@@ -113,8 +147,9 @@ describe("the Analytics page in a real browser", () => {
     await page.getByRole("button", { name: "Events per week", exact: true }).waitFor();
 
     const refused = "DELETE FROM events";
-    await page.getByLabel(/^SQL/).fill(refused);
-    await page.getByRole("button", { name: "Run SQL" }).click();
+    await typeSql(refused);
+    // Ctrl/Cmd+Enter in the editor runs it.
+    await page.keyboard.press("ControlOrMeta+Enter");
     await page
       .getByRole("alert")
       .filter({ hasText: /DELETE|read-only|SELECT/ })
@@ -124,12 +159,18 @@ describe("the Analytics page in a real browser", () => {
   it("works at 375 px wide", async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     await page.getByRole("button", { name: "Events per week", exact: true }).click();
-    await page.locator('svg[data-chart-type="area"]').waitFor();
+    await drawnChart("area");
     const overflow = await page.evaluate(
       "document.documentElement.scrollWidth - document.documentElement.clientWidth",
     );
     expect(overflow).toBeLessThanOrEqual(0);
     await expectAccessible("analytics 375 px");
+
+    // The dark theme: the chart is drawn again in the theme's colours.
+    await page.getByRole("button", { name: "Switch to dark theme" }).click();
+    await drawnChart("area");
+    await expectAccessible("analytics dark");
+    await page.getByRole("button", { name: "Switch to light theme" }).click();
     expect(pageErrors).toEqual([]);
   });
 });
@@ -195,10 +236,10 @@ describe("the Analytics page with a model (scripted OpenAI-compatible server)", 
       );
       await modelPage.getByLabel("Question", { exact: true }).fill("How many events were there each week?");
       await modelPage.getByRole("button", { name: "Ask" }).click();
-      await modelPage.locator('svg[data-chart-type="line"]').waitFor();
+      await drawnChart("line", modelPage);
       await modelPage.getByText("About 470 events a week").waitFor();
       await modelPage.getByText("Events per week", { exact: true }).waitFor();
-      expect(await modelPage.getByLabel(/^SQL/).inputValue()).toBe(repaired);
+      expect(await sqlText(modelPage)).toBe(repaired);
       expect(server.requests).toHaveLength(3);
       // The repair round carried the database's error about the misspelt column.
       expect(JSON.stringify(server.requests[1]!.body)).toMatch(/column \\"occured_at\\" does not exist/);
