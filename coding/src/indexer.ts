@@ -97,7 +97,8 @@ const searchOptions: MiniSearchOptions<SearchDocument> = {
   searchOptions: {
     boost: { path: 2, symbols: 3 },
     prefix: true,
-    fuzzy: 0.15,
+    // One typo allowed in words of five or more characters; larger distances cost much and rank noise.
+    fuzzy: (term) => (term.length >= 5 ? 1 : false),
     // Queries arrive pre-split by `queryOf`; strings inside it are single words.
     tokenize: (text) => text.split(/[^A-Za-z0-9_$]+/).filter((w) => w !== ""),
   },
@@ -132,7 +133,11 @@ function matcherOf(query: string): (text: string) => boolean {
         .slice(1)
         .map((p) => p.toLowerCase()),
     }));
+  // Cheap pre-check: a text that does not contain a word (or its first part) as a substring cannot match.
+  const needles = words.map(({ whole, parts }) => (parts.length > 1 ? parts[0]! : whole));
   return (text) => {
+    const lower = text.toLowerCase();
+    if (!needles.some((n) => lower.includes(n))) return false;
     const tokens = new Set(tokenize(text).map((t) => t.toLowerCase()));
     return words.some(
       ({ whole, parts }) => tokens.has(whole) || (parts.length > 1 && parts.every((p) => tokens.has(p))),
@@ -286,6 +291,14 @@ export class CodeIndex {
 
   paths(): string[] {
     return [...this.files.keys()].sort();
+  }
+
+  /** Ranked paths and BM25 scores only (no file reads): what `searchText` starts from. */
+  rank(query: string, limit = 20): Array<{ path: string; score: number }> {
+    return this.search
+      .search(queryOf(query))
+      .slice(0, limit)
+      .map((r) => ({ path: r.id as string, score: r.score }));
   }
 
   /** Ranked files for a free-text query (paths and symbol names weigh more than content). */
