@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
 
 /**
  * Webhook signatures: header `X-AAT-Signature: t=<unix seconds>,v1=<hex>` where the hex is
@@ -57,7 +57,7 @@ export function verifyWebhookSignature(
       detail: `the signature timestamp t=${parsed.t} is ${Math.round(ageMs / 1000)} s away from the server's clock; signatures are accepted for ${Math.round(options.replayWindowMs / 1000)} s (replay protection): sign each delivery with the current time`,
     };
   }
-  const expected = Buffer.from(hmacHex(secret, parsed.t, rawBody), "hex");
+  const expected = hmac(secret, parsed.t, rawBody).digest();
   const matches = parsed.v1.some((hex) => {
     const given = Buffer.from(hex, "hex");
     return given.length === expected.length && timingSafeEqual(given, expected);
@@ -73,7 +73,17 @@ export function verifyWebhookSignature(
   return { ok: true, timestampSeconds: parsed.t };
 }
 
-function parseSignatureHeader(header: string): { t: number; v1: string[] } | undefined {
+/** The usual header, one timestamp and one lower-case v1: what the general parse gives it, found at once. */
+const COMMON_FORM = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/;
+
+export function parseSignatureHeader(header: string): { t: number; v1: string[] } | undefined {
+  const common = COMMON_FORM.exec(header);
+  if (common) return { t: Number(common[1]), v1: [common[2]!] };
+  return parseSignatureParts(header);
+}
+
+/** The general parse: comma-separated `key=value` parts, in any order, spaces around them allowed. */
+export function parseSignatureParts(header: string): { t: number; v1: string[] } | undefined {
   let t: number | undefined;
   const v1: string[] = [];
   for (const part of header.split(",")) {
@@ -96,5 +106,27 @@ function parseSignatureHeader(header: string): { t: number; v1: string[] } | und
 
 /** Over the body's bytes as received, so a body that is not valid UTF-8 is still verified exactly. */
 function hmacHex(secret: string, t: number, body: string | Uint8Array): string {
-  return createHmac("sha256", secret).update(`${t}.`, "utf8").update(body).digest("hex");
+  return hmac(secret, t, body).digest("hex");
+}
+
+function hmac(secret: string, t: number, body: string | Uint8Array) {
+  return createHmac("sha256", secretKey(secret)).update(`${t}.`, "utf8").update(body);
+}
+
+/**
+ * Secrets as KeyObjects, made once each: createHmac with a string prepares a key from it on every call.
+ * Few distinct secrets exist (one per trigger); the map is emptied should it ever pass 256.
+ */
+const keys = new Map<string, KeyObject>();
+
+function secretKey(secret: string): KeyObject | string {
+  // An empty secret stays a string: some Node versions refuse a zero-length KeyObject.
+  if (secret === "") return secret;
+  let key = keys.get(secret);
+  if (key === undefined) {
+    if (keys.size >= 256) keys.clear();
+    key = createSecretKey(Buffer.from(secret, "utf8"));
+    keys.set(secret, key);
+  }
+  return key;
 }

@@ -1,8 +1,9 @@
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { signWebhook, verifyWebhookSignature } from "@aat/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { uuidFromHash } from "../../src/api/routes/hooks.js";
+import { parseSignatureHeader, parseSignatureParts } from "../../src/api/webhook-signature.js";
 import { HOOK_SECRET, json, makeApi, PLANS, type TestApi } from "./harness.js";
 
 const JSON_TYPE = { "content-type": "application/json" };
@@ -235,6 +236,43 @@ describe("webhook signatures", () => {
       ok: false,
       reason: "mismatch",
     });
+  });
+});
+
+describe("webhook signature internals", () => {
+  it("reads the usual header form at once exactly as the general parse does", () => {
+    const hex = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString("hex"));
+    const part = fc.oneof(
+      fc.tuple(fc.constantFrom("t", " t", "v1", "v1 ", "v0", "x"), fc.oneof(hex, fc.nat().map(String))),
+      fc.tuple(
+        fc.constant("v1"),
+        hex.map((h) => h.toUpperCase()),
+      ),
+      fc.tuple(fc.constant("t"), fc.constantFrom("", "12a", "1234567890123", "007")),
+    );
+    const header = fc.oneof(
+      fc.tuple(fc.nat({ max: 2 ** 40 }), hex).map(([t, h]) => `t=${t},v1=${h}`),
+      fc
+        .array(part, { minLength: 1, maxLength: 4 })
+        .map((parts) => parts.map(([k, v]) => `${k}=${v}`).join(",")),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(header, (value) => {
+        expect(parseSignatureHeader(value)).toEqual(parseSignatureParts(value));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("signs with the secret's bytes whatever its characters, the empty secret included", () => {
+    for (const secret of ["k1", "", "ünïcødé-🔑", "x".repeat(200)]) {
+      const expected = createHmac("sha256", secret).update("1000.").update("{}").digest("hex");
+      expect(signWebhook(secret, "{}", 1000)).toBe(`t=1000,v1=${expected}`);
+      expect(
+        verifyWebhookSignature(`t=1000,v1=${expected}`, secret, "{}", { now: 1_000_000, replayWindowMs: 1 }),
+      ).toEqual({ ok: true, timestampSeconds: 1000 });
+    }
   });
 });
 
