@@ -1,32 +1,9 @@
-import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
+import { type AatConfig, type Clock, loadConfig, type Tool } from "@aat/core";
 import {
-  type AatConfig,
-  ApiKeyStore,
-  AuditLog,
-  buildModelRegistry,
-  type Clock,
-  createApiApp,
-  createRunner,
-  DirectoryPlanRepository,
-  EnvSecrets,
-  ensureBootstrapAdminKey,
-  KvPlanRepository,
-  LanguageModelAgent,
-  loadConfig,
-  OidcVerifier,
-  Planner,
-  RunEventHub,
-  type Runner,
-  registerBuiltinTools,
-  registerScheduleRoutes,
-  Scheduler,
-  type StartPlanRun,
-  startPlanDirectorySync,
-  systemClock,
-  type Tool,
-  ToolRegistry,
-  type WorkMessage,
-} from "@aat/core";
+  createServerlessRuntime,
+  reusedPerInstance,
+  type ServerlessRuntime,
+} from "@aat/functions-serverless";
 import { createLambdaLogger, type LambdaLogger } from "./logger.js";
 import { SettlementTracker } from "./settlement.js";
 import { type LambdaStores, openLambdaStores } from "./stores.js";
@@ -44,133 +21,33 @@ export interface LambdaRuntimeOptions {
   stores?: LambdaStores;
 }
 
-/** What one Lambda container builds once and every invocation reuses. */
-export interface LambdaRuntime {
-  config: AatConfig;
-  logger: LambdaLogger;
-  stores: LambdaStores;
-  /** The step queue as the Runner uses it, remembering which deliveries it settled. */
-  queue: SettlementTracker;
-  runner: Runner;
-  scheduler: Scheduler;
-  plans: KvPlanRepository;
-  /** The HTTP API (Hono), the same app `npm start` serves under /v1. */
-  app: { fetch(request: Request): Response | Promise<Response> };
-  close(): Promise<void>;
-}
+/**
+ * What one Lambda container builds once and every invocation reuses; `queue` remembers which SQS
+ * deliveries the Runner settled (the worker reports the rest in batchItemFailures).
+ */
+export type LambdaRuntime = ServerlessRuntime<LambdaStores, SettlementTracker, LambdaLogger>;
 
 /**
- * Builds the runtime of a Lambda container: configuration (env through core's loader), stores, plan
- * repository, runner, scheduler and the HTTP API. No background loops: the worker handler is driven by
- * SQS events, the scheduler by EventBridge Scheduler events.
+ * Builds the runtime of a Lambda container: configuration (env through core's loader), DynamoDB/Upstash
+ * and SQS stores, then the shared serverless composition (@aat/functions-serverless). No background
+ * loops: the worker handler is driven by SQS events, the scheduler by EventBridge Scheduler events.
  */
 export async function createLambdaRuntime(options: LambdaRuntimeOptions = {}): Promise<LambdaRuntime> {
   const env = options.env ?? process.env;
   const config = options.config ?? loadConfig({ env }).config;
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLambdaLogger(config.telemetry.logLevel);
-  const stores = options.stores ?? (await openLambdaStores(config));
-  const closing: Array<() => Promise<unknown>> = [() => stores.close()];
-  try {
-    const kv = stores.kv;
-    const queue = new SettlementTracker(stores.queue);
-    const tools = new ToolRegistry(options.tools ?? []);
-    let startRun: StartPlanRun = () => Promise.reject(new Error("the runner is not built yet"));
-    registerBuiltinTools(tools, {
-      http: config.http,
-      notes: { kv },
-      startRun: (request) => startRun(request),
-    });
-    const checks = { tools };
-    const plans = new KvPlanRepository(kv, { ...checks, clock });
-    if (config.plans.directories.length > 0) {
-      // Plans shipped in the bundle are published into the store once per container (no watching).
-      const directories = config.plans.directories.map((dir) => new DirectoryPlanRepository(dir, checks));
-      const sync = await startPlanDirectorySync(directories, plans, { logger, watch: false });
-      await sync.close();
-    }
-    const secrets = new EnvSecrets(env);
-    const model = new LanguageModelAgent(await modelRegistry(config));
-    const events = new RunEventHub();
-    const runner = createRunner({
-      kv,
-      queue,
-      plans,
-      clock,
-      services: { tools, secrets, logger, model },
-      onEvent: (runId, seq, event) => events.publish(runId, seq, event),
-    });
-    startRun = (request) => runner.start(request);
-    const scheduler = new Scheduler({ kv, plans, runner, clock, logger });
-
-    const keys = new ApiKeyStore(kv, clock);
-    const auth = config.auth;
-    if (auth.mode !== "none" && auth.bootstrapAdminKey !== undefined) {
-      await ensureBootstrapAdminKey(keys, { configuredKey: auth.bootstrapAdminKey });
-    }
-    const oidc =
-      auth.mode === "oidc"
-        ? new OidcVerifier({
-            issuer: auth.oidc.issuer,
-            audience: auth.oidc.audience,
-            ...(auth.oidc.jwksUrl !== undefined ? { jwksUrl: auth.oidc.jwksUrl } : {}),
-            clock,
-          })
-        : undefined;
-    const app = createApiApp({
-      runner,
-      plans,
-      planner: new Planner(plans),
-      kv,
-      queue,
-      auth: { keys, mode: auth.mode, ...(oidc ? { oidc } : {}) },
-      auditLog: new AuditLog(kv, clock),
-      config,
-      clock,
-      secrets,
-      scratch: () => ({
-        kv: new MemoryKeyValue({ clock }),
-        queue: new MemoryQueue<WorkMessage>({ name: `dry-run-${crypto.randomUUID()}`, clock }),
-      }),
-      version: LAMBDA_RUNTIME_VERSION,
-      events,
-      logger,
-      checks,
-    });
-    registerScheduleRoutes(app, scheduler);
-    return {
-      config,
-      logger,
-      stores,
-      queue,
-      runner,
-      scheduler,
-      plans,
-      app,
-      async close() {
-        for (const close of closing) await close();
-      },
-    };
-  } catch (error) {
-    for (const close of closing) await close().catch(() => undefined);
-    throw error;
-  }
+  return createServerlessRuntime({
+    config,
+    env,
+    logger: options.logger ?? createLambdaLogger(config.telemetry.logLevel),
+    stores: options.stores ?? (await openLambdaStores(config)),
+    wrapQueue: (queue) => new SettlementTracker(queue),
+    version: LAMBDA_RUNTIME_VERSION,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.tools ? { tools: options.tools } : {}),
+  });
 }
 
-/**
- * The configured models. The offline model is core's own; the AI SDK providers (about 900 KiB of the
- * bundle) are imported only when a configured alias uses one, so a function on the offline model, or one
- * that never runs an agent step with a real provider, does not evaluate them at its cold start.
- */
-async function modelRegistry(config: AatConfig) {
-  const providers = Object.values(config.models.providers);
-  if (providers.every((provider) => provider.provider === "offline"))
-    return buildModelRegistry(config.models);
-  const { createModelRegistry } = await import("@aat/adapter-models");
-  return createModelRegistry(config.models);
-}
-
-let shared: Promise<LambdaRuntime> | undefined;
+const reuse = reusedPerInstance<LambdaRuntime>();
 
 /**
  * The container's runtime, built on the first invocation and reused by the next ones (config is read
@@ -179,9 +56,5 @@ let shared: Promise<LambdaRuntime> | undefined;
 export function containerRuntime(
   build: () => Promise<LambdaRuntime> = createLambdaRuntime,
 ): Promise<LambdaRuntime> {
-  shared ??= build().catch((error: unknown) => {
-    shared = undefined;
-    throw error;
-  });
-  return shared;
+  return reuse(build);
 }

@@ -1,22 +1,21 @@
 import {
   type AlertMetrics,
-  AlertStore,
-  AuditLog,
   type Clock,
   CountingAlertMetrics,
   type KeyValue,
   type RunEvent,
   type RunState,
-  TriageStatusHook,
 } from "@aat/core";
+import { alertsHook } from "@aat/functions-serverless";
 import { fanOutAlertMetrics } from "./alert-metrics.js";
 import type { RuntimeLogger } from "./logger.js";
 
 /**
  * The alerts workflow's runtime side: its counters (shared with the API's ingestion) and the runner
- * event hook that moves an alert's status with its triage run. The counters go to the runtime's
- * /metrics registry (`exported`, when telemetry.metrics is on) and to in-process counters served as a
- * summary at /v1/alert-metrics (readers' API key, no metrics listener needed).
+ * event hook that moves an alert's status with its triage run (the cloud-neutral hook shared with the
+ * serverless targets, @aat/functions-serverless). The counters go to the runtime's /metrics registry
+ * (`exported`, when telemetry.metrics is on) and to in-process counters served as a summary at
+ * /v1/alert-metrics (readers' API key, no metrics listener needed).
  */
 export function alertsRuntime(deps: {
   kv: KeyValue;
@@ -32,20 +31,5 @@ export function alertsRuntime(deps: {
   const metrics: AlertMetrics = deps.exported
     ? Object.assign(fanOutAlertMetrics(counting, deps.exported), { render: () => counting.render() })
     : counting;
-  const audit = new AuditLog(deps.kv, deps.clock);
-  const hook = new TriageStatusHook({
-    kv: deps.kv,
-    store: new AlertStore(deps.kv, deps.clock),
-    clock: deps.clock,
-    metrics,
-    audit: async (entry) => {
-      await audit.record({ ...entry, result: "ok", status: 200, requestId: entry.who });
-    },
-    onError: (error) =>
-      deps.logger.warn(
-        { error: error instanceof Error ? error.message : String(error) },
-        "alert status update from a triage run failed",
-      ),
-  });
-  return { metrics, onEvent: hook.onEvent, onRunFinished: hook.onRunFinished };
+  return alertsHook({ kv: deps.kv, clock: deps.clock, logger: deps.logger, metrics });
 }

@@ -1,0 +1,56 @@
+import {
+  type AlertMetrics,
+  AlertStore,
+  AuditLog,
+  type Clock,
+  CountingAlertMetrics,
+  type KeyValue,
+  type RunEvent,
+  type RunState,
+  TriageStatusHook,
+} from "@aat/core";
+
+/** The logger shape the alerts hook and the serverless composition need (pino and the targets' loggers fit). */
+export interface CompositionLogger {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface AlertsHook {
+  metrics: AlertMetrics;
+  onEvent: (runId: string, seq: number, event: RunEvent) => void;
+  /** Returns the status update's promise: the Runner awaits it before the run counts as finished. */
+  onRunFinished: (state: RunState) => Promise<void>;
+}
+
+/**
+ * The cloud-neutral part of the alerts workflow's runtime side: the runner event hook that moves an
+ * alert's status with its triage run (audited), counting into `metrics` (in-process counters when none
+ * is given). The Node runtime adds its Prometheus counters on top (functions/node/src/alerts.ts).
+ */
+export function alertsHook(deps: {
+  kv: KeyValue;
+  clock: Clock;
+  logger: Pick<CompositionLogger, "warn">;
+  metrics?: AlertMetrics;
+}): AlertsHook {
+  const metrics = deps.metrics ?? new CountingAlertMetrics();
+  const audit = new AuditLog(deps.kv, deps.clock);
+  const hook = new TriageStatusHook({
+    kv: deps.kv,
+    store: new AlertStore(deps.kv, deps.clock),
+    clock: deps.clock,
+    metrics,
+    audit: async (entry) => {
+      await audit.record({ ...entry, result: "ok", status: 200, requestId: entry.who });
+    },
+    onError: (error) =>
+      deps.logger.warn(
+        { error: error instanceof Error ? error.message : String(error) },
+        "alert status update from a triage run failed",
+      ),
+  });
+  return { metrics, onEvent: hook.onEvent, onRunFinished: hook.onRunFinished };
+}
