@@ -1,6 +1,7 @@
-import { lstat, mkdir, readFile, realpath, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CodingInputError, PathConfinementError } from "./errors.js";
+import { git } from "./git-run.js";
 
 /** Repository ids name a workspace in tool calls and storage keys: letters, digits, `.`, `_`, `-`. */
 export const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -126,6 +127,11 @@ export class Workspace {
 export interface WorkspacesOptions {
   /** Every repository lives under this directory; sources outside it are refused. */
   root: string;
+  /**
+   * URL schemes git sources may use (default https, ssh, git; `user@host:path` counts as ssh). Add
+   * `file` only where callers may clone any repository on this machine's disk (tests, single user).
+   */
+  allowedUrlSchemes?: readonly string[];
 }
 
 /** A local directory to index; later sources (git URLs) add a `kind`. */
@@ -135,7 +141,24 @@ export interface LocalSource {
   path: string;
 }
 
-export type RepositorySource = LocalSource;
+/** A git repository cloned into `<root>/<id>` with system git. */
+export interface GitSource {
+  kind: "git";
+  url: string;
+  /** Branch, tag or commit to check out (detached); default the remote's default branch. */
+  ref?: string;
+}
+
+export type RepositorySource = LocalSource | GitSource;
+
+const DEFAULT_SCHEMES = ["https", "ssh", "git"] as const;
+
+function schemeOf(url: string): string | undefined {
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
+  if (match) return match[1]!.toLowerCase();
+  if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:/.test(url)) return "ssh";
+  return undefined;
+}
 
 /**
  * The repositories of a deployment, all under one configured root. A local source must resolve (after
@@ -157,6 +180,7 @@ export class Workspaces {
 
   async add(id: string, source: RepositorySource): Promise<Workspace> {
     if (this.byId.has(id)) throw new CodingInputError(`repository ${id} already exists`, "conflict");
+    if (source.kind === "git") return this.clone(id, source);
     const root = await this.root();
     const dir = path.resolve(root, source.path);
     let real: string;
@@ -170,6 +194,77 @@ export class Workspaces {
         `repository ${id}: local path ${source.path} resolves to ${real}, outside the workspaces root ${root}; move the checkout under the root or configure the root to contain it`,
       );
     const workspace = await Workspace.open(id, real);
+    this.byId.set(id, workspace);
+    return workspace;
+  }
+
+  private async clone(id: string, source: GitSource): Promise<Workspace> {
+    if (!REPO_ID.test(id))
+      throw new CodingInputError(
+        `repository id "${id}" is invalid: use 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+      );
+    const allowed = this.options.allowedUrlSchemes ?? DEFAULT_SCHEMES;
+    const scheme = schemeOf(source.url);
+    if (source.url.startsWith("-") || scheme === undefined || !allowed.includes(scheme))
+      throw new CodingInputError(
+        `repository ${id}: git URL "${source.url}" is not allowed; use ${allowed.map((s) => `${s}://`).join(", ")}${allowed.includes("ssh") ? " or user@host:path" : ""}`,
+        "url_not_allowed",
+      );
+    if (source.ref !== undefined && (source.ref.startsWith("-") || /[\s\0]/.test(source.ref)))
+      throw new CodingInputError(`repository ${id}: ref "${source.ref}" is not a branch, tag or commit name`);
+    const root = await this.root();
+    const dir = path.join(root, id);
+    if (await lstat(dir).catch(() => undefined))
+      throw new CodingInputError(
+        `repository ${id}: ${dir} already exists; remove it or add it as a local source`,
+        "conflict",
+      );
+    const protocols = [
+      "-c",
+      "protocol.ext.allow=never",
+      "-c",
+      `protocol.file.allow=${allowed.includes("file") ? "always" : "never"}`,
+    ];
+    try {
+      const cloned = await git(root, [
+        ...protocols,
+        "clone",
+        "--quiet",
+        "--no-recurse-submodules",
+        "--",
+        source.url,
+        id,
+      ]);
+      if (cloned.code !== 0)
+        throw new CodingInputError(
+          `repository ${id}: git clone ${source.url} failed: ${cloned.stderr.trim()}`,
+          "clone_failed",
+        );
+      if (source.ref !== undefined) {
+        let commit: string | undefined;
+        for (const candidate of [source.ref, `origin/${source.ref}`]) {
+          const found = await git(dir, ["rev-parse", "--verify", "--quiet", `${candidate}^{commit}`]);
+          if (found.code === 0) {
+            commit = found.stdout.trim();
+            break;
+          }
+        }
+        if (!commit)
+          throw new CodingInputError(
+            `repository ${id}: ${source.url} has no branch, tag or commit "${source.ref}"`,
+            "not_found",
+          );
+        const checkout = await git(dir, ["checkout", "--quiet", "--detach", commit]);
+        if (checkout.code !== 0)
+          throw new CodingInputError(
+            `repository ${id}: git checkout ${source.ref} failed: ${checkout.stderr.trim()}`,
+          );
+      }
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+    const workspace = await Workspace.open(id, dir);
     this.byId.set(id, workspace);
     return workspace;
   }
