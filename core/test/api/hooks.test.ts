@@ -287,6 +287,15 @@ describe("uuidFromHash", () => {
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
   };
 
+  it("derives a delivery's run id from its trigger and body hash as it always has", async () => {
+    const api = await makeApi();
+    const body = JSON.stringify({ alert: "same id" });
+    const { body: answer } = await json(await deliver(api, body, signed(api, body)));
+    const bodyHash = createHash("sha256").update(body).digest("hex");
+    const deliveryHash = createHash("sha256").update(`demo.hook\nsha256:${bodyHash}`).digest("hex");
+    expect(answer.runId).toBe(reference(deliveryHash));
+  });
+
   it("gives the same id as the first implementation for any SHA-256 hex digest", () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), (bytes) => {

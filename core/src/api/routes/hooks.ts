@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { z } from "zod";
@@ -252,8 +252,14 @@ function noSuchTrigger(triggerId: string): ApiProblem {
   });
 }
 
+/** crypto.hash (Node 20.12+, 21.7+): a one-shot digest without a Hash object per call. */
+const oneShotHash = (
+  crypto as { hash?: (algorithm: string, data: string | Uint8Array, encoding: "hex") => string }
+).hash;
+
 function sha256(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  if (oneShotHash) return oneShotHash("sha256", data, "hex");
+  return crypto.createHash("sha256").update(data).digest("hex");
 }
 
 /** A UUID-shaped id (version 8, "custom") carrying the first 122 bits of a hash. */
