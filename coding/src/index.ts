@@ -5,6 +5,7 @@ export * from "./indexer.js";
 export { builtinLanguages, defaultLanguages, LanguageRegistry } from "./languages/registry.js";
 export * from "./languages/types.js";
 export * from "./patch.js";
+export * from "./run-tests.js";
 export * from "./service.js";
 export * from "./store.js";
 export * from "./tools.js";

@@ -4,6 +4,7 @@ import { CodingInputError } from "./errors.js";
 import { applyPatchOnBranch } from "./git.js";
 import { SYMBOL_KINDS } from "./languages/types.js";
 import { diffOfEdits, validatePatch, workingTree } from "./patch.js";
+import { type RunTestsOptions, runTestsTool } from "./run-tests.js";
 import type { CodingService } from "./service.js";
 import { normaliseRelativePath } from "./workspace.js";
 
@@ -35,8 +36,14 @@ function tool<I extends z.ZodType, O extends z.ZodType>(
   return definition as unknown as AnyTool;
 }
 
+export interface CodingToolsOptions {
+  /** Adds `code.run_tests` running this command (off unless given: it runs the repository's code). */
+  runTests?: RunTestsOptions;
+}
+
 /** The code.* tools over a CodingService. Reading needs `repo.read`; code.apply_patch needs `repo.write`. */
-export function codingTools(service: CodingService): AnyTool[] {
+export function codingTools(service: CodingService, options: CodingToolsOptions = {}): AnyTool[] {
+  const extra: AnyTool[] = options.runTests ? [runTestsTool(service, options.runTests) as AnyTool] : [];
   return [
     tool({
       name: "code.search",
@@ -251,5 +258,6 @@ export function codingTools(service: CodingService): AnyTool[] {
         });
       },
     }),
+    ...extra,
   ];
 }
