@@ -30,7 +30,7 @@ export interface SiteUnderTest {
 }
 
 /** The node runtime (embedded default, temp data dir, random port) serving site/dist, and a browser. */
-export async function startSite(): Promise<SiteUnderTest> {
+export async function startSite(extra: { auth?: Record<string, unknown> } = {}): Promise<SiteUnderTest> {
   if (!existsSync(join(SITE_DIST, "index.html"))) {
     throw new Error(`${SITE_DIST} has no build: run \`npm run build\` before \`npm run test:e2e\``);
   }
@@ -41,6 +41,7 @@ export async function startSite(): Promise<SiteUnderTest> {
       server: { host: "127.0.0.1", port: 0 },
       plans: { directories: [SHIPPED_PLANS], watch: false },
       telemetry: { logLevel: "silent" },
+      ...(extra.auth ? { auth: extra.auth } : {}),
     }),
     print: () => {},
     siteDir: SITE_DIST,

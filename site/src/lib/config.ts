@@ -7,8 +7,17 @@ export const siteConfigSchema = z.object({
   auth: z
     .object({
       mode: z.enum(["apiKey", "oidc"]).default("apiKey"),
-      issuer: z.string().optional(),
+      /** OIDC: the identity provider (its /.well-known/openid-configuration is read) and this site's client id. */
+      issuer: z.string().url().optional(),
       clientId: z.string().optional(),
+      /** OIDC: scopes asked for (default "openid profile email"). */
+      scope: z.string().optional(),
+      /** OIDC: the API as an RFC 8707 resource, or an `audience` parameter (Auth0), when the provider needs one to issue a JWT access token for it. */
+      resource: z.string().optional(),
+      audience: z.string().optional(),
+    })
+    .refine((a) => a.mode !== "oidc" || (a.issuer !== undefined && a.clientId !== undefined), {
+      message: "auth.mode oidc needs auth.issuer and auth.clientId",
     })
     .default({ mode: "apiKey" }),
 });
