@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { SqsQueue } from "@aat/adapter-sqs";
-import { loadConfig, type QueueMessage, runKeys, type WorkMessage } from "@aat/core";
+import { loadConfig, type QueueMessage, runKeys, signWebhook, type WorkMessage } from "@aat/core";
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -14,6 +15,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RecordingServer } from "../../../core/test/tools/alerts/recording-server.js";
 import {
   createHttpHandler,
   createLambdaLogger,
@@ -44,8 +46,13 @@ const connection = {
   credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
 };
 
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
 const ADMIN_KEY = `aat_lambda-e2e_${"k".repeat(40)}`;
 const auth = { authorization: `Bearer ${ADMIN_KEY}` };
+
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers are read loosely in this test.
+type J = any;
 
 const OFFLINE_PLAN = `id: test.lambda-offline
 workflow: alerts
@@ -72,8 +79,11 @@ describe("AWS end to end on moto: API Gateway → http handler, SQS → worker h
   let runtime: LambdaRuntime;
   const sqs = new SQSClient(connection);
   const logs: string[] = [];
+  let recorder: RecordingServer;
 
   beforeAll(async () => {
+    // Stands in for the SOC's notification webhook and the firewall the alert plans call.
+    recorder = await new RecordingServer().route(() => ({ body: { ok: true } })).start();
     // The SDK's credential chain reads these in the handlers (moto accepts any).
     process.env.AWS_ACCESS_KEY_ID = "testing";
     process.env.AWS_SECRET_ACCESS_KEY = "testing";
@@ -93,8 +103,21 @@ describe("AWS end to end on moto: API Gateway → http handler, SQS → worker h
         AAT_SQS_ENDPOINT: moto,
         AAT_AUTH_MODE: "apiKey",
         AAT_AUTH_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
-        AAT_PLANS_DIRS: plansDir,
+        // The shipped alert plans beside the test's own: they load only if the alert tools are there.
+        AAT_PLANS_DIRS: `${plansDir},${join(REPO_ROOT, "plans/alerts")}`,
         AAT_PLANS_WATCH: "false",
+        AAT_THREATINTEL_FEEDS: join(REPO_ROOT, "examples/threatintel/sample-feed.csv"),
+        AAT_HTTP_ALLOW_HOSTS: "127.0.0.1",
+        AAT_ACTIONS_CHANNELS_JSON: JSON.stringify({
+          soc: { kind: "webhook", url: `${recorder.url}/notify` },
+        }),
+        AAT_ACTIONS_RESPONSE_JSON: JSON.stringify({
+          firewall: {
+            kind: "block_indicator",
+            url: `${recorder.url}/fw/block`,
+            body: { value: "{% indicator %}" },
+          },
+        }),
       },
     });
     runtime = await createLambdaRuntime({
@@ -105,6 +128,7 @@ describe("AWS end to end on moto: API Gateway → http handler, SQS → worker h
 
   afterAll(async () => {
     await runtime?.close();
+    await recorder?.stop();
     await SqsQueue.destroy({ ...connection, name: queueName });
     await DynamoKeyValue.deleteTable({ ...connection, tableName: table });
     sqs.destroy();
@@ -210,6 +234,119 @@ describe("AWS end to end on moto: API Gateway → http handler, SQS → worker h
       await other.close();
     }
   });
+
+  it("triages an alert posted to the webhook route with the shipped alerts.triage plan, through SQS batches to a final status", async () => {
+    const get = () => Promise.resolve(runtime);
+    const http = createHttpHandler(get);
+    const worker = createWorkerHandler(get);
+    const api = async (method: string, path: string, body?: unknown) => {
+      const answer = await http(
+        httpEvent(method, path, { headers: auth, ...(body !== undefined ? { body } : {}) }),
+        lambdaContext(),
+      );
+      return { status: answer.statusCode, json: JSON.parse(answer.body || "null") as J };
+    };
+    // Every shipped alert plan loaded: their threat-intel and response tools are registered on Lambda.
+    for (const id of ["alerts.triage", "alerts.brute-force", "alerts.cloud-credential-misuse"]) {
+      const plan = await api("GET", `/v1/plans/${id}`);
+      expect(plan.status, JSON.stringify(plan.json)).toBe(200);
+    }
+
+    const source = await api("POST", "/v1/alert-sources", {
+      id: `lambda-${suffix}`,
+      format: "generic",
+      auth: { mode: "hmac" },
+    });
+    expect(source.status, JSON.stringify(source.json)).toBe(201);
+    const body = readFileSync(join(REPO_ROOT, "examples/alerts/generic.json"), "utf8");
+    const delivered = await http(
+      {
+        ...httpEvent("POST", `/v1/webhooks/lambda-${suffix}`),
+        body,
+        headers: {
+          host: "id.execute-api.us-east-1.amazonaws.com",
+          "content-type": "application/json",
+          "x-aat-signature": signWebhook(source.json.secret, body, Math.floor(Date.now() / 1000)),
+        },
+      },
+      lambdaContext("req-webhook"),
+    );
+    expect(delivered.statusCode, delivered.body).toBe(202);
+    const { id: alertId, runId } = (JSON.parse(delivered.body) as J).alerts[0];
+    const alertStatus = async () => (await api("GET", `/v1/alerts/${alertId}`)).json.status as string;
+
+    // The worker handler drives the run until the triage hook moved the alert to awaiting_approval.
+    await pump(worker, async () => (await alertStatus()) === "awaiting_approval");
+    expect((await api("GET", `/v1/runs/${runId}`)).json.run.plan.id).toBe("alerts.triage");
+    expect(recorder.requests.filter((r) => r.url === "/fw/block")).toHaveLength(0);
+    const approved = await api("POST", `/v1/runs/${runId}/steps/approve_containment/approve`, {
+      rationale: "confirmed with the user",
+    });
+    expect(approved.status, JSON.stringify(approved.json)).toBe(200);
+
+    await pump(worker, async () =>
+      ["succeeded", "failed"].includes((await api("GET", `/v1/runs/${runId}`)).json.run.status),
+    );
+    const run = (await api("GET", `/v1/runs/${runId}`)).json.run;
+    expect(run.status, JSON.stringify(run)).toBe("succeeded");
+    expect(run.output).toMatchObject({ verdict: "true_positive", resolution: "true_positive_contained" });
+    // onRunFinished is awaited by the Runner: the final status is written when the run reads finished.
+    const alert = (await api("GET", `/v1/alerts/${alertId}`)).json;
+    expect(alert.status).toBe("resolved");
+    expect(alert.resolution.kind).toBe("true_positive");
+    expect(JSON.stringify(alert.enrichment)).toContain("http://malware.example.com/payload.exe");
+    const timeline = alert.timeline.map((t: J) => t.type);
+    for (const type of [
+      "received",
+      "triage_started",
+      "approval_requested",
+      "approval_granted",
+      "triage_finished",
+    ])
+      expect(timeline).toContain(type);
+    expect(recorder.requests.filter((r) => r.url === "/fw/block").map((r) => r.json)).toContainEqual({
+      value: "http://malware.example.com/payload.exe",
+    });
+    expect(recorder.requests.find((r) => r.url === "/notify")?.json).toMatchObject({
+      title: "True positive: Suspicious login from new country",
+    });
+  }, 120_000);
+
+  /** Lambda's event source mapping in a loop (receive, invoke, delete what did not fail) until `done`. */
+  async function pump(worker: ReturnType<typeof createWorkerHandler>, done: () => Promise<boolean>) {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] })))
+      .Attributes?.QueueArn as string;
+    for (let round = 0; round < 60; round++) {
+      if (await done()) return;
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: 2,
+          MessageAttributeNames: ["All"],
+          MessageSystemAttributeNames: ["All"],
+        }),
+      );
+      if (Messages.length === 0) continue;
+      const result = await worker({ Records: Messages.map((m) => lambdaRecord(m, arn)) }, lambdaContext());
+      const failed = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+      const handled = Messages.filter((message) => !failed.has(message.MessageId!));
+      if (handled.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl,
+            Entries: handled.map((message, index) => ({
+              Id: String(index),
+              ReceiptHandle: message.ReceiptHandle!,
+            })),
+          }),
+        );
+      }
+    }
+    throw new Error("the condition was not reached within 60 rounds of SQS batches");
+  }
 
   it("reports a malformed record as a failure without stopping the rest of the batch", async () => {
     const worker = createWorkerHandler(() => Promise.resolve(runtime));
