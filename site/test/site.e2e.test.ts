@@ -238,6 +238,8 @@ describe("the site in a real browser", () => {
     await screenshot(page, "alert");
 
     // The live view loses its event stream once: it says so, reconnects, and follows the run again.
+    // Cut it only once the run waits for the approval, so no event can replace the notice at once.
+    await page.locator('[data-run-status="waiting"]').waitFor();
     let cut = false;
     await page.route("**/v1/runs/*/events*", async (route) => {
       if (cut) return route.continue();
