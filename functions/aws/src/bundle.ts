@@ -35,11 +35,12 @@ const REQUIRE_BANNER =
   "import { createRequire as __aatCreateRequire } from 'node:module'; const require = __aatCreateRequire(import.meta.url);";
 
 /**
- * Libraries the Lambda functions never reach but core imports statically: SQL analytics (its read-only
- * guard parses SQL with node-sql-parser, 2.5 MB) and SMTP notifications (nodemailer) are not wired into
- * the Lambda runtime (functions/aws/src/runtime.ts registers neither the analytics routes nor the alert
- * tools). They are replaced by modules that load fine and throw a clear error if anything calls them.
- * See docs/decisions.md.
+ * Libraries core imports statically that the Lambda bundles leave out: SQL analytics (its read-only
+ * guard parses SQL with node-sql-parser, 2.5 MB) is not wired into the serverless runtime
+ * (functions/serverless/src/runtime.ts registers no analytics routes or sql.* tools), and SMTP (nodemailer)
+ * is reached only by notify.send to an `email` channel. They are replaced by modules that load fine and
+ * throw a clear error if anything calls them (an email notification fails with that error; webhook,
+ * Slack and Teams channels work). See docs/decisions.md and docs/adapters.md.
  */
 const OMITTED: Record<string, string> = {
   "node-sql-parser": `const fail = () => { throw new Error("SQL analytics is not part of the aat Lambda bundles (node-sql-parser is left out); run analytics on the Node runtime"); };
