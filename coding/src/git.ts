@@ -84,6 +84,11 @@ export async function applyPatchOnBranch(workspace: Workspace, options: ApplyOpt
       const blob = (await gitOk(dir, ["hash-object", "-w", "--stdin"], { input: file.after })).trim();
       const listed = (await gitOk(dir, ["ls-tree", "HEAD", "--", file.path])).trim();
       const mode = listed.split(" ")[0] || "100644";
+      if (mode !== "100644" && mode !== "100755")
+        throw new CodingInputError(
+          `${file.path} is ${mode === "120000" ? "a symbolic link" : mode === "160000" ? "a submodule" : `mode ${mode}`} at HEAD; patches only change regular files`,
+          "patch_invalid",
+        );
       await gitOk(dir, ["update-index", "--add", "--cacheinfo", `${mode},${blob},${file.path}`], { env });
     }
     const tree = (await gitOk(dir, ["write-tree"], { env })).trim();

@@ -1,3 +1,5 @@
+import { lstat } from "node:fs/promises";
+import path from "node:path";
 import { applyPatch, createTwoFilesPatch, FILE_HEADERS_ONLY, parsePatch, type StructuredPatch } from "diff";
 import { CodingInputError, PathConfinementError } from "./errors.js";
 import { normaliseRelativePath, type Workspace } from "./workspace.js";
@@ -109,6 +111,10 @@ export async function validatePatch(
     seen.add(file);
     // Confinement on disk: the file and every directory on its way must stay inside the workspace.
     await workspace.resolve(file, `patch file ${file}`);
+    // A symbolic link itself is never patched: its "content" is its target, and a patch could point it out.
+    const own = await lstat(path.join(workspace.dir, file)).catch(() => undefined);
+    if (own?.isSymbolicLink())
+      throw new PathConfinementError(`patch file ${file} is a symbolic link; patches do not change links`);
     const before = await read(file);
     const status: FileChangeStatus =
       oldPath === undefined ? "added" : newPath === undefined ? "deleted" : "modified";

@@ -34,6 +34,7 @@ beforeAll(async () => {
   execFileSync("cp", ["-a", `${source}/.`, repoDir]);
   await rm(source, { recursive: true });
   await symlink(path.join(base, "outside"), path.join(repoDir, "linked"));
+  await symlink("src/auth/session.ts", path.join(repoDir, "inside-link.ts"));
   gitIn("init", "-q", "-b", "main");
   gitIn("add", ".");
   gitIn("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "initial");
@@ -202,6 +203,28 @@ describe("code.propose_patch", () => {
       call("code.propose_patch", { repo: "repo", edits: [{ path: target, content: "owned\n" }] }),
     ).rejects.toBeInstanceOf(PathConfinementError);
     expect(await readFile(path.join(base, "outside/secret.txt"), "utf8")).toBe("secret\n");
+  });
+});
+
+describe("symbolic links inside the repository", () => {
+  it("a patch may not change a link itself (it could point it out), in the working tree or at HEAD", async () => {
+    const retarget =
+      "--- a/inside-link.ts\n+++ b/inside-link.ts\n@@ -1 +1 @@\n-src/auth/session.ts\n\\ No newline at end of file\n+/etc/passwd\n\\ No newline at end of file\n";
+    await expect(call("code.propose_patch", { repo: "repo", diff: retarget })).rejects.toThrow(
+      /inside-link.ts is a symbolic link; patches do not change links/,
+    );
+    await expect(call("code.apply_patch", { repo: "repo", diff: retarget })).rejects.toThrow(
+      /is a symbolic link/,
+    );
+    expect(gitIn("ls-tree", "HEAD", "inside-link.ts").split(" ")[0]).toBe("120000");
+    // The working tree may hold a regular file there; HEAD's mode still decides.
+    await rm(path.join(repoDir, "inside-link.ts"));
+    await writeFile(path.join(repoDir, "inside-link.ts"), "src/auth/session.ts");
+    await expect(call("code.apply_patch", { repo: "repo", diff: retarget })).rejects.toThrow(
+      /inside-link.ts is a symbolic link at HEAD; patches only change regular files/,
+    );
+    await rm(path.join(repoDir, "inside-link.ts"));
+    gitIn("checkout", "--", "inside-link.ts");
   });
 });
 
