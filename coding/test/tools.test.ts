@@ -119,6 +119,11 @@ describe("reading tools", () => {
         { path: "src/util", type: "directory" },
       ],
     });
+    const root = (await call("code.tree", { repo: "repo", depth: 1 })) as {
+      entries: Array<{ path: string }>;
+    };
+    // Symbolic links are never followed or listed by the indexer; ignored files are not listed.
+    expect(root.entries.map((e) => e.path)).toEqual([".gitignore", "docs", "pkg", "scripts", "src"]);
     const deep = (await call("code.tree", { repo: "repo", path: "src/auth", depth: 5 })) as {
       entries: unknown[];
     };
