@@ -1,8 +1,8 @@
-import { type AatConfig, type Clock, loadConfig, type Tool } from "@aat/core";
 import {
-  createServerlessRuntime,
+  createTargetRuntime,
   reusedPerInstance,
   type ServerlessRuntime,
+  type TargetRuntimeOptions,
 } from "@aat/functions-serverless";
 import { createLambdaLogger, type LambdaLogger } from "./logger.js";
 import { SettlementTracker } from "./settlement.js";
@@ -10,16 +10,7 @@ import { type LambdaStores, openLambdaStores } from "./stores.js";
 
 export const LAMBDA_RUNTIME_VERSION = "0.1.0";
 
-export interface LambdaRuntimeOptions {
-  /** Defaults to the configuration read from process.env (and AAT_CONFIG) by core's loader. */
-  config?: AatConfig;
-  env?: Readonly<Record<string, string | undefined>>;
-  tools?: Tool[];
-  clock?: Clock;
-  logger?: LambdaLogger;
-  /** Stores to use instead of the configured ones (tests). */
-  stores?: LambdaStores;
-}
+export type LambdaRuntimeOptions = TargetRuntimeOptions<LambdaStores, LambdaLogger>;
 
 /**
  * What one Lambda container builds once and every invocation reuses; `queue` remembers which SQS
@@ -32,19 +23,16 @@ export type LambdaRuntime = ServerlessRuntime<LambdaStores, SettlementTracker, L
  * and SQS stores, then the shared serverless composition (@aat/functions-serverless). No background
  * loops: the worker handler is driven by SQS events, the scheduler by EventBridge Scheduler events.
  */
-export async function createLambdaRuntime(options: LambdaRuntimeOptions = {}): Promise<LambdaRuntime> {
-  const env = options.env ?? process.env;
-  const config = options.config ?? loadConfig({ env }).config;
-  return createServerlessRuntime({
-    config,
-    env,
-    logger: options.logger ?? createLambdaLogger(config.telemetry.logLevel),
-    stores: options.stores ?? (await openLambdaStores(config)),
-    wrapQueue: (queue) => new SettlementTracker(queue),
-    version: LAMBDA_RUNTIME_VERSION,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.tools ? { tools: options.tools } : {}),
-  });
+export function createLambdaRuntime(options: LambdaRuntimeOptions = {}): Promise<LambdaRuntime> {
+  return createTargetRuntime(
+    {
+      createLogger: (level) => createLambdaLogger(level),
+      openStores: openLambdaStores,
+      wrapQueue: (queue) => new SettlementTracker(queue),
+      version: LAMBDA_RUNTIME_VERSION,
+    },
+    options,
+  );
 }
 
 const reuse = reusedPerInstance<LambdaRuntime>();

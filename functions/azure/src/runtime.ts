@@ -1,8 +1,8 @@
-import { type AatConfig, type Clock, loadConfig, type Tool } from "@aat/core";
 import {
-  createServerlessRuntime,
+  createTargetRuntime,
   reusedPerInstance,
   type ServerlessRuntime,
+  type TargetRuntimeOptions,
 } from "@aat/functions-serverless";
 import { type AzureLogger, createAzureLogger } from "./logger.js";
 import { TriggerSettlementQueue } from "./settlement.js";
@@ -10,16 +10,7 @@ import { type AzureStores, openAzureStores } from "./stores.js";
 
 export const AZURE_RUNTIME_VERSION = "0.1.0";
 
-export interface AzureRuntimeOptions {
-  /** Defaults to the configuration read from process.env (and AAT_CONFIG) by core's loader. */
-  config?: AatConfig;
-  env?: Readonly<Record<string, string | undefined>>;
-  tools?: Tool[];
-  clock?: Clock;
-  logger?: AzureLogger;
-  /** Stores to use instead of the configured ones (tests). */
-  stores?: AzureStores;
-}
+export type AzureRuntimeOptions = TargetRuntimeOptions<AzureStores, AzureLogger>;
 
 /**
  * What one Functions worker process builds once and every invocation reuses; `queue` settles trigger
@@ -32,19 +23,16 @@ export type AzureRuntime = ServerlessRuntime<AzureStores, TriggerSettlementQueue
  * loader), stores, then the shared serverless composition (@aat/functions-serverless). No background
  * loops: the worker is driven by the Service Bus trigger, the scheduler by the timer trigger.
  */
-export async function createAzureRuntime(options: AzureRuntimeOptions = {}): Promise<AzureRuntime> {
-  const env = options.env ?? process.env;
-  const config = options.config ?? loadConfig({ env }).config;
-  return createServerlessRuntime({
-    config,
-    env,
-    logger: options.logger ?? createAzureLogger(config.telemetry.logLevel),
-    stores: options.stores ?? (await openAzureStores(config)),
-    wrapQueue: (queue) => new TriggerSettlementQueue(queue),
-    version: AZURE_RUNTIME_VERSION,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.tools ? { tools: options.tools } : {}),
-  });
+export function createAzureRuntime(options: AzureRuntimeOptions = {}): Promise<AzureRuntime> {
+  return createTargetRuntime(
+    {
+      createLogger: (level) => createAzureLogger(level),
+      openStores: openAzureStores,
+      wrapQueue: (queue) => new TriggerSettlementQueue(queue),
+      version: AZURE_RUNTIME_VERSION,
+    },
+    options,
+  );
 }
 
 const reuse = reusedPerInstance<AzureRuntime>();

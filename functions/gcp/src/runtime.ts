@@ -1,8 +1,8 @@
-import { type AatConfig, type Clock, loadConfig, type Tool } from "@aat/core";
 import {
-  createServerlessRuntime,
+  createTargetRuntime,
   reusedPerInstance,
   type ServerlessRuntime,
+  type TargetRuntimeOptions,
 } from "@aat/functions-serverless";
 import { createGcpLogger, type GcpLogger } from "./logger.js";
 import { PushSettlementQueue } from "./push-queue.js";
@@ -10,16 +10,7 @@ import { type GcpStores, openGcpStores } from "./stores.js";
 
 export const GCP_RUNTIME_VERSION = "0.1.0";
 
-export interface GcpRuntimeOptions {
-  /** Defaults to the configuration read from process.env (and AAT_CONFIG) by core's loader. */
-  config?: AatConfig;
-  env?: Readonly<Record<string, string | undefined>>;
-  tools?: Tool[];
-  clock?: Clock;
-  logger?: GcpLogger;
-  /** Stores to use instead of the configured ones (tests). */
-  stores?: GcpStores;
-}
+export type GcpRuntimeOptions = TargetRuntimeOptions<GcpStores, GcpLogger>;
 
 /**
  * What one function instance builds once and every invocation reuses; `queue` settles pushed
@@ -32,19 +23,16 @@ export type GcpRuntime = ServerlessRuntime<GcpStores, PushSettlementQueue, GcpLo
  * stores, then the shared serverless composition (@aat/functions-serverless). No background loops: the
  * step function is driven by Pub/Sub push, the scheduler by Cloud Scheduler calling the http function.
  */
-export async function createGcpRuntime(options: GcpRuntimeOptions = {}): Promise<GcpRuntime> {
-  const env = options.env ?? process.env;
-  const config = options.config ?? loadConfig({ env }).config;
-  return createServerlessRuntime({
-    config,
-    env,
-    logger: options.logger ?? createGcpLogger(config.telemetry.logLevel),
-    stores: options.stores ?? (await openGcpStores(config)),
-    wrapQueue: (queue) => new PushSettlementQueue(queue),
-    version: GCP_RUNTIME_VERSION,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.tools ? { tools: options.tools } : {}),
-  });
+export function createGcpRuntime(options: GcpRuntimeOptions = {}): Promise<GcpRuntime> {
+  return createTargetRuntime(
+    {
+      createLogger: (level) => createGcpLogger(level),
+      openStores: openGcpStores,
+      wrapQueue: (queue) => new PushSettlementQueue(queue),
+      version: GCP_RUNTIME_VERSION,
+    },
+    options,
+  );
 }
 
 const reuse = reusedPerInstance<GcpRuntime>();

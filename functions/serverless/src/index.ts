@@ -1,9 +1,12 @@
 export { type AlertsHook, alertsHook, type CompositionLogger } from "./alerts.js";
 export {
   createServerlessRuntime,
+  createTargetRuntime,
   reusedPerInstance,
   type ServerlessRuntime,
   type ServerlessRuntimeOptions,
   type ServerlessStores,
+  type ServerlessTarget,
+  type TargetRuntimeOptions,
 } from "./runtime.js";
 export { readableThreatIntel } from "./threatintel.js";

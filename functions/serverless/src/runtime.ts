@@ -21,6 +21,7 @@ import {
   type KeyValue,
   KvPlanRepository,
   LanguageModelAgent,
+  loadConfig,
   ModelSummariser,
   OidcVerifier,
   Planner,
@@ -249,6 +250,53 @@ export async function createServerlessRuntime<
     for (const close of closing) await close().catch(() => undefined);
     throw error;
   }
+}
+
+/** What a target's `create…Runtime` accepts; every field is optional (tests pass stores, config, clock). */
+export interface TargetRuntimeOptions<S extends ServerlessStores, L> {
+  /** Defaults to the configuration read from `env` (and AAT_CONFIG) by core's loader. */
+  config?: AatConfig;
+  /** Defaults to process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  tools?: Tool[];
+  clock?: Clock;
+  logger?: L;
+  /** Stores to use instead of the configured ones (tests). */
+  stores?: S;
+}
+
+/** The parts that make a target: its logger, its stores, its settlement wrapper and its version. */
+export interface ServerlessTarget<S extends ServerlessStores, Q extends Queue<WorkMessage>, L> {
+  createLogger(level: string): L;
+  openStores(config: AatConfig): Promise<S>;
+  wrapQueue(queue: S["queue"]): Q;
+  version: string;
+}
+
+/**
+ * A target's runtime from its options: configuration from the environment once per instance (unless
+ * given), the target's logger and stores, then createServerlessRuntime.
+ */
+export async function createTargetRuntime<
+  S extends ServerlessStores,
+  Q extends Queue<WorkMessage>,
+  L extends CompositionLogger,
+>(
+  target: ServerlessTarget<S, Q, L>,
+  options: TargetRuntimeOptions<S, L>,
+): Promise<ServerlessRuntime<S, Q, L>> {
+  const env = options.env ?? process.env;
+  const config = options.config ?? loadConfig({ env }).config;
+  return createServerlessRuntime({
+    config,
+    env,
+    logger: options.logger ?? target.createLogger(config.telemetry.logLevel),
+    stores: options.stores ?? (await target.openStores(config)),
+    wrapQueue: (queue) => target.wrapQueue(queue),
+    version: target.version,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.tools ? { tools: options.tools } : {}),
+  });
 }
 
 /**
