@@ -22,6 +22,20 @@ export function ensureChromium(): string {
   return CHROMIUM;
 }
 
+/** Headless Chromium with the flags in docs/site.md (no sandbox, no calls to Google's hosts). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: ensureChromium(),
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
 export interface SiteUnderTest {
   url: string;
   adminKey: string;
@@ -48,16 +62,7 @@ export async function startSite(extra: { auth?: Record<string, unknown> } = {}):
   });
   const adminKey = runtime.bootstrap?.status === "generated" ? runtime.bootstrap.key : "";
   if (!adminKey || !runtime.url) throw new Error("the runtime did not start with a fresh admin key");
-  const browser = await chromium.launch({
-    executablePath: ensureChromium(),
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  const browser = await launchChromium();
   return {
     url: runtime.url,
     adminKey,
