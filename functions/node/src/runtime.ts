@@ -63,6 +63,7 @@ import {
 import { createLogger, type RuntimeLogger } from "./logger.js";
 import { metricsHandler, PrometheusMetrics } from "./metrics.js";
 import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
+import { requestPath } from "./request-path.js";
 import { withDefaultThreatIntel } from "./sample-feed.js";
 import { createSiteApp, DEFAULT_SITE_DIR } from "./site.js";
 import { StalledRunSweeper } from "./stalled-runs.js";
@@ -407,7 +408,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       const site = createSiteApp(options.siteDir ?? DEFAULT_SITE_DIR, (request) => api.fetch(request));
       const cloudEvents = createCloudEventsReceiver({ runner, settlement: cloudEventQueue, logger });
       const fetch = (request: Request, env: unknown) => {
-        const path = new URL(request.url).pathname;
+        const path = requestPath(request.url);
         if (path === "/metrics" && serveMetrics) return serveMetrics(request);
         if (path === CLOUDEVENTS_STEPS_PATH) return cloudEvents.fetch(request, env);
         return isApiPath(path) ? api.fetch(request, env) : site.fetch(request, env);
@@ -449,7 +450,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     if (serveMetrics && metricsPortSetting !== undefined) {
       const listening = await listen(
         (request) =>
-          new URL(request.url).pathname === "/metrics"
+          requestPath(request.url) === "/metrics"
             ? serveMetrics(request)
             : new Response("only /metrics here\n", { status: 404 }),
         config.server.host,
