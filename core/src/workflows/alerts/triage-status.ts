@@ -49,6 +49,11 @@ export class TriageStatusHook {
       event.type === "approval.granted" ||
       event.type === "approval.denied";
     if (!relevant) return;
+    // Most runs are not triage runs: settle those here, without an async call and its promise per run.
+    if (event.type === "run.started" && (event.plan.workflow !== "alerts" || !hasAlertId(event.input))) {
+      this.forget(runId);
+      return;
+    }
     this.handle(runId, event).catch((error) => this.deps.onError?.(error));
   };
 
@@ -205,6 +210,10 @@ export class TriageStatusHook {
     if (this.notAlertRuns.size > 10_000) this.notAlertRuns.clear();
     this.notAlertRuns.add(runId);
   }
+}
+
+function hasAlertId(input: unknown): boolean {
+  return typeof (input as { alert?: { id?: unknown } } | undefined)?.alert?.id === "string";
 }
 
 /**
