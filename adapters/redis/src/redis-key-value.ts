@@ -247,14 +247,15 @@ export class RedisKeyValue implements KeyValue {
     const json = toStoredJson(value, "RedisKeyValue.compareAndSet", key);
     const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.compareAndSet("${key}")`);
     const reply = conditionalReply.parse(
-      await this.script(
-        "compareAndSet",
-        options?.unlisted === true ? this.scripts.unlistedCompareAndSet : this.scripts.compareAndSet,
-        key,
-        ttl,
-        json,
-        expectedVersion,
-      ),
+      options?.unlisted === true
+        ? // No index to keep: the one-key script, which Redis runs in about half the time.
+          await this.runScript("compareAndSet", this.scripts.unlistedCompareAndSetOne, key, [
+            this.namespace.value(key),
+            ttl,
+            json,
+            expectedVersion,
+          ])
+        : await this.script("compareAndSet", this.scripts.compareAndSet, key, ttl, json, expectedVersion),
     );
     return this.conditional<T>(reply, key, expectedVersion + 1);
   }
@@ -344,6 +345,16 @@ export class RedisKeyValue implements KeyValue {
   ): Promise<unknown> {
     const { index, expiries, valuePrefix } = this.namespace;
     const keysAndArgs = [this.namespace.value(key), index, expiries, key, valuePrefix, third, ...rest];
+    return this.runScript(operation, script, key, keysAndArgs);
+  }
+
+  /** Runs `script` with its keys and arguments, turning its error replies into the adapter's errors. */
+  private async runScript(
+    operation: string,
+    script: KeyValueScripts[keyof KeyValueScripts],
+    key: string,
+    keysAndArgs: Array<string | number>,
+  ): Promise<unknown> {
     try {
       return await script.run(this.connection.client, keysAndArgs);
     } catch (error) {

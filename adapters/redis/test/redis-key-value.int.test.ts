@@ -162,6 +162,18 @@ describe("RedisKeyValue on a real server", () => {
     });
     await admin.set(namespace.value("claim/bad"), "no header");
     await expect(kv.setIfAbsent("claim/bad", 1, unlisted)).rejects.toThrow(/has no <version>\| header/);
+    // An unlisted compareAndSet runs its own one-key script: the same checks and replies.
+    await expect(kv.compareAndSet("claim/bad", 1, 1, unlisted)).rejects.toThrow(/has no <version>\| header/);
+    expect(await kv.compareAndSet("claim/a", { n: 3 }, 1, unlisted)).toEqual({
+      ok: false,
+      current: { value: { n: 2 }, version: 2 },
+    });
+    expect(await kv.compareAndSet("claim/new", { n: 1 }, 1, unlisted)).toEqual({ ok: false });
+    expect(await kv.compareAndSet("claim/new", { n: 1 }, 0, { unlisted: true })).toEqual({
+      ok: true,
+      version: 1,
+    });
+    expect(await admin.pttl(namespace.value("claim/new"))).toBe(-1);
     expect(await admin.pttl(namespace.value("claim/a"))).toBeGreaterThan(50_000);
     expect(await admin.exists(namespace.index, namespace.expiries)).toBe(0);
 
