@@ -104,34 +104,32 @@ export class RunStore {
 
   /**
    * Stores a new run: its first event (the compare-and-set that makes a start with a known id idempotent)
-   * and, only when that wrote, the active marker, the index entry, the snapshot of `state` (version 1)
-   * and the caller's `records`. On a KeyValue with `setIfAbsentWith` (Redis) that is one atomic write
-   * and one round trip; otherwise the first event, then the rest in parallel (no snapshot: the caller
-   * writes it after its first commands, as before). `snapshot` says whether it was written here.
+   * and, only when that wrote, the active marker, the index entry and the caller's `records`. On a
+   * KeyValue with `setIfAbsentWith` (Redis) that is one atomic write and one round trip; otherwise the
+   * first event, then the rest in parallel. No snapshot: the first event alone gives the state (loading
+   * replays the log when `run/<id>` is missing), and the first batch of work that changes the run writes it.
    */
   async create(
     state: RunState,
     event: RunEvent,
     records: readonly KvCompanionWrite[] = [],
-  ): Promise<{ created: boolean; snapshot: boolean }> {
+  ): Promise<boolean> {
     const { runId } = state;
     if (this.kv.setIfAbsentWith) {
       const companions: KvCompanionWrite[] = [
         { key: runKeys.active(runId), value: { runId } },
         { key: runKeys.index(state.startedAt, runId), value: indexEntry(state) },
-        { key: runKeys.snapshot(runId), value: state, options: BY_NAME },
         ...records,
       ];
-      const result = await this.kv.setIfAbsentWith(runKeys.log(runId, 1), event, BY_NAME, companions);
-      return { created: result.ok, snapshot: result.ok };
+      return (await this.kv.setIfAbsentWith(runKeys.log(runId, 1), event, BY_NAME, companions)).ok;
     }
-    if (!(await this.append(runId, 1, event))) return { created: false, snapshot: false };
+    if (!(await this.append(runId, 1, event))) return false;
     await Promise.all([
       this.markActive(runId),
       this.index(state),
       ...records.map((record) => this.kv.set(record.key, record.value, record.options)),
     ]);
-    return { created: true, snapshot: false };
+    return true;
   }
 
   /** Events from `fromSeq` on, up to the first gap. */

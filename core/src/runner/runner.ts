@@ -178,14 +178,14 @@ export class Runner {
       ...(trace ? { trace } : {}),
     };
     const decision = graph.start(freezeEventData(event));
-    const stored = await this.store.create(decision.state, event, request.records);
-    if (!stored.created) {
+    if (!(await this.store.create(decision.state, event, request.records))) {
       const existing = await this.load(runId);
       return { runId, created: false, state: existing! };
     }
     this.options.onEvent?.(runId, 1, event);
     this.options.metrics?.runStarted(event.plan);
-    const state = await this.process(graph, decision.state, decision.commands, stored.snapshot);
+    // The stored first event is the initial state: the snapshot waits for the first change.
+    const state = await this.process(graph, decision.state, decision.commands, true);
     return { runId, created: true, state };
   }
 
@@ -556,6 +556,7 @@ export class Runner {
     graph: ExecutionGraph,
     initial: RunState,
     commands: Command[],
+    /** `initial` is what loading the run gives (its snapshot, or its log alone), so need not be written. */
     initialStored = false,
   ): Promise<RunState> {
     let state = initial;

@@ -1,6 +1,7 @@
 import {
   type Clock,
   type KeyValue,
+  type RunEvent,
   type Runner,
   type RunState,
   runKeys,
@@ -92,9 +93,19 @@ export class StalledRunSweeper {
       const page = await kv.list(runKeys.activePrefix, { limit: PAGE, ...(cursor ? { cursor } : {}) });
       const runIds = page.entries.map((entry) => entry.key.slice(runKeys.activePrefix.length));
       const snapshots = await kv.getMany<RunState>(runIds.map((runId) => runKeys.snapshot(runId)));
+      // A run gets its snapshot with its first change after the start; until then its first event tells
+      // when it started (no later than its real last update, so a recent one means not stalled).
+      const unsnapshotted = runIds.filter((_, index) => snapshots[index] === undefined);
+      const firsts = new Map<string, number>();
+      if (unsnapshotted.length > 0) {
+        const events = await kv.getMany<RunEvent>(unsnapshotted.map((runId) => runKeys.log(runId, 1)));
+        for (const [index, entry] of events.entries()) {
+          if (entry) firsts.set(unsnapshotted[index]!, entry.value.at);
+        }
+      }
       for (const [index, runId] of runIds.entries()) {
-        const snapshot = snapshots[index]?.value;
-        if (snapshot && snapshot.updatedAt > now - this.stalledAfterMs) continue;
+        const updatedAt = snapshots[index]?.value.updatedAt ?? firsts.get(runId);
+        if (updatedAt !== undefined && updatedAt > now - this.stalledAfterMs) continue;
         if (this.reconciledAt.has(runId)) continue;
         if (await this.reconcileIfStalled(runId, now)) reconciled++;
       }

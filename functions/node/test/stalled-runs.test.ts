@@ -4,6 +4,7 @@ import {
   KvPlanRepository,
   ManualClock,
   type PublishOptions,
+  runKeys,
   type Tool,
   ToolRegistry,
   Worker,
@@ -79,8 +80,10 @@ describe("StalledRunSweeper", () => {
   });
 
   it("leaves recently updated runs alone, and gives a run it reconciled time to move on", async () => {
-    const { clock, queue, runner, sweeper } = await setup();
-    await runner.start({ planId: "test.two" });
+    const { clock, kv, queue, runner, sweeper } = await setup();
+    const { runId } = await runner.start({ planId: "test.two" });
+    // A run has no snapshot until its first change after the start: its first event dates it.
+    expect(await kv.get(runKeys.snapshot(runId))).toBeUndefined();
     expect(await sweeper().sweep()).toBe(0);
     // The first step's message is still waiting: by age the run looks stalled and is reconciled, but the
     // re-publish carries the same dedupe id, so the queue holds one message for the step, not two.
@@ -90,6 +93,20 @@ describe("StalledRunSweeper", () => {
     clock.advance(1000);
     expect(await once.sweep()).toBe(0);
     expect(await queue.receive({ maxMessages: 10 })).toHaveLength(1);
+  });
+
+  it("reconciles a run whose first publish failed, with no snapshot, once it is old enough", async () => {
+    const { clock, kv, state, runner, worker, sweeper } = await setup();
+    state.queueDown = true;
+    const runId = "00000000-0000-4000-8000-00000000beef";
+    await expect(runner.start({ planId: "test.two", runId })).rejects.toThrow(/the queue is down/);
+    state.queueDown = false;
+    expect(await kv.get(runKeys.snapshot(runId))).toBeUndefined();
+    expect(await sweeper().sweep()).toBe(0);
+    clock.advance(STALLED_AFTER_MS + 1);
+    expect(await sweeper().sweep()).toBe(1);
+    await worker.drain();
+    expect((await runner.load(runId))?.status).toBe("succeeded");
   });
 
   it("sweeps on one replica per interval", async () => {
