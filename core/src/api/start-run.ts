@@ -63,7 +63,12 @@ export class RunStarter {
     this.deps.inputs.check(definition, version, request.input);
 
     if (request.idempotencyKey === undefined) {
-      const started = await this.deps.runner.start({ planId: definition.id, version, input: request.input });
+      const started = await this.deps.runner.start({
+        planId: definition.id,
+        version,
+        input: request.input,
+        inputChecked: true,
+      });
       return { runId: started.runId, state: started.state, created: started.created };
     }
 
@@ -84,6 +89,7 @@ export class RunStarter {
           version: fresh.version,
           input: request.input,
           runId: fresh.runId,
+          inputChecked: true,
         });
         return { runId: started.runId, state: started.state, created: true };
       } catch (error) {

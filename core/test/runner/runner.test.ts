@@ -147,6 +147,17 @@ steps:
     expect((await kv.list(runKeys.snapshotPrefix)).entries).toEqual([]);
   });
 
+  it("checks input again unless the caller checked it against the very version it names", async () => {
+    const { runner } = await makeEngine([shippedPlan("automation/hello.yaml")]);
+    const bad = { planId: "automation.hello", input: { names: [""] }, inputChecked: true };
+    // No version named: the caller cannot have checked against the one the runner picks.
+    await expect(runner.start(bad)).rejects.toThrow(RunInputError);
+    await expect(runner.start({ ...bad, version: 1, inputChecked: false })).rejects.toThrow(RunInputError);
+    // Vouched for with the version: taken as checked (the API checked it for its 422 answer).
+    const started = await runner.start({ ...bad, version: 1, runId: "checked-by-caller" });
+    expect(started.created).toBe(true);
+  });
+
   it("reports an unknown plan or version clearly", async () => {
     const { runner } = await makeEngine([shippedPlan("automation/hello.yaml")]);
     await expect(runner.start({ planId: "nope" })).rejects.toThrow(PlanNotFoundError);

@@ -111,6 +111,7 @@ async function handleHook(c: Context<ApiEnv>, ctx: ApiContext): Promise<Response
     planId: plan.definition.id,
     version: plan.version,
     input,
+    inputChecked: true,
     runId,
     records: [
       {
