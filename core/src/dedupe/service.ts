@@ -285,6 +285,7 @@ export class DedupeService {
     };
     const outcome = await this.kv.compareAndSet(recordKey, renewed, current.version, {
       ttlMs: renewed.expiresAt - now,
+      unlisted: true,
     });
     return outcome.ok;
   }
