@@ -248,7 +248,7 @@ export class RedisKeyValue implements KeyValue {
     const ttl = ttlArgument(options?.ttlMs, `RedisKeyValue.compareAndSet("${key}")`);
     const reply = conditionalReply.parse(
       options?.unlisted === true
-        ? // No index to keep: the one-key script, which Redis runs in about half the time.
+        ? // No index to keep: the one-key script, which Redis runs faster.
           await this.runScript("compareAndSet", this.scripts.unlistedCompareAndSetOne, key, [
             this.namespace.value(key),
             ttl,
