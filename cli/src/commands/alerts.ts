@@ -2,7 +2,7 @@ import { createHmac } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { unwrap } from "@aat/sdk";
+import { AatApiError, unwrap } from "@aat/sdk";
 import type { Command } from "commander";
 import { contextOf } from "../context.js";
 import { CliError, UsageError } from "../errors.js";
@@ -140,18 +140,31 @@ export function registerAlerts(program: Command): void {
               );
             auth = source.auth;
           }
-          const delivery = (await unwrap(
-            client.api.POST("/v1/webhooks/{sourceId}", {
-              params: { path: { sourceId: options.source } },
-              body,
-              // The signature covers these exact bytes: send them as read, not re-serialised.
-              bodySerializer: (raw: unknown) => raw as string,
-              headers: {
-                "content-type": "application/json",
-                ...(await authHeaders(auth, secret, body, Date.now() / 1000)),
-              },
-            }),
-          )) as Delivery;
+          const send = async (nowSeconds: number) =>
+            (await unwrap(
+              client.api.POST("/v1/webhooks/{sourceId}", {
+                params: { path: { sourceId: options.source } },
+                body,
+                // The signature covers these exact bytes: send them as read, not re-serialised.
+                bodySerializer: (raw: unknown) => raw as string,
+                headers: {
+                  "content-type": "application/json",
+                  ...(await authHeaders(auth, secret, body, nowSeconds)),
+                },
+              }),
+            )) as Delivery;
+          const signedAt = Date.now() / 1000;
+          let delivery: Delivery;
+          try {
+            delivery = await send(signedAt);
+          } catch (error) {
+            // The HMAC covers the timestamp (whole seconds) and the body, so the same payload sent twice
+            // within one second carries the same signature, which the server refuses as a replay. It is a
+            // new delivery to us: sign it again in the next second, once.
+            if (!isReplayedSignature(error)) throw error;
+            await sleepUntil((Math.floor(signedAt) + 1) * 1000);
+            delivery = await send(Date.now() / 1000);
+          }
           if (ctx.json) return printJson(delivery);
           for (const alert of delivery.alerts) {
             console.log(
@@ -308,4 +321,14 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
+}
+
+function isReplayedSignature(error: unknown): boolean {
+  return (
+    error instanceof AatApiError && error.status === 401 && error.problem.reason === "replayed_signature"
+  );
+}
+
+function sleepUntil(epochMs: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
 }
