@@ -4,33 +4,24 @@ import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
 import { createModelRegistry } from "@aat/adapter-models";
 import {
   type AatConfig,
-  AlertStore,
   ApiKeyStore,
   AUTH_NONE_WARNING,
   AuditLog,
-  alertContextResolver,
   type BootstrapOutcome,
-  ChatContextRegistry,
   ChatDeltaHub,
-  ChatService,
   type ChatServiceOptions,
   type Clock,
   connectMcpServers,
   createApiApp,
   DirectoryPlanRepository,
   EnvSecrets,
-  ExtractiveSummariser,
   ensureBootstrapAdminKey,
-  generateWithModel,
   type KeyValue,
   KvPlanRepository,
   LanguageModelAgent,
-  ModelSummariser,
-  OidcVerifier,
   type PlanDirectoryWatch,
   PlanFactory,
   Planner,
-  planContextResolver,
   type Queue,
   RunEventHub,
   Runner,
@@ -38,7 +29,6 @@ import {
   registerBuiltinTools,
   registerScheduleRoutes,
   resolveConfiguredSources,
-  runContextResolver,
   Scheduler,
   type StartPlanRun,
   startPlanDirectorySync,
@@ -50,6 +40,7 @@ import {
   Worker,
   type WorkMessage,
 } from "@aat/core";
+import { createChatService, oidcVerifierOf } from "@aat/functions-serverless";
 import { type ServerType, serve } from "@hono/node-server";
 import { z } from "zod";
 import { PrometheusAlertMetrics } from "./alert-metrics.js";
@@ -338,40 +329,17 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     if (serveHttp) {
       const keys = new ApiKeyStore(kv, clock);
       const auth = config.auth;
-      const oidc =
-        auth.mode === "oidc"
-          ? new OidcVerifier({
-              issuer: auth.oidc.issuer,
-              audience: auth.oidc.audience,
-              ...(auth.oidc.jwksUrl !== undefined ? { jwksUrl: auth.oidc.jwksUrl } : {}),
-              clock,
-            })
-          : undefined;
-      const chatOffline = models.resolve().provider === "offline";
-      const chat = new ChatService({
+      const oidc = oidcVerifierOf(auth, clock);
+      const chat = createChatService({
+        config,
         kv,
         runner,
+        plans,
+        models,
         clock,
         events,
         deltas: chatDeltas,
-        contexts: new ChatContextRegistry([
-          runContextResolver(runner),
-          planContextResolver(plans),
-          alertContextResolver(new AlertStore(kv)),
-        ]),
-        summariser: chatOffline
-          ? new ExtractiveSummariser()
-          : new ModelSummariser(
-              async (prompt, signal) => (await generateWithModel(models.resolve(), { prompt, signal })).text,
-            ),
-        offline: () => chatOffline,
-        history: { maxTokens: config.chat.historyTokenBudget, keepShare: 0.5 },
-        contextLimits: {
-          maxItemChars: config.chat.contextMaxItemChars,
-          maxTotalChars: config.chat.contextMaxTotalChars,
-        },
-        turnWaitMs: config.chat.turnWaitMs,
-        ...(tuning.chat ?? {}),
+        ...(tuning.chat ? { tuning: tuning.chat } : {}),
       });
       const api = createApiApp({
         runner,

@@ -1,4 +1,5 @@
 export { type AlertsHook, alertsHook, type CompositionLogger } from "./alerts.js";
+export { createChatService, oidcVerifierOf } from "./api-services.js";
 export {
   createServerlessRuntime,
   createTargetRuntime,

@@ -1,38 +1,28 @@
 import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
 import {
   type AatConfig,
-  AlertStore,
   ApiKeyStore,
   AuditLog,
-  alertContextResolver,
   buildModelRegistry,
-  ChatContextRegistry,
   ChatDeltaHub,
-  ChatService,
   type Clock,
   connectMcpServers,
   createApiApp,
   createRunner,
   DirectoryPlanRepository,
   EnvSecrets,
-  ExtractiveSummariser,
   ensureBootstrapAdminKey,
-  generateWithModel,
   type KeyValue,
   KvPlanRepository,
   LanguageModelAgent,
   loadConfig,
-  ModelSummariser,
-  OidcVerifier,
   Planner,
-  planContextResolver,
   type Queue,
   RunEventHub,
   type Runner,
   registerBuiltinTools,
   registerScheduleRoutes,
   resolveConfiguredSources,
-  runContextResolver,
   Scheduler,
   type StartPlanRun,
   startPlanDirectorySync,
@@ -42,6 +32,7 @@ import {
   type WorkMessage,
 } from "@aat/core";
 import { alertsHook, type CompositionLogger } from "./alerts.js";
+import { createChatService, oidcVerifierOf } from "./api-services.js";
 import { readableThreatIntel } from "./threatintel.js";
 
 /** What a target opened: the KV store and the step queue, and how to close both. */
@@ -168,40 +159,8 @@ export async function createServerlessRuntime<
     if (auth.mode !== "none" && auth.bootstrapAdminKey !== undefined) {
       await ensureBootstrapAdminKey(keys, { configuredKey: auth.bootstrapAdminKey });
     }
-    const oidc =
-      auth.mode === "oidc"
-        ? new OidcVerifier({
-            issuer: auth.oidc.issuer,
-            audience: auth.oidc.audience,
-            ...(auth.oidc.jwksUrl !== undefined ? { jwksUrl: auth.oidc.jwksUrl } : {}),
-            clock,
-          })
-        : undefined;
-    const chatOffline = models.resolve().provider === "offline";
-    const chat = new ChatService({
-      kv,
-      runner,
-      clock,
-      events,
-      deltas: chatDeltas,
-      contexts: new ChatContextRegistry([
-        runContextResolver(runner),
-        planContextResolver(plans),
-        alertContextResolver(new AlertStore(kv)),
-      ]),
-      summariser: chatOffline
-        ? new ExtractiveSummariser()
-        : new ModelSummariser(
-            async (prompt, signal) => (await generateWithModel(models.resolve(), { prompt, signal })).text,
-          ),
-      offline: () => chatOffline,
-      history: { maxTokens: config.chat.historyTokenBudget, keepShare: 0.5 },
-      contextLimits: {
-        maxItemChars: config.chat.contextMaxItemChars,
-        maxTotalChars: config.chat.contextMaxTotalChars,
-      },
-      turnWaitMs: config.chat.turnWaitMs,
-    });
+    const oidc = oidcVerifierOf(auth, clock);
+    const chat = createChatService({ config, kv, runner, plans, models, clock, events, deltas: chatDeltas });
     const app = createApiApp({
       runner,
       plans,

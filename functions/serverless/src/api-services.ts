@@ -1,0 +1,74 @@
+import {
+  type AatConfig,
+  AlertStore,
+  alertContextResolver,
+  ChatContextRegistry,
+  type ChatDeltaHub,
+  ChatService,
+  type ChatServiceOptions,
+  type Clock,
+  ExtractiveSummariser,
+  generateWithModel,
+  type KeyValue,
+  type KvPlanRepository,
+  type ModelRegistry,
+  ModelSummariser,
+  OidcVerifier,
+  planContextResolver,
+  type RunEventHub,
+  type Runner,
+  runContextResolver,
+} from "@aat/core";
+
+/** The chat backend every runtime serves: context from runs, plans and alerts; summaries by the model. */
+export function createChatService(deps: {
+  config: AatConfig;
+  kv: KeyValue;
+  runner: Runner;
+  plans: KvPlanRepository;
+  models: ModelRegistry;
+  clock: Clock;
+  events: RunEventHub;
+  deltas: ChatDeltaHub;
+  /** Overrides of config.chat (tests turn the history budget, limits and waits). */
+  tuning?: Pick<ChatServiceOptions, "history" | "contextLimits" | "turnWaitMs" | "pollMs">;
+}): ChatService {
+  const { config, models } = deps;
+  const offline = models.resolve().provider === "offline";
+  return new ChatService({
+    kv: deps.kv,
+    runner: deps.runner,
+    clock: deps.clock,
+    events: deps.events,
+    deltas: deps.deltas,
+    contexts: new ChatContextRegistry([
+      runContextResolver(deps.runner),
+      planContextResolver(deps.plans),
+      alertContextResolver(new AlertStore(deps.kv)),
+    ]),
+    summariser: offline
+      ? new ExtractiveSummariser()
+      : new ModelSummariser(
+          async (prompt, signal) => (await generateWithModel(models.resolve(), { prompt, signal })).text,
+        ),
+    offline: () => offline,
+    history: { maxTokens: config.chat.historyTokenBudget, keepShare: 0.5 },
+    contextLimits: {
+      maxItemChars: config.chat.contextMaxItemChars,
+      maxTotalChars: config.chat.contextMaxTotalChars,
+    },
+    turnWaitMs: config.chat.turnWaitMs,
+    ...(deps.tuning ?? {}),
+  });
+}
+
+/** The verifier of OIDC bearer tokens when auth.mode is oidc. */
+export function oidcVerifierOf(auth: AatConfig["auth"], clock: Clock): OidcVerifier | undefined {
+  if (auth.mode !== "oidc") return undefined;
+  return new OidcVerifier({
+    issuer: auth.oidc.issuer,
+    audience: auth.oidc.audience,
+    ...(auth.oidc.jwksUrl !== undefined ? { jwksUrl: auth.oidc.jwksUrl } : {}),
+    clock,
+  });
+}
