@@ -1,5 +1,6 @@
 export { type AlertsHook, alertsHook, type CompositionLogger } from "./alerts.js";
 export { createChatService, oidcVerifierOf } from "./api-services.js";
+export { createJsonLineLogger } from "./logger.js";
 export {
   createServerlessRuntime,
   createTargetRuntime,
