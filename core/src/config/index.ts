@@ -8,6 +8,7 @@ export {
 } from "./actions.js";
 export { type AlertsConfig, alertsSection, type ConfiguredSource, configuredSourceSchema } from "./alerts.js";
 export { type ChatConfig, chatSection } from "./chat.js";
+export { type CodingConfig, codingSection } from "./coding.js";
 export { renderConfigDocs } from "./docs.js";
 export { ConfigError, type ConfigProblem, formatProblem } from "./errors.js";
 export { type LoadConfigOptions, type LoadedConfig, loadConfig } from "./load.js";

@@ -4,6 +4,7 @@ import { alertsSection } from "./alerts.js";
 import { analyticsSection } from "./analytics.js";
 import { chatSection } from "./chat.js";
 import { checkCrossSettings } from "./checks.js";
+import { codingSection } from "./coding.js";
 import { mcpSection } from "./mcp.js";
 import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
 import { threatIntelSection } from "./threatintel.js";
@@ -610,6 +611,7 @@ export const configFields = z.strictObject({
   mcp: mcpSection,
   chat: chatSection,
   analytics: analyticsSection,
+  coding: codingSection,
   threatintel: threatIntelSection,
   actions: actionsSection,
   alerts: alertsSection,

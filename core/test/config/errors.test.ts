@@ -132,7 +132,7 @@ describe("ConfigError messages", () => {
       [
         "Invalid configuration (2 problems):",
         `- queue.natz (file ${file}): unknown key (did you mean nats?); expected one of: kind, nats, rabbitmq, sqs, pubsub, servicebus`,
-        `- sevrer (file ${file}): unknown key (did you mean server?); expected one of: server, dataDir, queue, kv, models, auth, plans, limits, telemetry, http, mcp, chat, analytics, threatintel, actions, alerts, features`,
+        `- sevrer (file ${file}): unknown key (did you mean server?); expected one of: server, dataDir, queue, kv, models, auth, plans, limits, telemetry, http, mcp, chat, analytics, coding, threatintel, actions, alerts, features`,
       ].join("\n"),
     );
   });

@@ -79,6 +79,16 @@ describe("loadConfig defaults", () => {
         turnWaitMs: 300_000,
       },
       analytics: { sample: true, datasources: {}, maxRows: 1000, timeoutMs: 10_000 },
+      coding: {
+        enabled: true,
+        maxFileBytes: 1_048_576,
+        git: {
+          enabled: true,
+          schemes: ["https", "ssh"],
+          allowedHosts: ["github.com", "gitlab.com", "bitbucket.org", "codeberg.org"],
+        },
+        runTests: { command: [], timeoutMs: 300_000, requireApproval: true },
+      },
       threatintel: {
         feeds: [],
         cacheTtlMs: 3_600_000,
@@ -254,5 +264,24 @@ describe("config file and precedence", () => {
     expect(config.dataDir).toBe("/srv/aat/state");
     expect(config.plans.directories).toEqual(["/srv/aat/plans", "/opt/plans"]);
     expect(config.queue.nats.credsFile).toBe("/srv/aat/secrets/aat.creds");
+  });
+});
+
+describe("coding settings", () => {
+  it("reads the test command as a JSON argument vector and the workspace root as a path", () => {
+    const { config } = load({
+      AAT_CODING_RUN_TESTS_COMMAND: '["npm","test","--","--reporter=dot"]',
+      AAT_CODING_WORKSPACE_ROOT: "checkouts",
+      AAT_CODING_GIT_ALLOWED_HOSTS: "github.com,*.example.com",
+    });
+    expect(config.coding.runTests.command).toEqual(["npm", "test", "--", "--reporter=dot"]);
+    expect(config.coding.workspaceRoot).toBe("/srv/aat/checkouts");
+    expect(config.coding.git.allowedHosts).toEqual(["github.com", "*.example.com"]);
+  });
+
+  it("refuses an unknown git scheme and names the setting", () => {
+    expect(() => load({ AAT_CODING_GIT_SCHEMES: "https,ftp" })).toThrow(
+      /AAT_CODING_GIT_SCHEMES|coding\.git\.schemes/,
+    );
   });
 });
