@@ -9,6 +9,7 @@ export default defineConfig({
       "sdk/test/**/*.test.ts",
       "cli/test/**/*.test.ts",
       "coding/test/**/*.test.ts",
+      "infra-*/test/**/*.test.ts",
       "site/test/**/*.test.ts",
     ],
     // Integration suites that need real servers live in *.int.test.ts and run via test:integration.
