@@ -98,5 +98,7 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await mkdir(SCREENSHOTS, { recursive: true });
+  // A full-page capture of a scrolled page draws the sticky nav bar where the viewport was, mid-page.
+  await page.evaluate("window.scrollTo(0, 0)");
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }

@@ -240,6 +240,13 @@ describe("the site in a real browser", () => {
     // The live view loses its event stream once: it says so, reconnects, and follows the run again.
     // Cut it only once the run waits for the approval, so no event can replace the notice at once.
     await page.locator('[data-run-status="waiting"]').waitFor();
+    // While the run waits, the observables carry their verdicts and the status has followed the run,
+    // without a reload.
+    await page
+      .getByRole("row", { name: /malware\.example\.com\/payload\.exe/ })
+      .locator(".badge.verdict-malicious")
+      .waitFor();
+    await page.locator(".page-head .badge.awaiting_approval").waitFor();
     let cut = false;
     await page.route("**/v1/runs/*/events*", async (route) => {
       if (cut) return route.continue();

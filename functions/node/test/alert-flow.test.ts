@@ -82,6 +82,14 @@ describe("alerts end to end with the shipped plans and the default sample feed",
       "awaiting_approval",
     );
     expect(recorder.requests.filter((r) => r.url === "/fw/block")).toHaveLength(0);
+    // While the run waits for a person, the alert already shows what the lookups found.
+    const waiting = (await api("GET", `/v1/alerts/${id}`)).json;
+    expect(waiting.enrichment["http://malware.example.com/payload.exe"]).toMatchObject({
+      verdict: "malicious",
+    });
+    expect(Object.keys(waiting.enrichment).sort()).toEqual(
+      ["203.0.113.7", "http://malware.example.com/payload.exe", "login.example.com"].sort(),
+    );
     const run = await api("GET", `/v1/runs/${runId}`);
     expect(run.json.run.plan.id).toBe("alerts.triage");
 

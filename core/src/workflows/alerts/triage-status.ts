@@ -21,6 +21,20 @@ export interface TriageStatusDeps {
   onError?(error: unknown): void;
 }
 
+/**
+ * Steps inside an alerts plan's `enrich` map (keys `enrich[0]/lookup_ip`, …) whose output is an
+ * indicator's answer (`{ indicator, verdict, … }`) put that answer on the alert as soon as they succeed:
+ * the map step itself records no event of its own when its last item ends. docs/workflows-alerts.md
+ * tells plan authors.
+ */
+const ENRICH_ITEM = "enrich[";
+
+type IndicatorAnswer = { indicator: string; [key: string]: unknown };
+
+function isIndicatorAnswer(output: unknown): output is IndicatorAnswer {
+  return typeof (output as { indicator?: unknown } | null)?.indicator === "string";
+}
+
 const OCSF_STATUS: Record<AlertStatus, AlertRecord["alert"]["status"]> = {
   new: "New",
   triaging: "In Progress",
@@ -47,7 +61,10 @@ export class TriageStatusHook {
       event.type === "run.started" ||
       (event.type === "step.suspended" && event.suspension.kind === "approval") ||
       event.type === "approval.granted" ||
-      event.type === "approval.denied";
+      event.type === "approval.denied" ||
+      (event.type === "step.succeeded" &&
+        event.key.startsWith(ENRICH_ITEM) &&
+        isIndicatorAnswer(event.output));
     if (!relevant) return;
     // Most runs are not triage runs: settle those here, without an async call and its promise per run.
     if (event.type === "run.started" && (event.plan.workflow !== "alerts" || !hasAlertId(event.input))) {
@@ -92,6 +109,10 @@ export class TriageStatusHook {
       });
       return;
     }
+    if (event.type === "step.succeeded") {
+      await this.enriched(alertId, event.output as IndicatorAnswer);
+      return;
+    }
     if (event.type === "approval.granted" || event.type === "approval.denied") {
       await this.transition(
         alertId,
@@ -102,6 +123,20 @@ export class TriageStatusHook {
         { step: event.key, by: event.by },
       );
     }
+  }
+
+  /**
+   * One lookup inside the plan's `enrich` step answered: the alert shows that indicator's verdict now,
+   * while the run goes on to a verdict or waits for a person, not only when the run ends. Merging the
+   * same answer again (a redelivered event) changes nothing; the run's final `enrichment` output still
+   * wins at the end.
+   */
+  private async enriched(alertId: string, answer: IndicatorAnswer): Promise<void> {
+    await this.deps.store.update(alertId, (r) =>
+      r.enrichment[answer.indicator] !== undefined
+        ? undefined
+        : { ...r, enrichment: { ...r.enrichment, [answer.indicator]: answer } },
+    );
   }
 
   /** The run ended: triage_finished in the timeline, resolved when its output says how. */
