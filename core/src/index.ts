@@ -38,3 +38,4 @@ export * from "./tools/mcp/index.js";
 export * from "./workflows/alerts/index.js";
 export * from "./workflows/analytics/index.js";
 export * from "./workflows/chat/index.js";
+export * from "./workflows/coding/index.js";

@@ -21,6 +21,7 @@ import { registerAlertRoutes } from "./routes/alerts.js";
 import { registerAnalyticsRoutes } from "./routes/analytics.js";
 import { registerApprovalRoutes } from "./routes/approvals.js";
 import { registerChatRoutes } from "./routes/chat.js";
+import { registerCodingRoutes } from "./routes/coding.js";
 import { registerDeadLetterRoutes } from "./routes/dead-letters.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerHookRoutes } from "./routes/hooks.js";
@@ -148,6 +149,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerAlertRoutes(app, ctx);
   if (deps.chat) registerChatRoutes(app, ctx, deps.chat);
   if (deps.analytics) registerAnalyticsRoutes(app, ctx, deps.analytics);
+  if (deps.coding) registerCodingRoutes(app, ctx, deps.coding);
   mountKeyRoutes(app, deps.auth.keys);
   describeKeyRoutes(app);
 
@@ -174,6 +176,11 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
         name: "analytics",
         description:
           "Data sources, read-only SQL, questions in words (runs of analytics.ask), saved questions.",
+      },
+      {
+        name: "coding",
+        description:
+          "Repositories (local or git), their index, search, symbols and files; coding runs and the diffs they propose, applied after approval.",
       },
       { name: "dead-letters", description: "Step messages the queue gave up on: inspect and redrive." },
       { name: "keys", description: "API keys (admin)." },

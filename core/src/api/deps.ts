@@ -16,6 +16,7 @@ import type { Secrets } from "../secrets/secrets.js";
 import type { AlertMetrics } from "../workflows/alerts/metrics.js";
 import type { AlertsSettings } from "../workflows/alerts/service.js";
 import type { ChatService } from "../workflows/chat/service.js";
+import type { CodingApiDeps } from "../workflows/coding/port.js";
 import type { RunEventHub } from "./event-hub.js";
 import type { AnalyticsApiDeps } from "./routes/analytics.js";
 
@@ -67,6 +68,8 @@ export interface ApiDeps {
   chat?: ChatService;
   /** Analytics data sources, queries and questions (/v1/analytics); the routes are absent without it. */
   analytics?: AnalyticsApiDeps;
+  /** Repositories, search, files and diffs of runs (/v1/coding); the routes are absent without it. */
+  coding?: CodingApiDeps;
 }
 
 export type ApiVariables = AuthVariables & AuditVariables & { requestId: string };

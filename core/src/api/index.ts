@@ -4,6 +4,7 @@ export { RunEventHub, type RunEventListener } from "./event-hub.js";
 export { ApiProblem, PROBLEM_MEDIA_TYPE, type Problem, type ProblemError, problemSchema } from "./problem.js";
 export { REQUEST_ID_HEADER } from "./request-id.js";
 export { type AnalyticsApiDeps, ASK_PLAN_ID } from "./routes/analytics.js";
+export { CODING_PLAN_IDS } from "./routes/coding.js";
 export { DELIVERY_ID_HEADERS } from "./routes/hooks.js";
 export {
   SIGNATURE_FORM,

@@ -57,7 +57,7 @@ export function registerApprovalRoutes(app: ApiApp, ctx: ApiContext): void {
   }
 }
 
-function waitingStep(state: RunState, key: string): StepState {
+export function waitingStep(state: RunState, key: string): StepState {
   const step = state.steps[key];
   if (!step) {
     const waiting = Object.values(state.steps)
@@ -82,7 +82,7 @@ function notWaiting(runId: string, key: string, status: string): ApiProblem {
 }
 
 /** `approvers: [role:x, user:y]` on the step narrows who may decide; admins always may. */
-function checkApprover(step: StepState, principal: Principal): void {
+export function checkApprover(step: StepState, principal: Principal): void {
   const approvers = step.approval?.request.approvers ?? [];
   if (approvers.length === 0 || principal.roles.includes("admin")) return;
   const allowed = approvers.some((approver) => {

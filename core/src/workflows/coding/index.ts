@@ -1,0 +1,2 @@
+export * from "./diffs.js";
+export * from "./port.js";
