@@ -1,3 +1,4 @@
+export * from "./catalog.js";
 export * from "./errors.js";
 export * from "./extract.js";
 export { applyPatchOnBranch, git, headTree } from "./git.js";

@@ -55,8 +55,8 @@ export function runTestsTool(
     dangerous: options.requireApproval ?? true,
     // The tool enforces its own limit (and kills the process group); the call's limit is a backstop.
     timeoutMs: timeoutMs + 10_000,
-    run({ repo }, ctx) {
-      const workspace = service.workspaces.get(repo);
+    async run({ repo }, ctx) {
+      const workspace = await service.workspace(repo);
       const [program, ...args] = options.command;
       return new Promise((resolve, reject) => {
         const started = Date.now();

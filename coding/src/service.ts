@@ -1,12 +1,17 @@
 import type { KeyValue } from "@aat/core";
 import { CodeIndex, type IndexOptions, type IndexStats } from "./indexer.js";
-import type { Workspaces } from "./workspace.js";
+import type { Workspace, Workspaces } from "./workspace.js";
 
 export interface CodingServiceOptions {
   workspaces: Workspaces;
   /** Where indexes are kept (any KeyValue adapter: memory, SQLite, Redis, DynamoDB, …). */
   kv: KeyValue;
   index?: Omit<IndexOptions, "onProgress">;
+  /**
+   * Opens a repository this process has not opened yet (added by another process, e.g. the API while
+   * this is a worker). Resolves when `workspaces` holds it; throws a not_found CodingInputError otherwise.
+   */
+  open?: (repo: string) => Promise<void>;
 }
 
 /** Repositories and their indexes: loads an index from the store once, indexes on first use. */
@@ -18,12 +23,19 @@ export class CodingService {
     this.workspaces = options.workspaces;
   }
 
+  /** The repository's workspace, opened through `options.open` when this process does not hold it yet. */
+  async workspace(repo: string): Promise<Workspace> {
+    if (this.options.open && !this.workspaces.list().some((w) => w.id === repo))
+      await this.options.open(repo);
+    return this.workspaces.get(repo);
+  }
+
   /** The repository's index: from memory, else from the store, else built now and saved. */
   index(repo: string): Promise<CodeIndex> {
     let entry = this.cache.get(repo);
     if (!entry) {
       entry = (async () => {
-        const workspace = this.workspaces.get(repo);
+        const workspace = await this.workspace(repo);
         const stored = await CodeIndex.load(this.options.kv, repo);
         if (stored) return stored;
         const index = CodeIndex.empty(repo);
@@ -39,7 +51,7 @@ export class CodingService {
 
   /** Re-reads the workspace (only changed files are parsed) and saves the index. */
   async reindex(repo: string, onProgress?: IndexOptions["onProgress"]): Promise<IndexStats> {
-    const workspace = this.workspaces.get(repo);
+    const workspace = await this.workspace(repo);
     const index = (await CodeIndex.load(this.options.kv, repo)) ?? CodeIndex.empty(repo);
     const stats = await index.update(workspace, {
       ...this.options.index,

@@ -63,7 +63,9 @@ export function codingTools(service: CodingService, options: CodingToolsOptions 
       }),
       async run(input) {
         const index = await service.index(input.repo);
-        return { hits: await index.searchText(service.workspaces.get(input.repo), input.query, input.limit) };
+        return {
+          hits: await index.searchText(await service.workspace(input.repo), input.query, input.limit),
+        };
       },
     }),
     tool({
@@ -108,7 +110,7 @@ export function codingTools(service: CodingService, options: CodingToolsOptions 
         text: z.string(),
       }),
       async run(input) {
-        const workspace = service.workspaces.get(input.repo);
+        const workspace = await service.workspace(input.repo);
         const file = normaliseRelativePath(input.path);
         const text = await workspace.readText(file);
         const lines = text.split("\n");
@@ -212,7 +214,7 @@ export function codingTools(service: CodingService, options: CodingToolsOptions 
         }),
       output: z.object({ diff: z.string(), files: z.array(fileChange) }),
       async run(input) {
-        const workspace = service.workspaces.get(input.repo);
+        const workspace = await service.workspace(input.repo);
         const read = workingTree(workspace);
         const diff = input.diff ?? (await diffOfEdits(workspace, input.edits ?? [], read));
         const validated = await validatePatch(workspace, diff, read);
@@ -248,7 +250,7 @@ export function codingTools(service: CodingService, options: CodingToolsOptions 
         stat: z.string(),
       }),
       async run(input, ctx) {
-        const workspace = service.workspaces.get(input.repo);
+        const workspace = await service.workspace(input.repo);
         const message =
           input.message ?? (ctx.approval ? `aat: patch approved by ${ctx.approval.by}` : undefined);
         return applyPatchOnBranch(workspace, {

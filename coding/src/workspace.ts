@@ -132,6 +132,11 @@ export interface WorkspacesOptions {
    * `file` only where callers may clone any repository on this machine's disk (tests, single user).
    */
   allowedUrlSchemes?: readonly string[];
+  /**
+   * Hosts git URLs may name: exact names, `*.example.com` wildcards, or `*` for any (the default when
+   * not given). Not checked for file URLs, which name no host.
+   */
+  allowedHosts?: readonly string[];
 }
 
 /** A local directory to index; later sources (git URLs) add a `kind`. */
@@ -152,6 +157,26 @@ export interface GitSource {
 export type RepositorySource = LocalSource | GitSource;
 
 const DEFAULT_SCHEMES = ["https", "ssh", "git"] as const;
+
+function hostOf(url: string): string | undefined {
+  const scp = /^[A-Za-z0-9._-]+@([A-Za-z0-9.-]+):/.exec(url);
+  if (scp && !url.includes("://")) return scp[1]!.toLowerCase();
+  try {
+    return new URL(url).hostname.toLowerCase() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `github.com` matches itself; `*.example.com` matches any subdomain; `*` matches every host. */
+export function hostAllowed(host: string, allowed: readonly string[]): boolean {
+  return allowed.some((pattern) => {
+    const p = pattern.toLowerCase();
+    if (p === "*") return true;
+    if (p.startsWith("*.")) return host.endsWith(p.slice(1)) && host.length > p.length - 1;
+    return host === p;
+  });
+}
 
 function schemeOf(url: string): string | undefined {
   const match = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url);
@@ -210,6 +235,15 @@ export class Workspaces {
         `repository ${id}: git URL "${source.url}" is not allowed; use ${allowed.map((s) => `${s}://`).join(", ")}${allowed.includes("ssh") ? " or user@host:path" : ""}`,
         "url_not_allowed",
       );
+    const hosts = this.options.allowedHosts;
+    if (hosts !== undefined && scheme !== "file") {
+      const host = hostOf(source.url);
+      if (host === undefined || !hostAllowed(host, hosts))
+        throw new CodingInputError(
+          `repository ${id}: git host "${host ?? "(none)"}" is not allowed; allowed hosts: ${hosts.join(", ") || "none"} (coding.git.allowedHosts)`,
+          "url_not_allowed",
+        );
+    }
     if (source.ref !== undefined && (source.ref.startsWith("-") || /[\s\0]/.test(source.ref)))
       throw new CodingInputError(`repository ${id}: ref "${source.ref}" is not a branch, tag or commit name`);
     const root = await this.root();

@@ -51,6 +51,7 @@ import {
   CloudEventSettlementQueue,
   createCloudEventsReceiver,
 } from "./cloudevents.js";
+import { type CodingRuntime, codingRuntime } from "./coding.js";
 import { createLogger, type RuntimeLogger } from "./logger.js";
 import { metricsHandler, PrometheusMetrics } from "./metrics.js";
 import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
@@ -219,6 +220,20 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       onConfiguredSourceError: (id, message) => logger.warn({ datasourceId: id }, message),
     });
     cleanup.unshift(() => analytics.close());
+    // Repositories, their indexes and the code.* tools (coding.enabled; docs/workflows-coding.md).
+    let coding: CodingRuntime | undefined;
+    if (config.coding.enabled) {
+      coding = await codingRuntime({
+        config,
+        kv,
+        tools,
+        offline: () => models.resolve().provider === "offline",
+        now: () => clock.now(),
+        onError: (repo, message) => logger.warn({ repo }, `coding: ${message}`),
+      });
+      const opened = coding;
+      cleanup.unshift(() => opened.close());
+    }
     // Webhook sources from alerts.sources, their secrets read now: a missing one stops the start.
     const configuredSources = await resolveConfiguredSources(config.alerts.sources, secrets, clock.now());
     // MCP servers' tools must be registered before plans are loaded, which checks them against the registry.
@@ -363,6 +378,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         checks,
         chat,
         analytics: analytics.api,
+        ...(coding ? { coding: coding.api } : {}),
         alerts: {
           metrics: alerts.metrics,
           settings: {
