@@ -164,9 +164,15 @@ export function collectRunDiffs(state: RunState, events: readonly LoggedEvent[])
     if (step.status === "succeeded" && isObj(step.output)) {
       const diff = str(step.output.diff);
       const files = filesOf(step.output.files);
-      if (diff !== undefined && files && diff.includes("@@"))
+      // Exactly code.propose_patch's output, so set steps and plan outputs that quote a diff do not count.
+      const exact = Object.keys(step.output).length === 2;
+      if (diff !== undefined && files && exact && !step.key.startsWith("$"))
         push({ id: step.key, stepKey: step.key, origin: "tool_step", status: "proposed", diff, files });
     }
   }
-  return out;
+  // The same diff proposed, checked again by a tool step and then applied is one change for a reviewer:
+  // a proposal is listed only when no later entry carries the same diff.
+  return out.filter(
+    (diff, i) => diff.status !== "proposed" || !out.slice(i + 1).some((later) => later.diff === diff.diff),
+  );
 }
