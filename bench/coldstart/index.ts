@@ -15,6 +15,7 @@ import { gzipSync } from "node:zlib";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { SqsQueue } from "@aat/adapter-sqs";
 import { bundleEntry, HANDLERS } from "@aat/functions-aws/bundle";
+import type { HandlerSpec } from "@aat/functions-serverless/bundle";
 
 const runs = Number(process.argv[process.argv.indexOf("--runs") + 1]) || 7;
 const moto = process.env.AWS_ENDPOINT_URL ?? readMoto();
@@ -114,9 +115,9 @@ await DynamoKeyValue.createTable({ endpoint: moto, region, credentials, tableNam
 // The queue exists before the first cold start, as it does in a deployment.
 await (await SqsQueue.connect({ endpoint: moto, region, credentials, name: queue })).close();
 try {
-  const entries: Array<[string, string]> = [
-    ["baseline", fileURLToPath(new URL("./baseline.ts", import.meta.url))],
-    ["sdk-only", fileURLToPath(new URL("./sdk-baseline.ts", import.meta.url))],
+  const entries: Array<[string, HandlerSpec]> = [
+    ["baseline", { entry: fileURLToPath(new URL("./baseline.ts", import.meta.url)), httpApi: false }],
+    ["sdk-only", { entry: fileURLToPath(new URL("./sdk-baseline.ts", import.meta.url)), httpApi: false }],
     ...Object.entries(HANDLERS),
   ];
   const rows: Array<{
@@ -130,7 +131,8 @@ try {
   }> = [];
   for (const [name, entry] of entries) {
     const bundle = await bundleEntry(name, entry, outDir);
-    const gzip = gzipSync(readFileSync(bundle.file)).length;
+    // Every file of the bundle (entry and chunks), as deployed.
+    const gzip = bundle.files.reduce((sum, { file }) => sum + gzipSync(readFileSync(file)).length, 0);
     const samples = measure(name, bundle.file, events[name]);
     rows.push({
       name,

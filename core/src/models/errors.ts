@@ -1,5 +1,4 @@
 import { APICallError, LoadAPIKeyError, LoadSettingError } from "@ai-sdk/provider";
-import { RetryError } from "ai";
 import { REDACTED } from "../config/errors.js";
 import type { ModelIdentity } from "./registry.js";
 
@@ -71,6 +70,21 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   return out;
 }
 
+/**
+ * The AI SDK's RetryError, recognised by its marker symbol exactly as `RetryError.isInstance` does. Importing the class
+ * from "ai" would make every bundle that reads model configuration carry the whole AI SDK (about
+ * 240 KiB); the SDK is loaded when a model is first called (functions/serverless: cold start).
+ */
+const RETRY_ERROR_MARKER = Symbol.for("vercel.ai.error.AI_RetryError");
+
+function isRetryError(error: unknown): error is { lastError: unknown } {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    (error as Record<symbol, unknown>)[RETRY_ERROR_MARKER] === true
+  );
+}
+
 /** Turns anything a model call threw into a ModelCallError with the provider's reason, redacted. */
 export function toModelCallError(
   error: unknown,
@@ -78,7 +92,7 @@ export function toModelCallError(
   secrets: readonly string[],
 ): ModelCallError {
   if (ModelCallError.isInstance(error)) return error;
-  const cause = RetryError.isInstance(error) ? error.lastError : error;
+  const cause = isRetryError(error) ? error.lastError : error;
   const redact = (text: string) => redactSecrets(text, secrets);
   const hintFor = (kind: ModelFailureKind) => HINTS[kind]?.(model);
 

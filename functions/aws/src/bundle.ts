@@ -1,112 +1,57 @@
 /**
- * Builds one Lambda bundle per handler with esbuild: ESM, minified, tree-shaken, node22, source maps
- * beside them. `npm run build:functions:aws` writes them to functions/aws/dist/<name>/index.mjs (zip each
+ * The Lambda handlers and their bundles (the bundler is shared: functions/serverless/src/bundle.ts):
+ * `npm run build:functions` writes them to functions/aws/dist/<name>/ (index.mjs and its chunks; zip each
  * folder and upload it with handler "index.handler").
  *
  * The AWS SDK is bundled, not left to the one in Lambda's runtime: the bundle then carries the exact SDK
  * version the tests ran against, and esbuild keeps only the clients and commands used (see
  * docs/benchmarks.md for the sizes and cold-start times, and the `sdkExternal` variant for comparison).
  */
-import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, type Metafile, type Plugin } from "esbuild";
+import {
+  type BundleResult,
+  bundleHandlers as bundleAllWith,
+  bundleEntry as bundleWith,
+  type HandlerSpec,
+} from "@aat/functions-serverless/bundle";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export const HANDLERS = {
-  http: join(here, "entries/http.ts"),
-  worker: join(here, "entries/worker.ts"),
-  schedule: join(here, "entries/schedule.ts"),
-} as const;
+export type { BundleResult };
 
-export interface BundleResult {
-  name: string;
-  file: string;
-  bytes: number;
-  metafile: Metafile;
+/** The Lambda handlers; only `http` serves the HTTP API (the others' bundles leave it out). */
+export const HANDLERS: Record<"http" | "worker" | "schedule", HandlerSpec> = {
+  http: { entry: join(here, "entries/http.ts"), httpApi: true },
+  worker: { entry: join(here, "entries/worker.ts"), httpApi: false },
+  schedule: { entry: join(here, "entries/schedule.ts"), httpApi: false },
+};
+
+export interface AwsBundleOptions {
+  /** Leave the AWS SDK to the copy in Lambda's Node runtime (@aws-sdk/*, @smithy/*). */
+  sdkExternal?: boolean;
 }
 
-/**
- * Some dependencies call `require` for Node built-ins at run time; in an ESM bundle that needs a real
- * `require`, which this banner provides (the usual esbuild recipe for ESM on Lambda).
- */
-const REQUIRE_BANNER =
-  "import { createRequire as __aatCreateRequire } from 'node:module'; const require = __aatCreateRequire(import.meta.url);";
+const external = (options: AwsBundleOptions) => (options.sdkExternal ? ["@aws-sdk/*", "@smithy/*"] : []);
 
-/**
- * Libraries core imports statically that the Lambda bundles leave out: SQL analytics (its read-only
- * guard parses SQL with node-sql-parser, 2.5 MB) is not wired into the serverless runtime
- * (functions/serverless/src/runtime.ts registers no analytics routes or sql.* tools), and SMTP (nodemailer)
- * is reached only by notify.send to an `email` channel. They are replaced by modules that load fine and
- * throw a clear error if anything calls them (an email notification fails with that error; webhook,
- * Slack and Teams channels work). See docs/decisions.md and docs/adapters.md.
- */
-const OMITTED: Record<string, string> = {
-  "node-sql-parser": `const fail = () => { throw new Error("SQL analytics is not part of the aat Lambda bundles (node-sql-parser is left out); run analytics on the Node runtime"); };
-export class Parser { astify() { fail(); } sqlify() { fail(); } whiteListCheck() { fail(); } tableList() { fail(); } columnList() { fail(); } parse() { fail(); } }
-export default { Parser };`,
-  nodemailer: `export function createTransport() { throw new Error("email notifications are not part of the aat Lambda bundles (nodemailer is left out); send them from the Node runtime or through a webhook"); }
-export default { createTransport };`,
-};
-
-const omitUnused: Plugin = {
-  name: "aat-omit-unused",
-  setup(build) {
-    const filter = new RegExp(`^(${Object.keys(OMITTED).join("|")})$`);
-    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: "aat-omitted" }));
-    build.onLoad({ filter: /.*/, namespace: "aat-omitted" }, (args) => ({
-      contents: OMITTED[args.path] ?? "",
-      loader: "js",
-    }));
-  },
-};
-
-export async function bundleEntry(
+export function bundleEntry(
   name: string,
-  entry: string,
+  spec: HandlerSpec,
   outDir: string,
-  options: { sdkExternal?: boolean } = {},
+  options: AwsBundleOptions = {},
 ): Promise<BundleResult> {
-  const dir = join(outDir, name);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, "index.mjs");
-  const result = await build({
-    entryPoints: [entry],
-    outfile: file,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node22",
-    minify: true,
-    treeShaking: true,
-    sourcemap: "external",
-    metafile: true,
-    legalComments: "none",
-    banner: { js: REQUIRE_BANNER },
-    plugins: [omitUnused],
-    // Lambda's Node 22 runtime ships AWS SDK v3 under @aws-sdk/*; the default bundles ours instead.
-    external: options.sdkExternal ? ["@aws-sdk/*", "@smithy/*"] : [],
-    logLevel: "error",
-  });
-  const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith("index.mjs"));
-  return { name, file, bytes: output?.[1].bytes ?? 0, metafile: result.metafile };
+  return bundleWith(name, spec.entry, outDir, { external: external(options), httpApi: spec.httpApi });
 }
 
-/** Bundles every handler into `outDir`. */
-export async function bundleHandlers(
-  outDir: string,
-  options: { sdkExternal?: boolean } = {},
-): Promise<BundleResult[]> {
-  const results: BundleResult[] = [];
-  for (const [name, entry] of Object.entries(HANDLERS))
-    results.push(await bundleEntry(name, entry, outDir, options));
-  return results;
+/** Bundles every Lambda handler into `outDir`. */
+export function bundleHandlers(outDir: string, options: AwsBundleOptions = {}): Promise<BundleResult[]> {
+  return bundleAllWith(HANDLERS, outDir, { external: external(options) });
 }
+
+export const DIST = resolve(here, "../dist");
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const outDir = resolve(here, "../dist");
-  for (const result of await bundleHandlers(outDir)) {
+  for (const result of await bundleHandlers(DIST)) {
     console.log(`${result.name}: ${result.file} (${(result.bytes / 1024).toFixed(1)} KiB)`);
   }
 }

@@ -1,14 +1,12 @@
+import { AuditLog } from "@aat/core/auth";
+import type { RunEvent, RunState } from "@aat/core/graph";
+import type { Clock, KeyValue } from "@aat/core/ports";
 import {
   type AlertMetrics,
   AlertStore,
-  AuditLog,
-  type Clock,
   CountingAlertMetrics,
-  type KeyValue,
-  type RunEvent,
-  type RunState,
   TriageStatusHook,
-} from "@aat/core";
+} from "@aat/core/workflows/alerts";
 
 /** The logger shape the alerts hook and the serverless composition need (pino and the targets' loggers fit). */
 export interface CompositionLogger {

@@ -1,24 +1,21 @@
+import type { RunEventHub } from "@aat/core/api";
+import { OidcVerifier } from "@aat/core/auth";
+import type { AatConfig } from "@aat/core/config";
+import { generateWithModel, type ModelRegistry } from "@aat/core/models";
+import type { KvPlanRepository } from "@aat/core/plan";
+import type { Clock, KeyValue } from "@aat/core/ports";
+import type { Runner } from "@aat/core/runner";
+import { AlertStore, alertContextResolver } from "@aat/core/workflows/alerts";
 import {
-  type AatConfig,
-  AlertStore,
-  alertContextResolver,
   ChatContextRegistry,
   type ChatDeltaHub,
   ChatService,
   type ChatServiceOptions,
-  type Clock,
   ExtractiveSummariser,
-  generateWithModel,
-  type KeyValue,
-  type KvPlanRepository,
-  type ModelRegistry,
   ModelSummariser,
-  OidcVerifier,
   planContextResolver,
-  type RunEventHub,
-  type Runner,
   runContextResolver,
-} from "@aat/core";
+} from "@aat/core/workflows/chat";
 
 /** The chat backend every runtime serves: context from runs, plans and alerts; summaries by the model. */
 export function createChatService(deps: {

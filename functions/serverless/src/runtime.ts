@@ -1,38 +1,18 @@
-import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
-import {
-  type AatConfig,
-  ApiKeyStore,
-  AuditLog,
-  buildModelRegistry,
-  ChatDeltaHub,
-  type Clock,
-  connectMcpServers,
-  createApiApp,
-  createRunner,
-  DirectoryPlanRepository,
-  EnvSecrets,
-  ensureBootstrapAdminKey,
-  type KeyValue,
-  KvPlanRepository,
-  LanguageModelAgent,
-  loadConfig,
-  Planner,
-  type Queue,
-  RunEventHub,
-  type Runner,
-  registerBuiltinTools,
-  registerScheduleRoutes,
-  resolveConfiguredSources,
-  Scheduler,
-  type StartPlanRun,
-  startPlanDirectorySync,
-  systemClock,
-  type Tool,
-  ToolRegistry,
-  type WorkMessage,
-} from "@aat/core";
+import type { RunEventHub } from "@aat/core/api";
+import { ApiKeyStore, ensureBootstrapAdminKey } from "@aat/core/auth";
+import { type AatConfig, loadConfig } from "@aat/core/config";
+import type { AgentModel, ModelRegistry } from "@aat/core/models";
+import { buildModelRegistry } from "@aat/core/models";
+import { DirectoryPlanRepository, KvPlanRepository, startPlanDirectorySync } from "@aat/core/plan";
+import { type Clock, type KeyValue, type Queue, systemClock } from "@aat/core/ports";
+import { createRunner, type Runner, type WorkMessage } from "@aat/core/runner";
+import { Scheduler } from "@aat/core/schedules";
+import { EnvSecrets } from "@aat/core/secrets";
+import { registerBuiltinTools, type StartPlanRun, type Tool, ToolRegistry } from "@aat/core/tools";
+import { resolveConfiguredSources } from "@aat/core/workflows/alerts";
+import type { ChatDeltaHub } from "@aat/core/workflows/chat";
 import { alertsHook, type CompositionLogger } from "./alerts.js";
-import { createChatService, oidcVerifierOf } from "./api-services.js";
+import type { ApiApp } from "./api-app.js";
 import { readableThreatIntel } from "./threatintel.js";
 
 /** What a target opened: the KV store and the step queue, and how to close both. */
@@ -69,7 +49,7 @@ export interface ServerlessRuntime<S extends ServerlessStores, Q extends Queue<W
   scheduler: Scheduler;
   plans: KvPlanRepository;
   /** The HTTP API (Hono), the same app `npm start` serves under /v1. */
-  app: { fetch(request: Request): Response | Promise<Response> };
+  app: { fetch(request: Request, ...rest: unknown[]): Response | Promise<Response> };
   close(): Promise<void>;
 }
 
@@ -77,8 +57,8 @@ export interface ServerlessRuntime<S extends ServerlessStores, Q extends Queue<W
  * The composition every serverless target shares: built-in tools (with the alert workflow's threat-intel
  * and response-action tools), MCP servers' tools, the plan repository (plans shipped with the function
  * published once per instance, no watching), runner with the alerts triage hook, scheduler, chat and
- * the HTTP API with the alert settings and configured webhook sources. No background loops: each
- * target's handlers drive the runner and the scheduler from their triggers.
+ * the HTTP API with the alert settings and configured webhook sources (built on its first request).
+ * No background loops: each target's handlers drive the runner and the scheduler from their triggers.
  *
  * Left out on purpose: SQL analytics (the SQL parser and drivers are not in the bundles, see
  * docs/adapters.md) and the Node-only pieces (Prometheus, the static site, CloudEvents receiver).
@@ -114,7 +94,9 @@ export async function createServerlessRuntime<
     // Webhook sources from alerts.sources, their secrets read now: a missing one stops the build.
     const configuredSources = await resolveConfiguredSources(config.alerts.sources, secrets, clock.now());
     // MCP servers' tools are registered before plans load (plans naming them are checked against them).
+    // The MCP client library is loaded only when servers are configured.
     if (Object.keys(config.mcp.servers).length > 0) {
+      const { connectMcpServers } = await import("@aat/core/tools/mcp");
       const mcp = await connectMcpServers(config.mcp, {
         registry: tools,
         secrets,
@@ -132,10 +114,10 @@ export async function createServerlessRuntime<
       await sync.close();
     }
     const models = await modelRegistry(config);
-    const model = new LanguageModelAgent(models);
-    const events = new RunEventHub();
-    // Chat turns relay the agent's text through this hub when the turn's step runs in this instance.
-    const chatDeltas = new ChatDeltaHub();
+    const model = lazyAgentModel(models);
+    // The run event and chat delta hubs feed the API's streams; they exist once the API is built (before
+    // that no stream can be listening in this instance, so there is nothing to publish to).
+    let hubs: { events: RunEventHub; deltas: ChatDeltaHub } | undefined;
     const alerts = alertsHook({ kv, clock, logger });
     const runner = createRunner({
       kv,
@@ -144,12 +126,12 @@ export async function createServerlessRuntime<
       clock,
       services: { tools, secrets, logger, model },
       onEvent: (runId, seq, event) => {
-        events.publish(runId, seq, event);
+        hubs?.events.publish(runId, seq, event);
         alerts.onEvent(runId, seq, event);
       },
       // Awaited by the Runner: the alert's final status is written before the step's delivery settles.
       onRunFinished: (state) => alerts.onRunFinished(state),
-      onTextDelta: (runId, _stepKey, text) => chatDeltas.publish(runId, { type: "text", text }),
+      onTextDelta: (runId, _stepKey, text) => hubs?.deltas.publish(runId, { type: "text", text }),
     });
     startRun = (request) => runner.start(request);
     const scheduler = new Scheduler({ kv, plans, runner, clock, logger });
@@ -159,39 +141,30 @@ export async function createServerlessRuntime<
     if (auth.mode !== "none" && auth.bootstrapAdminKey !== undefined) {
       await ensureBootstrapAdminKey(keys, { configuredKey: auth.bootstrapAdminKey });
     }
-    const oidc = oidcVerifierOf(auth, clock);
-    const chat = createChatService({ config, kv, runner, plans, models, clock, events, deltas: chatDeltas });
-    const app = createApiApp({
-      runner,
-      plans,
-      planner: new Planner(plans),
-      kv,
-      queue,
-      auth: { keys, mode: auth.mode, ...(oidc ? { oidc } : {}) },
-      auditLog: new AuditLog(kv, clock),
-      config,
-      clock,
-      secrets,
-      // Dry runs happen on throw-away memory stores, never in the real ones.
-      scratch: () => ({
-        kv: new MemoryKeyValue({ clock }),
-        queue: new MemoryQueue<WorkMessage>({ name: `dry-run-${crypto.randomUUID()}`, clock }),
-      }),
-      version,
-      events,
-      logger,
-      checks,
-      chat,
-      alerts: {
-        metrics: alerts.metrics,
-        settings: {
-          dedupeWindowMs: config.alerts.dedupeWindowMs,
-          relatedWindowMs: config.alerts.relatedWindowMs,
-          sources: configuredSources,
-        },
-      },
+    // The HTTP API (routes, OpenAPI, chat, OIDC) is built on its first request: a worker or a schedule
+    // function never serves HTTP, so it never loads that code (see docs/benchmarks.md, cold start).
+    const app = lazyApp(async () => {
+      const { buildApiApp } = await import("./api-app.js");
+      const built = buildApiApp({
+        config,
+        kv,
+        queue,
+        runner,
+        plans,
+        scheduler,
+        models,
+        keys,
+        secrets,
+        clock,
+        logger,
+        checks,
+        version,
+        alertMetrics: alerts.metrics,
+        sources: configuredSources,
+      });
+      hubs = built.hubs;
+      return built.app;
     });
-    registerScheduleRoutes(app, scheduler);
     return {
       config,
       logger,
@@ -209,6 +182,23 @@ export async function createServerlessRuntime<
     for (const close of closing) await close().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * A Fetch app built on its first request and reused; a build that failed is tried again by the next
+ * request. Extra arguments (Hono's env, e.g. the Lambda event) are passed through.
+ */
+function lazyApp(build: () => Promise<ApiApp>): ServerlessRuntime<ServerlessStores, never, never>["app"] {
+  let built: Promise<ApiApp> | undefined;
+  return {
+    async fetch(request: Request, ...rest: unknown[]) {
+      built ??= build().catch((error: unknown) => {
+        built = undefined;
+        throw error;
+      });
+      return (await built).fetch(request, ...rest);
+    },
+  };
 }
 
 /** What a target's `create…Runtime` accepts; every field is optional (tests pass stores, config, clock). */
@@ -269,6 +259,27 @@ async function modelRegistry(config: AatConfig) {
     return buildModelRegistry(config.models);
   const { createModelRegistry } = await import("@aat/adapter-models");
   return createModelRegistry(config.models);
+}
+
+/**
+ * The agent steps' model port, with the AI SDK (about 240 KiB of a bundle) loaded when the first agent
+ * step asks the model, not at the cold start: a worker whose first messages are HTTP calls, approvals or
+ * transforms never waits for it. Behaves exactly as LanguageModelAgent (it is one, once loaded).
+ */
+function lazyAgentModel(models: ModelRegistry): AgentModel {
+  let agent: Promise<AgentModel> | undefined;
+  const load = () => {
+    agent ??= import("./agent-model.js").then(({ createAgentModel }) => createAgentModel(models));
+    return agent;
+  };
+  return {
+    catalog: models,
+    turn: async (request) => (await load()).turn(request),
+    stream: async (request, onTextDelta) => {
+      const loaded = await load();
+      return loaded.stream ? loaded.stream(request, onTextDelta) : loaded.turn(request);
+    },
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import type { ThreatIntelConfig } from "@aat/core";
+import type { ThreatIntelConfig } from "@aat/core/config";
 import type { CompositionLogger } from "./alerts.js";
 
 /**
