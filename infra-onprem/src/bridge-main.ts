@@ -1,7 +1,6 @@
-import { loadConfig } from "@aat/core";
-import { createLogger, openStores } from "@aat/functions-node";
+import { ConfigError, loadConfig } from "@aat/core";
 import { z } from "zod";
-import { runBridge } from "./bridge.js";
+import { startBridgeRuntime } from "./bridge-runtime.js";
 
 /**
  * Entry of the step bridge container (components/eventing/bridge.yaml): the same AAT_* settings as the
@@ -17,15 +16,24 @@ if (!sink.success) {
   process.stderr.write(`aat step bridge: ${sink.error.issues[0]?.message}\n`);
   process.exit(2);
 }
-const { config } = loadConfig();
-const logger = createLogger(config);
-const stores = await openStores(config, { role: "bridge" });
-const bridge = runBridge({ queue: stores.queue, sink: sink.data, logger });
-logger.info({ sink: sink.data, storage: stores.description }, "aat step bridge started");
-const stop = async () => {
-  await bridge.stop();
-  await stores.close();
-  process.exit(0);
+let config: ReturnType<typeof loadConfig>["config"];
+try {
+  config = loadConfig().config;
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`aat step bridge cannot start. ${error.message}\n`);
+  process.exit(2);
+}
+const bridge = await startBridgeRuntime({ config, sink: sink.data });
+bridge.runtime.logger.info({ sink: sink.data }, "aat step bridge: forwarding step messages to the broker");
+let stopping = false;
+const stop = () => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  bridge.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 };
 process.once("SIGTERM", stop);
-process.once("SIGINT", stop);
+process.on("SIGINT", stop);

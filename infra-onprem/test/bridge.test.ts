@@ -10,6 +10,7 @@ import {
   STEP_EVENT_TYPE as RECEIVER_TYPE,
 } from "../../functions/node/src/cloudevents.js";
 import { forwardBatch, STEP_EVENT_TYPE, toCloudEvent } from "../src/bridge.js";
+import { ForwardOnlyQueue, startBridgeRuntime } from "../src/bridge-runtime.js";
 
 /** A set step, then an agent step on the offline model: the agent step goes through the step queue. */
 const PLAN = `id: test.bridge
@@ -137,6 +138,14 @@ describe("step bridge (eventing worker feed)", () => {
     expect(await memory.receive({ maxMessages: 10, waitMs: 10 })).toEqual([]);
   });
 
+  it("the bridge's own worker never receives: the forwarder owns the queue", async () => {
+    const memory = new MemoryQueue<WorkMessage>({ name: "forward-only" });
+    await memory.publish({ kind: "execute" } as unknown as WorkMessage);
+    const view = new ForwardOnlyQueue(memory);
+    expect(await view.receive({ waitMs: 5 })).toEqual([]);
+    expect(await memory.receive({ waitMs: 5 })).toHaveLength(1);
+  });
+
   it("carries the dedupe id and trace context as CloudEvent extensions", () => {
     const event = toCloudEvent({
       id: "7",
@@ -150,5 +159,44 @@ describe("step bridge (eventing worker feed)", () => {
     expect(event.type).toBe("dev.aat.step");
     expect(event.aatdedupeid).toBe("run/step/1");
     expect(event.traceparent).toMatch(/^00-/);
+  });
+
+  it("the bridge process resumes, sweeps and forwards, but never executes a step itself", async () => {
+    // A second runtime on the same SQLite file, as the bridge container runs beside the worker Service.
+    const outcomes: string[] = [];
+    const bridge = await startBridgeRuntime({
+      config: aatConfigSchema.parse({
+        dataDir,
+        plans: { directories: [join(dataDir, "plans")], watch: false },
+        telemetry: { logLevel: "error", metrics: { enabled: false } },
+      }),
+      print: () => undefined,
+      sink: `${runtime.url}${CLOUDEVENTS_STEPS_PATH}`,
+      waitMs: 20,
+      fetch: async (url, init) => {
+        const answer = await fetch(url, init);
+        outcomes.push(((await answer.clone().json()) as { outcome: string }).outcome);
+        return answer;
+      },
+    });
+    try {
+      expect(bridge.runtime.role).toBe("worker");
+      const started = await fetch(`${runtime.url}/v1/runs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ planId: "test.bridge", input: { score: 10 } }),
+      });
+      const { runId } = (await started.json()) as { runId: string };
+      let view: { run: { status: string } } = { run: { status: "running" } };
+      for (let round = 0; round < 400 && !["succeeded", "failed"].includes(view.run.status); round++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        view = (await (await fetch(`${runtime.url}/v1/runs/${runId}`)).json()) as typeof view;
+      }
+      expect(view.run.status).toBe("succeeded");
+      // The agent step ran in the receiver (role api), reached through the forwarder.
+      expect(outcomes).toContain("executed");
+    } finally {
+      await bridge.stop();
+    }
   });
 });
