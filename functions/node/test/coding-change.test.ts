@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ScriptedLlmServer } from "@aat/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CodingClient, SHOP_FILES, startCoding, writeRepository } from "./coding-support.js";
+import { tempDir } from "./support.js";
 
 /*
  * The coding.change plan from question to applied diff: the Node runtime with an openai-compatible
@@ -18,6 +19,22 @@ import { type CodingClient, SHOP_FILES, startCoding, writeRepository } from "./c
 let llm: ScriptedLlmServer;
 let t: CodingClient;
 let repo: string;
+let extraPlans: string;
+
+/** An agent allowed to apply patches itself: its code.apply_patch call waits for approval inside the step. */
+const AGENT_PLAN = `
+id: test.coding-agent
+workflow: coding
+title: An agent that applies its own patch
+capabilities: [repo.read, repo.write]
+triggers: [{ type: manual }]
+steps:
+  - id: edit
+    type: agent
+    prompt: "{% input.prompt %}"
+    tools: [code.read, code.apply_patch]
+    maxRounds: 4
+`;
 const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, encoding: "utf8" });
 
 const DIFF = [
@@ -35,7 +52,11 @@ const DIFF = [
 
 beforeAll(async () => {
   llm = await ScriptedLlmServer.start();
+  extraPlans = await tempDir("coding-plans");
+  await mkdir(extraPlans, { recursive: true });
+  await writeFile(join(extraPlans, "agent.yaml"), AGENT_PLAN);
   t = await startCoding({
+    plans: [extraPlans],
     models: {
       default: "coder",
       providers: {
@@ -60,6 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
   await llm?.close();
+  if (extraPlans) await rm(extraPlans, { recursive: true, force: true });
 });
 
 /** The JSON the tool sent back to the model for a call, from the next request's messages. */
@@ -230,5 +252,105 @@ describe("coding.change through the scripted model", () => {
     await expect(readFile(join(t.root, "outside.txt"), "utf8")).rejects.toThrow(/ENOENT/);
     const diffs = await t.call("GET", `/v1/coding/runs/${runId}/diffs`);
     expect(diffs.json.items).toEqual([]);
+  });
+
+  it("an agent's own code.apply_patch call is listed awaiting approval, applied through the API, then listed applied", async () => {
+    const diff = DIFF.replace("Negative quantities (returns)", "Returns (negative quantities)");
+    llm.enqueue(
+      { kind: "reply", toolCalls: [{ id: "a1", name: "code_apply_patch", input: { repo: "shop", diff } }] },
+      { kind: "reply", text: "Applied." },
+    );
+    const started = await t.call("POST", "/v1/runs", {
+      planId: "test.coding-agent",
+      input: { prompt: "clamp" },
+    });
+    expect(started.status).toBe(202);
+    const runId = started.json.runId as string;
+    await t.until(runId, ["waiting"]);
+    const waiting = await t.call("GET", `/v1/coding/runs/${runId}/diffs`);
+    expect(waiting.json.items).toEqual([
+      {
+        id: "edit#a1",
+        stepKey: "edit",
+        origin: "agent_call",
+        callId: "a1",
+        repo: "shop",
+        status: "awaiting_approval",
+        diff,
+      },
+    ]);
+    const applied = await t.call(
+      "POST",
+      `/v1/coding/runs/${runId}/diffs/${encodeURIComponent("edit#a1")}/apply`,
+      {},
+    );
+    expect(applied.status).toBe(200);
+    expect((await t.until(runId, ["succeeded", "failed"])).status).toBe("succeeded");
+    const after = await t.call("GET", `/v1/coding/runs/${runId}/diffs`);
+    expect(after.json.items).toEqual([
+      expect.objectContaining({
+        id: "edit#a1",
+        status: "applied",
+        decision: expect.objectContaining({ approved: true }),
+      }),
+    ]);
+    const branch = after.json.items[0].applied.branch as string;
+    expect(git("show", `${branch}:src/cart.ts`)).toContain("// Returns (negative quantities)");
+  });
+
+  it("explain answers with the model's citations; fix-test proposes a checked diff without applying it", async () => {
+    llm.enqueue(
+      {
+        kind: "reply",
+        toolCalls: [{ id: "x1", name: "code_symbols", input: { repo: "shop", name: "cartTotal" } }],
+      },
+      {
+        kind: "reply",
+        text: JSON.stringify({
+          answer: "cartTotal sums price times quantity over the items [1].",
+          citations: [{ path: "src/cart.ts", startLine: 8, endLine: 10, note: "the reduce" }],
+        }),
+      },
+    );
+    const explain = await t.call("POST", "/v1/coding/runs", {
+      repo: "shop",
+      task: "explain",
+      prompt: "cart total?",
+    });
+    const explained = await t.until(explain.json.runId, ["succeeded", "failed"]);
+    expect(explained.output).toEqual({
+      mode: "model",
+      answer: "cartTotal sums price times quantity over the items [1].",
+      citations: [{ path: "src/cart.ts", startLine: 8, endLine: 10, note: "the reduce" }],
+    });
+    expect(toolResult("x1")).toMatchObject({ symbols: [{ path: "src/cart.ts", name: "cartTotal" }] });
+
+    llm.enqueue({
+      kind: "reply",
+      text: JSON.stringify({
+        cause: "Negative quantities make the total negative.",
+        locations: [{ path: "src/cart.ts", line: 9 }],
+        diff: DIFF,
+      }),
+    });
+    const branches = git("branch", "--list");
+    const fix = await t.call("POST", "/v1/coding/runs", {
+      repo: "shop",
+      task: "fix-test",
+      prompt: "fix it",
+      testOutput: "expected 0, received -300",
+    });
+    const fixed = await t.until(fix.json.runId, ["succeeded", "failed"]);
+    expect(fixed.output).toMatchObject({
+      mode: "model",
+      status: "proposed",
+      diff: DIFF,
+      files: [{ path: "src/cart.ts", status: "modified" }],
+    });
+    expect(git("branch", "--list")).toBe(branches);
+    const diffs = await t.call("GET", `/v1/coding/runs/${fix.json.runId}/diffs`);
+    expect(diffs.json.items).toEqual([
+      expect.objectContaining({ id: "propose", status: "proposed", diff: DIFF }),
+    ]);
   });
 });

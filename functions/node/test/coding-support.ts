@@ -69,7 +69,7 @@ export interface CodingClient {
 
 /** The Node runtime with coding on: workspaces under a temp root, the shipped plans, the given models. */
 export async function startCoding(
-  options: { models?: unknown; coding?: Record<string, unknown> } = {},
+  options: { models?: unknown; coding?: Record<string, unknown>; plans?: string[] } = {},
 ): Promise<CodingClient> {
   const dataDir = await tempDir("coding");
   const root = join(dataDir, "workspaces");
@@ -78,7 +78,7 @@ export async function startCoding(
     config: aatConfigSchema.parse({
       dataDir,
       server: { port: 0 },
-      plans: { directories: [SHIPPED_PLANS], watch: false },
+      plans: { directories: [SHIPPED_PLANS, ...(options.plans ?? [])], watch: false },
       coding: { workspaceRoot: root, ...options.coding },
       ...(options.models ? { models: options.models } : {}),
     }),
