@@ -15,6 +15,7 @@ import { SECURITY_SCHEMES } from "./openapi-route.js";
 import { PlanInputValidator } from "./plan-input.js";
 import { ApiProblem, zodProblemErrors } from "./problem.js";
 import { requestId } from "./request-id.js";
+import { registerAlertEventRoutes } from "./routes/alert-events.js";
 import { registerAlertSourceRoutes } from "./routes/alert-sources.js";
 import { registerAlertWebhookRoutes } from "./routes/alert-webhooks.js";
 import { registerAlertRoutes } from "./routes/alerts.js";
@@ -147,6 +148,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   registerAlertWebhookRoutes(app, ctx);
   registerAlertSourceRoutes(app, ctx);
   registerAlertRoutes(app, ctx);
+  registerAlertEventRoutes(app, ctx);
   if (deps.chat) registerChatRoutes(app, ctx, deps.chat);
   if (deps.analytics) registerAnalyticsRoutes(app, ctx, deps.analytics);
   if (deps.coding) registerCodingRoutes(app, ctx, deps.coding);

@@ -88,6 +88,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/alert-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow alert changes (server-sent events)
+         * @description One `alert` event per alert created, merged as a duplicate, or changed (status, assignee, notes, enrichment), whichever process made the change; `data` is an AlertChange and `id` resumes the stream (Last-Event-ID) for about two minutes. A client that reconnects later gets one `reset` event: reload the list. Comment lines keep idle connections open.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "last-event-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description An event stream of `alert` (AlertChange) and `reset` events. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["AlertChange"];
+                    };
+                };
+                /** @description No valid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller lacks an allowed role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/alert-metrics": {
         parameters: {
             query?: never;
@@ -5785,6 +5844,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AlertChange: {
+            /** @description ISO 8601 time of the change. */
+            at: string;
+            id: string;
+            /** @enum {string} */
+            status: "new" | "triaging" | "awaiting_approval" | "resolved";
+        };
         AlertChatMessage: {
             text: string;
         };

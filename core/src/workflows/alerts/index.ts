@@ -1,3 +1,4 @@
+export * from "./changes.js";
 export * from "./chat-context.js";
 export * from "./ingest.js";
 export { AlertMappingError, MAPPERS } from "./mappers/index.js";

@@ -204,13 +204,11 @@ export class AlertIngestor {
         }
         // The alert was deleted while its claim lived on: forget that claim and treat the delivery as new.
         await this.forgetClaimOf(claimKey, alertId);
-        continue;
       } else if (claim.status === "in_progress") {
         // Another replica is storing this very alert: wait for its result (or for its claim to lapse).
         const pause = Math.min(200, 10 + waited / 10);
         await new Promise((resolve) => setTimeout(resolve, pause));
         waited += pause;
-        continue;
       } else if (claim.status === "claimed") {
         try {
           const created = await this.create(source, mapped, fingerprint, receivedAt);

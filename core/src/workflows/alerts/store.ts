@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type Clock, systemClock } from "../../ports/clock.js";
 import type { KeyValue } from "../../ports/kv.js";
+import { AlertChangeFeed } from "./changes.js";
 import { ALERT_STATUSES, type AlertStatus, normalisedAlertSchema, SEVERITIES } from "./ocsf.js";
 
 export const RESOLUTIONS = ["true_positive", "false_positive", "benign", "duplicate", "other"] as const;
@@ -70,16 +71,21 @@ export const alertIndexKeys = {
 /** Alerts in KV, one document each under a time-ordered id; changes by compare-and-set. */
 export class AlertStore {
   private indexReady = false;
+  /** Every create and change, for live views (GET /v1/alert-events). */
+  readonly changes: AlertChangeFeed;
 
   constructor(
     private readonly kv: KeyValue,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.changes = new AlertChangeFeed(kv, clock);
+  }
 
   async create(record: AlertRecord): Promise<void> {
     await this.writeIndex(record);
     const put = await this.kv.setIfAbsent(ITEM_PREFIX + record.alert.id, record);
     if (!put.ok) throw new Error(`alert ${record.alert.id} exists already`);
+    await this.changes.record(record.alert.id, record.status);
   }
 
   async get(id: string): Promise<AlertRecord | undefined> {
@@ -118,6 +124,7 @@ export class AlertStore {
       const put = await this.kv.compareAndSet(ITEM_PREFIX + id, next, entry.version);
       if (put.ok) {
         if (moved) await this.dropIndex(current, next);
+        await this.changes.record(id, next.status);
         return next;
       }
     }
