@@ -1,0 +1,248 @@
+import { Match, type Template } from "aws-cdk-lib/assertions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { actionsOf, logicalId, resourceTargets, statementsOf } from "./iam.js";
+import { BASE_YAML, synth, type Workdir, workdir } from "./support.js";
+
+// One synth of the default shape (standard SQS queue, DynamoDB, site) on the real bundles for the file.
+let work: Workdir;
+let template: Template;
+const FUNCTIONS = ["aat-dev-http", "aat-dev-worker", "aat-dev-schedule"];
+
+beforeAll(async () => {
+  work = await workdir();
+  template = synth(work, `${BASE_YAML}aws: { region: eu-west-1, logRetentionDays: 14 }\n`);
+}, 180_000);
+afterAll(() => work?.cleanup());
+
+const fnId = (name: string) => logicalId(template, "AWS::Lambda::Function", { FunctionName: name });
+const roleOf = (name: string): string =>
+  template.findResources("AWS::Lambda::Function")[fnId(name)]!.Properties.Role["Fn::GetAtt"][0];
+
+describe("AWS stack (standard queue, DynamoDB, site)", () => {
+  it("runs the three handlers on Node 22, arm64, from the real bundles", () => {
+    for (const name of FUNCTIONS) {
+      template.hasResourceProperties("AWS::Lambda::Function", {
+        FunctionName: name,
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        Handler: "index.handler",
+        Code: { S3Key: Match.stringLikeRegexp("^[0-9a-f]{64}\\.zip$") },
+      });
+    }
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      FunctionName: "aat-dev-http",
+      MemorySize: 512,
+      Timeout: 30,
+    });
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      FunctionName: "aat-dev-worker",
+      MemorySize: 1024,
+      Timeout: 300,
+    });
+  });
+
+  it("gives every function the runtime's configuration: SQS queue, DynamoDB table, secrets, CORS", () => {
+    const queue = logicalId(template, "AWS::SQS::Queue", { QueueName: "aat-dev-steps" });
+    const table = logicalId(template, "AWS::DynamoDB::Table", { TableName: "aat-dev-state" });
+    for (const name of FUNCTIONS) {
+      template.hasResourceProperties("AWS::Lambda::Function", {
+        FunctionName: name,
+        Environment: {
+          Variables: Match.objectEquals({
+            NODE_OPTIONS: "--enable-source-maps",
+            AAT_QUEUE_KIND: "sqs",
+            AAT_SQS_QUEUE_URL: { Ref: queue },
+            AAT_SQS_FIFO: "false",
+            AAT_SQS_REGION: "eu-west-1",
+            AAT_KV_KIND: "dynamodb",
+            AAT_DYNAMODB_TABLE: { Ref: table },
+            AAT_DYNAMODB_REGION: "eu-west-1",
+            OPENAI_API_KEY: "{{resolve:secretsmanager:aat-openai-key:SecretString:::}}",
+            ANTHROPIC_API_KEY: "{{resolve:secretsmanager:aat-anthropic-key:SecretString:::}}",
+            AAT_SECRET_AAT_WEBHOOK_DEMO: {
+              "Fn::Join": [
+                "",
+                ["{{resolve:secretsmanager:", { Ref: Match.anyValue() }, ":SecretString:::}}"],
+              ],
+            },
+            AAT_SERVER_CORS_ORIGINS: {
+              "Fn::Join": ["", ["https://", { "Fn::GetAtt": [Match.anyValue(), "DomainName"] }]],
+            },
+          }),
+        },
+      });
+    }
+  });
+
+  it("feeds the worker from the step queue with ReportBatchItemFailures, batch size and max concurrency", () => {
+    const queue = logicalId(template, "AWS::SQS::Queue", { QueueName: "aat-dev-steps" });
+    template.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
+    template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      FunctionName: { Ref: fnId("aat-dev-worker") },
+      EventSourceArn: { "Fn::GetAtt": [queue, "Arn"] },
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 10 },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+  });
+
+  it("redrives the step queue to <name>-dlq after maxReceiveCount, visibility above the worker timeout", () => {
+    const dlq = logicalId(template, "AWS::SQS::Queue", { QueueName: "aat-dev-steps-dlq" });
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      QueueName: "aat-dev-steps",
+      VisibilityTimeout: 360,
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [dlq, "Arn"] }, maxReceiveCount: 5 },
+      SqsManagedSseEnabled: true,
+    });
+    template.hasResourceProperties("AWS::SQS::Queue", {
+      QueueName: "aat-dev-steps-dlq",
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+  });
+
+  it("keeps state in DynamoDB shaped as adapters/dynamodb expects: pk/sk strings, on-demand, TTL on ttl", () => {
+    template.hasResourceProperties("AWS::DynamoDB::Table", {
+      TableName: "aat-dev-state",
+      KeySchema: [
+        { AttributeName: "pk", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: "pk", AttributeType: "S" },
+        { AttributeName: "sk", AttributeType: "S" },
+      ],
+      BillingMode: "PAY_PER_REQUEST",
+      TimeToLiveSpecification: { AttributeName: "ttl", Enabled: true },
+    });
+  });
+
+  it("scopes the functions' data actions to this stack's queues and table, never to *", () => {
+    const queue = logicalId(template, "AWS::SQS::Queue", { QueueName: "aat-dev-steps" });
+    const dlq = logicalId(template, "AWS::SQS::Queue", { QueueName: "aat-dev-steps-dlq" });
+    const table = logicalId(template, "AWS::DynamoDB::Table", { TableName: "aat-dev-state" });
+    for (const name of FUNCTIONS) {
+      const statements = statementsOf(template, [roleOf(name)]);
+      expect(statements.length).toBeGreaterThan(0);
+      const granted = new Set<string>();
+      for (const statement of statements) {
+        const targets = resourceTargets(statement.Resource);
+        expect(targets, JSON.stringify(statement)).not.toContain("*");
+        for (const action of actionsOf(statement)) {
+          granted.add(action);
+          if (action.startsWith("sqs:")) expect(targets.every((t) => t === queue || t === dlq)).toBe(true);
+          if (action.startsWith("dynamodb:"))
+            expect(targets.every((t) => t === table || t === "AWS::NoValue")).toBe(true);
+          expect(action.startsWith("secretsmanager:"), "secrets reach the functions at deploy").toBe(false);
+        }
+      }
+      for (const needed of [
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:CreateQueue",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "dynamodb:DescribeTable",
+      ]) {
+        expect(granted, `${name} needs ${needed}`).toContain(needed);
+      }
+    }
+  });
+
+  it("serves the http function through an HTTP API (no Function URL unless configured)", () => {
+    template.hasResourceProperties("AWS::ApiGatewayV2::Api", { Name: "aat-dev-api", ProtocolType: "HTTP" });
+    template.hasResourceProperties("AWS::ApiGatewayV2::Integration", {
+      IntegrationType: "AWS_PROXY",
+      PayloadFormatVersion: "2.0",
+      IntegrationUri: { "Fn::GetAtt": [fnId("aat-dev-http"), "Arn"] },
+    });
+    template.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: "$default" });
+    template.resourceCountIs("AWS::Lambda::Url", 0);
+  });
+
+  it("ticks the schedule function every minute through EventBridge Scheduler with its own scoped role", () => {
+    const schedule = fnId("aat-dev-schedule");
+    const role = logicalId(template, "AWS::IAM::Role", {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: "scheduler.amazonaws.com" } })],
+      },
+    });
+    template.hasResourceProperties("AWS::Scheduler::Schedule", {
+      Name: "aat-dev-tick",
+      GroupName: "aat-dev-schedules",
+      ScheduleExpression: "rate(1 minute)",
+      Target: {
+        Arn: { "Fn::GetAtt": [schedule, "Arn"] },
+        Input: "{}",
+        RoleArn: { "Fn::GetAtt": [role, "Arn"] },
+      },
+    });
+    const statements = statementsOf(template, [role]);
+    expect(statements.flatMap(actionsOf)).toEqual(["lambda:InvokeFunction"]);
+    for (const statement of statements)
+      expect(new Set(resourceTargets(statement.Resource))).toEqual(new Set([schedule]));
+  });
+
+  it("creates the webhook secrets and references (never creates) the model key secrets", () => {
+    template.resourceCountIs("AWS::SecretsManager::Secret", 1);
+    template.hasResourceProperties("AWS::SecretsManager::Secret", {
+      Name: "aat-webhook-demo",
+      GenerateSecretString: Match.objectLike({ PasswordLength: 48 }),
+    });
+  });
+
+  it("deploys the site to a private bucket behind CloudFront and writes /config.json with the API URL", () => {
+    template.hasResourceProperties("AWS::S3::Bucket", {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    template.hasResourceProperties("AWS::CloudFront::Distribution", {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: "index.html",
+        CacheBehaviors: [Match.objectLike({ PathPattern: "/config.json" })],
+      }),
+    });
+    template.resourceCountIs("AWS::CloudFront::OriginAccessControl", 1);
+    const api = logicalId(template, "AWS::ApiGatewayV2::Api", { Name: "aat-dev-api" });
+    template.hasResourceProperties("Custom::CDKBucketDeployment", {
+      SourceMarkers: [{}, { "<<marker:0xbaba:0>>": { "Fn::GetAtt": [api, "ApiEndpoint"] } }],
+      DistributionPaths: ["/*"],
+      Prune: true,
+    });
+  });
+
+  it("keeps logs for the configured days and alarms on dead letters and on each function's errors", () => {
+    for (const name of FUNCTIONS) {
+      template.hasResourceProperties("AWS::Logs::LogGroup", {
+        LogGroupName: `/aws/lambda/${name}`,
+        RetentionInDays: 14,
+      });
+    }
+    const dlq = logicalId(template, "AWS::SQS::Queue", { QueueName: "aat-dev-steps-dlq" });
+    const topic = logicalId(template, "AWS::SNS::Topic", { TopicName: "aat-dev-alarms" });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [dlq, "QueueName"] } }],
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      AlarmActions: [{ Ref: topic }],
+    });
+    for (const name of FUNCTIONS) {
+      template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Namespace: "AWS/Lambda",
+        MetricName: "Errors",
+        Dimensions: [{ Name: "FunctionName", Value: { Ref: fnId(name) } }],
+        AlarmActions: [{ Ref: topic }],
+      });
+    }
+  });
+});
