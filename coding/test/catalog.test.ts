@@ -1,0 +1,108 @@
+import { execFileSync } from "node:child_process";
+import { rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { MemoryKeyValue } from "@aat/adapter-memory";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RepositoryCatalog } from "../src/catalog.js";
+import { CodingService } from "../src/service.js";
+import { hostAllowed, Workspaces } from "../src/workspace.js";
+import { fixtureRepository, writeTree } from "./helpers/repo.js";
+
+let base: string;
+let root: string;
+let upstream: string;
+
+beforeAll(async () => {
+  base = await writeTree({});
+  root = path.join(base, "root");
+  const local = await writeTree(fixtureRepository);
+  execFileSync("mkdir", ["-p", root]);
+  execFileSync("cp", ["-a", local, path.join(root, "local")]);
+  await rm(local, { recursive: true });
+  upstream = path.join(base, "upstream");
+  execFileSync("cp", ["-a", path.join(root, "local"), upstream]);
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: upstream });
+  git("init", "-q", "-b", "main");
+  git("add", ".");
+  git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "initial");
+});
+afterAll(() => rm(base, { recursive: true, force: true }));
+
+function catalogOn(kv: MemoryKeyValue, options: { hosts?: string[] } = {}) {
+  let catalog: RepositoryCatalog | undefined;
+  const workspaces = new Workspaces({
+    root,
+    allowedUrlSchemes: ["https", "file"],
+    ...(options.hosts ? { allowedHosts: options.hosts } : {}),
+  });
+  const service = new CodingService({ workspaces, kv, open: async (id) => catalog?.open(id) });
+  catalog = new RepositoryCatalog({ service, kv });
+  return { catalog, service };
+}
+
+describe("RepositoryCatalog", () => {
+  it("a repository added in one process is opened by another (restart, worker) from the store", async () => {
+    const kv = new MemoryKeyValue();
+    const first = catalogOn(kv);
+    const { job } = await first.catalog.add({ id: "local", source: { kind: "local", path: "local" } });
+    expect(job.status).toBe("running");
+    const done = await first.catalog.settled("local");
+    expect(done).toMatchObject({ status: "succeeded", stats: { indexed: expect.any(Number) } });
+    expect(await first.catalog.get("local")).toMatchObject({ id: "local", index: { status: "ready" } });
+
+    // A worker that never saw the add opens it on first use.
+    const worker = catalogOn(kv);
+    const index = await worker.service.index("local");
+    expect(index.symbols({ name: "loginUser" })).toEqual([
+      expect.objectContaining({ path: "src/auth/login.ts" }),
+    ]);
+    // A restart opens every stored repository.
+    const restarted = catalogOn(kv);
+    expect(await restarted.catalog.restore()).toEqual([]);
+    expect(restarted.service.workspaces.list().map((w) => w.id)).toEqual(["local"]);
+    expect(await restarted.catalog.job("local")).toMatchObject({ status: "succeeded" });
+  });
+
+  it("deleting a clone removes its directory; deleting a local source leaves it", async () => {
+    const kv = new MemoryKeyValue();
+    const { catalog } = catalogOn(kv);
+    await catalog.add({ id: "clone", source: { kind: "git", url: `file://${upstream}` } });
+    await catalog.settled("clone");
+    await catalog.add({ id: "mine", source: { kind: "local", path: "local" } });
+    await catalog.settled("mine");
+    expect(await catalog.remove("clone")).toBe(true);
+    await expect(stat(path.join(root, "clone"))).rejects.toThrow(/ENOENT/);
+    expect(await catalog.remove("mine")).toBe(true);
+    expect((await stat(path.join(root, "local"))).isDirectory()).toBe(true);
+    expect(await catalog.remove("mine")).toBe(false);
+    expect(await catalog.list()).toEqual([]);
+  });
+
+  it("refuses a duplicate id and git hosts not allowed", async () => {
+    const kv = new MemoryKeyValue();
+    const { catalog } = catalogOn(kv, { hosts: ["github.com", "*.example.com"] });
+    await catalog.add({ id: "dup", source: { kind: "local", path: "local" } });
+    await catalog.settled("dup");
+    await expect(catalog.add({ id: "dup", source: { kind: "local", path: "local" } })).rejects.toMatchObject({
+      code: "conflict",
+    });
+    await expect(
+      catalog.add({ id: "evil", source: { kind: "git", url: "https://evil.test/x.git" } }),
+    ).rejects.toMatchObject({
+      code: "url_not_allowed",
+      message: expect.stringContaining('git host "evil.test"'),
+    });
+    await expect(
+      catalog.add({ id: "evil", source: { kind: "git", url: "git@evil.test:x/y.git" } }),
+    ).rejects.toMatchObject({ code: "url_not_allowed" });
+  });
+
+  it("matches hosts exactly, by subdomain wildcard, or any with *", () => {
+    expect(hostAllowed("github.com", ["github.com"])).toBe(true);
+    expect(hostAllowed("gist.github.com", ["github.com"])).toBe(false);
+    expect(hostAllowed("git.example.com", ["*.example.com"])).toBe(true);
+    expect(hostAllowed("example.com", ["*.example.com"])).toBe(false);
+    expect(hostAllowed("badexample.com", ["*.example.com"])).toBe(false);
+    expect(hostAllowed("anything.test", ["*"])).toBe(true);
+  });
+});
