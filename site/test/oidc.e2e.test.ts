@@ -30,13 +30,16 @@ describe("OIDC sign-in in a real browser", () => {
           client_id: "aat-site",
           token_endpoint_auth_method: "none",
           redirect_uris: [`${site.url}/signin/`],
-          grant_types: ["authorization_code"],
+          grant_types: ["authorization_code", "refresh_token"],
           response_types: ["code"],
         },
       ],
       jwks: { keys: [{ ...(await exportJWK(privateKey)), alg: "RS256", use: "sig", kid: "e2e" }] },
       cookies: { keys: ["e2e-cookie-key"] },
       pkce: { required: () => true },
+      // Refresh tokens for this public client without the offline_access dance, so the site's renewal
+      // of short-lived access tokens can be seen.
+      issueRefreshToken: (_ctx, client) => client.grantTypeAllowed("refresh_token"),
       clientBasedCORS: () => true,
       findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub, name: sub }) }),
       extraTokenClaims: () => ({ roles: ["developer", "responder"] }),
@@ -50,6 +53,8 @@ describe("OIDC sign-in in a real browser", () => {
             scope: "openid profile email",
             audience: "urn:aat:api",
             accessTokenFormat: "jwt",
+            // Short-lived, so the test sees the site renew it.
+            accessTokenTTL: 6,
             jwt: { sign: { alg: "RS256" } },
           }),
         },
@@ -95,6 +100,28 @@ describe("OIDC sign-in in a real browser", () => {
     expect(token.split(".")).toHaveLength(3);
     const me = await fetch(`${site.url}/v1/plans`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status).toBe(200);
+  });
+
+  it("renews the short-lived access token with its refresh token, and signs out with a reason when refused", async () => {
+    const before = (await page.evaluate("sessionStorage.getItem('aat.apiKey')")) as string;
+    const tokens = JSON.parse((await page.evaluate("sessionStorage.getItem('aat.oidc.tokens')")) as string);
+    expect(tokens.refreshToken).toEqual(expect.any(String));
+    // Past the token's expiry (6 s), the next API call renews it first and succeeds with the new one.
+    await page.waitForTimeout(Math.max(0, tokens.expiresAt - Date.now()) + 500);
+    await page.reload();
+    await page.locator('option[value="automation.hello"]').waitFor({ state: "attached" });
+    const after = (await page.evaluate("sessionStorage.getItem('aat.apiKey')")) as string;
+    expect(after).not.toBe(before);
+    const renewed = await fetch(`${site.url}/v1/plans`, { headers: { authorization: `Bearer ${after}` } });
+    expect(renewed.status).toBe(200);
+
+    // A refresh token the provider refuses ends the session: the sign-in form says why.
+    await page.evaluate(
+      `sessionStorage.setItem('aat.oidc.tokens', JSON.stringify({ refreshToken: 'revoked', expiresAt: 0, lifetimeMs: 6000 }))`,
+    );
+    await page.reload();
+    await page.getByText("Your sign-in expired: sign in again.").waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('aat.apiKey')")).toBeNull();
   });
 
   it("says why when the provider refuses the sign-in", async () => {

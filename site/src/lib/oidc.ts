@@ -1,6 +1,13 @@
 import * as oauth from "oauth4webapi";
 import type { SiteConfig } from "./config.js";
-import { storeKey } from "./session.js";
+import {
+  type OidcTokens,
+  signOut,
+  storedKey,
+  storedOidcTokens,
+  storeKey,
+  storeOidcTokens,
+} from "./session.js";
 
 /**
  * OIDC sign-in for the browser: authorization code with PKCE (oauth4webapi), a public client (no
@@ -10,6 +17,8 @@ import { storeKey } from "./session.js";
  */
 
 const PENDING = "aat.oidc.pending";
+/** Why the last session ended, shown once by the sign-in form. */
+export const SIGNED_OUT_REASON = "aat.signedOutReason";
 
 interface Pending {
   verifier: string;
@@ -101,5 +110,65 @@ export async function completeOidcSignIn(settings: OidcSettings): Promise<string
     requireIdToken: true,
   });
   storeKey(tokens.access_token, false);
+  storeOidcTokens(tokensOf(tokens));
   return pending.returnTo.startsWith("/") && !pending.returnTo.startsWith("//") ? pending.returnTo : "/";
+}
+
+function tokensOf(tokens: oauth.TokenEndpointResponse, previous?: OidcTokens): OidcTokens {
+  const lifetimeMs = (tokens.expires_in ?? 300) * 1000;
+  const refreshToken = tokens.refresh_token ?? previous?.refreshToken;
+  return { expiresAt: Date.now() + lifetimeMs, lifetimeMs, ...(refreshToken ? { refreshToken } : {}) };
+}
+
+let refreshing: Promise<string | undefined> | undefined;
+
+/**
+ * The access token to send now: the stored one, or, when it is about to expire (a quarter of its life
+ * left, at most 30 s) and the provider gave a refresh token, a new one from the refresh token grant.
+ * One refresh at a time however many calls ask. A refused refresh signs out (the page then asks to sign
+ * in again) rather than sending a token the API will refuse.
+ */
+export function freshAccessToken(settings: OidcSettings, key: string): Promise<string | undefined> {
+  const tokens = storedOidcTokens();
+  // An API key (or a provider that gave no refresh token) is sent as it is.
+  if (!tokens?.refreshToken) return Promise.resolve(key);
+  const current = storedKey() ?? key;
+  const margin = Math.min(30_000, tokens.lifetimeMs / 4);
+  if (Date.now() < tokens.expiresAt - margin) return Promise.resolve(current);
+  refreshing ??= refresh(settings, tokens.refreshToken, tokens).finally(() => {
+    refreshing = undefined;
+  });
+  return refreshing;
+}
+
+async function refresh(
+  settings: OidcSettings,
+  refreshToken: string,
+  previous: OidcTokens,
+): Promise<string | undefined> {
+  const as = await discover(settings);
+  const client: oauth.Client = { client_id: settings.clientId };
+  const issuer = new URL(settings.issuer);
+  try {
+    const response = await oauth.refreshTokenGrantRequest(as, client, oauth.None(), refreshToken, {
+      [oauth.allowInsecureRequests]: insecureOk(issuer),
+      ...(settings.resource ? { additionalParameters: { resource: settings.resource } } : {}),
+    });
+    const tokens = await oauth.processRefreshTokenResponse(as, client, response);
+    storeKey(tokens.access_token, false, { quiet: true });
+    storeOidcTokens(tokensOf(tokens, previous));
+    return tokens.access_token;
+  } catch (error) {
+    // A network failure keeps the session (the next call tries again); a refused grant ends it.
+    if (error instanceof oauth.ResponseBodyError) {
+      sessionExpired();
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+function sessionExpired(): void {
+  sessionStorage.setItem(SIGNED_OUT_REASON, "Your sign-in expired: sign in again.");
+  signOut();
 }

@@ -1,0 +1,32 @@
+import { copyFileSync, existsSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { bundleEntry } from "@aat/functions-serverless/bundle";
+
+/**
+ * Builds the Function App's package from functions/azure's entry with the shared esbuild bundler, into
+ * `<outDir>/azure`: index.mjs and its chunks, functions/azure's host.json and a package.json whose main is
+ * the bundle (the Node worker loads it and the app.http / app.serviceBusQueue / app.timer calls register
+ * the functions). Nothing here is committed (infra-azure/.gitignore).
+ *
+ * `@azure/functions-core` stays outside the bundle: the Functions Node worker provides it at run time.
+ */
+export async function buildAzureSource(outDir: string): Promise<string> {
+  const entry = createRequire(import.meta.url).resolve("@aat/functions-azure/entry");
+  const result = await bundleEntry("azure", entry, outDir, { external: ["@azure/functions-core"] });
+  const dir = dirname(result.file);
+  if (!existsSync(join(dir, "index.mjs"))) {
+    throw new Error(
+      `functions/azure bundle wrote no index.mjs in ${dir}; the Function App needs it as its main module`,
+    );
+  }
+  const hostJson = resolve(dirname(entry), "../host.json");
+  if (!existsSync(hostJson))
+    throw new Error(`functions/azure has no host.json at ${hostJson}; the Functions host needs it`);
+  copyFileSync(hostJson, join(dir, "host.json"));
+  writeFileSync(
+    join(dir, "package.json"),
+    `${JSON.stringify({ name: "aat-azure-functions", private: true, type: "module", main: "index.mjs" }, null, 2)}\n`,
+  );
+  return dir;
+}
