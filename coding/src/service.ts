@@ -18,6 +18,8 @@ export interface CodingServiceOptions {
 export class CodingService {
   readonly workspaces: Workspaces;
   private readonly cache = new Map<string, Promise<CodeIndex>>();
+  /** Re-index runs of this process: a read during one waits for it rather than building a second index. */
+  private readonly reindexing = new Map<string, Promise<IndexStats>>();
 
   constructor(private readonly options: CodingServiceOptions) {
     this.workspaces = options.workspaces;
@@ -34,6 +36,12 @@ export class CodingService {
   index(repo: string): Promise<CodeIndex> {
     let entry = this.cache.get(repo);
     if (!entry) {
+      const running = this.reindexing.get(repo);
+      if (running)
+        return running.then(
+          () => this.index(repo),
+          () => this.index(repo),
+        );
       entry = (async () => {
         const workspace = await this.workspace(repo);
         const stored = await CodeIndex.load(this.options.kv, repo);
@@ -51,6 +59,20 @@ export class CodingService {
 
   /** Re-reads the workspace (only changed files are parsed) and saves the index. */
   async reindex(repo: string, onProgress?: IndexOptions["onProgress"]): Promise<IndexStats> {
+    const running = this.reindexing.get(repo);
+    if (running) await running.catch(() => undefined);
+    const run = this.reindexOnce(repo, onProgress);
+    this.reindexing.set(repo, run);
+    try {
+      return await run;
+    } finally {
+      if (this.reindexing.get(repo) === run) this.reindexing.delete(repo);
+    }
+  }
+
+  private async reindexOnce(repo: string, onProgress?: IndexOptions["onProgress"]): Promise<IndexStats> {
+    // A first read may be building the index right now: let it finish, then update what it saved.
+    await this.cache.get(repo)?.catch(() => undefined);
     const workspace = await this.workspace(repo);
     const index = (await CodeIndex.load(this.options.kv, repo)) ?? CodeIndex.empty(repo);
     const stats = await index.update(workspace, {

@@ -63,6 +63,22 @@ describe("RepositoryCatalog", () => {
     expect(await restarted.catalog.job("local")).toMatchObject({ status: "succeeded" });
   });
 
+  it("a read during the first index waits for it instead of building a second one", async () => {
+    const kv = new MemoryKeyValue();
+    const { catalog, service } = catalogOn(kv);
+    let saves = 0;
+    const set = kv.compareAndSet.bind(kv);
+    kv.compareAndSet = ((key: string, ...rest: unknown[]) => {
+      if (key.endsWith("/head")) saves++;
+      return (set as (...a: unknown[]) => ReturnType<typeof set>)(key, ...rest);
+    }) as typeof kv.compareAndSet;
+    await catalog.add({ id: "busy", source: { kind: "local", path: "local" } });
+    const index = await service.index("busy");
+    expect(index.symbols({ name: "loginUser" })).toHaveLength(1);
+    expect(await catalog.settled("busy")).toMatchObject({ status: "succeeded" });
+    expect(saves).toBe(1);
+  });
+
   it("deleting a clone removes its directory; deleting a local source leaves it", async () => {
     const kv = new MemoryKeyValue();
     const { catalog } = catalogOn(kv);
