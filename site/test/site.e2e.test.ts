@@ -46,7 +46,8 @@ describe("the site in a real browser", () => {
     await page.getByLabel("Input (JSON)").fill("{not json");
     await page.getByRole("button", { name: "Start run" }).click();
     await page.getByText("Input is not valid JSON").waitFor();
-    await page.getByLabel("Plan").selectOption("automation.hello");
+    // The start form's plan picker (the list's filter form has one too, further down).
+    await page.getByLabel("Plan", { exact: true }).first().selectOption("automation.hello");
     await page.getByLabel("Input (JSON)").fill('{"names": ["Ada", "Grace", "Linus", "Barbara"]}');
     await page.getByRole("button", { name: "Start run" }).click();
     await page.waitForURL(/\/runs\/\?id=/);
@@ -60,6 +61,15 @@ describe("the site in a real browser", () => {
       .getByRole("link", { name: /run_|[0-9a-f-]{8}/ })
       .first()
       .waitFor();
+    // Filters are applied by the API over every run: none failed, the run that succeeded is found.
+    const filters = page.getByRole("form", { name: "Filter runs" });
+    await filters.getByLabel("Status").selectOption("failed");
+    await page.getByText("No runs match these filters.").waitFor();
+    await filters.getByLabel("Status").selectOption("succeeded");
+    await filters.getByLabel("Plan").selectOption("automation.hello");
+    await page.locator("tbody tr .badge.succeeded").first().waitFor();
+    await filters.getByLabel("Status").selectOption("");
+    await filters.getByLabel("Plan").selectOption("");
     await expectAccessible("runs");
     await screenshot(page, "runs");
   });

@@ -106,7 +106,7 @@ describe("the built site on a plain static file server, API on another origin", 
     });
     await signIn(page, staticOrigin);
     await page.getByRole("heading", { name: "Runs", exact: true }).waitFor();
-    await page.getByLabel("Plan").selectOption("automation.hello");
+    await page.getByLabel("Plan", { exact: true }).first().selectOption("automation.hello");
     await page.getByLabel("Input (JSON)").fill('{"names": ["Ada", "Grace"]}');
     await page.getByRole("button", { name: "Start run" }).click();
     await page.waitForURL(/\/runs\/\?id=/);
