@@ -28,6 +28,8 @@ export interface EnvironmentRefs {
   webhookSecrets: Record<string, string>;
   /** Origins of the site, allowed to call the API from a browser. */
   corsOrigins: string[];
+  /** The first admin API key, `aat_<id>_<secret>` (the secret part a dynamic reference). */
+  bootstrapAdminKey: string;
 }
 
 /**
@@ -64,6 +66,8 @@ export function functionEnvironment(config: AwsDeployConfig, refs: EnvironmentRe
     const value = refs.webhookSecrets[name];
     if (value !== undefined) env[secretEnvName(name)] = value;
   }
+  // The serverless runtime generates no first key (docs/auth.md): without this the API has no caller.
+  env.AAT_AUTH_BOOTSTRAP_ADMIN_KEY = refs.bootstrapAdminKey;
   if (refs.corsOrigins.length > 0) env.AAT_SERVER_CORS_ORIGINS = refs.corsOrigins.join(",");
   return env;
 }

@@ -91,6 +91,16 @@ export class AatAwsStack extends Stack {
       webhookSecrets[name] = secret.secretValue.unsafeUnwrap();
     }
 
+    // The first admin API key: its secret part is generated here (letters and digits, the key form's
+    // `aat_<id>_<secret>`); read it back with the command in docs/deploy-aws.md, make real keys, revoke it.
+    const adminKeyId = `${prefix}-admin`;
+    const adminKey = new secretsmanager.Secret(this, "BootstrapAdminKey", {
+      secretName: `${prefix}-bootstrap-admin-key`,
+      description: `${prefix}: secret part of the first admin API key aat_${adminKeyId}_<this value>`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
     const site = config.site
       ? new Site(this, "Site", {
           prefix,
@@ -107,6 +117,7 @@ export class AatAwsStack extends Stack {
       modelKeys,
       webhookSecrets,
       corsOrigins: site?.origins ?? [],
+      bootstrapAdminKey: `aat_${adminKeyId}_${adminKey.secretValue.unsafeUnwrap()}`,
     });
     const retention = config.aws.logRetentionDays as logs.RetentionDays;
     const make = (role: FunctionRole, size: { memoryMb: number; timeoutSeconds: number }, what: string) => {
@@ -216,6 +227,10 @@ export class AatAwsStack extends Stack {
     new CfnOutput(this, "QueueUrl", { value: steps.queue.queueUrl });
     new CfnOutput(this, "DeadLetterQueueUrl", { value: steps.deadLetterQueue.queueUrl });
     new CfnOutput(this, "AlarmTopicArn", { value: topic.topicArn });
+    new CfnOutput(this, "AdminKeySecret", {
+      value: adminKey.secretName,
+      description: `the first admin key is aat_${adminKeyId}_<this secret's value>`,
+    });
     if (table) new CfnOutput(this, "TableName", { value: table.tableName });
     if (site) new CfnOutput(this, "SiteUrl", { value: site.url, description: "the web site" });
   }

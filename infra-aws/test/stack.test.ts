@@ -44,6 +44,9 @@ describe("AWS stack (standard queue, DynamoDB, site)", () => {
   it("gives every function the runtime's configuration: SQS queue, DynamoDB table, secrets, CORS", () => {
     const queue = logicalId(template, "AWS::SQS::Queue", { QueueName: "aat-dev-steps" });
     const table = logicalId(template, "AWS::DynamoDB::Table", { TableName: "aat-dev-state" });
+    const adminKey = logicalId(template, "AWS::SecretsManager::Secret", {
+      Name: "aat-dev-bootstrap-admin-key",
+    });
     for (const name of FUNCTIONS) {
       template.hasResourceProperties("AWS::Lambda::Function", {
         FunctionName: name,
@@ -63,6 +66,12 @@ describe("AWS stack (standard queue, DynamoDB, site)", () => {
               "Fn::Join": [
                 "",
                 ["{{resolve:secretsmanager:", { Ref: Match.anyValue() }, ":SecretString:::}}"],
+              ],
+            },
+            AAT_AUTH_BOOTSTRAP_ADMIN_KEY: {
+              "Fn::Join": [
+                "",
+                ["aat_aat-dev-admin_{{resolve:secretsmanager:", { Ref: adminKey }, ":SecretString:::}}"],
               ],
             },
             AAT_SERVER_CORS_ORIGINS: {
@@ -187,8 +196,12 @@ describe("AWS stack (standard queue, DynamoDB, site)", () => {
       expect(new Set(resourceTargets(statement.Resource))).toEqual(new Set([schedule]));
   });
 
-  it("creates the webhook secrets and references (never creates) the model key secrets", () => {
-    template.resourceCountIs("AWS::SecretsManager::Secret", 1);
+  it("creates the webhook secrets and the admin key secret, and references (never creates) model key secrets", () => {
+    template.resourceCountIs("AWS::SecretsManager::Secret", 2);
+    template.hasResourceProperties("AWS::SecretsManager::Secret", {
+      Name: "aat-dev-bootstrap-admin-key",
+      GenerateSecretString: Match.objectLike({ ExcludePunctuation: true, PasswordLength: 48 }),
+    });
     template.hasResourceProperties("AWS::SecretsManager::Secret", {
       Name: "aat-webhook-demo",
       GenerateSecretString: Match.objectLike({ PasswordLength: 48 }),
