@@ -150,16 +150,14 @@ export class RepositoryCatalog {
 
   private async view(record: RepositoryRecord): Promise<RepositoryView> {
     const job = await this.job(record.id);
-    const head = await git(record.dir, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).catch(
-      () => undefined,
-    );
+    const head = await this.headOf(record.dir);
     const last = job?.status === "succeeded" ? job : undefined;
     return {
       id: record.id,
       name: record.name,
       source: record.source,
       createdAt: record.createdAt,
-      ...(head?.code === 0 && head.stdout.trim() ? { head: head.stdout.trim() } : {}),
+      ...(head ? { head } : {}),
       index: {
         status: !job
           ? "none"
@@ -173,6 +171,14 @@ export class RepositoryCatalog {
         ...(job?.error ? { error: job.error } : {}),
       },
     };
+  }
+
+  /** HEAD's commit when the directory is itself the root of a git work tree (not a folder inside one). */
+  private async headOf(dir: string): Promise<string | undefined> {
+    const top = await git(dir, ["rev-parse", "--show-toplevel"]).catch(() => undefined);
+    if (top?.code !== 0 || path.resolve(top.stdout.trim()) !== dir) return undefined;
+    const head = await git(dir, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]).catch(() => undefined);
+    return head?.code === 0 && head.stdout.trim() ? head.stdout.trim() : undefined;
   }
 
   async remove(id: string): Promise<boolean> {

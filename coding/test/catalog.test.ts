@@ -48,7 +48,10 @@ describe("RepositoryCatalog", () => {
     expect(job.status).toBe("running");
     const done = await first.catalog.settled("local");
     expect(done).toMatchObject({ status: "succeeded", stats: { indexed: expect.any(Number) } });
-    expect(await first.catalog.get("local")).toMatchObject({ id: "local", index: { status: "ready" } });
+    const view = await first.catalog.get("local");
+    expect(view).toMatchObject({ id: "local", index: { status: "ready" } });
+    // Not a git work tree of its own (the temp folder may sit inside another one): no head.
+    expect(view?.head).toBeUndefined();
 
     // A worker that never saw the add opens it on first use.
     const worker = catalogOn(kv);
@@ -84,6 +87,7 @@ describe("RepositoryCatalog", () => {
     const { catalog } = catalogOn(kv);
     await catalog.add({ id: "clone", source: { kind: "git", url: `file://${upstream}` } });
     await catalog.settled("clone");
+    expect((await catalog.get("clone"))?.head).toMatch(/^[0-9a-f]{40}$/);
     await catalog.add({ id: "mine", source: { kind: "local", path: "local" } });
     await catalog.settled("mine");
     expect(await catalog.remove("clone")).toBe(true);
