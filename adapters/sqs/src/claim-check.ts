@@ -4,8 +4,11 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   PutObjectCommand,
-  type S3Client,
+  S3Client,
 } from "@aws-sdk/client-s3";
+
+/** Re-exported so SqsQueue.connect loads the S3 SDK with this module, only for a queue with a claim check. */
+export { S3Client };
 
 /**
  * Claim check for payloads over SQS's 256 KiB: the body is stored as an S3 object and the message carries

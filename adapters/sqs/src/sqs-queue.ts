@@ -11,7 +11,6 @@ import {
   type ReceiveOptions,
   systemClock,
 } from "@aat/core";
-import { S3Client } from "@aws-sdk/client-s3";
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -27,8 +26,10 @@ import {
   SQSClient,
   type SQSClientConfig,
 } from "@aws-sdk/client-sqs";
-import { ClaimCheckStore } from "./claim-check.js";
+import { z } from "zod";
+import type { ClaimCheckStore } from "./claim-check.js";
 import { decodeAttributes, type Envelope, encodeAttributes, messageBytes } from "./envelope.js";
+import { lambdaRecordToMessage, type SqsLambdaRecord, sqsLambdaRecordSchema } from "./lambda-record.js";
 import {
   connectOptionsSchema,
   destroyOptionsSchema,
@@ -157,6 +158,8 @@ export class SqsQueue<T = unknown> implements Queue<T> {
 
     let claims: ClaimCheckStore | undefined;
     if (options.claimCheck) {
+      // The S3 client is loaded only for a queue with a claim check (a bundle keeps it in its own chunk).
+      const { ClaimCheckStore, S3Client } = await import("./claim-check.js");
       const s3 =
         options.claimCheck.client ??
         // Path-style addressing works with every endpoint, emulators included.
@@ -319,6 +322,25 @@ export class SqsQueue<T = unknown> implements Queue<T> {
       }
       if (delivered.length > 0 || Date.now() >= deadline) return delivered;
     }
+  }
+
+  /**
+   * Decodes one record of a Lambda SQS event (the event source mapping received it instead of this
+   * queue's `receive`) exactly as `receive` decodes its own messages: claim check fetched, not-before
+   * delays honoured (re-published or hidden), delivery count checked against maxDeliveries, unreadable
+   * messages moved to the dead-letter queue. Returns the delivery to handle and then settle with `ack`,
+   * `nack` or `deadLetter`, or undefined when the adapter already dealt with the record (nothing to
+   * handle, and the record is gone from the queue). A record that is not an SQS record throws a
+   * TypeError naming the problem (report it as a batch item failure).
+   */
+  async decodeLambdaRecord(
+    record: SqsLambdaRecord | Record<string, unknown>,
+  ): Promise<QueueMessage<T> | undefined> {
+    const parsed = sqsLambdaRecordSchema.safeParse(record);
+    if (!parsed.success) {
+      throw new TypeError(`${this.name}: not a Lambda SQS event record: ${z.prettifyError(parsed.error)}`);
+    }
+    return this.accept(lambdaRecordToMessage(parsed.data));
   }
 
   /** Turns a received SQS message into a delivery, or handles it (not due yet, malformed) and returns none. */

@@ -1,3 +1,4 @@
+import { MemoryKeyValue } from "@aat/adapter-memory";
 import { eventually, uniqueSuffix } from "@aat/core/testing";
 import {
   DeleteBucketCommand,
@@ -137,6 +138,63 @@ describe("SqsQueue on moto", () => {
     );
     expect(letters.reason).toMatch(/unreadable message/);
     expect(letters.body).toBe("not json {");
+  });
+
+  it("decodes a Lambda SQS event record like its own receive (claim check, attributes, dedupe id), and refuses a non-record", async () => {
+    const { queue, url } = await open({ claimCheck: { bucket, create: true }, kv: new MemoryKeyValue() });
+    const body = { marker: uniqueSuffix(), blob: "y".repeat(300 * 1024) };
+    await queue.publish(body, {
+      dedupeId: `lambda-${body.marker}`,
+      attributes: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+    });
+    // What the event source mapping receives, in the shape Lambda hands to the function.
+    const raw = await eventually(
+      "the raw message",
+      async () =>
+        (
+          await sqs.send(
+            new ReceiveMessageCommand({
+              QueueUrl: url,
+              MessageAttributeNames: ["All"],
+              MessageSystemAttributeNames: ["All"],
+              WaitTimeSeconds: 1,
+            }),
+          )
+        ).Messages?.[0],
+      10_000,
+      0,
+    );
+    const messageAttributes: Record<
+      string,
+      { dataType: string; stringValue?: string; binaryValue?: string }
+    > = {};
+    for (const [name, value] of Object.entries(raw.MessageAttributes ?? {})) {
+      messageAttributes[name] = {
+        dataType: value.DataType!,
+        ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+        ...(value.BinaryValue !== undefined
+          ? { binaryValue: Buffer.from(value.BinaryValue).toString("base64") }
+          : {}),
+      };
+    }
+    const record = {
+      messageId: raw.MessageId!,
+      receiptHandle: raw.ReceiptHandle!,
+      body: raw.Body!,
+      attributes: raw.Attributes ?? {},
+      messageAttributes,
+      eventSource: "aws:sqs",
+      eventSourceARN: `arn:aws:sqs:us-east-1:123456789012:${queue.name}`,
+    };
+    const message = await queue.decodeLambdaRecord(record);
+    expect(message?.body).toEqual(body);
+    expect(message?.dedupeId).toBe(`lambda-${body.marker}`);
+    expect(message?.deliveryCount).toBe(1);
+    expect(message?.attributes.traceparent).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    await queue.ack(message!);
+    await expect(queue.decodeLambdaRecord({ messageId: "m-1", body: 42 })).rejects.toThrow(
+      /not a Lambda SQS event record: .*receiptHandle/s,
+    );
   });
 
   it("rejects bad options with the field and the fix", async () => {

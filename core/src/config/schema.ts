@@ -181,6 +181,25 @@ const sqs = z
       description: "Endpoint override, e.g. a local moto_server.",
       example: "http://127.0.0.1:5000",
     }),
+    visibilityTimeoutMs: setting(
+      // SQS counts whole seconds, up to 12 hours. Unset: the adapter's 30 s (the defaults stay as they were).
+      positiveInt().min(1_000).max(43_200_000).optional(),
+      {
+        env: "AAT_SQS_VISIBILITY_TIMEOUT_MS",
+        description:
+          "How long a received message stays hidden before SQS delivers it again, in ms (default 30000; set on the queue when aat creates it; workers extend it while a step runs). On Lambda, keep it at least the worker function's timeout.",
+      },
+    ),
+    claimCheckBucket: setting(text().optional(), {
+      env: "AAT_SQS_CLAIM_CHECK_BUCKET",
+      description:
+        "S3 bucket for step messages over SQS's 256 KiB: the body goes there and the message carries a reference (claim check). Unset: such messages are refused with an error. Give the bucket a lifecycle rule that expires objects after the queue's retention.",
+      example: "aat-claims-123456789012",
+    }),
+    claimCheckPrefix: setting(text().optional(), {
+      env: "AAT_SQS_CLAIM_CHECK_PREFIX",
+      description: 'Key prefix of claim-check objects in the bucket (default "aat-claims/<queue name>/").',
+    }),
   })
   .prefault({});
 

@@ -14,7 +14,6 @@ export {
   LambdaBackendError,
   type LambdaStores,
   openLambdaStores,
-  type SqsRawMessage,
   sqsQueueName,
 } from "./stores.js";
 export { createWorkerHandler, type WorkerHandlerOptions } from "./worker-handler.js";

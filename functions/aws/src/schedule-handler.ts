@@ -1,4 +1,4 @@
-import type { TickFiring } from "@aat/core";
+import type { TickFiring } from "@aat/core/schedules";
 import middy from "@middy/core";
 import { z } from "zod";
 import { type AatContext, requestLogging, withRuntime } from "./middlewares.js";

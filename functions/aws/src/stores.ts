@@ -1,4 +1,7 @@
-import type { AatConfig, KeyValue, Queue, QueueMessage, WorkMessage } from "@aat/core";
+import type { SqsLambdaRecord } from "@aat/adapter-sqs/lambda";
+import type { AatConfig } from "@aat/core/config";
+import type { KeyValue, Queue, QueueMessage } from "@aat/core/ports";
+import type { WorkMessage } from "@aat/core/runner";
 
 /** A store kind a Lambda cannot use: the message names the setting and the kinds that work. */
 export class LambdaBackendError extends Error {
@@ -8,24 +11,15 @@ export class LambdaBackendError extends Error {
   }
 }
 
-/** An SQS message as ReceiveMessage returns it (the fields the SQS adapter reads). */
-export interface SqsRawMessage {
-  MessageId?: string;
-  ReceiptHandle?: string;
-  Body?: string;
-  Attributes?: Record<string, string>;
-  MessageAttributes?: Record<string, { DataType: string; StringValue?: string; BinaryValue?: Uint8Array }>;
-}
-
 export interface LambdaStores {
   kv: KeyValue;
   queue: Queue<WorkMessage>;
   /**
-   * Turns a message the event source mapping received into a delivery, exactly as the queue's own
+   * Turns a record the event source mapping received into a delivery, exactly as the queue's own
    * receive does (claim check, not-before delays, delivery count, dead letters); undefined when the
-   * adapter handled it itself.
+   * adapter handled it itself. SqsQueue.decodeLambdaRecord in production.
    */
-  decode(raw: SqsRawMessage): Promise<QueueMessage<WorkMessage> | undefined>;
+  decode(record: SqsLambdaRecord): Promise<QueueMessage<WorkMessage> | undefined>;
   description: string;
   close(): Promise<void>;
 }
@@ -42,10 +36,8 @@ export async function openLambdaStores(config: AatConfig): Promise<LambdaStores>
     return {
       kv,
       queue,
-      // SqsQueue decodes received messages in its private `accept`; the Lambda worker is handed the same
-      // messages by the event source mapping instead of ReceiveMessage, so it calls that decoder directly.
-      // biome-ignore lint/complexity/useLiteralKeys: element access reaches the adapter's private decoder
-      decode: (raw) => queue["accept"](raw),
+      // The event source mapping hands the worker what ReceiveMessage would have: the adapter decodes it.
+      decode: (record) => queue.decodeLambdaRecord(record),
       description: `kv ${config.kv.kind}, queue ${config.queue.kind}`,
       async close() {
         await queue.close();
@@ -91,12 +83,20 @@ async function openQueue(config: AatConfig, kv: KeyValue) {
     );
   }
   const { SqsQueue } = await import("@aat/adapter-sqs");
-  const { queueUrl, region, endpoint, fifo } = queue.sqs;
+  const { queueUrl, region, endpoint, fifo, visibilityTimeoutMs, claimCheckBucket, claimCheckPrefix } =
+    queue.sqs;
   return await SqsQueue.connect<WorkMessage>({
     name: sqsQueueName(queueUrl, fifo),
     fifo,
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint } : {}),
+    ...(visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs } : {}),
+    // Step messages over 256 KiB travel through S3 when a bucket is configured (refused otherwise).
+    ...(claimCheckBucket
+      ? {
+          claimCheck: { bucket: claimCheckBucket, ...(claimCheckPrefix ? { prefix: claimCheckPrefix } : {}) },
+        }
+      : {}),
     // Standard queues have no broker dedupe: publish dedupe claims live in the same KeyValue store.
     kv,
   });

@@ -1,36 +1,16 @@
-import type { QueueMessage, WorkMessage } from "@aat/core";
+import { type SqsLambdaRecord, sqsLambdaRecordSchema } from "@aat/adapter-sqs/lambda";
+import type { QueueMessage } from "@aat/core/ports";
+import type { WorkMessage } from "@aat/core/runner";
 import middy from "@middy/core";
 import type { SQSBatchItemFailure, SQSBatchResponse } from "aws-lambda";
 import { z } from "zod";
 import { type AatContext, requestLogging, withRuntime } from "./middlewares.js";
 import { containerRuntime, type LambdaRuntime } from "./runtime.js";
-import type { SqsRawMessage } from "./stores.js";
-
-/** One record of an SQS event as Lambda's event source mapping delivers it (the fields used here). */
-const sqsRecord = z.object({
-  messageId: z.string().min(1),
-  receiptHandle: z.string().min(1),
-  body: z.string(),
-  attributes: z.record(z.string(), z.string()).default({}),
-  messageAttributes: z
-    .record(
-      z.string(),
-      z.object({
-        dataType: z.string(),
-        stringValue: z.string().nullish(),
-        binaryValue: z.string().nullish(),
-      }),
-    )
-    .default({}),
-  eventSourceARN: z.string().optional(),
-});
-
-type SqsRecord = z.output<typeof sqsRecord>;
 
 export interface WorkerHandlerOptions {
   /** Extend a running step's visibility and claim this often (default: a third of the queue's lease). */
   heartbeatMs?: number;
-  /** The lease each heartbeat grants (default 30 s, SqsQueue's visibility timeout). */
+  /** The lease each heartbeat grants (default: queue.sqs.visibilityTimeoutMs, 30 s unless configured). */
   leaseMs?: number;
 }
 
@@ -47,8 +27,12 @@ export function createWorkerHandler(
   get: () => Promise<LambdaRuntime> = () => containerRuntime(),
   options: WorkerHandlerOptions = {},
 ) {
-  const leaseMs = options.leaseMs ?? 30_000;
-  const heartbeatMs = options.heartbeatMs ?? Math.max(1_000, Math.floor(leaseMs / 3));
+  // The lease follows the configured visibility timeout, known once the runtime (config) is built.
+  const leaseOf = (runtime: LambdaRuntime) =>
+    options.leaseMs ??
+    (runtime.config.queue.kind === "sqs" ? runtime.config.queue.sqs.visibilityTimeoutMs : undefined) ??
+    30_000;
+  const heartbeatOf = (leaseMs: number) => options.heartbeatMs ?? Math.max(1_000, Math.floor(leaseMs / 3));
   return middy<unknown, SQSBatchResponse>()
     .use(withRuntime(get))
     .use(requestLogging())
@@ -64,7 +48,8 @@ export function createWorkerHandler(
       const fifo = records.some((record) =>
         String((record as { eventSourceARN?: unknown }).eventSourceARN).endsWith(".fifo"),
       );
-      const one = (raw: unknown) => handleRecord(runtime, raw, leaseMs, heartbeatMs);
+      const leaseMs = leaseOf(runtime);
+      const one = (raw: unknown) => handleRecord(runtime, raw, leaseMs, heartbeatOf(leaseMs));
       if (fifo) {
         for (let index = 0; index < records.length; index++) {
           const failed = await one(records[index]);
@@ -95,7 +80,8 @@ async function handleRecord(
   heartbeatMs: number,
 ): Promise<boolean> {
   const { logger, queue, runner, stores } = runtime;
-  const parsed = sqsRecord.safeParse(raw);
+  // The adapter's record schema, in a module without the AWS SDK (the SDK loads with the stores).
+  const parsed = sqsLambdaRecordSchema.safeParse(raw);
   if (!parsed.success) {
     logger.error(
       { messageId: idOf(raw), problems: z.prettifyError(parsed.error) },
@@ -103,10 +89,10 @@ async function handleRecord(
     );
     return true;
   }
-  const record = parsed.data;
+  const record: SqsLambdaRecord = parsed.data;
   let message: QueueMessage<WorkMessage> | undefined;
   try {
-    message = await stores.decode(toSdkMessage(record));
+    message = await stores.decode(record);
   } catch (error) {
     logger.error(
       { messageId: record.messageId, error: (error as Error).message },
@@ -148,25 +134,6 @@ async function handleRecord(
   } finally {
     clearInterval(heartbeat);
   }
-}
-
-/** The record in the shape of an SDK ReceiveMessage result, which the SQS adapter decodes. */
-function toSdkMessage(record: SqsRecord): SqsRawMessage {
-  const attributes: NonNullable<SqsRawMessage["MessageAttributes"]> = {};
-  for (const [name, value] of Object.entries(record.messageAttributes)) {
-    attributes[name] = {
-      DataType: value.dataType,
-      ...(value.stringValue != null ? { StringValue: value.stringValue } : {}),
-      ...(value.binaryValue != null ? { BinaryValue: Buffer.from(value.binaryValue, "base64") } : {}),
-    };
-  }
-  return {
-    MessageId: record.messageId,
-    ReceiptHandle: record.receiptHandle,
-    Body: record.body,
-    Attributes: record.attributes,
-    MessageAttributes: attributes,
-  };
 }
 
 function idOf(raw: unknown): string | undefined {

@@ -11,7 +11,6 @@ import {
   type LambdaRuntime,
   type LambdaStores,
   SettlementTracker,
-  type SqsRawMessage,
   sqsQueueName,
 } from "../src/index.js";
 import { fixture, httpEvent, lambdaContext } from "./support.js";
@@ -36,13 +35,13 @@ async function memoryRuntime(
     description: "memory",
     decode:
       decode ??
-      (async (raw: SqsRawMessage) => ({
-        id: raw.MessageId!,
-        body: JSON.parse(raw.Body!) as WorkMessage,
+      (async (record) => ({
+        id: record.messageId,
+        body: JSON.parse(record.body) as WorkMessage,
         attributes: {},
-        deliveryCount: Number(raw.Attributes?.ApproximateReceiveCount ?? 1),
+        deliveryCount: Number(record.attributes.ApproximateReceiveCount ?? 1),
         publishedAt: Date.now(),
-        receipt: raw.ReceiptHandle!,
+        receipt: record.receiptHandle,
       })),
     close: async () => {
       await queue.close();
@@ -134,7 +133,7 @@ describe("worker handler", () => {
 
   it("counts a record the adapter handled itself (decoded to nothing) as done, and a decode error as a failure", async () => {
     const { runtime } = await memoryRuntime(async (raw) => {
-      if (raw.MessageId === "unreadable") throw new Error("claim check object missing");
+      if (raw.messageId === "unreadable") throw new Error("claim check object missing");
       return undefined;
     });
     opened.push(runtime);

@@ -158,15 +158,24 @@ export async function connectSqsQueue(
   options: { clock?: Clock; tuning?: QueueTuning },
 ): Promise<Queue<WorkMessage>> {
   const { SqsQueue } = await import("@aat/adapter-sqs");
-  const { queueUrl, region, endpoint, fifo } = config.sqs;
+  const { queueUrl, region, endpoint, fifo, visibilityTimeoutMs, claimCheckBucket, claimCheckPrefix } =
+    config.sqs;
   try {
     return await SqsQueue.connect<WorkMessage>({
       name: sqsQueueName(queueUrl, fifo),
       fifo,
       ...(region ? { region } : {}),
       ...(endpoint ? { endpoint } : {}),
-      ...(options.tuning?.visibilityTimeoutMs !== undefined
-        ? { visibilityTimeoutMs: options.tuning.visibilityTimeoutMs }
+      ...((options.tuning?.visibilityTimeoutMs ?? visibilityTimeoutMs) !== undefined
+        ? { visibilityTimeoutMs: options.tuning?.visibilityTimeoutMs ?? visibilityTimeoutMs }
+        : {}),
+      ...(claimCheckBucket
+        ? {
+            claimCheck: {
+              bucket: claimCheckBucket,
+              ...(claimCheckPrefix ? { prefix: claimCheckPrefix } : {}),
+            },
+          }
         : {}),
       ...(options.tuning?.maxDeliveries !== undefined ? { maxDeliveries: options.tuning.maxDeliveries } : {}),
       kv,
@@ -175,7 +184,7 @@ export async function connectSqsQueue(
   } catch (error) {
     throw new BackendStartError(
       "the step queue (queue.kind sqs)",
-      "AAT_SQS_QUEUE_URL, AAT_SQS_REGION (or AWS_REGION), AAT_SQS_FIFO, AAT_SQS_ENDPOINT and the AWS credentials",
+      "AAT_SQS_QUEUE_URL, AAT_SQS_REGION (or AWS_REGION), AAT_SQS_FIFO, AAT_SQS_ENDPOINT, AAT_SQS_CLAIM_CHECK_BUCKET and the AWS credentials",
       error,
     );
   }
