@@ -33,6 +33,7 @@ const ROUTES: Array<[string, string, unknown?]> = [
   ["DELETE", "/v1/coding/repositories/shop"],
   ["POST", "/v1/coding/repositories/shop/index"],
   ["GET", "/v1/coding/repositories/shop/index"],
+  ["GET", "/v1/coding/repositories/shop/index/events"],
   ["GET", "/v1/coding/repositories/shop/search?q=cart"],
   ["GET", "/v1/coding/repositories/shop/symbols?path=src/cart.ts"],
   ["GET", "/v1/coding/repositories/shop/references?name=cartTotal"],
@@ -98,6 +99,29 @@ describe("coding API: repositories", () => {
     expect(started.json.repo).toBe("shop");
     const job = await t.indexed("shop");
     expect(job.stats).toMatchObject({ files: 4, indexed: 0, unchanged: 4 });
+  });
+
+  it("streams the index job: progress messages while it runs, then end with the finished job", async () => {
+    const started = await t.call("POST", "/v1/coding/repositories/shop/index");
+    const response = await fetch(`${t.runtime.url}/v1/coding/repositories/shop/index/events?intervalMs=50`, {
+      headers: { authorization: `Bearer ${t.key}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const messages = (await response.text())
+      .split("\n\n")
+      .filter((block) => block.includes("data:"))
+      .map((block) => ({
+        event: /^event: (.*)$/m.exec(block)?.[1],
+        data: JSON.parse(/^data: (.*)$/m.exec(block)![1]!),
+      }));
+    const end = messages.at(-1)!;
+    expect(end).toMatchObject({ event: "end", data: { id: started.json.id, status: "succeeded" } });
+    for (const message of messages.slice(0, -1))
+      expect(message).toMatchObject({ event: "progress", data: { id: started.json.id, status: "running" } });
+    const bad = await t.call("GET", "/v1/coding/repositories/shop/index/events?intervalMs=1");
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors[0].path).toBe("query.intervalMs");
   });
 
   it("clones a git URL at a branch; refuses hosts and schemes not allowed", async () => {

@@ -3099,6 +3099,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/coding/repositories/{id}/index/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream the index job's progress (server-sent events)
+         * @description A `progress` message (data: the IndexJob) when the running job's counts change, checked every `intervalMs` (default 250), then one `end` message with the finished job, and the stream closes. With no job running it sends `end` with the last job at once. EventSource reconnects by itself; a reconnect simply starts from the current state.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    intervalMs?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description Repository id: names it in tool calls, URLs and storage keys. */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description An event stream of IndexJob messages. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["CodingIndexJob"];
+                    };
+                };
+                /** @description Malformed request (query or path parameters, JSON syntax). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description No valid credentials. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description The caller lacks an allowed role. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/coding/repositories/{id}/references": {
         parameters: {
             query?: never;

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { PlanNotFoundError } from "../../runner/errors.js";
 import { ToolError } from "../../tools/errors.js";
@@ -312,6 +313,27 @@ const getIndex = createRoute({
   request: { params: idParams },
   responses: { 200: json(jobSchema, "The job."), ...problems(...AUTH_PROBLEMS, 400, 404) },
 });
+const indexEvents = createRoute({
+  method: "get",
+  path: `${repoPath}/index/events`,
+  tags,
+  summary: "Stream the index job's progress (server-sent events)",
+  description:
+    "A `progress` message (data: the IndexJob) when the running job's counts change, checked every `intervalMs` (default 250), then one `end` message with the finished job, and the stream closes. With no job running it sends `end` with the last job at once. EventSource reconnects by itself; a reconnect simply starts from the current state.",
+  ...READERS,
+  request: {
+    params: idParams,
+    query: z.object({ intervalMs: int().min(50).max(10_000).default(250) }),
+  },
+  responses: {
+    200: {
+      description: "An event stream of IndexJob messages.",
+      content: { "text/event-stream": { schema: jobSchema } },
+    },
+    ...problems(...AUTH_PROBLEMS, 400, 404),
+  },
+});
+
 const search = createRoute({
   method: "get",
   path: `${repoPath}/search`,
@@ -492,6 +514,36 @@ export function registerCodingRoutes(app: ApiApp, ctx: ApiContext, coding: Codin
         detail: `repository "${id}" has no index job yet; POST /v1/coding/repositories/${id}/index starts one`,
       });
     return c.json(job, 200);
+  });
+  app.openapi(indexEvents, async (c) => {
+    const { id } = c.req.valid("param");
+    const { intervalMs } = c.req.valid("query");
+    await repoOrThrow(id);
+    const first = await coding.indexJob(id);
+    if (!first)
+      throw new ApiProblem(404, {
+        kind: "not-found",
+        detail: `repository "${id}" has no index job yet; POST /v1/coding/repositories/${id}/index starts one`,
+      });
+    return streamSSE(c, async (stream) => {
+      let job = first;
+      let last = "";
+      while (!stream.aborted && !stream.closed) {
+        if (job.status !== "running") {
+          await stream.writeSSE({ event: "end", data: JSON.stringify(job) });
+          return;
+        }
+        const text = JSON.stringify(job);
+        if (text !== last) await stream.writeSSE({ event: "progress", data: text });
+        last = text;
+        await stream.sleep(intervalMs);
+        job = (await coding.indexJob(id)) ?? {
+          ...job,
+          status: "failed",
+          error: "the repository was deleted",
+        };
+      }
+    });
   });
   app.openapi(search, async (c) => {
     const { id } = c.req.valid("param");
