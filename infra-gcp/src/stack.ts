@@ -4,7 +4,14 @@ import { MODEL_KEY_ENV, resourcePrefix, webhookSecretEnv } from "@aat/infra-conf
 import { CloudRunV2ServiceIamMember } from "@cdktf/provider-google/lib/cloud-run-v2-service-iam-member/index.js";
 import { CloudSchedulerJob } from "@cdktf/provider-google/lib/cloud-scheduler-job/index.js";
 import { Cloudfunctions2Function } from "@cdktf/provider-google/lib/cloudfunctions2-function/index.js";
+import { ComputeBackendBucket } from "@cdktf/provider-google/lib/compute-backend-bucket/index.js";
+import { ComputeGlobalAddress } from "@cdktf/provider-google/lib/compute-global-address/index.js";
+import { ComputeGlobalForwardingRule } from "@cdktf/provider-google/lib/compute-global-forwarding-rule/index.js";
+import { ComputeManagedSslCertificate } from "@cdktf/provider-google/lib/compute-managed-ssl-certificate/index.js";
 import { ComputeNetwork } from "@cdktf/provider-google/lib/compute-network/index.js";
+import { ComputeTargetHttpProxy } from "@cdktf/provider-google/lib/compute-target-http-proxy/index.js";
+import { ComputeTargetHttpsProxy } from "@cdktf/provider-google/lib/compute-target-https-proxy/index.js";
+import { ComputeUrlMap } from "@cdktf/provider-google/lib/compute-url-map/index.js";
 import { DataGoogleProject } from "@cdktf/provider-google/lib/data-google-project/index.js";
 import { ProjectIamCustomRole } from "@cdktf/provider-google/lib/project-iam-custom-role/index.js";
 import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member/index.js";
@@ -40,6 +47,7 @@ export interface GcpStackProps {
 
 /** Google APIs the stack uses; enabled by the stack and left enabled on destroy (other things may use them). */
 const APIS = [
+  "compute.googleapis.com",
   "cloudfunctions.googleapis.com",
   "run.googleapis.com",
   "cloudbuild.googleapis.com",
@@ -50,7 +58,7 @@ const APIS = [
   "iam.googleapis.com",
   "storage.googleapis.com",
 ];
-const MEMORYSTORE_APIS = ["redis.googleapis.com", "vpcaccess.googleapis.com", "compute.googleapis.com"];
+const MEMORYSTORE_APIS = ["redis.googleapis.com", "vpcaccess.googleapis.com"];
 
 /** Secret Manager ids allow letters, digits, `_` and `-`; the deploy config also allows `.` and `/`. */
 export function secretId(name: string): string {
@@ -276,7 +284,16 @@ export class GcpStack extends TerraformStack {
       source: asset.path,
     });
 
-    const siteOrigin = config.domain ? `https://${config.domain}` : "https://storage.googleapis.com";
+    // The site's address comes first: the API lists the site's origin for CORS.
+    const siteAddress = config.site
+      ? new ComputeGlobalAddress(this, "site-address", {
+          name: fitName(prefix, "site-ip", 63),
+          dependsOn: apis,
+        })
+      : undefined;
+    const siteOrigin = config.domain
+      ? `https://${config.domain}`
+      : siteAddress && `http://${siteAddress.address}`;
     const fn = (
       name: "api" | "steps" | "schedules",
       size: (typeof config.sizes)["api"],
@@ -304,7 +321,8 @@ export class GcpStack extends TerraformStack {
           allTrafficOnLatestRevision: true,
           environmentVariables: {
             ...env,
-            ...(name === "api" && config.site ? { AAT_SERVER_CORS_ORIGINS: siteOrigin } : {}),
+            // The site calls the API from its own origin (the load balancer).
+            ...(name === "api" && siteOrigin ? { AAT_SERVER_CORS_ORIGINS: siteOrigin } : {}),
           },
           secretEnvironmentVariables: secrets.map(({ env: key, secret: s }) => ({
             key,
@@ -391,12 +409,14 @@ export class GcpStack extends TerraformStack {
       dependsOn: apis,
     });
 
-    // --- site: the built pages in a public bucket, with /config.json pointing at the API.
-    if (config.site) {
+    // --- site: the built pages in a public bucket, with /config.json pointing at the API, served at the
+    // root of an origin (the pages fetch /config.json) by a global external load balancer: HTTPS with a
+    // Google-managed certificate for `domain`, or plain HTTP on the load balancer's address without one.
+    if (siteAddress) {
       if (!props.siteDir)
         throw new Error("GcpStack: site is true but no siteDir was given (the built site/dist)");
       const siteBucket = new StorageBucket(this, "site-bucket", {
-        name: config.domain ?? fitName(`${project}-${prefix}`, "site", 63),
+        name: fitName(`${project}-${prefix}`, "site", 63),
         location: region,
         uniformBucketLevelAccess: true,
         website: { mainPageSuffix: "index.html", notFoundPage: "index.html" },
@@ -429,9 +449,45 @@ export class GcpStack extends TerraformStack {
         contentType: "application/json",
         cacheControl: "no-store",
       });
+      const backend = new ComputeBackendBucket(this, "site-backend", {
+        name: fitName(prefix, "site", 63),
+        bucketName: siteBucket.name,
+        enableCdn: true,
+      });
+      const urlMap = new ComputeUrlMap(this, "site-url-map", {
+        name: fitName(prefix, "site", 63),
+        defaultService: backend.id,
+      });
+      let target: string;
+      if (config.domain) {
+        const certificate = new ComputeManagedSslCertificate(this, "site-certificate", {
+          name: fitName(prefix, "site-cert", 63),
+          managed: { domains: [config.domain] },
+          dependsOn: apis,
+        });
+        target = new ComputeTargetHttpsProxy(this, "site-proxy", {
+          name: fitName(prefix, "site", 63),
+          urlMap: urlMap.id,
+          sslCertificates: [certificate.id],
+        }).id;
+      } else {
+        target = new ComputeTargetHttpProxy(this, "site-proxy", {
+          name: fitName(prefix, "site", 63),
+          urlMap: urlMap.id,
+        }).id;
+      }
+      new ComputeGlobalForwardingRule(this, "site-forwarding", {
+        name: fitName(prefix, "site", 63),
+        target,
+        ipAddress: siteAddress.address,
+        portRange: config.domain ? "443" : "80",
+        loadBalancingScheme: "EXTERNAL_MANAGED",
+        labels,
+      });
       new TerraformOutput(this, "site_bucket", { value: siteBucket.name });
+      new TerraformOutput(this, "site_ip", { value: siteAddress.address });
       new TerraformOutput(this, "site_url", {
-        value: config.domain ? `http://${config.domain}/` : `${siteBucket.url}/index.html`,
+        value: config.domain ? `https://${config.domain}/` : `http://${siteAddress.address}/`,
       });
     }
 

@@ -40,7 +40,7 @@ gcp:
 const MEMORYSTORE = `
 name: aat
 environment: prod
-site: false
+domain: aat.example.com
 gcp:
   project: my-aat-project
   region: europe-west1
@@ -82,6 +82,7 @@ beforeAll(async () => {
   const other = new GcpStack(Testing.app(), "aat-prod-gcp", {
     config: gcpConfig(MEMORYSTORE),
     functionSource,
+    siteDir: site,
   });
   const otherText = Testing.synth(other);
   memorystore = { text: otherText, json: JSON.parse(otherText) };
@@ -176,7 +177,7 @@ describe("infra-gcp: functions", () => {
     }
     const api = resources(upstash.json, "google_cloudfunctions2_function")["function-api"];
     expect(api?.service_config.environment_variables.AAT_SERVER_CORS_ORIGINS).toBe(
-      "https://storage.googleapis.com",
+      "http://${google_compute_global_address.site-address.address}",
     );
   });
 });
@@ -345,6 +346,41 @@ describe("infra-gcp: secrets and site", () => {
     });
     expect(config?.cache_control).toBe("no-store");
   });
+
+  it("serves the bucket at the root of an origin through a load balancer: HTTP on its address without a domain", () => {
+    expectResource(upstash.text, "google_compute_backend_bucket", {
+      bucket_name: "${google_storage_bucket.site-bucket.name}",
+      enable_cdn: true,
+    });
+    expectResource(upstash.text, "google_compute_url_map", {
+      default_service: "${google_compute_backend_bucket.site-backend.id}",
+    });
+    expectResource(upstash.text, "google_compute_target_http_proxy", {
+      url_map: "${google_compute_url_map.site-url-map.id}",
+    });
+    expectResource(upstash.text, "google_compute_global_forwarding_rule", {
+      target: "${google_compute_target_http_proxy.site-proxy.id}",
+      ip_address: "${google_compute_global_address.site-address.address}",
+      port_range: "80",
+    });
+    expect(resources(upstash.json, "google_compute_managed_ssl_certificate")).toEqual({});
+  });
+
+  it("serves HTTPS with a Google-managed certificate for the domain, and lists it for CORS", () => {
+    expectResource(memorystore.text, "google_compute_managed_ssl_certificate", {
+      managed: { domains: ["aat.example.com"] },
+    });
+    expectResource(memorystore.text, "google_compute_target_https_proxy", {
+      url_map: "${google_compute_url_map.site-url-map.id}",
+      ssl_certificates: ["${google_compute_managed_ssl_certificate.site-certificate.id}"],
+    });
+    expectResource(memorystore.text, "google_compute_global_forwarding_rule", {
+      target: "${google_compute_target_https_proxy.site-proxy.id}",
+      port_range: "443",
+    });
+    const api = resources(memorystore.json, "google_cloudfunctions2_function")["function-api"];
+    expect(api?.service_config.environment_variables.AAT_SERVER_CORS_ORIGINS).toBe("https://aat.example.com");
+  });
 });
 
 describe("infra-gcp: Memorystore", () => {
@@ -377,7 +413,6 @@ describe("infra-gcp: Memorystore", () => {
     expect(url?.lifecycle).toBeUndefined();
     const apis = Object.values(resources(memorystore.json, "google_project_service")).map((s) => s.service);
     expect(apis).toEqual(expect.arrayContaining(["redis.googleapis.com", "vpcaccess.googleapis.com"]));
-    expect(resources(memorystore.json, "google_storage_bucket")["site-bucket"]).toBeUndefined();
     expect(Object.keys(resources(memorystore.json, "google_secret_manager_secret"))).not.toContain(
       "secret-aat-upstash-url",
     );
