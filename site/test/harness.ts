@@ -44,7 +44,15 @@ export interface SiteUnderTest {
 }
 
 /** The node runtime (embedded default, temp data dir, random port) serving site/dist, and a browser. */
-export async function startSite(extra: { auth?: Record<string, unknown> } = {}): Promise<SiteUnderTest> {
+export async function startSite(
+  extra: {
+    auth?: Record<string, unknown>;
+    /** models config (e.g. an alias pointing at the scripted LLM server). */
+    models?: Record<string, unknown>;
+    /** coding config (e.g. workspaceRoot holding the test's fixture repository). */
+    coding?: Record<string, unknown>;
+  } = {},
+): Promise<SiteUnderTest> {
   if (!existsSync(join(SITE_DIST, "index.html"))) {
     throw new Error(`${SITE_DIST} has no build: run \`npm run build\` before \`npm run test:e2e\``);
   }
@@ -56,6 +64,8 @@ export async function startSite(extra: { auth?: Record<string, unknown> } = {}):
       plans: { directories: [SHIPPED_PLANS], watch: false },
       telemetry: { logLevel: "silent" },
       ...(extra.auth ? { auth: extra.auth } : {}),
+      ...(extra.models ? { models: extra.models } : {}),
+      ...(extra.coding ? { coding: extra.coding } : {}),
     }),
     print: () => {},
     siteDir: SITE_DIST,

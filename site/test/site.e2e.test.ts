@@ -308,13 +308,11 @@ describe("the site in a real browser", () => {
     await chat.getByText("Why was this alert resolved?").waitFor();
   });
 
-  it("shows an honest coming-soon page with no serious accessibility problems", async () => {
-    for (const name of ["coding"]) {
-      await page.goto(`${site.url}/${name}/`);
-      await page.getByRole("heading", { name: "Coming soon" }).waitFor();
-      await expectAccessible(name);
-    }
-    await screenshot(page, "coding");
+  it("opens the Coding page with the add-repository form when there is none (coding.e2e.test.ts drives the rest)", async () => {
+    await page.goto(`${site.url}/coding/`);
+    await page.getByRole("heading", { name: "Coding", exact: true }).waitFor();
+    await page.getByRole("form", { name: "Add a repository" }).waitFor();
+    await expectAccessible("coding");
   });
 
   it("is usable at 375 px wide and in the dark theme", async () => {
