@@ -229,47 +229,51 @@ export class CodeIndex {
     let seen = 0;
     for await (const { relative, absolute, size } of walk(workspace.dir)) {
       seen++;
-      if (size > maxBytes) {
-        stats.skippedTooLarge++;
-        continue;
+      // Reported after every file looked at (skipped and unchanged ones too), so progress moves on re-index.
+      try {
+        if (size > maxBytes) {
+          stats.skippedTooLarge++;
+          continue;
+        }
+        const bytes = await readFile(absolute);
+        if (isBinary(bytes)) {
+          stats.skippedBinary++;
+          continue;
+        }
+        const hash = createHash("sha256").update(bytes).digest("hex");
+        const previous = this.files.get(relative);
+        stats.files++;
+        if (previous && previous.hash === hash) {
+          next.set(relative, previous);
+          stats.unchanged++;
+          continue;
+        }
+        const text = bytes.toString("utf8");
+        const language = languages.forPath(relative);
+        const extraction = language ? await extract(language, text) : { symbols: [], references: [] };
+        const entry: IndexedFile = {
+          hash,
+          bytes: bytes.length,
+          lines: countLines(text),
+          ...(language ? { language: language.id } : {}),
+          symbols: extraction.symbols,
+          references: extraction.references,
+        };
+        next.set(relative, entry);
+        const document: SearchDocument = {
+          id: relative,
+          path: relative,
+          symbols: entry.symbols.map((s) => s.name).join(" "),
+          content: text,
+        };
+        if (this.search.has(relative)) this.search.replace(document);
+        else this.search.add(document);
+        stats.indexed++;
+        stats.lines += entry.lines;
+        stats.bytes += entry.bytes;
+      } finally {
+        options.onProgress?.({ seen, indexed: stats.indexed, path: relative });
       }
-      const bytes = await readFile(absolute);
-      if (isBinary(bytes)) {
-        stats.skippedBinary++;
-        continue;
-      }
-      const hash = createHash("sha256").update(bytes).digest("hex");
-      const previous = this.files.get(relative);
-      stats.files++;
-      if (previous && previous.hash === hash) {
-        next.set(relative, previous);
-        stats.unchanged++;
-        continue;
-      }
-      const text = bytes.toString("utf8");
-      const language = languages.forPath(relative);
-      const extraction = language ? await extract(language, text) : { symbols: [], references: [] };
-      const entry: IndexedFile = {
-        hash,
-        bytes: bytes.length,
-        lines: countLines(text),
-        ...(language ? { language: language.id } : {}),
-        symbols: extraction.symbols,
-        references: extraction.references,
-      };
-      next.set(relative, entry);
-      const document: SearchDocument = {
-        id: relative,
-        path: relative,
-        symbols: entry.symbols.map((s) => s.name).join(" "),
-        content: text,
-      };
-      if (this.search.has(relative)) this.search.replace(document);
-      else this.search.add(document);
-      stats.indexed++;
-      stats.lines += entry.lines;
-      stats.bytes += entry.bytes;
-      options.onProgress?.({ seen, indexed: stats.indexed, path: relative });
     }
     // Removed files, and files that became binary or too large, leave the search index.
     for (const file of this.files.keys()) {

@@ -86,10 +86,15 @@ describe("indexing a repository", () => {
     );
     await writeFile(path.join(ws.dir, "src/util/extra.ts"), "export const extraThing = 2;\n");
     await unlink(path.join(ws.dir, "src/auth/logout.ts"));
-    const seen: string[] = [];
-    const stats = await index.update(ws, { ...options, onProgress: (p) => seen.push(p.path) });
+    const seen: Array<{ seen: number; indexed: number; path: string }> = [];
+    const stats = await index.update(ws, { ...options, onProgress: (p) => seen.push(p) });
     expect(stats).toMatchObject({ files: 9, indexed: 2, unchanged: 7, removed: 1 });
-    expect(seen).toEqual(["src/util/extra.ts", "src/util/strings.ts"]);
+    // Progress after every file walked (skipped and unchanged too); `indexed` grows at the parsed ones.
+    expect(seen.map((p) => p.seen)).toEqual(seen.map((_, i) => i + 1));
+    expect(seen.filter((p, i) => p.indexed > (seen[i - 1]?.indexed ?? 0)).map((p) => p.path)).toEqual([
+      "src/util/extra.ts",
+      "src/util/strings.ts",
+    ]);
     expect(index.symbols({ path: "src/util/strings.ts" }).map((s) => s.name)).toEqual(["padRight"]);
     expect((await index.searchText(ws, "padLeft")).map((h) => h.path)).toEqual([]);
     expect((await index.searchText(ws, "logoutUser")).map((h) => h.path)).toEqual([]);
