@@ -6,6 +6,7 @@ import {
   forTarget,
   loadDeployConfig,
 } from "@aat/infra-config";
+import { refusedVariable } from "./environment.js";
 
 export type AwsDeployConfig = DeployConfig & { aws: AwsDeploy };
 
@@ -33,6 +34,10 @@ export function checkAwsConfig(config: AwsDeployConfig, file: string = deployCon
         problem: "CloudFront accepts only certificates from us-east-1; request or import it there",
       },
     ]);
+  }
+  for (const name of Object.keys(config.aws.environment)) {
+    const problem = refusedVariable(name);
+    if (problem) throw new DeployConfigError(file, [{ key: `aws.environment.${name}`, problem }]);
   }
   if (config.sizes.worker.timeoutSeconds > config.aws.queue.visibilityTimeoutSeconds) {
     throw new DeployConfigError(file, [

@@ -1,20 +1,32 @@
+import { MODEL_KEY_ENV, webhookSecretEnv } from "@aat/infra-config";
 import type { AwsDeployConfig } from "./config.js";
 
-/** Provider SDK variables the model adapters fall back to when an alias has no apiKey (adapters/models). */
-export const MODEL_KEY_ENV: Record<string, string> = {
-  openai: "OPENAI_API_KEY",
-  anthropic: "ANTHROPIC_API_KEY",
-  "azure-openai": "AZURE_API_KEY",
-  google: "GOOGLE_VERTEX_API_KEY",
-  bedrock: "AWS_BEARER_TOKEN_BEDROCK",
-};
+/** Variables the stack sets itself; `aws.environment` may not set them (the functions would not start). */
+export const STACK_ENV = [
+  "NODE_OPTIONS",
+  "AAT_QUEUE_KIND",
+  "AAT_SQS_QUEUE_URL",
+  "AAT_SQS_FIFO",
+  "AAT_SQS_REGION",
+  "AAT_KV_KIND",
+  "AAT_DYNAMODB_TABLE",
+  "AAT_DYNAMODB_REGION",
+  "AAT_UPSTASH_URL",
+  "AAT_UPSTASH_TOKEN",
+  "AAT_AUTH_BOOTSTRAP_ADMIN_KEY",
+  "AAT_SERVER_CORS_ORIGINS",
+  ...Object.values(MODEL_KEY_ENV),
+] as const;
 
-/**
- * `AAT_SECRET_<NAME>`, where core's default Secrets port reads a named secret (core/src/secrets/secrets.ts
- * `secretEnvName`; repeated here so the CDK app does not load core, and a test holds the two equal).
- */
-export function secretEnvName(name: string): string {
-  return `AAT_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+/** Why `aws.environment` may not hold a variable, or undefined when it may. */
+export function refusedVariable(name: string): string | undefined {
+  if ((STACK_ENV as readonly string[]).includes(name)) {
+    return "set by the stack from the deploy configuration; change the key that drives it instead";
+  }
+  if (name.startsWith("AAT_SECRET_")) {
+    return "a secret value does not belong in the deploy configuration; list the secret's name in webhookSecrets";
+  }
+  return undefined;
 }
 
 /** Values only known at deploy time (tokens), passed in by the stack. */
@@ -39,6 +51,8 @@ export interface EnvironmentRefs {
  */
 export function functionEnvironment(config: AwsDeployConfig, refs: EnvironmentRefs): Record<string, string> {
   const env: Record<string, string> = {
+    // Operator settings first (checked by checkAwsConfig never to name the stack's own variables).
+    ...config.aws.environment,
     // The bundles ship external source maps: stack traces in CloudWatch point at the TypeScript sources.
     NODE_OPTIONS: "--enable-source-maps",
     AAT_QUEUE_KIND: "sqs",
@@ -58,13 +72,13 @@ export function functionEnvironment(config: AwsDeployConfig, refs: EnvironmentRe
     env.AAT_UPSTASH_TOKEN = refs.upstash.token;
   }
   for (const [provider, secret] of Object.entries(config.modelSecrets)) {
-    const variable = MODEL_KEY_ENV[provider];
+    const variable = MODEL_KEY_ENV[provider as keyof typeof MODEL_KEY_ENV];
     const value = secret === undefined ? undefined : refs.modelKeys[secret];
     if (variable && value !== undefined) env[variable] = value;
   }
   for (const name of config.webhookSecrets) {
     const value = refs.webhookSecrets[name];
-    if (value !== undefined) env[secretEnvName(name)] = value;
+    if (value !== undefined) env[webhookSecretEnv(name)] = value;
   }
   // The serverless runtime generates no first key (docs/auth.md): without this the API has no caller.
   env.AAT_AUTH_BOOTSTRAP_ADMIN_KEY = refs.bootstrapAdminKey;

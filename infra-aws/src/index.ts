@@ -1,6 +1,6 @@
 export { buildLambdaBundles, type LambdaBundles } from "./bundles.js";
 export { type AwsDeployConfig, checkAwsConfig, loadAwsConfig } from "./config.js";
-export { functionEnvironment, MODEL_KEY_ENV, secretEnvName } from "./environment.js";
+export { type EnvironmentRefs, functionEnvironment } from "./environment.js";
 export { SiteNotBuiltError, siteDist } from "./site-assets.js";
 export { AatAwsStack, type AatAwsStackProps } from "./stack.js";
 export { type BuildAppOptions, buildApp, cdkJsonContext } from "./synth.js";

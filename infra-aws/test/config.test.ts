@@ -4,10 +4,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { secretEnvName as coreSecretEnvName } from "@aat/core/secrets";
-import { DeployConfigError } from "@aat/infra-config";
+import { DeployConfigError, webhookSecretEnv } from "@aat/infra-config";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadAwsConfig } from "../src/config.js";
-import { secretEnvName } from "../src/environment.js";
 import { SiteNotBuiltError, siteDist } from "../src/site-assets.js";
 import { BASE_YAML } from "./support.js";
 
@@ -72,6 +71,19 @@ describe("deploy configuration checks before synth", () => {
     expect(error.message).toContain("sizes.worker.timeoutSeconds (300 s)");
   });
 
+  it("aws.environment may not set the stack's own variables or secret values", () => {
+    const stackOwned = problemsOf(
+      file("env1.yaml", `${BASE_YAML}aws:\n  region: eu-west-1\n  environment: { AAT_KV_KIND: redis }\n`),
+    );
+    expect(stackOwned.problems[0]?.key).toBe("aws.environment.AAT_KV_KIND");
+    expect(stackOwned.message).toContain("set by the stack");
+    const secret = problemsOf(
+      file("env2.yaml", `${BASE_YAML}aws:\n  region: eu-west-1\n  environment: { AAT_SECRET_HOOK: x }\n`),
+    );
+    expect(secret.problems[0]?.key).toBe("aws.environment.AAT_SECRET_HOOK");
+    expect(secret.message).toContain("webhookSecrets");
+  });
+
   it("accepts the shipped example", () => {
     const config = loadAwsConfig(resolve(infraDir, "../deploy.config.example.yaml"));
     expect(config.aws.region).toBe("eu-west-1");
@@ -86,7 +98,7 @@ describe("site build and secret names", () => {
 
   it("names webhook secret variables exactly as core's Secrets port reads them", () => {
     for (const name of ["aat-webhook-demo", "falco_hook", "a.b/c"]) {
-      expect(secretEnvName(name)).toBe(coreSecretEnvName(name));
+      expect(webhookSecretEnv(name)).toBe(coreSecretEnvName(name));
     }
   });
 });

@@ -10,7 +10,15 @@ const FUNCTIONS = ["aat-dev-http", "aat-dev-worker", "aat-dev-schedule"];
 
 beforeAll(async () => {
   work = await workdir();
-  template = synth(work, `${BASE_YAML}aws: { region: eu-west-1, logRetentionDays: 14 }\n`);
+  template = synth(
+    work,
+    `${BASE_YAML}aws:
+  region: eu-west-1
+  logRetentionDays: 14
+  environment:
+    AAT_MODELS_JSON: '{"default":{"provider":"openai","model":"gpt-4o-mini"}}'
+`,
+  );
 }, 180_000);
 afterAll(() => work?.cleanup());
 
@@ -41,7 +49,7 @@ describe("AWS stack (standard queue, DynamoDB, site)", () => {
     });
   });
 
-  it("gives every function the runtime's configuration: SQS queue, DynamoDB table, secrets, CORS", () => {
+  it("gives every function the runtime's configuration: SQS queue, DynamoDB table, secrets, CORS, aws.environment", () => {
     const queue = logicalId(template, "AWS::SQS::Queue", { QueueName: "aat-dev-steps" });
     const table = logicalId(template, "AWS::DynamoDB::Table", { TableName: "aat-dev-state" });
     const adminKey = logicalId(template, "AWS::SecretsManager::Secret", {
@@ -52,6 +60,7 @@ describe("AWS stack (standard queue, DynamoDB, site)", () => {
         FunctionName: name,
         Environment: {
           Variables: Match.objectEquals({
+            AAT_MODELS_JSON: '{"default":{"provider":"openai","model":"gpt-4o-mini"}}',
             NODE_OPTIONS: "--enable-source-maps",
             AAT_QUEUE_KIND: "sqs",
             AAT_SQS_QUEUE_URL: { Ref: queue },

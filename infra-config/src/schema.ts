@@ -87,6 +87,18 @@ const aws = z
       .default(30),
     /** ACM certificate ARN (us-east-1 for CloudFront) when `domain` is set. */
     certificateArn: z.string().startsWith("arn:aws:acm:", "an ACM certificate ARN").optional(),
+    /**
+     * More environment variables for the functions: plain settings such as AAT_MODELS_JSON or
+     * AAT_AUTH_MODE (docs/configuration.md). Never secret values: those go in modelSecrets/webhookSecrets.
+     */
+    environment: z
+      .record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string(), {
+        error: (issue) =>
+          issue.code === "invalid_key"
+            ? "not an environment variable name: use upper-case letters, digits and _, starting with a letter"
+            : undefined,
+      })
+      .default({}),
   })
   .strict();
 

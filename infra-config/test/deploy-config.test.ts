@@ -72,4 +72,19 @@ describe("deploy config", () => {
       "bad.yaml:1:7 name: use 3–20 lower-case",
     );
   });
+
+  it("takes extra function environment for AWS and names a bad variable name", () => {
+    const config = parseDeployConfig(
+      'name: acme\nenvironment: prod\naws:\n  region: eu-west-1\n  environment:\n    AAT_MODELS_JSON: \'{"default":{"provider":"offline"}}\'\n',
+    );
+    expect(config.aws?.environment).toEqual({ AAT_MODELS_JSON: '{"default":{"provider":"offline"}}' });
+    expect(
+      parseDeployConfig("name: acme\nenvironment: prod\naws: { region: eu-west-1 }\n").aws?.environment,
+    ).toEqual({});
+    expect(
+      problemOf(
+        "name: acme\nenvironment: prod\naws:\n  region: eu-west-1\n  environment:\n    aat-mode: x\n",
+      ),
+    ).toMatch(/aws\.environment\.aat-mode: .*environment variable name/);
+  });
 });
