@@ -188,6 +188,16 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
   }
 
   async deadLetter(message: QueueMessage<T>, reason: string): Promise<void> {
+    await this.publishDeadLetter(message, reason);
+    await this.ack(message);
+  }
+
+  /**
+   * Writes the message to the dead-letter topic `<topic>-dead` with the reason, the time and its delivery
+   * count (what listDeadLetters and redrive read), without acknowledging anything: for a delivery this
+   * queue did not pull, such as a Pub/Sub push, which its HTTP answer settles.
+   */
+  async publishDeadLetter(message: QueueMessage<T>, reason: string): Promise<void> {
     this.assertOpen();
     await this.publishTo(`${this.name}-dead`, message.body, {
       ...message.attributes,
@@ -196,7 +206,6 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
       [DEAD.at]: String(Date.now()),
       [DEAD.count]: String(message.deliveryCount),
     });
-    await this.ack(message);
   }
 
   async listDeadLetters(options: { limit?: number } = {}): Promise<Array<DeadLetter<T>>> {

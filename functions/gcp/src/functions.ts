@@ -84,10 +84,10 @@ export function registerGcpFunctions(
       }
       const settled = queue.takeSettled(message.receipt);
       logger.info(
-        { messageId: message.id, runId: message.body.runId, outcome, settled: settled ?? "none" },
+        { messageId: message.id, runId: message.body.runId, outcome, settled: settled?.kind ?? "none" },
         "step message handled",
       );
-      if (settled !== "ack") {
+      if (settled?.kind !== "ack") {
         throw new Error(`step message ${message.id} ${outcome}: not acknowledged, Pub/Sub delivers it again`);
       }
     },

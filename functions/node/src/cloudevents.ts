@@ -1,15 +1,5 @@
-import { randomUUID } from "node:crypto";
-import type {
-  DeadLetter,
-  MessageAttributes,
-  PublishOptions,
-  PublishResult,
-  Queue,
-  QueueMessage,
-  ReceiveOptions,
-  Runner,
-  WorkMessage,
-} from "@aat/core";
+import type { MessageAttributes, Queue, QueueMessage, Runner, WorkMessage } from "@aat/core";
+import { PushedDeliveryQueue } from "@aat/functions-serverless/pushed-settlement";
 import { type CloudEventV1, HTTP, ValidationError } from "cloudevents";
 import { Hono } from "hono";
 
@@ -20,88 +10,17 @@ export const STEP_EVENT_TYPE = "dev.aat.step";
 /** Receipts of CloudEvent deliveries start with this: the HTTP answer settles them, not the queue. */
 const RECEIPT_PREFIX = "cloudevent:";
 
-type Settlement =
-  | { kind: "ack" }
-  | { kind: "retry"; delayMs: number }
-  | { kind: "deadLetter"; reason: string };
-
 /**
- * The step queue with CloudEvent deliveries beside the queue's own: a delivery received over HTTP has a
- * `cloudevent:` receipt and is settled by the answer to the request (Knative Eventing retries on an error
- * status and sends to the Trigger's deadLetterSink when it gives up), so the Runner's calls on it are
- * recorded here instead of sent to the queue. Everything else goes to the queue unchanged.
+ * The step queue with CloudEvent deliveries beside the queue's own (the shared PushedDeliveryQueue of
+ * functions/serverless): a delivery received over HTTP has a `cloudevent:` receipt and is settled by the
+ * answer to the request (Knative Eventing retries on an error status and sends to the Trigger's
+ * deadLetterSink when it gives up), so the Runner's calls on it are recorded instead of sent to the
+ * queue. Everything else goes to the queue unchanged.
  */
-export class CloudEventSettlementQueue implements Queue<WorkMessage> {
-  private readonly settled = new Map<string, Settlement>();
-
-  constructor(private readonly inner: Queue<WorkMessage>) {}
-
-  get name(): string {
-    return this.inner.name;
+export class CloudEventSettlementQueue extends PushedDeliveryQueue {
+  constructor(inner: Queue<WorkMessage>) {
+    super(inner, { receiptPrefix: RECEIPT_PREFIX });
   }
-
-  get maxDeliveries(): number | undefined {
-    return this.inner.maxDeliveries;
-  }
-
-  get depth(): Queue<WorkMessage>["depth"] {
-    return this.inner.depth ? () => this.inner.depth!() : undefined;
-  }
-
-  /** How the Runner settled the CloudEvent delivery with this receipt (undefined: not at all); forgets it. */
-  takeSettled(receipt: string): Settlement | undefined {
-    const settled = this.settled.get(receipt);
-    this.settled.delete(receipt);
-    return settled;
-  }
-
-  publish(body: WorkMessage, options?: PublishOptions): Promise<PublishResult> {
-    return this.inner.publish(body, options);
-  }
-
-  receive(options?: ReceiveOptions): Promise<Array<QueueMessage<WorkMessage>>> {
-    return this.inner.receive(options);
-  }
-
-  async ack(message: QueueMessage<WorkMessage>): Promise<void> {
-    if (!isCloudEventReceipt(message.receipt)) return this.inner.ack(message);
-    this.settled.set(message.receipt, { kind: "ack" });
-  }
-
-  async nack(message: QueueMessage<WorkMessage>, options?: { delayMs?: number }): Promise<void> {
-    if (!isCloudEventReceipt(message.receipt)) return this.inner.nack(message, options);
-    this.settled.set(message.receipt, { kind: "retry", delayMs: options?.delayMs ?? 0 });
-  }
-
-  async extendLease(message: QueueMessage<WorkMessage>, ms: number): Promise<void> {
-    // A CloudEvent delivery is held while its request is open (up to the delivery timeout).
-    if (!isCloudEventReceipt(message.receipt)) return this.inner.extendLease(message, ms);
-  }
-
-  async deadLetter(message: QueueMessage<WorkMessage>, reason: string): Promise<void> {
-    if (!isCloudEventReceipt(message.receipt)) return this.inner.deadLetter(message, reason);
-    this.settled.set(message.receipt, { kind: "deadLetter", reason });
-  }
-
-  listDeadLetters(options?: { limit?: number }): Promise<Array<DeadLetter<WorkMessage>>> {
-    return this.inner.listDeadLetters(options);
-  }
-
-  redrive(deadLetterId: string): Promise<void> {
-    return this.inner.redrive(deadLetterId);
-  }
-
-  ping(): Promise<void> {
-    return this.inner.ping();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
-
-function isCloudEventReceipt(receipt: string): boolean {
-  return receipt.startsWith(RECEIPT_PREFIX);
 }
 
 export interface CloudEventsReceiverOptions {
@@ -180,7 +99,7 @@ export function createCloudEventsReceiver(options: CloudEventsReceiverOptions): 
       ...(typeof event.aatdedupeid === "string" ? { dedupeId: event.aatdedupeid } : {}),
       deliveryCount: 1,
       publishedAt: event.time ? Date.parse(event.time) || Date.now() : Date.now(),
-      receipt: `${RECEIPT_PREFIX}${randomUUID()}`,
+      receipt: options.settlement.newReceipt(),
     };
     const heartbeat = setInterval(() => {
       options.runner.heartbeat(message).catch((error: Error) => {

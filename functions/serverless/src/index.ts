@@ -2,6 +2,11 @@ export { type AlertsHook, alertsHook, type CompositionLogger } from "./alerts.js
 export { createChatService, oidcVerifierOf } from "./api-services.js";
 export { createJsonLineLogger } from "./logger.js";
 export {
+  PushedDeliveryQueue,
+  type PushedDeliveryQueueOptions,
+  type PushedSettlement,
+} from "./pushed-settlement.js";
+export {
   createServerlessRuntime,
   createTargetRuntime,
   reusedPerInstance,
