@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CodingClient, SHOP_FILES, startCoding, writeRepository } from "./coding-support.js";
 import { tempDir } from "./support.js";
@@ -44,6 +45,33 @@ const ROUTES: Array<[string, string, unknown?]> = [
   ["POST", "/v1/coding/runs/r1/diffs/apply/apply", {}],
   ["POST", "/v1/coding/runs/r1/diffs/apply/reject", {}],
 ];
+
+describe("coding API: OpenAPI", () => {
+  it("the coding routes are valid OpenAPI 3.1; every coding operation lists its roles and problems", async () => {
+    const response = await fetch(`${t.runtime.url}/v1/openapi.json`);
+    const doc = (await response.json()) as {
+      paths: Record<string, Record<string, { "x-aat-roles"?: string[]; responses: Record<string, unknown> }>>;
+    };
+    // Only the coding paths are checked here (core/test/api/openapi.test.ts checks the rest).
+    const codingOnly = {
+      ...doc,
+      paths: Object.fromEntries(Object.entries(doc.paths).filter(([path]) => path.startsWith("/v1/coding"))),
+    };
+    const validator = new Validator();
+    const result = await validator.validate(codingOnly as never);
+    expect(result.errors).toBeUndefined();
+    const coding = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith("/v1/coding"))
+      .flatMap(([path, item]) =>
+        Object.entries(item).map(([method, op]) => ({ name: `${method} ${path}`, op })),
+      );
+    expect(coding).toHaveLength(ROUTES.length);
+    for (const { name, op } of coding) {
+      expect(op["x-aat-roles"], name).toContain("admin");
+      expect(Object.keys(op.responses), name).toEqual(expect.arrayContaining(["401", "403"]));
+    }
+  });
+});
 
 describe("coding API: credentials", () => {
   it("every route answers 401 problem+json without credentials", async () => {
