@@ -161,14 +161,21 @@ describe("the Coding page", () => {
     await page.getByRole("button", { name: "Add and index" }).click();
     await page.locator('[data-index-status="ready"]').waitFor();
     expect(await page.locator(".status").textContent()).toMatch(/\d+ files/);
+    // Re-index: the job runs again (nothing changed, so it is quick) and the status comes back.
+    await page.getByRole("button", { name: "Re-index" }).click();
+    await page.locator('[data-index-status="ready"]').waitFor();
+    await page.getByRole("button", { name: "Re-index" }).and(page.locator(":enabled")).waitFor();
     // The tree lists the repository's top level.
     await page.getByRole("button", { name: "src/" }).click();
     await page.locator('button[data-path="src/cart.ts"]').waitFor();
   });
 
   it("searches, opens a result at its line, shows the outline and goes to a definition", async () => {
-    await page.getByLabel("Search", { exact: true }).fill("applyDiscount");
+    // Empty search: said at the field, nothing sent. Then Enter in the field searches (keyboard path).
     await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.locator("#code-search-error").waitFor();
+    await page.getByLabel("Search", { exact: true }).fill("applyDiscount");
+    await page.getByLabel("Search", { exact: true }).press("Enter");
     const first = page.locator("ol.hits > li").first();
     await first.waitFor();
     expect(await first.getAttribute("data-hit")).toBe("src/discount.ts");
@@ -178,6 +185,9 @@ describe("the Coding page", () => {
     expect(await activeLine()).toContain("export function applyDiscount");
     // The outline is the index's symbols of this file.
     await page.locator('.symbols [data-symbol="applyDiscount"]').waitFor();
+    // A keyword under the cursor is no name: nothing to go to.
+    await clickWord("export function applyDiscount", "export");
+    expect(await page.getByRole("button", { name: "Go to definition", exact: true }).isDisabled()).toBe(true);
     // A name under the cursor: the button goes to its definition, in another file.
     await clickWord("const total = cartTotal(items);", "cartTotal");
     await page.getByRole("button", { name: "Go to definition of cartTotal" }).click();
@@ -212,6 +222,7 @@ describe("the Coding page", () => {
     await ask.getByRole("button", { name: /src\/cart\.ts:8-10/ }).click();
     await expect.poll(activeLine).toContain("export function cartTotal");
     await expectAccessible("coding, file and answer");
+    for (const close of await page.getByRole("button", { name: "Dismiss" }).all()) await close.click();
     await screenshot(page, "coding");
   });
 
