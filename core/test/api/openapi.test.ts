@@ -37,6 +37,7 @@ describe("GET /v1/openapi.json", () => {
     expect(ops.map(([name]) => name).sort()).toEqual(
       [
         "DELETE /v1/keys/{id}",
+        "GET /v1/alert-events",
         "GET /v1/alert-metrics",
         "GET /v1/alert-sources",
         "GET /v1/alert-sources/{id}",

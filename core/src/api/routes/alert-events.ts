@@ -14,6 +14,9 @@ const alertChangeSchema = z
   })
   .meta({ id: "AlertChange" });
 
+// Described to the registry without the role middleware (the handler is guarded by requireRoles).
+const { middleware: _guard, ...readRoles } = allowRoles("responder", "viewer", "analyst");
+
 const route = createRoute({
   method: "get",
   path: "/v1/alert-events",
@@ -21,7 +24,7 @@ const route = createRoute({
   summary: "Follow alert changes (server-sent events)",
   description:
     "One `alert` event per alert created, merged as a duplicate, or changed (status, assignee, notes, enrichment), whichever process made the change; `data` is an AlertChange and `id` resumes the stream (Last-Event-ID) for about two minutes. A client that reconnects later gets one `reset` event: reload the list. Comment lines keep idle connections open.",
-  ...allowRoles("responder", "viewer", "analyst"),
+  ...readRoles,
   request: {
     headers: z.object({ "last-event-id": z.string().max(200).optional() }),
   },
