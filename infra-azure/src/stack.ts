@@ -285,13 +285,15 @@ export class AzureStack extends TerraformStack {
         AzureFunctionsJobHost__extensions__serviceBus__maxConcurrentCalls: String(
           config.sizes.worker.concurrency,
         ),
-        AAT_QUEUE_KIND: "servicebus",
-        AAT_SERVICEBUS_QUEUE: queueName,
         AAT_AZURE_TIMER_SCHEDULE: "0 * * * * *",
         AAT_AUTH_MODE: "apiKey",
         // Plans are published through the API (`aat plans publish`), not read from the app's disk.
         AAT_PLANS_DIRS: "[]",
         AAT_SERVICE_NAME: `aat-${config.environment}`,
+        // Operator settings (checkAzureConfig refuses the settings below and secret values).
+        ...config.azure.environment,
+        AAT_QUEUE_KIND: "servicebus",
+        AAT_SERVICEBUS_QUEUE: queueName,
         ...(siteOrigin ? { AAT_SERVER_CORS_ORIGINS: siteOrigin } : {}),
         ...appSettings,
       },

@@ -42,6 +42,7 @@ azure:
   location: northeurope
   queue: { kind: servicebus, maxDeliveryCount: 8, lockDurationSeconds: 90, duplicateDetectionMinutes: 30 }
   kv: { kind: azure-redis, sku: Premium, capacity: 2 }
+  environment: { AAT_LOG_LEVEL: debug, AAT_AZURE_TIMER_SCHEDULE: "0 */5 * * * *" }
 `;
 
 const UPSTASH = `
@@ -148,7 +149,9 @@ describe("infra-azure: Function App", () => {
       AAT_KV_KIND: "redis",
       AAT_REDIS_URL:
         "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault_secret.secret-aat-dev-redis-url.versionless_id})",
-      AAT_AZURE_TIMER_SCHEDULE: "0 * * * * *",
+      // azure.environment overrides a default and adds a setting.
+      AAT_AZURE_TIMER_SCHEDULE: "0 */5 * * * *",
+      AAT_LOG_LEVEL: "debug",
       AAT_AUTH_MODE: "apiKey",
       AAT_AUTH_BOOTSTRAP_ADMIN_KEY:
         "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault_secret.secret-aat-dev-admin-key.versionless_id})",
@@ -324,13 +327,18 @@ describe("infra-azure: deploy config", () => {
     expect(failure?.stderr).toMatch(/bad\.yaml:5:\d+ azure\.kv\.kind: /);
   });
 
-  it("refuses a Premium cache of capacity 0 and a missing azure section", () => {
+  it("refuses a Premium cache of capacity 0, a missing azure section and a stack-owned setting", () => {
     expect(() =>
       azureConfig(
         "name: aat\nenvironment: dev\nazure: { location: westeurope, kv: { kind: azure-redis, sku: Premium, capacity: 0 } }\n",
       ),
     ).toThrow(/azure\.kv\.capacity: Premium caches come in capacity 1 to 5/);
     expect(() => azureConfig("name: aat\nenvironment: dev\n")).toThrow(DeployConfigError);
+    expect(() =>
+      azureConfig(
+        "name: aat\nenvironment: dev\nazure:\n  location: westeurope\n  environment: { AAT_SERVICEBUS_QUEUE: other }\n",
+      ),
+    ).toThrow(/azure\.environment\.AAT_SERVICEBUS_QUEUE: set by the stack/);
   });
 
   it("writes Azure's duration and name formats", () => {

@@ -40,6 +40,19 @@ const sizes = z
   })
   .strict();
 
+/**
+ * More environment variables for the functions (aws, gcp, azure): plain settings such as AAT_MODELS_JSON or
+ * AAT_AUTH_MODE (docs/configuration.md). Never secret values: those go in modelSecrets/webhookSecrets.
+ */
+const functionEnvironment = z
+  .record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string(), {
+    error: (issue) =>
+      issue.code === "invalid_key"
+        ? "not an environment variable name: use upper-case letters, digits and _, starting with a letter"
+        : undefined,
+  })
+  .default({});
+
 const upstashKv = z
   .object({
     kind: z.literal("upstash"),
@@ -87,18 +100,7 @@ const aws = z
       .default(30),
     /** ACM certificate ARN (us-east-1 for CloudFront) when `domain` is set. */
     certificateArn: z.string().startsWith("arn:aws:acm:", "an ACM certificate ARN").optional(),
-    /**
-     * More environment variables for the functions: plain settings such as AAT_MODELS_JSON or
-     * AAT_AUTH_MODE (docs/configuration.md). Never secret values: those go in modelSecrets/webhookSecrets.
-     */
-    environment: z
-      .record(z.string().regex(/^[A-Z][A-Z0-9_]*$/), z.string(), {
-        error: (issue) =>
-          issue.code === "invalid_key"
-            ? "not an environment variable name: use upper-case letters, digits and _, starting with a letter"
-            : undefined,
-      })
-      .default({}),
+    environment: functionEnvironment,
   })
   .strict();
 
@@ -139,6 +141,7 @@ const gcp = z
         upstashKv,
       ])
       .default({ kind: "upstash", secret: "aat-upstash" }),
+    environment: functionEnvironment,
   })
   .strict();
 
@@ -174,6 +177,7 @@ const azure = z
         upstashKv,
       ])
       .default({ kind: "azure-redis", sku: "Standard", capacity: 1 }),
+    environment: functionEnvironment,
   })
   .strict();
 

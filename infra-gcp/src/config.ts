@@ -5,9 +5,25 @@ import {
   forTarget,
   type GcpDeploy,
   loadDeployConfig,
+  MODEL_KEY_ENV,
 } from "@aat/infra-config";
 
 export type GcpDeployConfig = DeployConfig & { gcp: GcpDeploy };
+
+/** Variables the stack sets from the deploy configuration; `gcp.environment` may not set them. */
+export const STACK_ENV: readonly string[] = [
+  "AAT_QUEUE_KIND",
+  "AAT_PUBSUB_PROJECT_ID",
+  "AAT_PUBSUB_TOPIC",
+  "AAT_PUBSUB_SUBSCRIPTION",
+  "AAT_KV_KIND",
+  "AAT_UPSTASH_URL",
+  "AAT_UPSTASH_TOKEN",
+  "AAT_REDIS_URL",
+  "AAT_AUTH_BOOTSTRAP_ADMIN_KEY",
+  "AAT_SERVER_CORS_ORIGINS",
+  ...Object.values(MODEL_KEY_ENV),
+];
 
 /** The deploy configuration with its `gcp` section and the checks only Google Cloud needs. */
 export function loadGcpConfig(file: string = deployConfigPath()): GcpDeployConfig {
@@ -19,7 +35,28 @@ export function loadGcpConfig(file: string = deployConfigPath()): GcpDeployConfi
  * the same step pushed again while it still runs. Pub/Sub's backoff must also be an interval.
  */
 export function checkGcpConfig(config: GcpDeployConfig, file: string = deployConfigPath()): GcpDeployConfig {
-  const { queue } = config.gcp;
+  const { queue, environment } = config.gcp;
+  const refused = Object.keys(environment).flatMap((name) => {
+    if (STACK_ENV.includes(name)) {
+      return [
+        {
+          key: `gcp.environment.${name}`,
+          problem: "set by the stack from the deploy configuration; change the key that drives it instead",
+        },
+      ];
+    }
+    if (name.startsWith("AAT_SECRET_")) {
+      return [
+        {
+          key: `gcp.environment.${name}`,
+          problem:
+            "a secret value does not belong in the deploy configuration; list the secret's name in webhookSecrets",
+        },
+      ];
+    }
+    return [];
+  });
+  if (refused.length > 0) throw new DeployConfigError(file, refused);
   if (config.sizes.worker.timeoutSeconds > queue.ackDeadlineSeconds) {
     throw new DeployConfigError(file, [
       {

@@ -212,14 +212,16 @@ export class GcpStack extends TerraformStack {
     secret(`${prefix}-admin-key`, "AAT_AUTH_BOOTSTRAP_ADMIN_KEY");
 
     const env: Record<string, string> = {
+      // Plans are published through the API (`aat plans publish`), not read from the function's disk.
+      AAT_PLANS_DIRS: "[]",
+      AAT_AUTH_MODE: "apiKey",
+      AAT_SERVICE_NAME: `aat-${config.environment}`,
+      // Operator settings (checkGcpConfig refuses the variables below and secret values).
+      ...config.gcp.environment,
       AAT_QUEUE_KIND: "pubsub",
       AAT_PUBSUB_PROJECT_ID: project,
       AAT_PUBSUB_TOPIC: topicName,
       AAT_PUBSUB_SUBSCRIPTION: `${topicName}-work`,
-      AAT_AUTH_MODE: "apiKey",
-      // Plans are published through the API (`aat plans publish`), not read from the function's disk.
-      AAT_PLANS_DIRS: "[]",
-      AAT_SERVICE_NAME: `aat-${config.environment}`,
     };
     let network: { connector: VpcAccessConnector } | undefined;
     if (kv.kind === "upstash") {

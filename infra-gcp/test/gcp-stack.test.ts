@@ -35,6 +35,7 @@ gcp:
   region: europe-west1
   queue: { kind: pubsub, maxDeliveryAttempts: 7, ackDeadlineSeconds: 300, minimumBackoffSeconds: 15, maximumBackoffSeconds: 300 }
   kv: { kind: upstash, secret: aat-upstash }
+  environment: { AAT_LOG_LEVEL: debug, AAT_PLANS_DIRS: "[]", AAT_MODELS_JSON: '{"default":{"provider":"offline"}}' }
 `;
 
 const MEMORYSTORE = `
@@ -158,6 +159,9 @@ describe("infra-gcp: functions", () => {
         AAT_PUBSUB_TOPIC: "aat-dev-steps",
         AAT_KV_KIND: "upstash",
         AAT_AUTH_MODE: "apiKey",
+        // gcp.environment
+        AAT_LOG_LEVEL: "debug",
+        AAT_MODELS_JSON: '{"default":{"provider":"offline"}}',
       });
       const secretEnv = Object.fromEntries(
         f.service_config.secret_environment_variables.map((s: Json) => [s.key, s.secret]),
@@ -439,13 +443,20 @@ describe("infra-gcp: deploy config", () => {
     );
   });
 
-  it("refuses a worker timeout longer than the push ack deadline, and a missing gcp section", () => {
+  it("refuses a worker timeout longer than the push ack deadline, a missing gcp section and stack-owned variables", () => {
     expect(() =>
       gcpConfig(
         `name: aat\nenvironment: dev\nsizes: { worker: { timeoutSeconds: 600 } }\ngcp: { project: my-aat-project, region: europe-west1 }\n`,
       ),
     ).toThrow(/gcp\.queue\.ackDeadlineSeconds: 300 s is less than sizes\.worker\.timeoutSeconds \(600 s\)/);
     expect(() => gcpConfig("name: aat\nenvironment: dev\n")).toThrow(DeployConfigError);
+    expect(() =>
+      gcpConfig(
+        "name: aat\nenvironment: dev\ngcp:\n  project: my-aat-project\n  region: europe-west1\n  environment: { AAT_KV_KIND: memory, AAT_SECRET_X: y }\n",
+      ),
+    ).toThrow(
+      /gcp\.environment\.AAT_KV_KIND: set by the stack[\s\S]*gcp\.environment\.AAT_SECRET_X: a secret value does not belong/,
+    );
     expect(() => gcpConfig("name: aat\nenvironment: dev\n")).toThrow(
       /gcp: missing: deploying to gcp needs this section/,
     );
