@@ -194,11 +194,18 @@ describe("the Coding page", () => {
     await page.getByRole("heading", { name: "src/cart.ts" }).waitFor();
     await expect.poll(activeLine).toContain("export function cartTotal");
     await page.locator('.symbols [data-symbol="CartItem"]').waitFor();
-    // Ctrl+click does the same: back to applyDiscount's file by its outline, then into cart.ts again.
+    // Ctrl+click does the same: back to applyDiscount's file through the tree, then into cart.ts again.
     await page.locator('button[data-path="src/discount.ts"]').click();
     await page.getByRole("heading", { name: "src/discount.ts" }).waitFor();
     await page.locator(".cm-line", { hasText: "const total = cartTotal(items);" }).waitFor();
     await clickWord("const total = cartTotal(items);", "cartTotal", ["Control"]);
+    await page.getByRole("heading", { name: "src/cart.ts" }).waitFor();
+    await expect.poll(activeLine).toContain("export function cartTotal");
+    // F12 on the name under the cursor does the same.
+    await page.locator('button[data-path="src/discount.ts"]').click();
+    await page.locator(".cm-line", { hasText: "const total = cartTotal(items);" }).waitFor();
+    await clickWord("const total = cartTotal(items);", "cartTotal");
+    await page.keyboard.press("F12");
     await page.getByRole("heading", { name: "src/cart.ts" }).waitFor();
     await expect.poll(activeLine).toContain("export function cartTotal");
     // The outline moves the cursor within the file.
