@@ -10,6 +10,7 @@ import { limitBody } from "./body-limit.js";
 import type { ApiContext } from "./context.js";
 import type { ApiDeps, ApiEnv } from "./deps.js";
 import { handleError, problemResponse, stderrLogger } from "./errors.js";
+import { HookEndpoint } from "./hook-endpoint.js";
 import { describeKeyRoutes, mountKeyRoutes } from "./key-routes.js";
 import { SECURITY_SCHEMES } from "./openapi-route.js";
 import { PlanInputValidator } from "./plan-input.js";
@@ -43,6 +44,14 @@ const TARGET_PREFIX: Record<string, string> = { query: "query", param: "path", h
  * @hono/node-server, cloud handlers pass it their requests (`app.fetch`), tests call `app.request`.
  */
 export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
+  return createApi(deps).app;
+}
+
+/**
+ * The Hono app and, sharing its dependencies, POST /v1/hooks/:triggerId as a framework-free endpoint
+ * that a plain HTTP server can answer ahead of the app (see HookEndpoint).
+ */
+export function createApi(deps: ApiDeps): { app: OpenAPIHono<ApiEnv>; hooks: HookEndpoint } {
   const logger = deps.logger ?? stderrLogger;
   const inputs = new PlanInputValidator();
   const starter = new RunStarter({
@@ -200,7 +209,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     ),
   );
   app.onError((error, c) => handleError(error, c, logger));
-  return app;
+  return { app, hooks: new HookEndpoint(ctx) };
 }
 
 /** Health checks, the OpenAPI document and webhooks (verified by signature) need no credentials. */

@@ -1,6 +1,7 @@
-export { createApiApp, OPENAPI_PATH } from "./app.js";
+export { createApi, createApiApp, OPENAPI_PATH } from "./app.js";
 export type { ApiConfig, ApiDeps, ApiEnv, ApiLogger, ApiVariables, PlanStore } from "./deps.js";
 export { RunEventHub, type RunEventListener } from "./event-hub.js";
+export type { HookEndpoint, HookHttpAnswer, HookHttpRequest } from "./hook-endpoint.js";
 export { ApiProblem, PROBLEM_MEDIA_TYPE, type Problem, type ProblemError, problemSchema } from "./problem.js";
 export { REQUEST_ID_HEADER } from "./request-id.js";
 export { type AnalyticsApiDeps, ASK_PLAN_ID } from "./routes/analytics.js";

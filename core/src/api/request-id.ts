@@ -10,10 +10,14 @@ const ACCEPTABLE = /^[\w.:-]{1,128}$/;
 /** Takes the caller's X-Request-Id (when sane) or makes one, and returns it on every response. */
 export function requestId(): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
-    const given = c.req.header(REQUEST_ID_HEADER);
-    const id = given !== undefined && ACCEPTABLE.test(given) ? given : randomUUID();
+    const id = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
     c.set("requestId", id);
     await next();
     c.res.headers.set(REQUEST_ID_HEADER, id);
   };
+}
+
+/** The caller's request id when it has the accepted shape, else a new one. */
+export function requestIdFrom(given: string | undefined): string {
+  return given !== undefined && ACCEPTABLE.test(given) ? given : randomUUID();
 }

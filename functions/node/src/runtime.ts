@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
 import { createModelRegistry } from "@aat/adapter-models";
@@ -12,7 +13,7 @@ import {
   type ChatServiceOptions,
   type Clock,
   connectMcpServers,
-  createApiApp,
+  createApi,
   DirectoryPlanRepository,
   EnvSecrets,
   ensureBootstrapAdminKey,
@@ -41,7 +42,7 @@ import {
   type WorkMessage,
 } from "@aat/core";
 import { createChatService, oidcVerifierOf } from "@aat/functions-serverless";
-import { type ServerType, serve } from "@hono/node-server";
+import { getRequestListener, type ServerType, serve } from "@hono/node-server";
 import { z } from "zod";
 import { PrometheusAlertMetrics } from "./alert-metrics.js";
 import { alertsRuntime } from "./alerts.js";
@@ -52,6 +53,7 @@ import {
   createCloudEventsReceiver,
 } from "./cloudevents.js";
 import { type CodingRuntime, codingRuntime } from "./coding.js";
+import { hookFastPath } from "./hook-fast-path.js";
 import { createLogger, type RuntimeLogger } from "./logger.js";
 import { metricsHandler, PrometheusMetrics } from "./metrics.js";
 import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
@@ -110,6 +112,11 @@ export interface NodeRuntimeOptions {
    * span per call made inside a traced step or request.
    */
   tracing?: boolean;
+  /**
+   * Answer webhook deliveries (POST /v1/hooks/:triggerId) from a plain node:http handler ahead of the
+   * Hono app (default true); false sends them through Hono, as the test comparing both paths does.
+   */
+  hookFastPath?: boolean;
 }
 
 export interface RuntimeStores {
@@ -356,7 +363,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         deltas: chatDeltas,
         ...(tuning.chat ? { tuning: tuning.chat } : {}),
       });
-      const api = createApiApp({
+      const { app: api, hooks } = createApi({
         runner,
         plans,
         planner: new Planner(plans),
@@ -397,7 +404,11 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         if (path === CLOUDEVENTS_STEPS_PATH) return cloudEvents.fetch(request, env);
         return isApiPath(path) ? api.fetch(request, env) : site.fetch(request, env);
       };
-      const listening = await listen(fetch, config.server.host, config.server.port);
+      const fastPath =
+        options.hookFastPath === false
+          ? undefined
+          : hookFastPath(hooks, { cors: (config.server.corsOrigins ?? []).length > 0 });
+      const listening = await listen(fetch, config.server.host, config.server.port, fastPath);
       server = listening.server;
       port = listening.port;
       url = `http://${displayHost(config.server.host)}:${port}`;
@@ -508,11 +519,22 @@ function listen(
   fetch: (request: Request, env: unknown) => Response | Promise<Response>,
   hostname: string,
   port: number,
+  ahead?: (request: IncomingMessage, response: ServerResponse) => boolean,
 ): Promise<{ server: ServerType; port: number }> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, (info: AddressInfo) =>
-      resolve({ server, port: info.port }),
-    );
+    const onListening = (info: AddressInfo) => resolve({ server, port: info.port });
+    let server: ServerType;
+    if (ahead) {
+      // A handler ahead of Hono answers what it takes; the rest goes to @hono/node-server's listener.
+      const hono = getRequestListener(fetch, { hostname });
+      const http = createHttpServer((request, response) => {
+        if (!ahead(request, response)) void hono(request, response);
+      });
+      http.listen(port, hostname, () => onListening(http.address() as AddressInfo));
+      server = http;
+    } else {
+      server = serve({ fetch, hostname, port }, onListening);
+    }
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(
         error.code === "EADDRINUSE"
