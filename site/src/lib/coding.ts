@@ -53,10 +53,6 @@ export async function getRepository(client: AatClient, id: string): Promise<Repo
   return unwrap(client.api.GET("/v1/coding/repositories/{id}", repo(id)));
 }
 
-export async function indexJob(client: AatClient, id: string): Promise<IndexJob> {
-  return unwrap(client.api.GET("/v1/coding/repositories/{id}/index", repo(id)));
-}
-
 export async function reindex(client: AatClient, id: string): Promise<IndexJob> {
   return unwrap(client.api.POST("/v1/coding/repositories/{id}/index", repo(id)));
 }
