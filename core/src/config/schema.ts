@@ -59,6 +59,17 @@ const server = z
       env: "AAT_SERVER_SHUTDOWN_GRACE_MS",
       description: "On SIGTERM, how long in-flight requests and steps may finish before the process exits.",
     }),
+    cloudEventsToken: setting(z.string().min(16).optional(), {
+      env: "AAT_SERVER_CLOUDEVENTS_TOKEN",
+      description:
+        "Shared bearer token of POST /v1/cloudevents/steps (Knative Eventing push): step messages are accepted only with `Authorization: Bearer <token>` (add the header where the events are sent from, e.g. a proxy or a custom sender). At least 16 characters.",
+      secret: true,
+    }),
+    cloudEventsClusterLocal: setting(z.boolean().optional(), {
+      env: "AAT_SERVER_CLOUDEVENTS_CLUSTER_LOCAL",
+      description:
+        "Declares that the Knative Service is reachable only inside the cluster (label networking.knative.dev/visibility: cluster-local), so POST /v1/cloudevents/steps may accept step messages without a token. Without it and without server.cloudEventsToken, the route answers 401.",
+    }),
   })
   .prefault({});
 

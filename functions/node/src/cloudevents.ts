@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { MessageAttributes, Queue, QueueMessage, Runner, WorkMessage } from "@aat/core";
 import { PushedDeliveryQueue } from "@aat/functions-serverless/pushed-settlement";
 import { type CloudEventV1, HTTP, ValidationError } from "cloudevents";
@@ -29,12 +30,42 @@ export interface CloudEventsReceiverOptions {
   logger?: { warn(fields: object, message: string): void; error(fields: object, message: string): void };
   /** Renew a running step's claim this often (default 10 s). */
   heartbeatMs?: number;
+  /**
+   * Who may push step messages (server.cloudEventsToken, server.cloudEventsClusterLocal): with a token,
+   * only requests bearing it; without one, anyone only when the Service is declared cluster-local, else
+   * nobody (401 saying what to configure).
+   */
+  auth: CloudEventsAuth;
+}
+
+export interface CloudEventsAuth {
+  token?: string | undefined;
+  clusterLocal?: boolean | undefined;
+}
+
+/**
+ * Whether a request may push a step message: undefined when it may, else why not. The token is compared
+ * through SHA-256 digests with timingSafeEqual, so the comparison time says nothing about the token.
+ */
+function refusal(auth: CloudEventsAuth, authorization: string | undefined): string | undefined {
+  if (auth.token === undefined) {
+    return auth.clusterLocal
+      ? undefined
+      : "step messages are not accepted: set server.cloudEventsToken (AAT_SERVER_CLOUDEVENTS_TOKEN) and send it as `Authorization: Bearer <token>`, or, when the Knative Service is cluster-local, set server.cloudEventsClusterLocal (AAT_SERVER_CLOUDEVENTS_CLUSTER_LOCAL=true)";
+  }
+  const match = /^Bearer\s+(.+)$/i.exec(authorization ?? "");
+  if (!match) return "send the shared token as `Authorization: Bearer <token>` (server.cloudEventsToken)";
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  return timingSafeEqual(digest(match[1]!.trim()), digest(auth.token))
+    ? undefined
+    : "the bearer token is not server.cloudEventsToken";
 }
 
 /**
  * POST /v1/cloudevents/steps: one step message per CloudEvent, in structured mode
  * (`application/cloudevents+json`) or binary mode (`ce-*` headers, the WorkMessage as a JSON body), parsed
- * by the `cloudevents` SDK. The Runner handles it and the answer settles it:
+ * by the `cloudevents` SDK, from a sender `auth` allows (else 401). The Runner handles it and the answer
+ * settles it:
  * - 200: done (acked) — Knative Eventing delivers it no more;
  * - 503 with Retry-After: the Runner asked for a retry — Knative retries with the Trigger's backoff;
  * - 422 with the reason: the Runner dead-lettered it — Knative does not retry a 422 and hands it to the
@@ -49,6 +80,11 @@ export function createCloudEventsReceiver(options: CloudEventsReceiverOptions): 
   const app = new Hono();
   const heartbeatMs = options.heartbeatMs ?? 10_000;
   app.post(CLOUDEVENTS_STEPS_PATH, async (c) => {
+    const refused = refusal(options.auth, c.req.header("authorization"));
+    if (refused) {
+      c.header("WWW-Authenticate", 'Bearer realm="aat-cloudevents"');
+      return c.json({ error: "unauthorized", reason: refused }, 401);
+    }
     const headers: Record<string, string> = {};
     c.req.raw.headers.forEach((value, name) => {
       headers[name.toLowerCase()] = value;

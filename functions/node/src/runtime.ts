@@ -397,7 +397,15 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
       });
       registerScheduleRoutes(api, scheduler);
       const site = createSiteApp(options.siteDir ?? DEFAULT_SITE_DIR, (request) => api.fetch(request));
-      const cloudEvents = createCloudEventsReceiver({ runner, settlement: cloudEventQueue, logger });
+      const cloudEvents = createCloudEventsReceiver({
+        runner,
+        settlement: cloudEventQueue,
+        logger,
+        auth: {
+          token: config.server.cloudEventsToken,
+          clusterLocal: config.server.cloudEventsClusterLocal,
+        },
+      });
       const fetch = (request: Request, env: unknown) => {
         const path = requestPath(request.url);
         if (path === "/metrics" && serveMetrics) return serveMetrics(request);

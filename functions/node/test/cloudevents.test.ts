@@ -1,10 +1,16 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { MemoryQueue } from "@aat/adapter-memory";
 import type { Queue, QueueMessage, WorkMessage } from "@aat/core";
 import { type NodeRuntime, startNodeRuntime } from "@aat/functions-node";
 import { CloudEvent, HTTP } from "cloudevents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLOUDEVENTS_STEPS_PATH, STEP_EVENT_TYPE } from "../src/cloudevents.js";
+import {
+  CLOUDEVENTS_STEPS_PATH,
+  CloudEventSettlementQueue,
+  createCloudEventsReceiver,
+  STEP_EVENT_TYPE,
+} from "../src/cloudevents.js";
 import { capturingLogger, tempDir, testConfig } from "./support.js";
 
 /** A set step, then an agent step on the offline model: both go through the step queue. */
@@ -49,6 +55,8 @@ describe("CloudEvents receiver (Knative Eventing push) on the node runtime", () 
         dataDir,
         plans: [join(dataDir, "plans")],
         auth: { mode: "none", allowNone: true },
+        // Knative Service with visibility cluster-local: the route needs no token.
+        server: { cloudEventsClusterLocal: true },
       }),
       role: "api",
       logger: capturingLogger().logger,
@@ -194,5 +202,114 @@ describe("CloudEvents receiver (Knative Eventing push) on the node runtime", () 
         ]),
       }),
     ).toMatch(/batch/i);
+  });
+});
+
+describe("CloudEvents receiver authentication (server.cloudEventsToken, server.cloudEventsClusterLocal)", () => {
+  const TOKEN = "knative-shared-token-0123456789";
+  let runtime: NodeRuntime;
+  let dataDir: string;
+  let queue: Queue<WorkMessage>;
+
+  beforeAll(async () => {
+    dataDir = await tempDir("cloudevents-auth");
+    await mkdir(join(dataDir, "plans"));
+    await writeFile(join(dataDir, "plans", "offline.yaml"), OFFLINE_PLAN);
+    runtime = await startNodeRuntime({
+      config: testConfig({
+        dataDir,
+        plans: [join(dataDir, "plans")],
+        auth: { mode: "none", allowNone: true },
+        server: { cloudEventsToken: TOKEN },
+      }),
+      role: "api",
+      logger: capturingLogger().logger,
+      print: () => undefined,
+      siteDir: join(dataDir, "no-site-here"),
+      decorateStores: (stores) => {
+        queue = stores.queue;
+        return stores;
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers 401 without the token or with another one, and handles the step message with it", async () => {
+    const started = await fetch(`${runtime.url}/v1/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ planId: "test.knative-offline", input: { score: 92 } }),
+    });
+    expect(started.status).toBe(202);
+    const [message] = await queue.receive({ maxMessages: 1, waitMs: 2_000 });
+    expect(message).toBeDefined();
+    const sent = HTTP.binary(
+      new CloudEvent({
+        id: message!.id,
+        source: "/apis/v1/namespaces/aat/brokers/default",
+        type: STEP_EVENT_TYPE,
+        datacontenttype: "application/json",
+        data: message!.body,
+      }),
+    );
+    const post = (authorization?: string) =>
+      fetch(`${runtime.url}${CLOUDEVENTS_STEPS_PATH}`, {
+        method: "POST",
+        headers: {
+          ...(sent.headers as Record<string, string>),
+          ...(authorization ? { authorization } : {}),
+        },
+        body: sent.body as string,
+      });
+    const without = await post();
+    expect(without.status).toBe(401);
+    expect(without.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect(((await without.json()) as { reason: string }).reason).toMatch(/Authorization: Bearer/);
+    const wrong = await post("Bearer not-the-shared-token-at-all");
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as { reason: string }).reason).toMatch(/not server\.cloudEventsToken/);
+    const right = await post(`Bearer ${TOKEN}`);
+    const text = await right.text();
+    expect(right.status, text).toBe(200);
+    expect((JSON.parse(text) as { outcome: string }).outcome).toBe("executed");
+    await queue.ack(message!);
+  });
+
+  it("answers 401 naming both settings when neither a token nor cluster-local is configured", async () => {
+    const handled: string[] = [];
+    const receiver = createCloudEventsReceiver({
+      runner: {
+        handle: async (message) => {
+          handled.push(message.id);
+          return "executed";
+        },
+        heartbeat: async () => undefined,
+      },
+      settlement: new CloudEventSettlementQueue(new MemoryQueue<WorkMessage>({ name: "ce-auth-unit" })),
+      auth: {},
+    });
+    const sent = HTTP.binary(
+      new CloudEvent({
+        id: "m-1",
+        source: "/s",
+        type: STEP_EVENT_TYPE,
+        datacontenttype: "application/json",
+        data: { kind: "timer", runId: "r", timerId: "t" },
+      }),
+    );
+    const answer = await receiver.request(CLOUDEVENTS_STEPS_PATH, {
+      method: "POST",
+      headers: sent.headers as Record<string, string>,
+      body: sent.body as string,
+    });
+    expect(answer.status).toBe(401);
+    const { reason } = (await answer.json()) as { reason: string };
+    expect(reason).toMatch(/AAT_SERVER_CLOUDEVENTS_TOKEN/);
+    expect(reason).toMatch(/AAT_SERVER_CLOUDEVENTS_CLUSTER_LOCAL/);
+    expect(handled).toEqual([]);
   });
 });
