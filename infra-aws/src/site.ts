@@ -18,7 +18,7 @@ export interface SiteProps {
  * Astro builds every page as <page>/index.html; CloudFront's default root object covers only "/", so a
  * viewer-request function maps "/runs" and "/runs/" to "/runs/index.html" (files with an extension pass).
  */
-const INDEX_REWRITE = `function handler(event) {
+export const INDEX_REWRITE = `function handler(event) {
   var request = event.request;
   var uri = request.uri;
   if (uri.endsWith("/")) request.uri = uri + "index.html";

@@ -7,6 +7,7 @@ import { secretEnvName as coreSecretEnvName } from "@aat/core/secrets";
 import { DeployConfigError, webhookSecretEnv } from "@aat/infra-config";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadAwsConfig } from "../src/config.js";
+import { INDEX_REWRITE } from "../src/site.js";
 import { SiteNotBuiltError, siteDist } from "../src/site-assets.js";
 import { BASE_YAML } from "./support.js";
 
@@ -100,5 +101,22 @@ describe("site build and secret names", () => {
     for (const name of ["aat-webhook-demo", "falco_hook", "a.b/c"]) {
       expect(webhookSecretEnv(name)).toBe(coreSecretEnvName(name));
     }
+  });
+});
+
+describe("CloudFront page rewrite", () => {
+  // The viewer-request function's source, run as CloudFront would: its `handler(event)` returns the request.
+  const handler = new Function(`${INDEX_REWRITE}; return handler;`)() as (event: {
+    request: { uri: string };
+  }) => { uri: string };
+  const rewrite = (uri: string) => handler({ request: { uri } }).uri;
+
+  it("serves Astro's directory pages and leaves files alone", () => {
+    expect(rewrite("/")).toBe("/index.html");
+    expect(rewrite("/runs")).toBe("/runs/index.html");
+    expect(rewrite("/runs/")).toBe("/runs/index.html");
+    expect(rewrite("/v1.2/page")).toBe("/v1.2/page/index.html");
+    expect(rewrite("/config.json")).toBe("/config.json");
+    expect(rewrite("/_astro/app.3f2a.js")).toBe("/_astro/app.3f2a.js");
   });
 });
