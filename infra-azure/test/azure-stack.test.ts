@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Terraform references (${resource.attribute}) are plain strings in synthesised JSON
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { DeployConfigError, forTarget, parseDeployConfig } from "@aat/infra-config";
 import { Testing } from "cdktf";
@@ -166,6 +166,59 @@ describe("infra-azure: Function App", () => {
       AzureWebJobsStorage__clientId: "${azurerm_user_assigned_identity.identity.client_id}",
     });
     expect(settings.AAT_UPSTASH_URL).toBeUndefined();
+  });
+});
+
+/** What the Functions Node worker provides as `@azure/functions-core`: records the registrations. */
+const FAKE_CORE = `
+const registered = [];
+module.exports = {
+  setProgrammingModel() {},
+  getProgrammingModel() { return undefined; },
+  registerHook() { return { dispose() {} }; },
+  log() {},
+  registerFunction(metadata) { registered.push(metadata); return { dispose() {} }; },
+};
+process.on("beforeExit", () => { process.stdout.write(JSON.stringify(registered)); });
+`;
+
+describe("infra-azure: the package under a stand-in Functions worker", () => {
+  it("registers api, steps and schedules bound to the app settings the stack sets", async () => {
+    const core = join(work, "build/node_modules/@azure/functions-core");
+    mkdirSync(core, { recursive: true });
+    writeFileSync(join(core, "index.js"), FAKE_CORE);
+    writeFileSync(join(core, "package.json"), '{"name":"@azure/functions-core","main":"index.js"}');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `await import(${JSON.stringify(pathToFileURL(join(source, "index.mjs")).href)});`,
+      ],
+      { env: { PATH: process.env.PATH ?? "" } },
+    );
+    const functions = Object.fromEntries(
+      (JSON.parse(stdout) as Json[]).map((f) => [
+        f.name,
+        Object.values(f.bindings as Record<string, Json>)[0],
+      ]),
+    );
+    expect(Object.keys(functions).sort()).toEqual(["api", "schedules", "steps"]);
+    expect(functions.api).toMatchObject({ type: "httpTrigger", authLevel: "anonymous", route: "{*path}" });
+    const settings = one(redis.json, "azurerm_function_app_flex_consumption", "function-app").app_settings;
+    // The trigger's connection is an app setting name and the queue a %setting%: both set by the stack.
+    expect(functions.steps).toMatchObject({
+      type: "serviceBusTrigger",
+      connection: "AAT_SERVICEBUS_CONNECTION_STRING",
+      queueName: "%AAT_SERVICEBUS_QUEUE%",
+    });
+    expect(settings.AAT_SERVICEBUS_CONNECTION_STRING).toBeDefined();
+    expect(settings.AAT_SERVICEBUS_QUEUE).toBe("aat-steps");
+    expect(functions.schedules).toMatchObject({
+      type: "timerTrigger",
+      schedule: "%AAT_AZURE_TIMER_SCHEDULE%",
+    });
+    expect(settings.AAT_AZURE_TIMER_SCHEDULE).toBeDefined();
   });
 });
 

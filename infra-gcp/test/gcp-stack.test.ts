@@ -1,6 +1,16 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Terraform references (${resource.attribute}) are plain strings in synthesised JSON
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -183,6 +193,53 @@ describe("infra-gcp: functions", () => {
     expect(api?.service_config.environment_variables.AAT_SERVER_CORS_ORIGINS).toBe(
       "http://${google_compute_global_address.site-address.address}",
     );
+  });
+});
+
+describe("infra-gcp: the bundle under the Functions Framework", () => {
+  it("starts with the framework's own CLI (as the buildpack runs it) and serves the schedules function", async () => {
+    const cli = fileURLToPath(
+      new URL("../../node_modules/@google-cloud/functions-framework/build/src/main.js", import.meta.url),
+    );
+    expect(existsSync(cli)).toBe(true);
+    // The buildpack installs the framework next to the source; here the repository's copy stands in.
+    const root = fileURLToPath(new URL("../../node_modules", import.meta.url));
+    if (!existsSync(join(work, "build/node_modules")))
+      symlinkSync(root, join(work, "build/node_modules"), "dir");
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    const child = spawn(
+      process.execPath,
+      [cli, "--target=schedules", `--source=${join(work, "build/gcp")}`],
+      {
+        env: { PATH: process.env.PATH ?? "", PORT: String(port) },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.on("exit", (code) => reject(new Error(`functions-framework exited with ${code}: ${output}`)));
+        const wait = setInterval(() => {
+          if (output.includes("Serving function")) {
+            clearInterval(wait);
+            resolve();
+          }
+        }, 50);
+      });
+      // A GET is refused before the runtime is built: the function registered with the CLI's framework.
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      expect(response.status).toBe(405);
+      expect(await response.json()).toMatchObject({ error: "method_not_allowed" });
+    } finally {
+      child.kill();
+    }
   });
 });
 
