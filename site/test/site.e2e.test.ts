@@ -107,6 +107,22 @@ describe("the site in a real browser", () => {
     });
     const detail = (await stored.json()) as { session: { context: Array<{ kind: string }> } };
     expect(detail.session.context.map((c) => c.kind)).toEqual(["run"]);
+
+    // The reply's stream breaks right after the turn starts: the page follows the turn's run instead
+    // of asking again, and shows the stored reply.
+    const replies = await reply.count();
+    await page.route("**/v1/chat/sessions/*/messages", async (route) => {
+      const real = await route.fetch();
+      const firstEvent = `${(await real.text()).split("\n\n")[0]}\n\n`;
+      expect(firstEvent).toContain("event: turn");
+      await route.fulfill({ status: 200, contentType: "text/event-stream", body: firstEvent });
+    });
+    await input.fill("And what else?");
+    await page.getByRole("button", { name: "Send" }).click();
+    await page.getByText("The connection was lost; the reply was recovered from its run.").waitFor();
+    await expect.poll(async () => reply.count()).toBe(replies + 1);
+    expect((await reply.last().textContent())?.trim().length).toBeGreaterThan(0);
+    await page.unroute("**/v1/chat/sessions/*/messages");
   });
 
   it("edits a plan with an error, shows it at its line, fixes it and publishes a new version", async () => {
