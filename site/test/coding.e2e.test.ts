@@ -272,11 +272,39 @@ describe("the Coding page", () => {
     await change.getByText(/Approved by .*Clamping is what we want/).waitFor();
   });
 
+  it("proposes a fix for a failing test (checked before submit) and opens the cause's location", async () => {
+    const change = page.getByRole("region", { name: "Change the code" });
+    await change.getByLabel("Fix a failing test").check();
+    await change.getByRole("button", { name: "Propose a fix" }).click();
+    await change.locator("#test-output-error").waitFor();
+    llm.enqueue({
+      kind: "reply",
+      text: JSON.stringify({
+        cause: "Returns have a negative quantity, so the total can drop below zero.",
+        locations: [{ path: "src/cart.ts", line: 9, note: "the sum" }],
+        diff: DIFF,
+      }),
+    });
+    await change
+      .getByLabel("Failing test output")
+      .fill("FAIL test/cart.test.ts > cartTotal never negative\nexpected 0, received -500");
+    await change.getByRole("button", { name: "Propose a fix" }).click();
+    const outcome = change.locator('[data-outcome="proposed"]');
+    await outcome.waitFor();
+    await outcome.getByText("Returns have a negative quantity").waitFor();
+    await change.locator('[data-diff-status="proposed"]').first().waitFor();
+    await outcome.getByRole("button", { name: "src/cart.ts:9" }).click();
+    await expect.poll(activeLine).toContain("return items.reduce");
+    // A proposal only: nothing was written.
+    expect(await readFile(join(repo, "src/cart.ts"), "utf8")).toBe(SHOP["src/cart.ts"]);
+    await expectAccessible("coding, fix-test proposal");
+  });
+
   it("is usable at 375 px wide in the dark theme", async () => {
     await page.setViewportSize({ width: 375, height: 800 });
     await page.reload();
     await page.locator('[data-index-status="ready"]').waitFor();
-    await page.locator('[data-outcome="applied"]').waitFor();
+    await page.locator('[data-outcome="proposed"]').waitFor();
     const overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth");
     const wide = await page.evaluate(
       `[...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5).slice(-5).map((e) => e.tagName + "." + e.className)`,

@@ -32,6 +32,17 @@ export interface ChangeOutput {
   stat?: string;
 }
 
+/** plans/coding/fix-test.yaml's outputs (a proposal only: fix-test never writes). */
+export interface FixTestOutput {
+  mode: "model" | "offline";
+  status: "proposed" | "refused" | "not_attempted";
+  cause?: string;
+  locations?: Array<{ path: string; line: number; note?: string }>;
+  diff?: string;
+  files?: Array<{ path: string; status: string; additions: number; deletions: number }>;
+  error?: string;
+}
+
 const repo = (id: string) => ({ params: { path: { id } } });
 
 export async function listRepositories(client: AatClient): Promise<Repository[]> {
