@@ -1,4 +1,9 @@
-export { registerAzureFunctions } from "./functions.js";
+export {
+  registerAzureApi,
+  registerAzureFunctions,
+  registerAzureSchedules,
+  registerAzureSteps,
+} from "./functions.js";
 export { createHttpHandler, createTimerHandler, createWorkerHandler } from "./handlers.js";
 export { type AzureLogger, createAzureLogger } from "./logger.js";
 export {

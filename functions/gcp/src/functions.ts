@@ -36,13 +36,29 @@ export function registerGcpFunctions(
   get: () => Promise<GcpRuntime> = () => instanceRuntime(),
   options: GcpFunctionOptions = {},
 ): void {
-  const heartbeatMs = options.heartbeatMs ?? 10_000;
-  registerHttpFunction(names.http ?? "api", {
+  registerApiFunction(names.http ?? "api", get);
+  registerSchedulesFunction(names.schedules ?? "schedules", get);
+  registerStepsFunction(names.steps ?? "steps", get, options);
+}
+
+/** The `api` http function alone (its own bundle: functions/gcp/src/entries/api.ts). */
+export function registerApiFunction(
+  name = "api",
+  get: () => Promise<GcpRuntime> = () => instanceRuntime(),
+): void {
+  registerHttpFunction(name, {
     async fetch(request) {
       return (await get()).app.fetch(request);
     },
   });
-  registerHttpFunction(names.schedules ?? "schedules", {
+}
+
+/** The `schedules` http function alone (its own bundle: functions/gcp/src/entries/schedules.ts). */
+export function registerSchedulesFunction(
+  name = "schedules",
+  get: () => Promise<GcpRuntime> = () => instanceRuntime(),
+): void {
+  registerHttpFunction(name, {
     async fetch(request) {
       if (request.method !== "POST") {
         return Response.json(
@@ -58,7 +74,16 @@ export function registerGcpFunctions(
       });
     },
   });
-  registerPubSubPushFunction<WorkMessage>(names.steps ?? "steps", {
+}
+
+/** The `steps` CloudEvent function alone (its own bundle: functions/gcp/src/entries/steps.ts). */
+export function registerStepsFunction(
+  name = "steps",
+  get: () => Promise<GcpRuntime> = () => instanceRuntime(),
+  options: GcpFunctionOptions = {},
+): void {
+  const heartbeatMs = options.heartbeatMs ?? 10_000;
+  registerPubSubPushFunction<WorkMessage>(name, {
     async handle(pushed) {
       const { logger, queue, runner } = await get();
       const message = { ...pushed.message, receipt: `${PUSH_RECEIPT_PREFIX}${randomUUID()}` };

@@ -1,4 +1,11 @@
-export { type GcpFunctionNames, type GcpFunctionOptions, registerGcpFunctions } from "./functions.js";
+export {
+  type GcpFunctionNames,
+  type GcpFunctionOptions,
+  registerApiFunction,
+  registerGcpFunctions,
+  registerSchedulesFunction,
+  registerStepsFunction,
+} from "./functions.js";
 export { type FetchApp, registerHttpFunction } from "./http-function.js";
 export { createGcpLogger, type GcpLogger } from "./logger.js";
 export { type PubSubPushOptions, registerPubSubPushFunction } from "./pubsub-push-function.js";

@@ -287,7 +287,7 @@ describe("CloudEvents receiver authentication (server.cloudEventsToken, server.c
           handled.push(message.id);
           return "executed";
         },
-        heartbeat: async () => undefined,
+        heartbeat: async () => true,
       },
       settlement: new CloudEventSettlementQueue(new MemoryQueue<WorkMessage>({ name: "ce-auth-unit" })),
       auth: {},

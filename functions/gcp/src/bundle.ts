@@ -1,0 +1,31 @@
+/**
+ * The gcp handlers and their bundles (the bundler is shared: functions/serverless/src/bundle.ts):
+ * `npm run build:functions` writes them to functions/gcp/dist/<name>/ (index.mjs and its chunks), one
+ * function per bundle. The Functions Framework stays external: its CLI (the platform's start command) loads the entry and must find the functions registered in its own module instance, so the bundle imports it from node_modules (deploy it as the one dependency in package.json).
+ */
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type BundleResult,
+  bundleHandlers as bundleAllWith,
+  type HandlerSpec,
+} from "@aat/functions-serverless/bundle";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Packages the host provides at run time. */
+export const EXTERNAL = ["@google-cloud/functions-framework"];
+
+/** The functions; only `api` serves the HTTP API (the others' bundles leave it out). */
+export const HANDLERS: Record<"api" | "steps" | "schedules", HandlerSpec> = {
+  api: { entry: join(here, "entries/api.ts"), httpApi: true },
+  steps: { entry: join(here, "entries/steps.ts"), httpApi: false },
+  schedules: { entry: join(here, "entries/schedules.ts"), httpApi: false },
+};
+
+export const DIST = resolve(here, "../dist");
+
+/** Bundles every handler into `outDir`. */
+export function bundleHandlers(outDir: string = DIST): Promise<BundleResult[]> {
+  return bundleAllWith(HANDLERS, outDir, { external: EXTERNAL });
+}
