@@ -315,6 +315,14 @@ describe("the Coding page", () => {
     await page.setViewportSize({ width: 1440, height: 900 });
   });
 
+  it("deletes the repository after a confirmation, leaving the directory alone", async () => {
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("form", { name: "Add a repository" }).waitFor();
+    expect(await page.locator("#repo").inputValue()).toBe("");
+    expect(await readFile(join(repo, "src/cart.ts"), "utf8")).toBe(SHOP["src/cart.ts"]);
+  });
+
   it("never threw in the page", () => {
     expect(pageErrors).toEqual([]);
   });
