@@ -50,7 +50,8 @@ describe("step bridge (eventing worker feed)", () => {
     runtime = await startNodeRuntime({
       config: aatConfigSchema.parse({
         dataDir,
-        server: { port: 0 },
+        // As the eventing worker runs: a cluster-local Knative Service (components/eventing/worker.yaml).
+        server: { port: 0, cloudEventsClusterLocal: true },
         plans: { directories: [join(dataDir, "plans")], watch: false },
         auth: { mode: "none", allowNone: true },
         telemetry: { logLevel: "error" },
