@@ -107,8 +107,8 @@ export class SqsQueue<T = unknown> implements Queue<T> {
   static async connect<T = unknown>(input: SqsQueueOptions): Promise<SqsQueue<T>> {
     const options = parseOptions(connectOptionsSchema, input, "SqsQueue.connect");
     const fifo = options.fifo ?? false;
-    const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
-    const maxDeliveries = options.maxDeliveries ?? 5;
+    let visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
+    let maxDeliveries = options.maxDeliveries ?? 5;
     const clock = options.clock ?? systemClock;
     const client = options.client ?? new SQSClient(clientConfig(options));
     const suffix = fifo ? ".fifo" : "";
@@ -118,31 +118,30 @@ export class SqsQueue<T = unknown> implements Queue<T> {
     const where = `SqsQueue ${options.name}${suffix}`;
 
     const dlqUrl = (
-      await client.send(
-        new CreateQueueCommand({
-          QueueName: `${options.name}-dlq${suffix}`,
-          Attributes: { ...fifoAttributes, MessageRetentionPeriod: String(14 * 24 * 3600) },
-        }),
-      )
-    ).QueueUrl;
+      await createOrOpen(client, `${options.name}-dlq${suffix}`, {
+        ...fifoAttributes,
+        MessageRetentionPeriod: String(14 * 24 * 3600),
+      })
+    ).url;
     if (!dlqUrl) throw new Error(`${where}: CreateQueue returned no URL for the dead-letter queue`);
     const dlqArn = (
       await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }))
     ).Attributes?.QueueArn;
     if (!dlqArn) throw new Error(`${where}: the dead-letter queue has no QueueArn`);
-    const mainUrl = (
-      await client.send(
-        new CreateQueueCommand({
-          QueueName: `${options.name}${suffix}`,
-          Attributes: {
-            ...fifoAttributes,
-            VisibilityTimeout: String(seconds(visibilityTimeoutMs)),
-            RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: maxDeliveries }),
-          },
-        }),
-      )
-    ).QueueUrl;
+    const main = await createOrOpen(client, `${options.name}${suffix}`, {
+      ...fifoAttributes,
+      VisibilityTimeout: String(seconds(visibilityTimeoutMs)),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: maxDeliveries }),
+    });
+    const mainUrl = main.url;
     if (!mainUrl) throw new Error(`${where}: CreateQueue returned no URL`);
+    // A queue made by someone else (infrastructure as code) keeps its settings: the lease and the
+    // delivery count the adapter works with are the queue's own, not this process's defaults.
+    if (main.existing) {
+      const deployed = await deployedSettings(client, mainUrl);
+      visibilityTimeoutMs = deployed.visibilityTimeoutMs ?? visibilityTimeoutMs;
+      maxDeliveries = deployed.maxReceiveCount ?? maxDeliveries;
+    }
 
     const dedupeWindowMs = fifo ? FIFO_DEDUPE_WINDOW_MS : (options.dedupeWindowMs ?? FIFO_DEDUPE_WINDOW_MS);
     const dedupe =
@@ -624,3 +623,46 @@ export class SqsQueue<T = unknown> implements Queue<T> {
 }
 
 export type { MessageAttributeValue };
+
+/**
+ * CreateQueue, which returns the URL of an existing queue with the same attributes; when the queue
+ * exists with other attributes (SQS: QueueNameExists, formerly QueueAlreadyExists) — one a deployment
+ * made with its own settings — it is opened as it is.
+ */
+async function createOrOpen(
+  client: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<{ url: string | undefined; existing: boolean }> {
+  try {
+    const created = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    return { url: created.QueueUrl, existing: false };
+  } catch (error) {
+    const code = (error as { name?: string } | undefined)?.name;
+    if (code !== "QueueNameExists" && code !== "QueueAlreadyExists") throw error;
+    const opened = await client.send(new GetQueueUrlCommand({ QueueName: name }));
+    return { url: opened.QueueUrl, existing: true };
+  }
+}
+
+async function deployedSettings(
+  client: SQSClient,
+  url: string,
+): Promise<{ visibilityTimeoutMs?: number; maxReceiveCount?: number }> {
+  const { Attributes } = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["VisibilityTimeout", "RedrivePolicy"] }),
+  );
+  const visibility = Number(Attributes?.VisibilityTimeout);
+  let maxReceiveCount: number | undefined;
+  try {
+    const policy = JSON.parse(Attributes?.RedrivePolicy ?? "{}") as { maxReceiveCount?: unknown };
+    const count = Number(policy.maxReceiveCount);
+    if (Number.isInteger(count) && count > 0) maxReceiveCount = count;
+  } catch {
+    // No readable redrive policy: keep the configured count.
+  }
+  return {
+    ...(Number.isFinite(visibility) && visibility > 0 ? { visibilityTimeoutMs: visibility * 1000 } : {}),
+    ...(maxReceiveCount !== undefined ? { maxReceiveCount } : {}),
+  };
+}

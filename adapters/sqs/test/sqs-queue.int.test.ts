@@ -7,6 +7,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import {
+  CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
@@ -204,5 +205,42 @@ describe("SqsQueue on moto", () => {
     await expect(
       SqsQueue.connect({ ...awsTestConnection, name: "q", fifo: true, dedupeWindowMs: 1000 }),
     ).rejects.toThrow(/fixed at 5 minutes/);
+  });
+});
+
+describe("a queue a deployment made", () => {
+  it("is opened with its own settings when they differ from the adapter's defaults", async () => {
+    const name = `aat-sqs-${uniqueSuffix()}`;
+    // As infrastructure as code makes it: a dead-letter queue, and the queue with a longer visibility
+    // timeout and another receive count than the adapter would choose.
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ["QueueArn"] }),
+    );
+    await sqs.send(
+      new CreateQueueCommand({
+        QueueName: name,
+        Attributes: {
+          VisibilityTimeout: "360",
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: 3 }),
+        },
+      }),
+    );
+    const queue = await SqsQueue.connect<Body>({ ...awsTestConnection, name });
+    cleanups.push(async () => {
+      await queue.close();
+      await SqsQueue.destroy({ ...awsTestConnection, name });
+    });
+    expect(queue.maxDeliveries).toBe(3);
+    await queue.publish({ marker: "deployed" });
+    const received = await receiveOne(queue);
+    expect(received.body.marker).toBe("deployed");
+    await queue.ack(received);
+    // The queue was left as deployed.
+    const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
+    const after = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["VisibilityTimeout"] }),
+    );
+    expect(after.Attributes?.VisibilityTimeout).toBe("360");
   });
 });
