@@ -1,19 +1,22 @@
 import { copyFileSync, existsSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
+import { EXTERNAL } from "@aat/functions-azure/bundle";
 import { bundleEntry } from "@aat/functions-serverless/bundle";
 
 /**
- * Builds the Function App's package from functions/azure's entry with the shared esbuild bundler, into
+ * Builds the Function App's package from functions/azure's entry (all three functions: a Function App runs
+ * one package, so not functions/azure's one-bundle-per-function build) with the shared esbuild bundler, into
  * `<outDir>/azure`: index.mjs and its chunks, functions/azure's host.json and a package.json whose main is
  * the bundle (the Node worker loads it and the app.http / app.serviceBusQueue / app.timer calls register
  * the functions). Nothing here is committed (infra-azure/.gitignore).
  *
- * `@azure/functions-core` stays outside the bundle: the Functions Node worker provides it at run time.
+ * What functions/azure's bundle leaves external (`@azure/functions-core`, which the Functions Node worker
+ * provides at run time) stays outside here too.
  */
 export async function buildAzureSource(outDir: string): Promise<string> {
   const entry = createRequire(import.meta.url).resolve("@aat/functions-azure/entry");
-  const result = await bundleEntry("azure", entry, outDir, { external: ["@azure/functions-core"] });
+  const result = await bundleEntry("azure", entry, outDir, { external: EXTERNAL });
   const dir = dirname(result.file);
   if (!existsSync(join(dir, "index.mjs"))) {
     throw new Error(

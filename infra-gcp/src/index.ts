@@ -1,5 +1,5 @@
 export { checkGcpConfig, type GcpDeployConfig, loadGcpConfig } from "./config.js";
 export { fitName } from "./names.js";
 export { type SiteFile, SiteNotBuiltError, siteFiles } from "./site.js";
-export { buildGcpSource } from "./source.js";
+export { buildGcpSources, type GcpFunctionName, type GcpFunctionSources } from "./source.js";
 export { GcpStack, type GcpStackProps, secretId } from "./stack.js";

@@ -1,7 +1,7 @@
 /**
  * The CDKTF app for Google Cloud (`npm run synth:gcp`, `npm run deploy:gcp`; cdktf.json runs it with tsx).
  * Reads the deploy configuration (AAT_DEPLOY_CONFIG, else deploy.config.yaml at the repository root),
- * bundles functions/gcp and synthesises the stack `<name>-<environment>-gcp` into cdktf.out.
+ * bundles the functions/gcp functions and synthesises the stack `<name>-<environment>-gcp` into cdktf.out.
  */
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { DeployConfigError } from "@aat/infra-config";
 import { App } from "cdktf";
 import { loadGcpConfig } from "./config.js";
-import { buildGcpSource } from "./source.js";
+import { buildGcpSources } from "./source.js";
 import { GcpStack } from "./stack.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,12 +20,12 @@ const configFile = process.env.AAT_DEPLOY_CONFIG
 
 try {
   const config = loadGcpConfig(configFile);
-  const functionSource = await buildGcpSource(join(here, "../.build"));
+  const functionSources = await buildGcpSources(join(here, "../.build"));
   const siteDir = join(repo, "site/dist");
   const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? join(here, "../cdktf.out") });
   new GcpStack(app, `${config.name}-${config.environment}-gcp`, {
     config,
-    functionSource,
+    functionSources,
     ...(config.site || existsSync(siteDir) ? { siteDir } : {}),
   });
   app.synth();

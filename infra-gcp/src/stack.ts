@@ -36,11 +36,12 @@ import type { Construct } from "constructs";
 import type { GcpDeployConfig } from "./config.js";
 import { fitName } from "./names.js";
 import { siteFiles } from "./site.js";
+import type { GcpFunctionSources } from "./source.js";
 
 export interface GcpStackProps {
   config: GcpDeployConfig;
-  /** Folder holding the functions' source (buildGcpSource): zipped into a Cloud Storage object. */
-  functionSource: string;
+  /** Each function's source folder (buildGcpSources): zipped into a Cloud Storage object per function. */
+  functionSources: GcpFunctionSources;
   /** The built site (site/dist); required when `site` is true. */
   siteDir?: string;
 }
@@ -66,7 +67,7 @@ export function secretId(name: string): string {
 }
 
 /**
- * aat on Google Cloud: three Cloud Run functions (gen2) from one source — `api` (the HTTP API, public;
+ * aat on Google Cloud: three Cloud Run functions (gen2), each from its own bundle — `api` (the HTTP API, public;
  * aat checks its own API keys), `steps` (step messages, pushed by a Pub/Sub subscription with an OIDC
  * token) and `schedules` (fired every minute by Cloud Scheduler with an OIDC token) — the step topic with
  * its dead-letter topic, Secret Manager secrets, the site bucket and, for `kv.kind: memorystore`,
@@ -79,7 +80,7 @@ export class GcpStack extends TerraformStack {
 
   constructor(scope: Construct, id: string, props: GcpStackProps) {
     super(scope, id);
-    const { config, functionSource } = props;
+    const { config, functionSources } = props;
     const { project, region, queue, kv } = config.gcp;
     const prefix = resourcePrefix(config);
     this.prefix = prefix;
@@ -266,7 +267,7 @@ export class GcpStack extends TerraformStack {
       network = { connector };
     }
 
-    // --- the functions' source: the real bundle, zipped at synth into one object.
+    // --- the functions' sources: the real bundles, zipped at synth.
     const sourceBucket = new StorageBucket(this, "functions-bucket", {
       name: fitName(`${project}-${prefix}`, "functions", 63),
       location: region,
@@ -276,15 +277,23 @@ export class GcpStack extends TerraformStack {
       labels,
       dependsOn: apis,
     });
-    const asset = new TerraformAsset(this, "functions-source", {
-      path: functionSource,
-      type: AssetType.ARCHIVE,
-    });
-    const sourceObject = new StorageBucketObject(this, "functions-source-object", {
-      bucket: sourceBucket.name,
-      name: `functions/${asset.assetHash}.zip`,
-      source: asset.path,
-    });
+    // One object per function, named by its content hash: a changed bundle is a new object and a new build.
+    const sourceObjects = Object.fromEntries(
+      Object.entries(functionSources).map(([name, dir]) => {
+        const asset = new TerraformAsset(this, `functions-source-${name}`, {
+          path: dir,
+          type: AssetType.ARCHIVE,
+        });
+        return [
+          name,
+          new StorageBucketObject(this, `functions-source-${name}-object`, {
+            bucket: sourceBucket.name,
+            name: `functions/${name}/${asset.assetHash}.zip`,
+            source: asset.path,
+          }),
+        ];
+      }),
+    ) as Record<keyof GcpFunctionSources, StorageBucketObject>;
 
     // The site's address comes first: the API lists the site's origin for CORS.
     const siteAddress = config.site
@@ -309,7 +318,7 @@ export class GcpStack extends TerraformStack {
         buildConfig: {
           runtime: "nodejs22",
           entryPoint: name,
-          source: { storageSource: { bucket: sourceBucket.name, object: sourceObject.name } },
+          source: { storageSource: { bucket: sourceBucket.name, object: sourceObjects[name].name } },
         },
         serviceConfig: {
           availableMemory: `${size.memoryMb}Mi`,

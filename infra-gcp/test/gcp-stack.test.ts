@@ -19,7 +19,7 @@ import { DeployConfigError, forTarget, parseDeployConfig } from "@aat/infra-conf
 import { Testing } from "cdktf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkGcpConfig, fitName, type GcpDeployConfig, GcpStack } from "../src/index.js";
-import { buildGcpSource } from "../src/source.js";
+import { buildGcpSources } from "../src/source.js";
 
 /**
  * The Google Cloud stack synthesised from the real functions/gcp bundle, once per KV kind: Upstash (full
@@ -73,7 +73,7 @@ function expectResource(text: string, type: string, properties: Record<string, u
 }
 
 beforeAll(async () => {
-  const functionSource = await buildGcpSource(join(work, "build"));
+  const functionSources = await buildGcpSources(join(work, "build"));
   const site = join(work, "site");
   mkdirSync(join(site, "assets"), { recursive: true });
   writeFileSync(join(site, "index.html"), "<!doctype html><title>aat</title>");
@@ -83,7 +83,7 @@ beforeAll(async () => {
   const app = Testing.app();
   const stack = new GcpStack(app, "aat-dev-gcp", {
     config: gcpConfig(UPSTASH),
-    functionSource,
+    functionSources,
     siteDir: site,
   });
   const outdir = Testing.fullSynth(stack);
@@ -92,7 +92,7 @@ beforeAll(async () => {
 
   const other = new GcpStack(Testing.app(), "aat-prod-gcp", {
     config: gcpConfig(MEMORYSTORE),
-    functionSource,
+    functionSources,
     siteDir: site,
   });
   const otherText = Testing.synth(other);
@@ -105,7 +105,7 @@ afterAll(() => {
 });
 
 describe("infra-gcp: functions", () => {
-  it("deploys api, steps and schedules on Node 22 from the zipped functions/gcp bundle", () => {
+  it("deploys api, steps and schedules on Node 22, each from its zipped functions/gcp bundle", () => {
     const functions = resources(upstash.json, "google_cloudfunctions2_function");
     const deployed = Object.values(functions).map((f) => [
       f.name,
@@ -117,22 +117,25 @@ describe("infra-gcp: functions", () => {
       ["aat-dev-schedules", "schedules", "nodejs22"],
       ["aat-dev-steps", "steps", "nodejs22"],
     ]);
-    for (const f of Object.values(functions)) {
-      expect(f.build_config.source.storage_source).toEqual({
+    const objects = resources(upstash.json, "google_storage_bucket_object");
+    for (const name of ["api", "steps", "schedules"]) {
+      // Each function is built from its own bundle (functions/gcp's bundleHandlers, one per function).
+      expect(functions[`function-${name}`]?.build_config.source.storage_source).toEqual({
         bucket: "${google_storage_bucket.functions-bucket.name}",
-        object: "${google_storage_bucket_object.functions-source-object.name}",
+        object: `\${google_storage_bucket_object.functions-source-${name}-object.name}`,
       });
+      const object = objects[`functions-source-${name}-object`];
+      expect(object?.name).toMatch(new RegExp(`^functions/${name}/[0-9A-F]+\\.zip$`));
+      expect(object?.source).toMatch(new RegExp(`^assets/functions-source-${name}/[0-9A-F]+/archive\\.zip$`));
+      // The archive cdktf wrote holds the bundle and the manifest naming the Functions Framework.
+      const zip = readFileSync(join(upstash.outdir, "stacks/aat-dev-gcp", object?.source));
+      expect(zip.includes("index.mjs")).toBe(true);
+      expect(zip.includes("package.json")).toBe(true);
+      const manifest = JSON.parse(readFileSync(join(work, `build/${name}/package.json`), "utf8"));
+      expect(manifest).toMatchObject({ main: "index.mjs", type: "module" });
+      expect(manifest.dependencies["@google-cloud/functions-framework"]).toBeTruthy();
+      expect(readdirSync(join(work, `build/${name}`))).toContain("index.mjs");
     }
-    const object = resources(upstash.json, "google_storage_bucket_object")["functions-source-object"];
-    expect(object?.source).toMatch(/^assets\/functions-source\/[0-9A-F]+\/archive\.zip$/);
-    // The archive cdktf wrote holds the bundle and the manifest naming the Functions Framework.
-    const zip = readFileSync(join(upstash.outdir, "stacks/aat-dev-gcp", object?.source));
-    expect(zip.includes("index.mjs")).toBe(true);
-    expect(zip.includes("package.json")).toBe(true);
-    const manifest = JSON.parse(readFileSync(join(work, "build/gcp/package.json"), "utf8"));
-    expect(manifest).toMatchObject({ main: "index.mjs", type: "module" });
-    expect(manifest.dependencies["@google-cloud/functions-framework"]).toBeTruthy();
-    expect(readdirSync(join(work, "build/gcp"))).toContain("index.mjs");
   });
 
   it("sizes each function from the deploy config and runs it as its own service account", () => {
@@ -214,7 +217,7 @@ describe("infra-gcp: the bundle under the Functions Framework", () => {
     });
     const child = spawn(
       process.execPath,
-      [cli, "--target=schedules", `--source=${join(work, "build/gcp")}`],
+      [cli, "--target=schedules", `--source=${join(work, "build/schedules")}`],
       {
         env: { PATH: process.env.PATH ?? "", PORT: String(port) },
         stdio: ["ignore", "pipe", "pipe"],
