@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { type FSWatcher, watch } from "chokidar";
+import type { FSWatcher } from "chokidar";
 import type { CheckOptions } from "./checks.js";
 import { loadPlanFile, locateInYaml, type PlanLoadError } from "./loader.js";
 import {
@@ -121,6 +121,9 @@ export class DirectoryPlanRepository implements PlanRepository {
     await this.ready();
     if (this.watcher) return;
     const settle = this.options.settleMs ?? 50;
+    // Loaded only when watching (the serverless runtimes read plan directories once, without it).
+    const { watch } = await import("chokidar");
+    if (this.watcher) return;
     const watcher = watch(this.root, {
       ignoreInitial: true,
       awaitWriteFinish:

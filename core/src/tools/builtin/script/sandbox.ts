@@ -1,13 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import releaseSync from "@jitl/quickjs-wasmfile-release-sync";
-import {
-  type CustomizeVariantOptions,
-  newQuickJSWASMModuleFromVariant,
-  newVariant,
-  type QuickJSContext,
-  type QuickJSHandle,
-} from "quickjs-emscripten-core";
+import type { CustomizeVariantOptions, QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import { ToolError } from "../../errors.js";
 
 export interface SandboxLimits {
@@ -60,6 +53,11 @@ export async function runInSandbox(
   limits: SandboxLimits,
   signal: AbortSignal,
 ): Promise<unknown> {
+  // Loaded on the first script run, not with the tool registry: a serverless cold start skips it.
+  const [{ newQuickJSWASMModuleFromVariant, newVariant }, { default: releaseSync }] = await Promise.all([
+    import("quickjs-emscripten-core"),
+    import("@jitl/quickjs-wasmfile-release-sync"),
+  ]);
   const quickjs = await newQuickJSWASMModuleFromVariant(
     newVariant(releaseSync, {
       wasmModule: await quickjsWasm(),
