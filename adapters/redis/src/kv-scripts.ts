@@ -32,9 +32,10 @@ local function write(packed)
   end
 end
 
--- Drops index entries of up to 16 keys whose TTL has passed; run by every write.
-local function purge(now)
-  local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 16)
+-- Drops index entries of up to 16 (or limit) keys whose TTL has passed; run by every write but
+-- setIfAbsentWith, whose caller says when and how much.
+local function purge(now, limit)
+  local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit or 16)
   for _, member in ipairs(due) do
     local left = redis.call('PTTL', ARGV[2] .. member)
     if left == -2 then
@@ -136,9 +137,11 @@ return {1, text}
 /**
  * setIfAbsent of KEYS[1] and, only when it wrote, a plain `set` of each companion, in one script.
  * KEYS = [value key, index, expiries, companion value keys…]; ARGV = [key, value-key prefix, ttl or "",
- * json, "1" when unlisted, companion count, then per companion: key, ttl or "", json, "1" when unlisted].
- * Every companion's current version is read (and checked) before anything is written, so a damaged
- * companion refuses the whole write. Returns {1} when written, else {0, current packed value}.
+ * json, "1" when unlisted, companion count, purge limit (0: no purge this time), then per companion:
+ * key, ttl or "", json, "1" when unlisted]. Every companion's current version is read (and checked)
+ * before anything is written, so a damaged companion refuses the whole write. The clock is read only
+ * when a TTL is tracked or the purge runs: on a webhook's run start, neither, most of the time.
+ * Returns {1} when written, else {0, current packed value}.
  */
 const SET_IF_ABSENT_WITH = `${HELPERS}
 local function version_of_named(raw, name)
@@ -151,12 +154,23 @@ end
 
 -- A key that did not exist needs no ZREM from the expiries set: an entry left there from an earlier
 -- life of the key is a hint only, which purge checks against the key's real PTTL and then drops.
-local function track_key(member, ttl, now, existed)
-  redis.call('ZADD', KEYS[2], 0, member)
+local now
+local function clock()
+  if not now then now = now_ms() end
+  return now
+end
+
+-- The index and expiry changes are gathered and sent as one ZADD (and ZREM) each: one call into Redis
+-- per sorted set instead of one per key.
+local indexed, expiring, unexpiring = {}, {}, {}
+local function track_key(member, ttl, existed)
+  indexed[#indexed + 1] = 0
+  indexed[#indexed + 1] = member
   if ttl == '' then
-    if existed then redis.call('ZREM', KEYS[3], member) end
+    if existed then unexpiring[#unexpiring + 1] = member end
   else
-    redis.call('ZADD', KEYS[3], now + tonumber(ttl), member)
+    expiring[#expiring + 1] = clock() + tonumber(ttl)
+    expiring[#expiring + 1] = member
   end
 end
 
@@ -175,14 +189,13 @@ else
   written = redis.call('SET', KEYS[1], '1|' .. ARGV[4], 'NX', 'PX', ARGV[3])
 end
 if not written then return {0, redis.call('GET', KEYS[1])} end
-local now = now_ms()
 local listed = false
 if ARGV[5] ~= '1' then
-  track_key(ARGV[1], ARGV[3], now, false)
+  track_key(ARGV[1], ARGV[3], false)
   listed = true
 end
 for i = 1, count do
-  local at = 6 + (i - 1) * 4
+  local at = 7 + (i - 1) * 4
   local ttl = ARGV[at + 2]
   local packed = (versions[i] + 1) .. '|' .. ARGV[at + 3]
   if ttl == '' then
@@ -191,11 +204,17 @@ for i = 1, count do
     redis.call('SET', KEYS[3 + i], packed, 'PX', ttl)
   end
   if ARGV[at + 4] ~= '1' then
-    track_key(ARGV[at + 1], ttl, now, versions[i] > 0)
+    track_key(ARGV[at + 1], ttl, versions[i] > 0)
     listed = true
   end
 end
-if listed then purge(now) end
+if listed then
+  redis.call('ZADD', KEYS[2], unpack(indexed))
+  if #expiring > 0 then redis.call('ZADD', KEYS[3], unpack(expiring)) end
+  if #unexpiring > 0 then redis.call('ZREM', KEYS[3], unpack(unexpiring)) end
+  local limit = tonumber(ARGV[7])
+  if limit > 0 then purge(clock(), limit) end
+end
 return {1}
 `;
 

@@ -17,6 +17,9 @@ import { isWellFormed, parseOptions, ttlArgument } from "./options.js";
 import { damagedEntry, unpackEntry } from "./stored-value.js";
 
 const MAX_LIST_LIMIT = 1000;
+/** setIfAbsentWith purges due expiry entries at most this often per client (see `purgeLimit`). */
+const PURGE_INTERVAL_MS = 100;
+const MAX_PURGE = 1024;
 
 const optionsSchema = z
   .object({
@@ -66,6 +69,9 @@ export class RedisKeyValue implements KeyValue {
   private readonly maxListLimit: number;
   /** False once the server refused `SET … NX GET` (Redis before 7.0). */
   private setNxGet = true;
+  /** setIfAbsentWith's expiry purge: when it may run next, and the writes that skipped it since. */
+  private purgeDueAt = 0;
+  private writesSincePurge = 0;
 
   /** Opens (or borrows) a client, connecting on first use; `connect` also checks the server answers. */
   constructor(options: RedisKeyValueOptions) {
@@ -170,7 +176,9 @@ export class RedisKeyValue implements KeyValue {
       toStoredJson(value, "RedisKeyValue.setIfAbsentWith", key),
       options?.unlisted === true ? "1" : "",
       String(companions.length),
+      "0",
     ];
+    let listed = options?.unlisted !== true;
     const seen = new Set([key]);
     for (const companion of companions) {
       this.check(companion.key, "setIfAbsentWith");
@@ -187,7 +195,10 @@ export class RedisKeyValue implements KeyValue {
         toStoredJson(companion.value, "RedisKeyValue.setIfAbsentWith", companion.key),
         companion.options?.unlisted === true ? "1" : "",
       );
+      if (companion.options?.unlisted !== true) listed = true;
     }
+    // Only a listed write purges (the script skips it otherwise): asked only then, so none is lost.
+    if (listed) args[6] = this.purgeLimit();
     let reply: unknown;
     try {
       reply = await this.scripts.setIfAbsentWith.run(
@@ -203,6 +214,25 @@ export class RedisKeyValue implements KeyValue {
       throw this.connection.failure("setIfAbsentWith", error);
     }
     return this.conditional<T>(conditionalReply.parse(reply), key, 1);
+  }
+
+  /**
+   * How many due expiry entries this setIfAbsentWith may purge: "0" (none) unless PURGE_INTERVAL_MS
+   * has passed since the last purge of this client, then 16 for each write since (as if each had
+   * purged its 16, capped). A webhook's run start is the hot path, and a purge that finds nothing due
+   * was two of its script's dozen Redis commands (the clock and the range query); expired entries left
+   * a little longer are harmless, as listings skip and drop them.
+   */
+  private purgeLimit(): string {
+    const now = Date.now();
+    if (now < this.purgeDueAt) {
+      this.writesSincePurge++;
+      return "0";
+    }
+    this.purgeDueAt = now + PURGE_INTERVAL_MS;
+    const limit = Math.min(16 * (this.writesSincePurge + 1), MAX_PURGE);
+    this.writesSincePurge = 0;
+    return String(limit);
   }
 
   /**

@@ -295,6 +295,29 @@ describe("RedisKeyValue on a real server", () => {
     expect(await admin.pttl(namespace.value("again/main"))).toBe(-1);
   });
 
+  it("setIfAbsentWith purges due expiry entries on a client's first write, 16 for each write since", async () => {
+    for (let index = 0; index < 20; index++) await kv.set(`lease/${index}`, index, { ttlMs: 100 });
+    await eventually(
+      "the leases to expire",
+      async () => ((await kv.get("lease/19")) ? undefined : true),
+      5_000,
+    );
+    expect(await admin.zcard(namespace.expiries)).toBe(20);
+    // This client's first setIfAbsentWith may purge (16 entries: one write's share); a listed companion
+    // makes the write listed.
+    expect(await kv.setIfAbsentWith("run/1", 1, { unlisted: true }, [{ key: "marker/1", value: 1 }])).toEqual(
+      {
+        ok: true,
+        version: 1,
+      },
+    );
+    expect(await admin.zcard(namespace.expiries)).toBe(4);
+    // The four left are the latest to expire (the purge takes the earliest due first).
+    const index = await admin.zrange(namespace.index, "0", "-1");
+    expect(index).toHaveLength(5);
+    expect(index).toContain("marker/1");
+  });
+
   it("crosses a long run of expired keys in bounded steps, handing back a cursor", async () => {
     for (let index = 0; index < 40; index++) {
       await kv.set(`gone/${String(index).padStart(2, "0")}`, index, { ttlMs: 100 });
