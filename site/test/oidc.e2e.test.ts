@@ -95,7 +95,7 @@ describe("OIDC sign-in in a real browser", () => {
     await page.waitForURL(`${site.url}/runs/`);
     await page.getByRole("heading", { name: "Runs", exact: true }).waitFor();
     // The page reads the API with the token: the plan picker fills from GET /v1/plans.
-    await page.locator('option[value="automation.hello"]').waitFor({ state: "attached" });
+    await page.locator('option[value="automation.hello"]').first().waitFor({ state: "attached" });
     const token = (await page.evaluate("sessionStorage.getItem('aat.apiKey')")) as string;
     expect(token.split(".")).toHaveLength(3);
     const me = await fetch(`${site.url}/v1/plans`, { headers: { authorization: `Bearer ${token}` } });
@@ -109,7 +109,7 @@ describe("OIDC sign-in in a real browser", () => {
     // Past the token's expiry (6 s), the next API call renews it first and succeeds with the new one.
     await page.waitForTimeout(Math.max(0, tokens.expiresAt - Date.now()) + 500);
     await page.reload();
-    await page.locator('option[value="automation.hello"]').waitFor({ state: "attached" });
+    await page.locator('option[value="automation.hello"]').first().waitFor({ state: "attached" });
     const after = (await page.evaluate("sessionStorage.getItem('aat.apiKey')")) as string;
     expect(after).not.toBe(before);
     const renewed = await fetch(`${site.url}/v1/plans`, { headers: { authorization: `Bearer ${after}` } });
