@@ -15,10 +15,16 @@ const pubsubMessage = z.object({
   orderingKey: z.string().optional(),
 });
 
-/** The body Pub/Sub POSTs to a push endpoint (and the `data` of the messagePublished CloudEvent). */
+/**
+ * The body Pub/Sub POSTs to a push endpoint (and the `data` of the messagePublished CloudEvent). The
+ * Functions Framework, given a raw push body for a CloudEvent function, converts it and keeps only the
+ * message (no subscription, deliveryAttempt or orderingKey): those are optional here, so such a
+ * delivery is read, not dropped as malformed. Without deliveryAttempt the count is 1 and the
+ * subscription's dead-letter policy is what stops a poison message.
+ */
 const pushBody = z.object({
   message: pubsubMessage,
-  subscription: z.string().min(1),
+  subscription: z.string().min(1).optional(),
   deliveryAttempt: z.number().int().positive().optional(),
 });
 
@@ -36,8 +42,8 @@ const cloudEvent = z.object({
 
 export interface DecodedPush<T> {
   message: QueueMessage<T>;
-  /** `projects/<project>/subscriptions/<name>` the delivery came through. */
-  subscription: string;
+  /** `projects/<project>/subscriptions/<name>` the delivery came through, when the delivery says. */
+  subscription?: string;
   orderingKey?: string;
   /** Epoch ms before which the message must not run (a delayed publish or nack), if any. */
   notBefore?: number;
@@ -97,7 +103,7 @@ export function decodePushDelivery<T = unknown>(input: unknown): DecodedPush<T> 
       publishedAt: published === undefined ? Date.now() : Date.parse(published),
       receipt: "",
     },
-    subscription: push.subscription,
+    ...(push.subscription ? { subscription: push.subscription } : {}),
     ...(raw.orderingKey ? { orderingKey: raw.orderingKey } : {}),
     ...(notBefore === undefined ? {} : { notBefore }),
   };
