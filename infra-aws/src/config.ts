@@ -3,10 +3,11 @@ import {
   type DeployConfig,
   DeployConfigError,
   deployConfigPath,
+  environmentProblems,
   forTarget,
   loadDeployConfig,
 } from "@aat/infra-config";
-import { refusedVariable } from "./environment.js";
+import { STACK_ENV } from "./environment.js";
 
 export type AwsDeployConfig = DeployConfig & { aws: AwsDeploy };
 
@@ -35,10 +36,8 @@ export function checkAwsConfig(config: AwsDeployConfig, file: string = deployCon
       },
     ]);
   }
-  for (const name of Object.keys(config.aws.environment)) {
-    const problem = refusedVariable(name);
-    if (problem) throw new DeployConfigError(file, [{ key: `aws.environment.${name}`, problem }]);
-  }
+  const refused = environmentProblems("aws", config.aws.environment, STACK_ENV);
+  if (refused.length > 0) throw new DeployConfigError(file, refused);
   if (config.sizes.worker.timeoutSeconds > config.aws.queue.visibilityTimeoutSeconds) {
     throw new DeployConfigError(file, [
       {

@@ -18,17 +18,6 @@ export const STACK_ENV = [
   ...Object.values(MODEL_KEY_ENV),
 ] as const;
 
-/** Why `aws.environment` may not hold a variable, or undefined when it may. */
-export function refusedVariable(name: string): string | undefined {
-  if ((STACK_ENV as readonly string[]).includes(name)) {
-    return "set by the stack from the deploy configuration; change the key that drives it instead";
-  }
-  if (name.startsWith("AAT_SECRET_")) {
-    return "a secret value does not belong in the deploy configuration; list the secret's name in webhookSecrets";
-  }
-  return undefined;
-}
-
 /** Values only known at deploy time (tokens), passed in by the stack. */
 export interface EnvironmentRefs {
   queueUrl: string;

@@ -3,6 +3,7 @@ import {
   type DeployConfig,
   DeployConfigError,
   deployConfigPath,
+  environmentProblems,
   forTarget,
   loadDeployConfig,
   MODEL_KEY_ENV,
@@ -38,26 +39,7 @@ export function checkAzureConfig(
   file: string = deployConfigPath(),
 ): AzureDeployConfig {
   const { kv, environment } = config.azure;
-  const refused = Object.keys(environment).flatMap((name) => {
-    if (STACK_ENV.includes(name)) {
-      return [
-        {
-          key: `azure.environment.${name}`,
-          problem: "set by the stack from the deploy configuration; change the key that drives it instead",
-        },
-      ];
-    }
-    if (name.startsWith("AAT_SECRET_")) {
-      return [
-        {
-          key: `azure.environment.${name}`,
-          problem:
-            "a secret value does not belong in the deploy configuration; list the secret's name in webhookSecrets",
-        },
-      ];
-    }
-    return [];
-  });
+  const refused = environmentProblems("azure", environment, STACK_ENV);
   if (refused.length > 0) throw new DeployConfigError(file, refused);
   if (kv.kind === "azure-redis" && kv.sku === "Premium" && (kv.capacity < 1 || kv.capacity > 5)) {
     throw new DeployConfigError(file, [

@@ -7,5 +7,10 @@ export {
   parseDeployConfig,
   resourcePrefix,
 } from "./load.js";
-export { MODEL_KEY_ENV, type ModelSecretProvider, webhookSecretEnv } from "./runtime-env.js";
+export {
+  environmentProblems,
+  MODEL_KEY_ENV,
+  type ModelSecretProvider,
+  webhookSecretEnv,
+} from "./runtime-env.js";
 export * from "./schema.js";

@@ -1,4 +1,5 @@
-import type { DeployConfig } from "./schema.js";
+import type { DeployConfigProblem } from "./load.js";
+import type { DeployConfig, DeployTarget } from "./schema.js";
 
 export type ModelSecretProvider = keyof DeployConfig["modelSecrets"];
 
@@ -21,4 +22,35 @@ export const MODEL_KEY_ENV = {
  */
 export function webhookSecretEnv(name: string): string {
   return `AAT_SECRET_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+}
+
+/**
+ * What is wrong with a target's `environment` (plain settings for the functions): a variable the stack
+ * sets itself from the deploy configuration (`stackEnv`: the functions would not start as configured),
+ * or a secret value, which belongs in a secret store. One rule for every IaC app.
+ */
+export function environmentProblems(
+  target: Exclude<DeployTarget, "onprem">,
+  environment: Record<string, string>,
+  stackEnv: readonly string[],
+): DeployConfigProblem[] {
+  return Object.keys(environment).flatMap((name) => {
+    const key = `${target}.environment.${name}`;
+    if (stackEnv.includes(name))
+      return [
+        {
+          key,
+          problem: "set by the stack from the deploy configuration; change the key that drives it instead",
+        },
+      ];
+    if (name.startsWith("AAT_SECRET_"))
+      return [
+        {
+          key,
+          problem:
+            "a secret value does not belong in the deploy configuration; list the secret's name in webhookSecrets",
+        },
+      ];
+    return [];
+  });
 }

@@ -2,6 +2,7 @@ import {
   type DeployConfig,
   DeployConfigError,
   deployConfigPath,
+  environmentProblems,
   forTarget,
   type GcpDeploy,
   loadDeployConfig,
@@ -36,26 +37,7 @@ export function loadGcpConfig(file: string = deployConfigPath()): GcpDeployConfi
  */
 export function checkGcpConfig(config: GcpDeployConfig, file: string = deployConfigPath()): GcpDeployConfig {
   const { queue, environment } = config.gcp;
-  const refused = Object.keys(environment).flatMap((name) => {
-    if (STACK_ENV.includes(name)) {
-      return [
-        {
-          key: `gcp.environment.${name}`,
-          problem: "set by the stack from the deploy configuration; change the key that drives it instead",
-        },
-      ];
-    }
-    if (name.startsWith("AAT_SECRET_")) {
-      return [
-        {
-          key: `gcp.environment.${name}`,
-          problem:
-            "a secret value does not belong in the deploy configuration; list the secret's name in webhookSecrets",
-        },
-      ];
-    }
-    return [];
-  });
+  const refused = environmentProblems("gcp", environment, STACK_ENV);
   if (refused.length > 0) throw new DeployConfigError(file, refused);
   if (config.sizes.worker.timeoutSeconds > queue.ackDeadlineSeconds) {
     throw new DeployConfigError(file, [
