@@ -5,14 +5,14 @@
  * - size: all files (what is deployed) and what a cold start loads (entry + static chunks), raw and gzip;
  * - ready: from the process's start to the handler exported and callable = node's own start (boot) +
  *   importing the bundle; CPU time of the import too (less sensitive to other load on the machine);
- * - first: import + the first invocation (AWS only: the runtime's build connects to DynamoDB and SQS on
- *   moto, as on Lambda; GCP and Azure handlers are imported only, their first invocation needs Pub/Sub
- *   push or a Service Bus trigger);
+ * - first: import + the first invocation, whose runtime build connects to the stores: AWS on moto
+ *   (DynamoDB, SQS), GCP api and schedules on Redis and the Pub/Sub emulator (called through the Functions
+ *   Framework's registry); GCP steps and Azure are imported only (Pub/Sub push, a Service Bus trigger);
  * - the ratio of ready ms to the goal (50 ms) and of loaded-at-start gzip to the goal (300 KiB), and of
  *   import CPU to a minimal handler bundled the same way in the same run.
  * GCP: the Functions Framework (external, the host loads it first) is imported before the clock starts.
  * Azure: outside the Functions host @azure/functions runs in its test mode and skips the registration.
- * Needs moto (scripts/services.sh). Usage: npm run bench:coldstart [-- --runs 7] [-- --targets aws,gcp]
+ * Needs moto, Redis and the Pub/Sub emulator (scripts/services.sh redis moto pubsub). Usage: npm run bench:coldstart [-- --runs 7] [-- --targets aws,gcp]
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -42,6 +42,14 @@ const queue = `aat-coldstart-${suffix}`;
 const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 const probe = fileURLToPath(new URL("./probe.mjs", import.meta.url));
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+function readPubSubHost(): string {
+  try {
+    return readFileSync(process.env.AAT_PUBSUB_HOST_FILE ?? "/tmp/aat-pubsub.host", "utf8").trim();
+  } catch {
+    return "127.0.0.1:8085";
+  }
+}
 
 function readMoto(): string {
   try {
@@ -89,6 +97,10 @@ interface Case {
   expect?: RegExp;
   external?: string[];
   preload?: string[];
+  /** "lambda" or "ff-http:<name>" (probe.mjs). */
+  invoker?: string;
+  /** Environment of the probe process (default: the AWS one). */
+  env?: Record<string, string>;
   outDir: string;
 }
 
@@ -107,9 +119,9 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function measure(one: Case, file: string): Sample[] {
+function measure(one: Case, file: string, times = runs): Sample[] {
   const samples: Sample[] = [];
-  for (let run = 0; run < runs; run++) {
+  for (let run = 0; run < times; run++) {
     const child = spawnSync(
       process.execPath,
       [
@@ -117,8 +129,9 @@ function measure(one: Case, file: string): Sample[] {
         file,
         one.event === undefined ? "-" : JSON.stringify(one.event),
         JSON.stringify(one.preload ?? []),
+        one.invoker ?? "lambda",
       ],
-      { env, encoding: "utf8" },
+      { env: one.env ?? env, encoding: "utf8" },
     );
     if (child.status !== 0) throw new Error(`${one.target}/${one.name} failed to start:\n${child.stderr}`);
     const sample = JSON.parse(child.stdout.trim().split("\n").at(-1)!) as Sample;
@@ -161,12 +174,35 @@ if (targets.includes("aws")) {
   for (const [name, spec] of Object.entries(AWS_HANDLERS))
     cases.push({ target: "aws", name, spec, ...awsEvents[name]!, outDir: outOf("aws") });
 }
+/**
+ * GCP's first invocation builds the runtime on Redis and the Pub/Sub emulator (scripts/services.sh redis
+ * pubsub): `api` answers GET /healthz, `schedules` a POST. `steps` (a CloudEvent function) is imported only.
+ */
+const gcpEnv = {
+  PATH: process.env.PATH ?? "",
+  AAT_KV_KIND: "redis",
+  AAT_REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+  AAT_REDIS_KEY_PREFIX: `aat-coldstart-${suffix}:`,
+  AAT_QUEUE_KIND: "pubsub",
+  AAT_PUBSUB_PROJECT_ID: "aat-coldstart",
+  AAT_PUBSUB_TOPIC: `aat-coldstart-${suffix}`,
+  AAT_PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST ?? readPubSubHost(),
+  AAT_AUTH_MODE: "apiKey",
+  AAT_PLANS_DIRS: "[]",
+  AAT_TELEMETRY_LOG_LEVEL: "warn",
+};
+const gcpEvents: Record<string, Pick<Case, "event" | "expect" | "invoker">> = {
+  api: { event: { method: "GET", path: "/healthz" }, expect: /"status":200/, invoker: "ff-http:api" },
+  schedules: { event: { method: "POST", path: "/" }, expect: /fired/, invoker: "ff-http:schedules" },
+};
 if (targets.includes("gcp")) {
   for (const [name, spec] of Object.entries(GCP_HANDLERS))
     cases.push({
       target: "gcp",
       name,
       spec,
+      ...(gcpEvents[name] ?? {}),
+      env: gcpEnv,
       external: GCP_EXTERNAL,
       preload: GCP_EXTERNAL,
       outDir: outOf("gcp"),
@@ -190,6 +226,9 @@ try {
       external: one.external ?? [],
       httpApi: one.spec.httpApi,
     });
+    // The topic and subscriptions exist before the first cold start, as in a deployment: one untimed
+    // start creates them on the emulator.
+    if (one.target === "gcp" && one.event !== undefined) measure(one, bundle.file, 1);
     const samples = measure(one, bundle.file);
     const boot = median(samples.map((s) => s.boot));
     const ready = median(samples.map((s) => s.boot + s.importMs));

@@ -1,7 +1,10 @@
 /**
  * The azure handlers and their bundles (the bundler is shared: functions/serverless/src/bundle.ts):
  * `npm run build:functions` writes them to functions/azure/dist/<name>/ (index.mjs and its chunks), one
- * function per bundle. @azure/functions is bundled; @azure/functions-core, the module the Functions host's Node worker provides at run time, stays external.
+ * function per bundle. @azure/functions is bundled; external are @azure/functions-core (the Functions
+ * host's Node worker provides it) and @azure/service-bus (installed from the app's package.json: bundled
+ * with code splitting, `await import()` of it gets an empty namespace and the client cannot be built; it
+ * loads with the stores, not at start).
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +17,7 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Packages the host provides at run time. */
-export const EXTERNAL = ["@azure/functions-core"];
+export const EXTERNAL = ["@azure/functions-core", "@azure/service-bus"];
 
 /** The functions; only `api` serves the HTTP API (the others' bundles leave it out). */
 export const HANDLERS: Record<"api" | "steps" | "schedules", HandlerSpec> = {
