@@ -149,7 +149,7 @@ export class ServiceBusQueue<T = unknown> implements Queue<T> {
         "ServiceBusQueue: the connection string must be a Service Bus one (Endpoint=sb://<namespace>.servicebus.windows.net/;SharedAccessKeyName=...;SharedAccessKey=...)",
       );
     }
-    const { ServiceBusClient: Client } = await import("@azure/service-bus");
+    const { ServiceBusClient: Client } = await import("./sdk.js");
     const client: ServiceBusClient = new Client(connectionString);
     return new ServiceBusQueue<T>(client as unknown as ClientPort, rest);
   }

@@ -1,10 +1,8 @@
 /**
  * The azure handlers and their bundles (the bundler is shared: functions/serverless/src/bundle.ts):
  * `npm run build:functions` writes them to functions/azure/dist/<name>/ (index.mjs and its chunks), one
- * function per bundle. @azure/functions is bundled; external are @azure/functions-core (the Functions
- * host's Node worker provides it) and @azure/service-bus (installed from the app's package.json: bundled
- * with code splitting, `await import()` of it gets an empty namespace and the client cannot be built; it
- * loads with the stores, not at start).
+ * function per bundle. @azure/functions is bundled (so is the Service Bus SDK, loaded when the queue
+ * connects); @azure/functions-core, the module the Functions host's Node worker provides, stays external.
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,7 +15,7 @@ import {
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Packages the host provides at run time. */
-export const EXTERNAL = ["@azure/functions-core", "@azure/service-bus"];
+export const EXTERNAL = ["@azure/functions-core"];
 
 /** The functions; only `api` serves the HTTP API (the others' bundles leave it out). */
 export const HANDLERS: Record<"api" | "steps" | "schedules", HandlerSpec> = {
