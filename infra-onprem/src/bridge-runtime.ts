@@ -1,12 +1,10 @@
-import type {
-  AatConfig,
-  DeadLetter,
-  PublishOptions,
-  PublishResult,
-  Queue,
-  QueueMessage,
-  ReceiveOptions,
-  WorkMessage,
+import {
+  type AatConfig,
+  ForwardingQueue,
+  type Queue,
+  type QueueMessage,
+  type ReceiveOptions,
+  type WorkMessage,
 } from "@aat/core";
 import { type NodeRuntime, startNodeRuntime } from "@aat/functions-node";
 import { type BridgeOptions, runBridge } from "./bridge.js";
@@ -16,52 +14,10 @@ import { type BridgeOptions, runBridge } from "./bridge.js";
  * `receive`, which finds nothing (after waiting, so the worker loop does not spin). The bridge owns the
  * queue's consumer and forwards each message to the Broker instead.
  */
-export class ForwardOnlyQueue implements Queue<WorkMessage> {
-  constructor(private readonly inner: Queue<WorkMessage>) {}
-
-  get name(): string {
-    return this.inner.name;
-  }
-
-  get maxDeliveries(): number | undefined {
-    return this.inner.maxDeliveries;
-  }
-
-  get depth(): Queue<WorkMessage>["depth"] {
-    return this.inner.depth ? () => this.inner.depth!() : undefined;
-  }
-
-  async receive(options?: ReceiveOptions): Promise<Array<QueueMessage<WorkMessage>>> {
+export class ForwardOnlyQueue extends ForwardingQueue<WorkMessage> {
+  override async receive(options?: ReceiveOptions): Promise<Array<QueueMessage<WorkMessage>>> {
     await new Promise((resolve) => setTimeout(resolve, Math.min(options?.waitMs ?? 1_000, 1_000)));
     return [];
-  }
-
-  publish(body: WorkMessage, options?: PublishOptions): Promise<PublishResult> {
-    return this.inner.publish(body, options);
-  }
-  ack(message: QueueMessage<WorkMessage>): Promise<void> {
-    return this.inner.ack(message);
-  }
-  nack(message: QueueMessage<WorkMessage>, options?: { delayMs?: number }): Promise<void> {
-    return this.inner.nack(message, options);
-  }
-  extendLease(message: QueueMessage<WorkMessage>, ms: number): Promise<void> {
-    return this.inner.extendLease(message, ms);
-  }
-  deadLetter(message: QueueMessage<WorkMessage>, reason: string): Promise<void> {
-    return this.inner.deadLetter(message, reason);
-  }
-  listDeadLetters(options?: { limit?: number }): Promise<Array<DeadLetter<WorkMessage>>> {
-    return this.inner.listDeadLetters(options);
-  }
-  redrive(deadLetterId: string): Promise<void> {
-    return this.inner.redrive(deadLetterId);
-  }
-  ping(): Promise<void> {
-    return this.inner.ping();
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

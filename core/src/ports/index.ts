@@ -1,4 +1,5 @@
 export * from "./clock.js";
+export * from "./forwarding-queue.js";
 export * from "./kv.js";
 export * from "./lock.js";
 export * from "./queue.js";

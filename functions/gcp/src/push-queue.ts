@@ -21,7 +21,7 @@ export const PUSH_RECEIPT_PREFIX = "push:";
  *   ack deadline, at most 600 s, and the function's timeout).
  * Pulled deliveries (an ack id as receipt) go to the Pub/Sub queue unchanged.
  */
-export class PushSettlementQueue extends PushedDeliveryQueue<PubSubQueue<WorkMessage>> {
+export class PushSettlementQueue extends PushedDeliveryQueue {
   constructor(inner: PubSubQueue<WorkMessage>) {
     super(inner, {
       receiptPrefix: PUSH_RECEIPT_PREFIX,

@@ -4,6 +4,7 @@ import {
   type DedupeHold,
   DedupeService,
   type DedupeServiceOptions,
+  ForwardingQueue,
   type Queue,
   type QueueMessage,
   type WorkMessage,
@@ -59,66 +60,32 @@ export class ReleasableDedupe extends DedupeService {
  * Wraps the step queue to know which received messages are not settled yet (acked, nacked or
  * dead-lettered), so shutdown can hand them back to the queue at once rather than leave them leased.
  */
-export class TrackedQueue implements Queue<WorkMessage> {
+export class TrackedQueue extends ForwardingQueue<WorkMessage> {
   private readonly unsettled = new Map<string, QueueMessage<WorkMessage>>();
-
-  constructor(private readonly inner: Queue<WorkMessage>) {}
-
-  get name(): string {
-    return this.inner.name;
-  }
-
-  get maxDeliveries(): number | undefined {
-    return this.inner.maxDeliveries;
-  }
 
   get inFlight(): number {
     return this.unsettled.size;
   }
 
-  publish(...args: Parameters<Queue<WorkMessage>["publish"]>) {
-    return this.inner.publish(...args);
-  }
-
-  async receive(...args: Parameters<Queue<WorkMessage>["receive"]>) {
+  override async receive(...args: Parameters<Queue<WorkMessage>["receive"]>) {
     const messages = await this.inner.receive(...args);
     for (const message of messages) this.unsettled.set(message.receipt, message);
     return messages;
   }
 
-  async ack(message: QueueMessage<WorkMessage>): Promise<void> {
+  override async ack(message: QueueMessage<WorkMessage>): Promise<void> {
     this.unsettled.delete(message.receipt);
     await this.inner.ack(message);
   }
 
-  async nack(message: QueueMessage<WorkMessage>, options?: { delayMs?: number }): Promise<void> {
+  override async nack(message: QueueMessage<WorkMessage>, options?: { delayMs?: number }): Promise<void> {
     this.unsettled.delete(message.receipt);
     await this.inner.nack(message, options);
   }
 
-  extendLease(message: QueueMessage<WorkMessage>, ms: number): Promise<void> {
-    return this.inner.extendLease(message, ms);
-  }
-
-  async deadLetter(message: QueueMessage<WorkMessage>, reason: string): Promise<void> {
+  override async deadLetter(message: QueueMessage<WorkMessage>, reason: string): Promise<void> {
     this.unsettled.delete(message.receipt);
     await this.inner.deadLetter(message, reason);
-  }
-
-  listDeadLetters(...args: Parameters<Queue<WorkMessage>["listDeadLetters"]>) {
-    return this.inner.listDeadLetters(...args);
-  }
-
-  redrive(deadLetterId: string): Promise<void> {
-    return this.inner.redrive(deadLetterId);
-  }
-
-  ping(): Promise<void> {
-    return this.inner.ping();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 
   /** Make every unsettled message deliverable again now; returns how many. */

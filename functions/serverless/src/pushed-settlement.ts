@@ -1,12 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type {
-  DeadLetter,
-  PublishOptions,
-  PublishResult,
-  Queue,
-  QueueMessage,
-  ReceiveOptions,
-} from "@aat/core/ports";
+import { ForwardingQueue, type Queue, type QueueMessage } from "@aat/core/ports";
 import type { WorkMessage } from "@aat/core/runner";
 
 /** How the Runner settled one pushed delivery; the trigger's answer (HTTP status, throw) follows from it. */
@@ -35,26 +28,14 @@ export interface PushedDeliveryQueueOptions {
  * extendLease does nothing (the delivery is held while the request is open). Publishing and every call
  * on a delivery the queue itself received (a pull worker) go to the queue unchanged.
  */
-export class PushedDeliveryQueue<Inner extends Queue<WorkMessage> = Queue<WorkMessage>>
-  implements Queue<WorkMessage>
-{
+export class PushedDeliveryQueue extends ForwardingQueue<WorkMessage> {
   private readonly settled = new Map<string, PushedSettlement>();
 
   constructor(
-    protected readonly inner: Inner,
+    inner: Queue<WorkMessage>,
     private readonly options: PushedDeliveryQueueOptions,
-  ) {}
-
-  get name(): string {
-    return this.inner.name;
-  }
-
-  get maxDeliveries(): number | undefined {
-    return this.inner.maxDeliveries;
-  }
-
-  get depth(): Queue<WorkMessage>["depth"] {
-    return this.inner.depth ? () => this.inner.depth!() : undefined;
+  ) {
+    super(inner);
   }
 
   /** A fresh receipt for one pushed delivery (one per request, so two pushes of a message never mix). */
@@ -74,49 +55,25 @@ export class PushedDeliveryQueue<Inner extends Queue<WorkMessage> = Queue<WorkMe
     return settled;
   }
 
-  publish(body: WorkMessage, options?: PublishOptions): Promise<PublishResult> {
-    return this.inner.publish(body, options);
-  }
-
-  receive(options?: ReceiveOptions): Promise<Array<QueueMessage<WorkMessage>>> {
-    return this.inner.receive(options);
-  }
-
-  async ack(message: QueueMessage<WorkMessage>): Promise<void> {
+  override async ack(message: QueueMessage<WorkMessage>): Promise<void> {
     if (!this.isPushed(message)) return this.inner.ack(message);
     this.settled.set(message.receipt, { kind: "ack" });
   }
 
-  async nack(message: QueueMessage<WorkMessage>, options?: { delayMs?: number }): Promise<void> {
+  override async nack(message: QueueMessage<WorkMessage>, options?: { delayMs?: number }): Promise<void> {
     if (!this.isPushed(message)) return this.inner.nack(message, options);
     this.settled.set(message.receipt, { kind: "retry", delayMs: options?.delayMs ?? 0 });
   }
 
-  async extendLease(message: QueueMessage<WorkMessage>, ms: number): Promise<void> {
+  override async extendLease(message: QueueMessage<WorkMessage>, ms: number): Promise<void> {
     if (!this.isPushed(message)) return this.inner.extendLease(message, ms);
   }
 
-  async deadLetter(message: QueueMessage<WorkMessage>, reason: string): Promise<void> {
+  override async deadLetter(message: QueueMessage<WorkMessage>, reason: string): Promise<void> {
     if (!this.isPushed(message)) return this.inner.deadLetter(message, reason);
     const settled = this.options.deadLetter
       ? await this.options.deadLetter(message, reason)
       : { kind: "deadLetter" as const, reason };
     this.settled.set(message.receipt, settled);
-  }
-
-  listDeadLetters(options?: { limit?: number }): Promise<Array<DeadLetter<WorkMessage>>> {
-    return this.inner.listDeadLetters(options);
-  }
-
-  redrive(deadLetterId: string): Promise<void> {
-    return this.inner.redrive(deadLetterId);
-  }
-
-  ping(): Promise<void> {
-    return this.inner.ping();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
