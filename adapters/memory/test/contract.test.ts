@@ -1,9 +1,17 @@
+import { ForwardingQueue } from "@aat/core/ports";
 import { keyValueContract, lockContract, queueContract } from "@aat/core/testing";
 import { MemoryKeyValue, MemoryLock, MemoryQueue } from "../src/index.js";
 
 keyValueContract("MemoryKeyValue", async () => ({ kv: new MemoryKeyValue() }));
 
 queueContract("MemoryQueue", async (options) => ({ queue: new MemoryQueue(options) }), { depth: true });
+
+// The base of every queue decorator must keep a queue's whole contract, depth included.
+queueContract(
+  "ForwardingQueue over MemoryQueue",
+  async (options) => ({ queue: new ForwardingQueue(new MemoryQueue(options)) }),
+  { depth: true },
+);
 
 lockContract("MemoryLock", async () => ({ lock: new MemoryLock() }));
 
