@@ -25,6 +25,9 @@ export interface IndexJob {
   repo: string;
   status: "running" | "succeeded" | "failed";
   startedAt: number;
+  /** Last time the process running it wrote it (a heartbeat): a running job that stops being written is
+   * reported as interrupted. */
+  updatedAt?: number;
   finishedAt?: number;
   progress: { seen: number; indexed: number; path?: string };
   stats?: IndexStats;
@@ -46,6 +49,10 @@ export interface RepositoryView {
 }
 
 const RECORD = (id: string) => `coding/repos/${id}`;
+/** A running job writes itself at least this often while it runs... */
+const JOB_HEARTBEAT_MS = 10_000;
+/** ...so one stored as running but not written for this long lost its process (a crash, a kill). */
+const JOB_STALE_MS = 60_000;
 const JOB = (id: string) => `coding/jobs/${id}`;
 
 export interface RepositoryCatalogOptions {
@@ -200,11 +207,23 @@ export class RepositoryCatalog {
     return true;
   }
 
-  /** The running job of this process, else the last one stored. */
+  /**
+   * The running job of this process, else the last one stored. A stored job still marked running whose
+   * process stopped writing it (it died mid-index) is reported as failed, so the repository does not
+   * show "indexing" forever and a re-index starts afresh.
+   */
   async job(id: string): Promise<IndexJob | undefined> {
     const running = this.running.get(id);
     if (running) return { ...running.job, progress: { ...running.job.progress } };
-    return (await this.options.kv.get<IndexJob>(JOB(id)))?.value;
+    const stored = (await this.options.kv.get<IndexJob>(JOB(id)))?.value;
+    if (stored?.status === "running" && this.now() - (stored.updatedAt ?? stored.startedAt) > JOB_STALE_MS) {
+      return {
+        ...stored,
+        status: "failed",
+        error: "interrupted: the process indexing this repository stopped before it finished; re-index it",
+      };
+    }
+    return stored;
   }
 
   /** Starts a re-index in the background (or returns the one running); only changed files are parsed. */
@@ -220,16 +239,23 @@ export class RepositoryCatalog {
       repo: id,
       status: "running",
       startedAt: this.now(),
+      updatedAt: this.now(),
       progress: { seen: 0, indexed: 0 },
     };
     await kv.set(JOB(id), job);
     const every = this.options.progressEvery ?? 200;
     let writes = Promise.resolve();
+    const save = () => {
+      job.updatedAt = this.now();
+      writes = writes.then(() => kv.set(JOB(id), job).then(() => undefined));
+    };
+    const heartbeat = setInterval(save, JOB_HEARTBEAT_MS);
+    heartbeat.unref?.();
     const done = (async () => {
       try {
         const stats = await this.service.reindex(id, (p) => {
           job.progress = { seen: p.seen, indexed: p.indexed, path: p.path };
-          if (p.seen % every === 0) writes = writes.then(() => kv.set(JOB(id), job).then(() => undefined));
+          if (p.seen % every === 0) save();
         });
         job.status = "succeeded";
         job.stats = stats;
@@ -239,7 +265,9 @@ export class RepositoryCatalog {
         job.error = (error as Error).message;
         this.options.onError?.(id, job.error);
       }
+      clearInterval(heartbeat);
       job.finishedAt = this.now();
+      job.updatedAt = job.finishedAt;
       await writes.catch(() => undefined);
       // The repository may have been deleted meanwhile: then its job record must not come back.
       if (await kv.get(RECORD(id))) await kv.set(JOB(id), job);

@@ -82,6 +82,24 @@ describe("RepositoryCatalog", () => {
     expect(saves).toBe(1);
   });
 
+  it("a job left running by a process that died is reported as interrupted, and a re-index starts afresh", async () => {
+    const kv = new MemoryKeyValue();
+    const first = catalogOn(kv);
+    await first.catalog.add({ id: "local", source: { kind: "local", path: "local" } });
+    const finished = await first.catalog.settled("local");
+    // What a process killed mid-index leaves: its job still "running", last written two minutes ago.
+    const stale = Date.now() - 120_000;
+    await kv.set("coding/jobs/local", { ...finished, status: "running", startedAt: stale, updatedAt: stale });
+    const other = catalogOn(kv);
+    expect(await other.catalog.get("local")).toMatchObject({
+      index: { status: "failed", error: expect.stringMatching(/^interrupted: .*re-index it$/) },
+    });
+    const again = await other.catalog.reindex("local");
+    expect(again.id).not.toBe(finished?.id);
+    expect(await other.catalog.settled("local")).toMatchObject({ status: "succeeded" });
+    expect((await other.catalog.get("local"))?.index.status).toBe("ready");
+  });
+
   it("deleting a clone removes its directory; deleting a local source leaves it", async () => {
     const kv = new MemoryKeyValue();
     const { catalog } = catalogOn(kv);
