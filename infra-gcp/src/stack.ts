@@ -13,8 +13,6 @@ import { ComputeTargetHttpProxy } from "@cdktf/provider-google/lib/compute-targe
 import { ComputeTargetHttpsProxy } from "@cdktf/provider-google/lib/compute-target-https-proxy/index.js";
 import { ComputeUrlMap } from "@cdktf/provider-google/lib/compute-url-map/index.js";
 import { DataGoogleProject } from "@cdktf/provider-google/lib/data-google-project/index.js";
-import { ProjectIamCustomRole } from "@cdktf/provider-google/lib/project-iam-custom-role/index.js";
-import { ProjectIamMember } from "@cdktf/provider-google/lib/project-iam-member/index.js";
 import { ProjectService } from "@cdktf/provider-google/lib/project-service/index.js";
 import { GoogleProvider } from "@cdktf/provider-google/lib/provider/index.js";
 import { PubsubSubscription } from "@cdktf/provider-google/lib/pubsub-subscription/index.js";
@@ -139,25 +137,12 @@ export class GcpStack extends TerraformStack {
       labels,
     });
 
-    // PubSubQueue.open() creates missing topics and subscriptions at every start; Pub/Sub checks the
-    // create permission before it answers "already exists", so the runtime accounts hold exactly
-    // these two permissions on the project (a custom role, not pubsub.editor).
-    const ensureRole = new ProjectIamCustomRole(this, "pubsub-ensure-role", {
-      roleId: `${prefix.replace(/-/g, "_")}_pubsub_ensure`,
-      title: `aat ${prefix}: create-if-missing of its topics and subscriptions`,
-      permissions: ["pubsub.topics.create", "pubsub.subscriptions.create"],
-      dependsOn: apis,
-    });
+    // The stack owns the topics and subscriptions (AAT_PUBSUB_PROVISION=false below): the runtime
+    // accounts create nothing, so they hold roles on these resources only, none on the project.
     for (const [name, sa] of Object.entries(runtimeSas)) {
-      new ProjectIamMember(this, `${name}-pubsub-ensure`, {
-        project,
-        role: ensureRole.name,
-        member: sa.member,
-      });
       for (const [topicId, t] of Object.entries({ steps: topic, dead: deadTopic })) {
-        // publisher: publish steps and dead letters; viewer: the readiness ping (topic metadata);
-        // subscriber: attach the adapter's subscriptions to the topic.
-        for (const role of ["roles/pubsub.publisher", "roles/pubsub.viewer", "roles/pubsub.subscriber"]) {
+        // publisher: publish steps and dead letters; viewer: the readiness ping (topic metadata).
+        for (const role of ["roles/pubsub.publisher", "roles/pubsub.viewer"]) {
           new PubsubTopicIamMember(this, `${name}-${topicId}-${role.split(".")[1]}`, {
             topic: t.name,
             role,
@@ -223,6 +208,7 @@ export class GcpStack extends TerraformStack {
       AAT_PUBSUB_PROJECT_ID: project,
       AAT_PUBSUB_TOPIC: topicName,
       AAT_PUBSUB_SUBSCRIPTION: `${topicName}-work`,
+      AAT_PUBSUB_PROVISION: "false",
     };
     let network: { connector: VpcAccessConnector } | undefined;
     if (kv.kind === "upstash") {

@@ -337,14 +337,9 @@ describe("infra-gcp: least privilege", () => {
   });
 
   it("binds Pub/Sub and secret roles on the topics, subscriptions and secrets, not the project", () => {
-    const projectRoles = Object.values(resources(upstash.json, "google_project_iam_member"));
-    expect(projectRoles.map((m) => m.role)).toEqual([
-      "${google_project_iam_custom_role.pubsub-ensure-role.name}",
-      "${google_project_iam_custom_role.pubsub-ensure-role.name}",
-    ]);
-    expectResource(upstash.text, "google_project_iam_custom_role", {
-      permissions: ["pubsub.topics.create", "pubsub.subscriptions.create"],
-    });
+    // The stack owns the topics and subscriptions (AAT_PUBSUB_PROVISION=false): no project-wide role.
+    expect(resources(upstash.json, "google_project_iam_member")).toEqual({});
+    expect(resources(upstash.json, "google_project_iam_custom_role")).toEqual({});
     const topicRoles = Object.values(resources(upstash.json, "google_pubsub_topic_iam_member"));
     expect(new Set(topicRoles.map((m) => m.topic))).toEqual(
       new Set(["${google_pubsub_topic.steps-topic.name}", "${google_pubsub_topic.steps-dead-topic.name}"]),
@@ -354,9 +349,7 @@ describe("infra-gcp: least privilege", () => {
       .map((m) => `${m.topic} ${m.role}`);
     expect(workerTopicRoles.sort()).toEqual(
       ["steps-dead-topic", "steps-topic"].flatMap((t) =>
-        ["publisher", "subscriber", "viewer"].map(
-          (r) => `\${google_pubsub_topic.${t}.name} roles/pubsub.${r}`,
-        ),
+        ["publisher", "viewer"].map((r) => `\${google_pubsub_topic.${t}.name} roles/pubsub.${r}`),
       ),
     );
     const secretRoles = Object.values(resources(upstash.json, "google_secret_manager_secret_iam_member"));

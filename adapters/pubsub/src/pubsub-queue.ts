@@ -48,6 +48,11 @@ const optionsSchema = z
       .max(MAX_DEADLINE_SECONDS * 1000)
       .optional(),
     maxDeliveries: z.number().int().positive().optional(),
+    /**
+     * Create missing topics and subscriptions at open (default true). false when a deployment owns them
+     * (infra-gcp): the runtime then needs no create permission on the project.
+     */
+    provision: z.boolean().optional(),
     /** How long a dedupeId suppresses later publishes (default 10 minutes). */
     dedupeWindowMs: z.number().int().positive().optional(),
   })
@@ -87,7 +92,7 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
     this.deadSubscription = `projects/${parsed.projectId}/subscriptions/${parsed.name}-dead-store`;
   }
 
-  /** Loads the client library (slow to import, so only here), creates missing topics and subscriptions. */
+  /** Loads the client library (slow to import, so only here), creates missing topics and subscriptions (unless `provision: false`). */
   static async open<T = unknown>(options: PubSubQueueOptions): Promise<PubSubQueue<T>> {
     const parsed = optionsSchema.safeParse(options);
     if (!parsed.success)
@@ -99,10 +104,12 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
     const subscriber = new v1.SubscriberClient(
       pubsub.options as ConstructorParameters<typeof v1.SubscriberClient>[0],
     );
-    await ensure(() => pubsub.createTopic(name));
-    await ensure(() => pubsub.createTopic(`${name}-dead`));
-    await ensure(() => pubsub.topic(name).createSubscription(`${name}-work`, { ackDeadlineSeconds: 10 }));
-    await ensure(() => pubsub.topic(`${name}-dead`).createSubscription(`${name}-dead-store`));
+    if (parsed.data.provision !== false) {
+      await ensure(() => pubsub.createTopic(name));
+      await ensure(() => pubsub.createTopic(`${name}-dead`));
+      await ensure(() => pubsub.topic(name).createSubscription(`${name}-work`, { ackDeadlineSeconds: 10 }));
+      await ensure(() => pubsub.topic(`${name}-dead`).createSubscription(`${name}-dead-store`));
+    }
     return new PubSubQueue<T>(pubsub, subscriber, parsed.data.kv, parsed.data);
   }
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { MemoryKeyValue } from "@aat/adapter-memory";
 import { queueContract } from "@aat/core/testing";
+import { describe, expect, it } from "vitest";
 import { PubSubQueue } from "../src/index.js";
 
 /** The emulator scripts/services.sh started: PUBSUB_EMULATOR_HOST, else the host it recorded, else 8085. */
@@ -26,3 +27,39 @@ queueContract(
   // modifyAckDeadline counts whole seconds: leases and delays of 1 s are the shortest Pub/Sub knows.
   { visibilityTimeoutMs: 1000, delayMs: 1000, quietMs: 500 },
 );
+
+describe("provision: false (a deployment owns the topics)", () => {
+  it("creates nothing at open, and works on topics and subscriptions made beforehand", async () => {
+    const { PubSub } = await import("@google-cloud/pubsub");
+    const name = `aat-provision-${Date.now().toString(36)}`;
+    const where = { name, projectId: "aat-test-project", apiEndpoint };
+    const client = new PubSub({ projectId: where.projectId, apiEndpoint });
+    try {
+      const bare = await PubSubQueue.open({ ...where, kv, provision: false });
+      await bare.close();
+      expect((await client.topic(name).exists())[0]).toBe(false);
+      // What infra-gcp creates; then the queue works without creating anything itself.
+      await client.createTopic(name);
+      await client.createTopic(`${name}-dead`);
+      await client.topic(name).createSubscription(`${name}-work`, { ackDeadlineSeconds: 10 });
+      await client.topic(`${name}-dead`).createSubscription(`${name}-dead-store`);
+      const queue = await PubSubQueue.open<{ n: number }>({ ...where, kv, provision: false });
+      await queue.publish({ n: 1 });
+      const received = await eventually(async () => (await queue.receive({ waitMs: 500 }))[0]);
+      expect(received.body).toEqual({ n: 1 });
+      await queue.ack(received);
+      await queue.close();
+    } finally {
+      await PubSubQueue.destroy(where);
+      await client.close();
+    }
+  });
+});
+
+async function eventually<T>(probe: () => Promise<T | undefined>, tries = 40): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+  }
+  throw new Error("nothing arrived");
+}

@@ -231,6 +231,11 @@ const pubsub = z
       env: "AAT_PUBSUB_SUBSCRIPTION",
       description: "Subscription the worker pulls from.",
     }),
+    provision: setting(z.boolean().default(true), {
+      env: "AAT_PUBSUB_PROVISION",
+      description:
+        "Create the topic, its dead-letter topic and their subscriptions when missing, at start. Set false when a deployment owns them (infra-gcp does): the runtime then needs no permission to create topics or subscriptions.",
+    }),
     emulatorHost: setting(
       z
         .string()

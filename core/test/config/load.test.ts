@@ -44,7 +44,7 @@ describe("loadConfig defaults", () => {
         },
         rabbitmq: { queue: "aat-steps", prefetch: 16, visibilityTimeoutMs: 30_000, maxDeliveries: 5 },
         sqs: { fifo: false },
-        pubsub: { topic: "aat-steps", subscription: "aat-steps-worker" },
+        pubsub: { topic: "aat-steps", subscription: "aat-steps-worker", provision: true },
         servicebus: { queue: "aat-steps" },
       },
       kv: {

@@ -76,12 +76,13 @@ async function openQueue(config: AatConfig, kv: KeyValue): Promise<PubSubQueue<W
     );
   }
   const { PubSubQueue } = await import("@aat/adapter-pubsub");
-  const { projectId, topic, emulatorHost } = queue.pubsub;
+  const { projectId, topic, emulatorHost, provision } = queue.pubsub;
   // Delivery counts and dedupe claims (Pub/Sub has no publish dedupe) live in the same KeyValue store.
   return await PubSubQueue.open<WorkMessage>({
     name: topic,
     projectId,
     kv,
     ...(emulatorHost ? { apiEndpoint: emulatorHost } : {}),
+    provision,
   });
 }

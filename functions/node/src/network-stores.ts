@@ -197,13 +197,14 @@ export async function connectPubSubQueue(
   options: { tuning?: QueueTuning },
 ): Promise<Queue<WorkMessage>> {
   const { PubSubQueue } = await import("@aat/adapter-pubsub");
-  const { projectId, topic, emulatorHost } = config.pubsub;
+  const { projectId, topic, emulatorHost, provision } = config.pubsub;
   try {
     return await PubSubQueue.open<WorkMessage>({
       name: topic,
       projectId,
       kv,
       ...(emulatorHost ? { apiEndpoint: emulatorHost } : {}),
+      provision,
       ...(options.tuning?.visibilityTimeoutMs !== undefined
         ? { visibilityTimeoutMs: options.tuning.visibilityTimeoutMs }
         : {}),
