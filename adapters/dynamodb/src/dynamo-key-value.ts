@@ -9,6 +9,7 @@ import type {
   KvWriteOptions,
 } from "@aat/core";
 import { systemClock, toStoredJson } from "@aat/core";
+import { assertExpectedVersion, decodeListCursor, encodeListCursor, listPageLimit } from "@aat/core/ports";
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
@@ -339,7 +340,7 @@ export class DynamoKeyValue implements KeyValue {
       return { key, ...this.decode<T>(item, key) };
     });
     return items.length > limit
-      ? { entries, cursor: encodeCursor(entries[entries.length - 1]!.key) }
+      ? { entries, cursor: encodeListCursor(entries[entries.length - 1]!.key) }
       : { entries };
   }
 
@@ -768,20 +769,12 @@ export class DynamoKeyValue implements KeyValue {
   }
 
   private pageLimit(limit: number | undefined): number {
-    if (limit === undefined) return this.defaultListLimit;
-    if (!Number.isInteger(limit) || limit <= 0) {
-      throw new TypeError(`DynamoKeyValue.list: limit must be a positive integer, got ${String(limit)}`);
-    }
-    return Math.min(limit, this.maxListLimit);
+    return listPageLimit("DynamoKeyValue", limit, this.defaultListLimit, this.maxListLimit);
   }
 }
 
 function assertVersion(version: number, operation: string): void {
-  if (!Number.isInteger(version) || version < 0) {
-    throw new TypeError(
-      `DynamoKeyValue.${operation}: expectedVersion must be an integer >= 0 (0 means absent), got ${String(version)}`,
-    );
-  }
+  assertExpectedVersion("DynamoKeyValue", operation, version);
 }
 
 /**
@@ -812,17 +805,6 @@ function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
-function encodeCursor(lastKey: string): string {
-  return Buffer.from(lastKey, "utf8").toString("base64url");
-}
-
 function decodeCursor(cursor: string, prefix: string): string {
-  const lastKey = typeof cursor === "string" ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-  if (!lastKey.startsWith(prefix) || encodeCursor(lastKey) !== cursor) {
-    throw new TypeError(
-      `DynamoKeyValue.list: cursor ${JSON.stringify(cursor)} was not returned by a listing of prefix ${JSON.stringify(prefix)}; ` +
-        "pass the cursor from the previous page of the same prefix, or omit it to start over",
-    );
-  }
-  return lastKey;
+  return decodeListCursor("DynamoKeyValue", cursor, prefix);
 }

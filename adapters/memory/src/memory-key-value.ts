@@ -10,6 +10,7 @@ import {
   systemClock,
   toStoredJson,
 } from "@aat/core";
+import { assertExpectedVersion, decodeListCursor, encodeListCursor, listPageLimit } from "@aat/core/ports";
 import { z } from "zod";
 import { fromStoredJson } from "./stored-json.js";
 
@@ -171,7 +172,7 @@ export class MemoryKeyValue implements KeyValue {
       if (!key.startsWith(prefix)) return { entries };
       const stored = this.entries.get(key);
       if (stored === undefined || isExpired(stored, now)) continue;
-      if (entries.length === limit) return { entries, cursor: encodeCursor(lastKey!) };
+      if (entries.length === limit) return { entries, cursor: encodeListCursor(lastKey!) };
       entries.push({ key, ...toEntry<T>(stored) });
       lastKey = key;
     }
@@ -292,11 +293,7 @@ export class MemoryKeyValue implements KeyValue {
   }
 
   private pageLimit(limit: number | undefined): number {
-    if (limit === undefined) return this.defaultListLimit;
-    if (!Number.isInteger(limit) || limit <= 0) {
-      throw new TypeError(`MemoryKeyValue.list: limit must be a positive integer, got ${String(limit)}`);
-    }
-    return Math.min(limit, this.maxListLimit);
+    return listPageLimit("MemoryKeyValue", limit, this.defaultListLimit, this.maxListLimit);
   }
 
   private assertOpen(): void {
@@ -322,11 +319,7 @@ function assertKey(key: string, operation: string): void {
 }
 
 function assertVersion(version: number, operation: string): void {
-  if (!Number.isInteger(version) || version < 0) {
-    throw new TypeError(
-      `MemoryKeyValue.${operation}: expectedVersion must be an integer >= 0 (0 means absent), got ${String(version)}`,
-    );
-  }
+  assertExpectedVersion("MemoryKeyValue", operation, version);
 }
 
 /** Index of the first key >= bound (or > bound when `strictlyAbove`). */
@@ -342,17 +335,6 @@ function firstIndexAbove(keys: readonly string[], bound: string, strictlyAbove: 
   return low;
 }
 
-function encodeCursor(lastKey: string): string {
-  return Buffer.from(lastKey, "utf8").toString("base64url");
-}
-
 function decodeCursor(cursor: string, prefix: string): string {
-  const lastKey = typeof cursor === "string" ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-  if (!lastKey.startsWith(prefix) || encodeCursor(lastKey) !== cursor) {
-    throw new TypeError(
-      `MemoryKeyValue.list: cursor ${JSON.stringify(cursor)} was not returned by a listing of prefix ${JSON.stringify(prefix)}; ` +
-        "pass the cursor from the previous page of the same prefix, or omit it to start over",
-    );
-  }
-  return lastKey;
+  return decodeListCursor("MemoryKeyValue", cursor, prefix);
 }

@@ -8,6 +8,7 @@ import type {
   KvWriteOptions,
 } from "@aat/core";
 import { toStoredJson } from "@aat/core";
+import { assertExpectedVersion, decodeListCursor, encodeListCursor, listPageLimit } from "@aat/core/ports";
 import { z } from "zod";
 import { RedisConnection } from "./connection.js";
 import { checkConnectionChoice, connectionFields } from "./connection-options.js";
@@ -327,8 +328,8 @@ export class RedisKeyValue implements KeyValue {
       const key = reply[pair * 2]!;
       entries.push({ key, ...this.unpack<T>(reply[pair * 2 + 1]!, key) });
     }
-    if (pairs > limit) return { entries, cursor: encodeCursor(entries[entries.length - 1]!.key) };
-    if (resumeAfter !== undefined) return { entries, cursor: encodeCursor(resumeAfter) };
+    if (pairs > limit) return { entries, cursor: encodeListCursor(entries[entries.length - 1]!.key) };
+    if (resumeAfter !== undefined) return { entries, cursor: encodeListCursor(resumeAfter) };
     return { entries };
   }
 
@@ -440,33 +441,14 @@ export class RedisKeyValue implements KeyValue {
   }
 
   private pageLimit(limit: number | undefined): number {
-    if (limit === undefined) return this.defaultListLimit;
-    if (!Number.isInteger(limit) || limit <= 0) {
-      throw new TypeError(`RedisKeyValue.list: limit must be a positive integer, got ${String(limit)}`);
-    }
-    return Math.min(limit, this.maxListLimit);
+    return listPageLimit("RedisKeyValue", limit, this.defaultListLimit, this.maxListLimit);
   }
 }
 
 function assertVersion(version: number, operation: string): void {
-  if (!Number.isInteger(version) || version < 0) {
-    throw new TypeError(
-      `RedisKeyValue.${operation}: expectedVersion must be an integer >= 0 (0 means absent), got ${String(version)}`,
-    );
-  }
-}
-
-function encodeCursor(lastKey: string): string {
-  return Buffer.from(lastKey, "utf8").toString("base64url");
+  assertExpectedVersion("RedisKeyValue", operation, version);
 }
 
 function decodeCursor(cursor: string, prefix: string): string {
-  const lastKey = typeof cursor === "string" ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-  if (!lastKey.startsWith(prefix) || encodeCursor(lastKey) !== cursor) {
-    throw new TypeError(
-      `RedisKeyValue.list: cursor ${JSON.stringify(cursor)} was not returned by a listing of prefix ${JSON.stringify(prefix)}; ` +
-        "pass the cursor from the previous page of the same prefix, or omit it to start over",
-    );
-  }
-  return lastKey;
+  return decodeListCursor("RedisKeyValue", cursor, prefix);
 }

@@ -18,6 +18,7 @@ import type {
   KvWriteOptions,
 } from "@aat/core";
 import { toStoredJson } from "@aat/core";
+import { assertExpectedVersion, decodeListCursor, encodeListCursor, listPageLimit } from "@aat/core/ports";
 import { Redis } from "@upstash/redis";
 import { z } from "zod";
 
@@ -190,8 +191,8 @@ export class UpstashKeyValue implements KeyValue {
       const key = reply[pair * 2]!;
       entries.push({ key, ...this.unpack<T>(reply[pair * 2 + 1]!, key) });
     }
-    if (pairs > limit) return { entries, cursor: encodeCursor(entries[entries.length - 1]!.key) };
-    if (resumeAfter !== undefined) return { entries, cursor: encodeCursor(resumeAfter) };
+    if (pairs > limit) return { entries, cursor: encodeListCursor(entries[entries.length - 1]!.key) };
+    if (resumeAfter !== undefined) return { entries, cursor: encodeListCursor(resumeAfter) };
     return { entries };
   }
 
@@ -325,33 +326,14 @@ export class UpstashKeyValue implements KeyValue {
   }
 
   private pageLimit(limit: number | undefined): number {
-    if (limit === undefined) return this.defaultListLimit;
-    if (!Number.isInteger(limit) || limit <= 0) {
-      throw new TypeError(`UpstashKeyValue.list: limit must be a positive integer, got ${String(limit)}`);
-    }
-    return Math.min(limit, this.maxListLimit);
+    return listPageLimit("UpstashKeyValue", limit, this.defaultListLimit, this.maxListLimit);
   }
 }
 
 function assertVersion(version: number, operation: string): void {
-  if (!Number.isInteger(version) || version < 0) {
-    throw new TypeError(
-      `UpstashKeyValue.${operation}: expectedVersion must be an integer >= 0 (0 means absent), got ${String(version)}`,
-    );
-  }
-}
-
-function encodeCursor(lastKey: string): string {
-  return Buffer.from(lastKey, "utf8").toString("base64url");
+  assertExpectedVersion("UpstashKeyValue", operation, version);
 }
 
 function decodeCursor(cursor: string, prefix: string): string {
-  const lastKey = typeof cursor === "string" ? Buffer.from(cursor, "base64url").toString("utf8") : "";
-  if (!lastKey.startsWith(prefix) || encodeCursor(lastKey) !== cursor) {
-    throw new TypeError(
-      `UpstashKeyValue.list: cursor ${JSON.stringify(cursor)} was not returned by a listing of prefix ${JSON.stringify(prefix)}; ` +
-        "pass the cursor from the previous page of the same prefix, or omit it to start over",
-    );
-  }
-  return lastKey;
+  return decodeListCursor("UpstashKeyValue", cursor, prefix);
 }
