@@ -56,8 +56,15 @@ done
 [ -n "$url" ] || fail "no 'is listening on' line within 60 s"
 say "listening on $url"
 
-key="$(sed -n 's/^Admin API key: \(aat_[A-Za-z0-9_-]*\)$/\1/p' "$log" | head -n 1)"
-[ -n "$key" ] || fail "the first start printed no 'Admin API key:' line"
+# The key is generated once the port is ours, so its banner follows the listening line: wait for it.
+key=""
+for _ in $(seq 1 300); do
+  key="$(sed -n 's/^Admin API key: \(aat_[A-Za-z0-9_-]*\)$/\1/p' "$log" | head -n 1)"
+  [ -n "$key" ] && break
+  kill -0 "$server_pid" 2>/dev/null || break
+  sleep 0.1
+done
+[ -n "$key" ] || fail "the first start printed no 'Admin API key:' line within 30 s of listening"
 
 ready=""
 for _ in $(seq 1 300); do
