@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CART_CLAMP_DIFF, SHOP_SOURCES, writeGitRepository } from "@aat/coding/testing";
 import { ScriptedLlmServer } from "@aat/core/testing";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,43 +22,11 @@ import { SCREENSHOTS, type SiteUnderTest, screenshot, seriousViolations, startSi
 const LANGUAGE_FIXTURES = fileURLToPath(new URL("../../coding/test/fixtures/languages", import.meta.url));
 
 const SHOP: Record<string, string> = {
-  "src/cart.ts": [
-    "export interface CartItem {",
-    "  sku: string;",
-    "  price: number;",
-    "  quantity: number;",
-    "}",
-    "",
-    "/** The cart total in cents. */",
-    "export function cartTotal(items: CartItem[]): number {",
-    "  return items.reduce((sum, item) => sum + item.price * item.quantity, 0);",
-    "}",
-    "",
-  ].join("\n"),
-  "src/discount.ts": [
-    'import { cartTotal, type CartItem } from "./cart.js";',
-    "",
-    "export function applyDiscount(items: CartItem[], percent: number): number {",
-    "  const total = cartTotal(items);",
-    "  return total - Math.round((total * percent) / 100);",
-    "}",
-    "",
-  ].join("\n"),
+  ...SHOP_SOURCES,
   "README.md": "# Shop\n\nA tiny shop for the browser test.\n",
 };
 
-const DIFF = [
-  "--- a/src/cart.ts",
-  "+++ b/src/cart.ts",
-  "@@ -7,4 +7,5 @@",
-  " /** The cart total in cents. */",
-  " export function cartTotal(items: CartItem[]): number {",
-  "-  return items.reduce((sum, item) => sum + item.price * item.quantity, 0);",
-  "+  // Negative quantities (returns) never lower the total below zero.",
-  "+  return Math.max(0, items.reduce((sum, item) => sum + item.price * item.quantity, 0));",
-  " }",
-  "",
-].join("\n");
+const DIFF = CART_CLAMP_DIFF;
 
 let llm: ScriptedLlmServer;
 let site: SiteUnderTest;
@@ -71,13 +40,7 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "aat-site-coding-"));
   repo = join(root, "shop");
   await cp(LANGUAGE_FIXTURES, join(repo, "samples"), { recursive: true });
-  for (const [file, content] of Object.entries(SHOP)) {
-    await mkdir(dirname(join(repo, file)), { recursive: true });
-    await writeFile(join(repo, file), content);
-  }
-  git("init", "-q", "-b", "main");
-  git("add", ".");
-  git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "initial");
+  await writeGitRepository(repo, SHOP);
 
   llm = await ScriptedLlmServer.start();
   site = await startSite({

@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
+import { writeGitRepository } from "@aat/coding/testing";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CodingClient, SHOP_FILES, startCoding, writeRepository } from "./coding-support.js";
+import { type CodingClient, SHOP_FILES, startCoding } from "./coding-support.js";
 import { tempDir } from "./support.js";
 
 /*
@@ -17,9 +18,9 @@ let outside: string;
 
 beforeAll(async () => {
   t = await startCoding({ coding: { git: { schemes: ["https", "file"] } } });
-  await writeRepository(join(t.root, "shop"), SHOP_FILES);
+  await writeGitRepository(join(t.root, "shop"), SHOP_FILES);
   outside = await tempDir("coding-outside");
-  await writeRepository(join(outside, "upstream"), SHOP_FILES);
+  await writeGitRepository(join(outside, "upstream"), SHOP_FILES);
   execFileSync("git", ["branch", "release"], { cwd: join(outside, "upstream") });
 });
 afterAll(async () => {
@@ -374,7 +375,7 @@ describe("coding API: runs and diffs on the offline model", () => {
 
   it("deletes a local repository without touching its directory", async () => {
     await mkdir(join(t.root, "scratch"));
-    await writeRepository(join(t.root, "scratch"), { "a.ts": "export const a = 1;\n" });
+    await writeGitRepository(join(t.root, "scratch"), { "a.ts": "export const a = 1;\n" });
     expect(
       (
         await t.call("POST", "/v1/coding/repositories", {

@@ -1,9 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { CART_CLAMP_DIFF, writeGitRepository } from "@aat/coding/testing";
 import { ScriptedLlmServer } from "@aat/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CodingClient, SHOP_FILES, startCoding, writeRepository } from "./coding-support.js";
+import { type CodingClient, SHOP_FILES, startCoding } from "./coding-support.js";
 import { tempDir } from "./support.js";
 
 /*
@@ -37,18 +38,7 @@ steps:
 `;
 const git = (...args: string[]) => execFileSync("git", args, { cwd: repo, encoding: "utf8" });
 
-const DIFF = [
-  "--- a/src/cart.ts",
-  "+++ b/src/cart.ts",
-  "@@ -7,4 +7,5 @@",
-  " /** The cart total in cents. */",
-  " export function cartTotal(items: CartItem[]): number {",
-  "-  return items.reduce((sum, item) => sum + item.price * item.quantity, 0);",
-  "+  // Negative quantities (returns) never lower the total below zero.",
-  "+  return Math.max(0, items.reduce((sum, item) => sum + item.price * item.quantity, 0));",
-  " }",
-  "",
-].join("\n");
+const DIFF = CART_CLAMP_DIFF;
 
 beforeAll(async () => {
   llm = await ScriptedLlmServer.start();
@@ -70,7 +60,7 @@ beforeAll(async () => {
     },
   });
   repo = join(t.root, "shop");
-  await writeRepository(repo, SHOP_FILES);
+  await writeGitRepository(repo, SHOP_FILES);
   const added = await t.call("POST", "/v1/coding/repositories", {
     id: "shop",
     source: { kind: "local", path: "shop" },

@@ -1,6 +1,6 @@
-import { execFileSync } from "node:child_process";
-import { mkdir, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { SHOP_SOURCES } from "@aat/coding/testing";
 import { aatConfigSchema } from "@aat/core";
 import { type NodeRuntime, startNodeRuntime } from "@aat/functions-node";
 import { capturingLogger, eventually, SHIPPED_PLANS, tempDir } from "./support.js";
@@ -8,30 +8,9 @@ import { capturingLogger, eventually, SHIPPED_PLANS, tempDir } from "./support.j
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers are read loosely in these tests.
 export type Json = any;
 
-/** A small TypeScript/Python repository committed on main, for the coding tests. */
+/** The shop repository of the coding tests (@aat/coding/testing) with a Python file and a README. */
 export const SHOP_FILES: Record<string, string> = {
-  "src/cart.ts": [
-    "export interface CartItem {",
-    "  sku: string;",
-    "  price: number;",
-    "  quantity: number;",
-    "}",
-    "",
-    "/** The cart total in cents. */",
-    "export function cartTotal(items: CartItem[]): number {",
-    "  return items.reduce((sum, item) => sum + item.price * item.quantity, 0);",
-    "}",
-    "",
-  ].join("\n"),
-  "src/discount.ts": [
-    'import { cartTotal, type CartItem } from "./cart.js";',
-    "",
-    "export function applyDiscount(items: CartItem[], percent: number): number {",
-    "  const total = cartTotal(items);",
-    "  return total - Math.round((total * percent) / 100);",
-    "}",
-    "",
-  ].join("\n"),
+  ...SHOP_SOURCES,
   "tools/report.py": [
     "def weekly_report(rows):",
     '    """Sum of the rows."""',
@@ -40,17 +19,6 @@ export const SHOP_FILES: Record<string, string> = {
   ].join("\n"),
   "README.md": "# Shop\n\nA tiny shop used by the coding tests.\n",
 };
-
-export async function writeRepository(dir: string, files: Record<string, string>): Promise<void> {
-  for (const [file, content] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, file)), { recursive: true });
-    await writeFile(join(dir, file), content);
-  }
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, encoding: "utf8" });
-  git("init", "-q", "-b", "main");
-  git("add", ".");
-  git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "initial");
-}
 
 export interface CodingClient {
   runtime: NodeRuntime;
