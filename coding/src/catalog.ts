@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import type { KeyValue } from "@aat/core";
+import type { CodingIndexJob, KeyValue } from "@aat/core";
 import { CodingInputError } from "./errors.js";
 import { git } from "./git-run.js";
-import type { IndexStats } from "./indexer.js";
 import type { CodingService } from "./service.js";
 import type { RepositorySource } from "./workspace.js";
 
@@ -20,19 +19,12 @@ export interface RepositoryRecord {
   createdAt: number;
 }
 
-export interface IndexJob {
-  id: string;
-  repo: string;
-  status: "running" | "succeeded" | "failed";
-  startedAt: number;
-  /** Last time the process running it wrote it (a heartbeat): a running job that stops being written is
-   * reported as interrupted. */
+/** The API's CodingIndexJob, plus the heartbeat of the process running it. */
+export type IndexJob = CodingIndexJob & {
+  /** Last time the process running it wrote it: a running job that stops being written is reported as
+   * interrupted. */
   updatedAt?: number;
-  finishedAt?: number;
-  progress: { seen: number; indexed: number; path?: string };
-  stats?: IndexStats;
-  error?: string;
-}
+};
 
 export interface RepositoryView {
   id: string;

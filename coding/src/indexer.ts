@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import type { KeyValue } from "@aat/core";
+import type { CodingIndexStats, KeyValue } from "@aat/core";
 import ignore, { type Ignore } from "ignore";
 import MiniSearch, { type Options as MiniSearchOptions, type Query } from "minisearch";
 import { type CodeRange, type CodeReference, type CodeSymbol, extract } from "./extract.js";
@@ -29,19 +29,7 @@ export interface IndexOptions {
   onProgress?(progress: { seen: number; indexed: number; path: string }): void;
 }
 
-export interface IndexStats {
-  files: number;
-  /** New or changed files parsed in this run. */
-  indexed: number;
-  unchanged: number;
-  removed: number;
-  skippedBinary: number;
-  skippedTooLarge: number;
-  /** Lines of the files parsed in this run. */
-  lines: number;
-  /** Bytes of the files parsed in this run. */
-  bytes: number;
-}
+export type IndexStats = CodingIndexStats;
 
 export interface SearchHit {
   path: string;

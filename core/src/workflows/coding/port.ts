@@ -36,17 +36,23 @@ export interface CodingIndexJob {
   finishedAt?: number;
   /** Files looked at so far and how many of them were parsed (new or changed). */
   progress: { seen: number; indexed: number; path?: string };
-  stats?: {
-    files: number;
-    indexed: number;
-    unchanged: number;
-    removed: number;
-    skippedBinary: number;
-    skippedTooLarge: number;
-    lines: number;
-    bytes: number;
-  };
+  stats?: CodingIndexStats;
   error?: string;
+}
+
+/** What one index run did. */
+export interface CodingIndexStats {
+  files: number;
+  /** New or changed files parsed in this run. */
+  indexed: number;
+  unchanged: number;
+  removed: number;
+  skippedBinary: number;
+  skippedTooLarge: number;
+  /** Lines of the files parsed in this run. */
+  lines: number;
+  /** Bytes of the files parsed in this run. */
+  bytes: number;
 }
 
 export type CodingSymbolKind = "function" | "class" | "method" | "interface" | "type" | "variable";
