@@ -40,6 +40,7 @@ import {
   parseOptions,
 } from "./options.js";
 import { deleteQueueStreams, provisionQueue } from "./provisioning.js";
+import { JetStreamPublisher } from "./publisher.js";
 import { Puller } from "./pull.js";
 import { type QueueTopology, queueTopology } from "./topology.js";
 
@@ -84,6 +85,8 @@ export class NatsQueue<T = unknown> implements Queue<T> {
   readonly topology: QueueTopology;
   private readonly connection: NatsConnection;
   private readonly client: JetStreamClient;
+  /** The hot path's publishes (the library's client still does redrives and the background moves). */
+  private readonly publisher: JetStreamPublisher;
   private readonly manager: JetStreamManager;
   private readonly description: string;
   private readonly requestTimeoutMs: number;
@@ -197,6 +200,7 @@ export class NatsQueue<T = unknown> implements Queue<T> {
     // A delivery that reached a pull after it ended waits this long for the next receive, then is nak'ed.
     const lateHoldMs = Math.max(1, Math.min(LATE_HOLD_MS, Math.floor(this.ackWaitMs / 4)));
     this.puller = new Puller(this.target(this.topology.consumer), { lateHoldMs, onError: parts.onError });
+    this.publisher = new JetStreamPublisher(this.connection, this.requestTimeoutMs);
     const loopOptions = {
       batch: 64,
       waitMs: BACKGROUND_WAIT_MS,
@@ -235,11 +239,8 @@ export class NatsQueue<T = unknown> implements Queue<T> {
       subject = this.topology.delayedSubject;
     }
     try {
-      const ack = await this.client.publish(subject, data, {
-        headers,
-        ...(dedupeId !== undefined ? { msgID: dedupeId } : {}),
-        timeout: this.requestTimeoutMs,
-      });
+      if (dedupeId !== undefined) headers.set(NATS_MSG_ID, dedupeId);
+      const ack = await this.publisher.publish(subject, data, headers);
       return { messageId: String(ack.seq), duplicate: ack.duplicate };
     } catch (error) {
       throw this.failure("publish", error);
