@@ -38,6 +38,7 @@ try {
   const result = await bundleEntry(handlerName, spec.entry, out, {
     external: target.external,
     httpApi: spec.httpApi,
+    ...(spec.mainFields ? { mainFields: spec.mainFields } : {}),
   });
   const counted = new Set(all ? result.files.map(({ file }) => file) : result.startFiles);
   const byPackage = new Map<string, number>();

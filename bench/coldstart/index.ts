@@ -267,6 +267,7 @@ try {
       ? await (one.bundle ?? bundleEntry)(one.name, one.spec.entry, one.outDir, {
           external: one.external ?? [],
           httpApi: one.spec.httpApi,
+          ...(one.spec.mainFields ? { mainFields: one.spec.mainFields } : {}),
         })
       : undefined;
     const file = bundle?.file ?? one.file!;

@@ -42,12 +42,18 @@ export interface BundleOptions {
    * and replaced by a module that says so. Default true.
    */
   httpApi?: boolean;
+  /**
+   * package.json fields esbuild reads to find a package without an `exports` map (esbuild's default for
+   * node: main, then module). The AWS target reads `module` first: see functions/aws/src/bundle.ts.
+   */
+  mainFields?: string[];
 }
 
-/** A handler of a target: its entry file and whether it serves the HTTP API. */
+/** A handler of a target: its entry file, whether it serves the HTTP API, and its target's mainFields. */
 export interface HandlerSpec {
   entry: string;
   httpApi: boolean;
+  mainFields?: string[];
 }
 
 /** Stands in for functions/serverless/src/api-app.ts in bundles of handlers that serve no HTTP. */
@@ -161,6 +167,7 @@ export async function bundleEntry(
     splitting: true,
     format: "esm",
     platform: "node",
+    ...(options.mainFields ? { mainFields: options.mainFields } : {}),
     target: "node22",
     minify: true,
     treeShaking: true,
@@ -211,10 +218,16 @@ export async function bundleEntry(
 export async function bundleHandlers(
   handlers: Record<string, HandlerSpec>,
   outDir: string,
-  options: Omit<BundleOptions, "httpApi"> = {},
+  options: Omit<BundleOptions, "httpApi" | "mainFields"> = {},
 ): Promise<BundleResult[]> {
   const results: BundleResult[] = [];
   for (const [name, spec] of Object.entries(handlers))
-    results.push(await bundleEntry(name, spec.entry, outDir, { ...options, httpApi: spec.httpApi }));
+    results.push(
+      await bundleEntry(name, spec.entry, outDir, {
+        ...options,
+        httpApi: spec.httpApi,
+        ...(spec.mainFields ? { mainFields: spec.mainFields } : {}),
+      }),
+    );
   return results;
 }

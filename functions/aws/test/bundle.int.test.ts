@@ -1,0 +1,118 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DynamoKeyValue } from "@aat/adapter-dynamodb";
+import { SqsQueue } from "@aat/adapter-sqs";
+import { bundleEntry } from "@aat/functions-serverless/bundle";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AWS_MAIN_FIELDS, HANDLERS } from "../src/bundle.js";
+
+function motoUrl(): string {
+  if (process.env.AWS_ENDPOINT_URL) return process.env.AWS_ENDPOINT_URL;
+  try {
+    return readFileSync(process.env.AAT_MOTO_URL_FILE ?? "/tmp/aat-moto.url", "utf8").trim();
+  } catch {
+    return "http://127.0.0.1:5055";
+  }
+}
+
+const moto = motoUrl();
+const region = "us-east-1";
+const suffix = `${process.pid}-${Date.now().toString(36)}`;
+const table = `aat-bundle-${suffix}`;
+const queueName = `aat-bundle-${suffix}`;
+const bucket = `aat-bundle-claims-${suffix}`.toLowerCase();
+const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+// Under the repository, so nothing resolves differently from a real build.
+const out = mkdtempSync(join(fileURLToPath(new URL("../", import.meta.url)), ".bundle-test-"));
+
+describe("the Lambda bundles (moto)", () => {
+  beforeAll(async () => {
+    await DynamoKeyValue.createTable({ endpoint: moto, region, credentials, tableName: table });
+    // The queue and the claim-check bucket exist before the function starts, as in a deployment.
+    const creator = await SqsQueue.connect({
+      endpoint: moto,
+      region,
+      credentials,
+      name: queueName,
+      claimCheck: { bucket, create: true },
+    });
+    await creator.close();
+  });
+
+  afterAll(async () => {
+    rmSync(out, { recursive: true, force: true });
+    await SqsQueue.destroy({ endpoint: moto, region, credentials, name: queueName });
+    await DynamoKeyValue.deleteTable({ endpoint: moto, region, credentials, tableName: table });
+  });
+
+  it("bundled from the AWS SDK's ES builds, the stores work: DynamoDB, SQS, and a claim check through S3", async () => {
+    const bundle = await bundleEntry(
+      "stores",
+      fileURLToPath(new URL("./fixtures/bundled-stores.ts", import.meta.url)),
+      out,
+      { httpApi: false, mainFields: AWS_MAIN_FIELDS },
+    );
+    const run = spawnSync(process.execPath, [bundle.file], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH ?? "",
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_REGION: region,
+        AAT_KV_KIND: "dynamodb",
+        AAT_DYNAMODB_TABLE: table,
+        AAT_DYNAMODB_ENDPOINT: moto,
+        AAT_QUEUE_KIND: "sqs",
+        AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
+        AAT_SQS_ENDPOINT: moto,
+        AAT_SQS_CLAIM_CHECK_BUCKET: bucket,
+      },
+    });
+    expect(run.stderr).not.toMatch(/Error/);
+    expect(run.stdout.trim()).toBe("ok");
+  });
+
+  it("loads the S3 client only for a claim check: the worker's SQS code does not import it statically", async () => {
+    const bundle = await bundleEntry("worker", HANDLERS.worker.entry, out, {
+      httpApi: false,
+      mainFields: AWS_MAIN_FIELDS,
+    });
+    const outputs = bundle.metafile.outputs;
+    const holding = (input: string) =>
+      Object.keys(outputs).filter((path) =>
+        Object.keys(outputs[path]!.inputs).some((i) => i.includes(input)),
+      );
+    const staticallyReached = (roots: string[]) => {
+      const reached = new Set(roots);
+      const queue = [...roots];
+      while (queue.length > 0) {
+        for (const imported of outputs[queue.pop()!]?.imports ?? []) {
+          if (imported.kind !== "import-statement" || imported.external || reached.has(imported.path))
+            continue;
+          reached.add(imported.path);
+          queue.push(imported.path);
+        }
+      }
+      return reached;
+    };
+    const sqs = holding("adapters/sqs/src/sqs-queue.ts");
+    const s3 = holding("@aws-sdk/client-s3/");
+    expect(sqs.length).toBeGreaterThan(0);
+    expect(s3.length).toBeGreaterThan(0);
+    const withSqs = staticallyReached([
+      ...sqs,
+      ...bundle.startFiles.map((file) => relativeOutput(file, outputs)),
+    ]);
+    for (const chunk of s3) expect(withSqs.has(chunk)).toBe(false);
+  });
+});
+
+/** The metafile's key (relative to the working directory) of an absolute output path. */
+function relativeOutput(file: string, outputs: Record<string, unknown>): string {
+  const key = Object.keys(outputs).find((path) => file.endsWith(path.replace(/^(\.\.\/)+/, "")));
+  if (!key) throw new Error(`${file} is not among the bundle's outputs`);
+  return key;
+}
