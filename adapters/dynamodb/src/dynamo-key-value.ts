@@ -8,8 +8,14 @@ import type {
   KvListPage,
   KvWriteOptions,
 } from "@aat/core";
-import { systemClock, toStoredJson } from "@aat/core";
-import { assertExpectedVersion, decodeListCursor, encodeListCursor, listPageLimit } from "@aat/core/ports";
+import {
+  assertExpectedVersion,
+  decodeListCursor,
+  encodeListCursor,
+  listPageLimit,
+  systemClock,
+  toStoredJson,
+} from "@aat/core/ports";
 import {
   type AttributeValue,
   ConditionalCheckFailedException,

@@ -1,4 +1,4 @@
-import { clockSchema } from "@aat/core";
+import { clockSchema } from "@aat/core/ports";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
 

@@ -1,16 +1,19 @@
 import {
+  assertExpectedVersion,
   type Clock,
   clockSchema,
+  decodeListCursor,
+  encodeListCursor,
   type KeyValue,
   type KvConditionalResult,
   type KvEntry,
   type KvListOptions,
   type KvListPage,
   type KvWriteOptions,
+  listPageLimit,
   systemClock,
   toStoredJson,
-} from "@aat/core";
-import { assertExpectedVersion, decodeListCursor, encodeListCursor, listPageLimit } from "@aat/core/ports";
+} from "@aat/core/ports";
 import { z } from "zod";
 import { fromStoredJson } from "./stored-json.js";
 

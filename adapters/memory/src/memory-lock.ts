@@ -1,4 +1,4 @@
-import { type Clock, clockSchema, type Lease, type Lock, systemClock } from "@aat/core";
+import { type Clock, clockSchema, type Lease, type Lock, systemClock } from "@aat/core/ports";
 import { z } from "zod";
 
 const optionsSchema = z

@@ -11,7 +11,7 @@ import {
   type ReceiveOptions,
   systemClock,
   toStoredJson,
-} from "@aat/core";
+} from "@aat/core/ports";
 import { z } from "zod";
 import { MinHeap } from "./min-heap.js";
 import { fromStoredJson } from "./stored-json.js";

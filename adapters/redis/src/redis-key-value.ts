@@ -7,8 +7,13 @@ import type {
   KvListPage,
   KvWriteOptions,
 } from "@aat/core";
-import { toStoredJson } from "@aat/core";
-import { assertExpectedVersion, decodeListCursor, encodeListCursor, listPageLimit } from "@aat/core/ports";
+import {
+  assertExpectedVersion,
+  decodeListCursor,
+  encodeListCursor,
+  listPageLimit,
+  toStoredJson,
+} from "@aat/core/ports";
 import { z } from "zod";
 import { RedisConnection } from "./connection.js";
 import { checkConnectionChoice, connectionFields } from "./connection-options.js";

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { type Clock, clockSchema, type Lease, type Lock, systemClock } from "@aat/core";
+import { type Clock, clockSchema, type Lease, type Lock, systemClock } from "@aat/core/ports";
 import { z } from "zod";
 import { RedisConnection } from "./connection.js";
 import { checkConnectionChoice, connectionFields } from "./connection-options.js";

@@ -1,5 +1,5 @@
 import type { KeyValue } from "@aat/core";
-import { clockSchema, queueOptionFields } from "@aat/core";
+import { clockSchema, queueOptionFields } from "@aat/core/ports";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";

@@ -1,16 +1,16 @@
 import { createHash, randomUUID } from "node:crypto";
+import { PublishDedupe } from "@aat/core/dedupe";
 import {
   type Clock,
   type DeadLetter,
   type MessageAttributes,
-  PublishDedupe,
   type PublishOptions,
   type PublishResult,
   type Queue,
   type QueueMessage,
   type ReceiveOptions,
   systemClock,
-} from "@aat/core";
+} from "@aat/core/ports";
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,

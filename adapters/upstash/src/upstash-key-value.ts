@@ -17,8 +17,13 @@ import type {
   KvListPage,
   KvWriteOptions,
 } from "@aat/core";
-import { toStoredJson } from "@aat/core";
-import { assertExpectedVersion, decodeListCursor, encodeListCursor, listPageLimit } from "@aat/core/ports";
+import {
+  assertExpectedVersion,
+  decodeListCursor,
+  encodeListCursor,
+  listPageLimit,
+  toStoredJson,
+} from "@aat/core/ports";
 import { Redis } from "@upstash/redis";
 import { z } from "zod";
 

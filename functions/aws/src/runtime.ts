@@ -3,7 +3,7 @@ import {
   reusedPerInstance,
   type ServerlessRuntime,
   type TargetRuntimeOptions,
-} from "@aat/functions-serverless";
+} from "@aat/functions-serverless/runtime";
 import { createLambdaLogger, type LambdaLogger } from "./logger.js";
 import { SettlementTracker } from "./settlement.js";
 import { type LambdaStores, openLambdaStores } from "./stores.js";

@@ -3,7 +3,7 @@ import {
   reusedPerInstance,
   type ServerlessRuntime,
   type TargetRuntimeOptions,
-} from "@aat/functions-serverless";
+} from "@aat/functions-serverless/runtime";
 import { type AzureLogger, createAzureLogger } from "./logger.js";
 import { TriggerSettlementQueue } from "./settlement.js";
 import { type AzureStores, openAzureStores } from "./stores.js";

@@ -3,7 +3,7 @@ import {
   reusedPerInstance,
   type ServerlessRuntime,
   type TargetRuntimeOptions,
-} from "@aat/functions-serverless";
+} from "@aat/functions-serverless/runtime";
 import { createGcpLogger, type GcpLogger } from "./logger.js";
 import { PushSettlementQueue } from "./push-queue.js";
 import { type GcpStores, openGcpStores } from "./stores.js";

@@ -1,7 +1,7 @@
 import type { RunEventHub } from "@aat/core/api";
 import { OidcVerifier } from "@aat/core/auth";
 import type { AatConfig } from "@aat/core/config";
-import { generateWithModel, type ModelRegistry } from "@aat/core/models";
+import type { ModelRegistry } from "@aat/core/models";
 import type { KvPlanRepository } from "@aat/core/plan";
 import type { Clock, KeyValue } from "@aat/core/ports";
 import type { Runner } from "@aat/core/runner";
@@ -45,9 +45,12 @@ export function createChatService(deps: {
     ]),
     summariser: offline
       ? new ExtractiveSummariser()
-      : new ModelSummariser(
-          async (prompt, signal) => (await generateWithModel(models.resolve(), { prompt, signal })).text,
-        ),
+      : new ModelSummariser(async (prompt, signal) => {
+          // The AI SDK loads with the first summary a model writes, not with the API: a bundle's first
+          // HTTP request does not parse it (docs/benchmarks.md, cold start).
+          const { generateWithModel } = await import("@aat/core/models");
+          return (await generateWithModel(models.resolve(), { prompt, signal })).text;
+        }),
     offline: () => offline,
     history: { maxTokens: config.chat.historyTokenBudget, keepShare: 0.5 },
     contextLimits: {

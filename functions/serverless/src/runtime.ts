@@ -2,7 +2,9 @@ import type { RunEventHub } from "@aat/core/api";
 import { ApiKeyStore, ensureBootstrapAdminKey } from "@aat/core/auth";
 import { type AatConfig, loadConfig } from "@aat/core/config";
 import type { AgentModel, ModelRegistry } from "@aat/core/models";
-import { buildModelRegistry } from "@aat/core/models";
+// The registry alone: @aat/core/models' index also reaches the AI SDK (generateText, the agent), which a
+// bundle would then load at every cold start of the HTTP handler (docs/benchmarks.md, cold start).
+import { buildModelRegistry } from "@aat/core/models/registry";
 import { DirectoryPlanRepository, KvPlanRepository, startPlanDirectorySync } from "@aat/core/plan";
 import { type Clock, type KeyValue, type Queue, systemClock } from "@aat/core/ports";
 import { createRunner, type Runner, type WorkMessage } from "@aat/core/runner";
