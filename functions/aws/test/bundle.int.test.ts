@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { SqsQueue } from "@aat/adapter-sqs";
 import { bundleEntry } from "@aat/functions-serverless/bundle";
+import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AWS_MAIN_FIELDS, HANDLERS } from "../src/bundle.js";
 
@@ -85,30 +86,64 @@ describe("the Lambda bundles (moto)", () => {
       Object.keys(outputs).filter((path) =>
         Object.keys(outputs[path]!.inputs).some((i) => i.includes(input)),
       );
-    const staticallyReached = (roots: string[]) => {
-      const reached = new Set(roots);
-      const queue = [...roots];
-      while (queue.length > 0) {
-        for (const imported of outputs[queue.pop()!]?.imports ?? []) {
-          if (imported.kind !== "import-statement" || imported.external || reached.has(imported.path))
-            continue;
-          reached.add(imported.path);
-          queue.push(imported.path);
-        }
-      }
-      return reached;
-    };
     const sqs = holding("adapters/sqs/src/sqs-queue.ts");
     const s3 = holding("@aws-sdk/client-s3/");
     expect(sqs.length).toBeGreaterThan(0);
     expect(s3.length).toBeGreaterThan(0);
-    const withSqs = staticallyReached([
+    const withSqs = staticallyReached(outputs, [
       ...sqs,
       ...bundle.startFiles.map((file) => relativeOutput(file, outputs)),
     ]);
     for (const chunk of s3) expect(withSqs.has(chunk)).toBe(false);
   });
 });
+
+describe("what the HTTP handler loads at start and on its first request", () => {
+  it("neither the AI SDK nor zod's locales: the chat summariser loads the SDK on use, and @hono/zod-openapi's zod extension is rewritten to need only ZodType", async () => {
+    const bundle = await bundleEntry("http", HANDLERS.http.entry, out, {
+      httpApi: true,
+      mainFields: AWS_MAIN_FIELDS,
+    });
+    const outputs = bundle.metafile.outputs;
+    // What a first request parses: the start, the API (built on the first request) and the stores.
+    const firstUse = [
+      "functions/serverless/src/api-app.ts",
+      "adapters/sqs/src/index.ts",
+      "adapters/dynamodb/src/index.ts",
+    ];
+    const entryOf = (path: string) => outputs[path]!.entryPoint?.replace(/^(\.\.\/)+/, "") ?? "";
+    const roots = [
+      ...bundle.startFiles.map((file) => relativeOutput(file, outputs)),
+      ...Object.keys(outputs).filter((path) => firstUse.includes(entryOf(path))),
+    ];
+    expect(roots.length).toBe(bundle.startFiles.length + firstUse.length);
+    const inputsOf = (paths: Iterable<string>) =>
+      [...paths].flatMap((path) =>
+        Object.entries(outputs[path]!.inputs)
+          .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+          .map(([input]) => input),
+      );
+    const loaded = inputsOf(staticallyReached(outputs, roots));
+    expect(loaded.filter((input) => input.includes("node_modules/ai/"))).toEqual([]);
+    expect(loaded.filter((input) => /zod\/v4\/locales\/(?!en\.js|index\.js)/.test(input))).toEqual([]);
+    // The AI SDK is still in the bundle, for agent steps and model summaries.
+    expect(inputsOf(Object.keys(outputs)).some((input) => input.includes("node_modules/ai/"))).toBe(true);
+  });
+});
+
+/** Output files reached from `roots` through static imports (what loading the roots parses). */
+function staticallyReached(outputs: Metafile["outputs"], roots: string[]): Set<string> {
+  const reached = new Set(roots);
+  const queue = [...roots];
+  while (queue.length > 0) {
+    for (const imported of outputs[queue.pop()!]?.imports ?? []) {
+      if (imported.kind !== "import-statement" || imported.external || reached.has(imported.path)) continue;
+      reached.add(imported.path);
+      queue.push(imported.path);
+    }
+  }
+  return reached;
+}
 
 /** The metafile's key (relative to the working directory) of an absolute output path. */
 function relativeOutput(file: string, outputs: Record<string, unknown>): string {

@@ -126,9 +126,17 @@ function omitPlugin(omitted: Record<string, string>): Plugin {
  * (about 370 KiB in each bundle). `import * as z from "zod"` names the same functions and objects, and
  * esbuild keeps only the ones used. While bundling, this plugin rewrites those import lines (`{ z }` and
  * `{ z as z2 }` from "zod" or "zod/v4") into namespace imports; the files on disk stay as they are.
+ *
+ * One library then still uses the namespace as a value: @hono/zod-openapi calls
+ * `extendZodWithOpenApi(z)`, which makes every export of zod live, its locales (about 250 KiB) included,
+ * and since every module imports "zod", esbuild put them in the chunks the HTTP handler loads at start.
+ * That function reads only `z.ZodType` (to add `.openapi()` to its prototype), so the call is rewritten to
+ * pass just that (same effect); the locale zod uses by default (en) is imported by zod itself.
  */
 const ZOD_NAMED_IMPORT =
   /import\s*\{\s*z(?:\s+as\s+([A-Za-z_$][\w$]*))?\s*\}\s*from\s*(["'])(zod(?:\/v4)?)\2/g;
+
+const ZOD_OPENAPI_EXTEND = /extendZodWithOpenApi\(z\);/;
 
 const zodNamespace: Plugin = {
   name: "aat-zod-namespace",
@@ -138,11 +146,13 @@ const zodNamespace: Plugin = {
       if (!source.includes("zod")) return undefined;
       ZOD_NAMED_IMPORT.lastIndex = 0;
       if (!ZOD_NAMED_IMPORT.test(source)) return undefined;
-      const contents = source.replace(
+      let contents = source.replace(
         ZOD_NAMED_IMPORT,
         (_match, alias: string | undefined, quote: string, specifier: string) =>
           `import * as ${alias ?? "z"} from ${quote}${specifier}${quote}`,
       );
+      if (/@hono\/zod-openapi\/dist\/index\.mjs$/.test(args.path))
+        contents = contents.replace(ZOD_OPENAPI_EXTEND, "extendZodWithOpenApi({ ZodType: z.ZodType });");
       return { contents, loader: args.path.endsWith(".ts") ? "ts" : "js" };
     });
   },
