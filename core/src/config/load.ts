@@ -60,7 +60,10 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   for (const [path, source] of envReading.sources) sources.set(path, source);
 
   const input = deepMerge(fileValues, envReading.values);
-  const parsed = aatConfigSchema.safeParse(input);
+  // Parsed once per process: zod's JIT (generating and compiling a parser per object schema on its first
+  // parse) would cost more than it saves here, about 30 ms of a serverless first invocation
+  // (docs/benchmarks.md, cold start). Same result, zod's documented interpreted path.
+  const parsed = aatConfigSchema.safeParse(input, { jitless: true });
   if (!parsed.success) {
     const context = { root: configFields, input, sources, file };
     for (const issue of parsed.error.issues) {
