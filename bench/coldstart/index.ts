@@ -211,6 +211,9 @@ const gcpEnv = {
   AAT_PUBSUB_PROJECT_ID: "aat-coldstart",
   AAT_PUBSUB_TOPIC: `aat-coldstart-${suffix}`,
   AAT_PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST ?? readPubSubHost(),
+  // As deployed: infra-gcp owns the topics and subscriptions and runs the functions with provisioning
+  // off (the untimed first start below creates them on the emulator, with provisioning on).
+  AAT_PUBSUB_PROVISION: "false",
   AAT_AUTH_MODE: "apiKey",
   AAT_PLANS_DIRS: "[]",
   AAT_TELEMETRY_LOG_LEVEL: "warn",
@@ -273,7 +276,8 @@ try {
     const file = bundle?.file ?? one.file!;
     // The topic and subscriptions exist before the first cold start, as in a deployment: one untimed
     // start creates them on the emulator.
-    if (one.target === "gcp" && one.event !== undefined) measure(one, file, 1);
+    if (one.target === "gcp" && one.event !== undefined)
+      measure({ ...one, env: { ...gcpEnv, AAT_PUBSUB_PROVISION: "true" } }, file, 1);
     built.push({ one, bundle, file, samples: [] });
   }
   // Round after round, every case once: drift in the machine's load weighs on every row alike.
