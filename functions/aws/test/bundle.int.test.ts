@@ -27,6 +27,7 @@ const bucket = `aat-bundle-claims-${suffix}`.toLowerCase();
 const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 // Under the repository, so nothing resolves differently from a real build.
 const out = mkdtempSync(join(fileURLToPath(new URL("../", import.meta.url)), ".bundle-test-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("the Lambda bundles (moto)", () => {
   beforeAll(async () => {
@@ -43,7 +44,6 @@ describe("the Lambda bundles (moto)", () => {
   });
 
   afterAll(async () => {
-    rmSync(out, { recursive: true, force: true });
     await SqsQueue.destroy({ endpoint: moto, region, credentials, name: queueName });
     await DynamoKeyValue.deleteTable({ endpoint: moto, region, credentials, tableName: table });
   });
