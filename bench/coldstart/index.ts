@@ -88,6 +88,8 @@ const env = {
   AAT_QUEUE_KIND: "sqs",
   AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queue}`,
   AAT_SQS_ENDPOINT: moto,
+  // As infra-aws deploys it: the queue exists (created before the timed runs), opened as it is.
+  AAT_SQS_PROVISION: "false",
   AAT_AUTH_MODE: "apiKey",
   AAT_PLANS_DIRS: "[]",
   AAT_TELEMETRY_LOG_LEVEL: "warn",

@@ -8,6 +8,7 @@ export const STACK_ENV = [
   "AAT_SQS_QUEUE_URL",
   "AAT_SQS_FIFO",
   "AAT_SQS_REGION",
+  "AAT_SQS_PROVISION",
   "AAT_KV_KIND",
   "AAT_DYNAMODB_TABLE",
   "AAT_DYNAMODB_REGION",
@@ -48,6 +49,9 @@ export function functionEnvironment(config: AwsDeployConfig, refs: EnvironmentRe
     AAT_SQS_QUEUE_URL: refs.queueUrl,
     AAT_SQS_FIFO: String(config.aws.queue.fifo),
     AAT_SQS_REGION: config.aws.region,
+    // The stack owns the queue and its dead-letter queue: the runtime opens them as they are (one
+    // GetQueueAttributes per cold start) and may not create queues.
+    AAT_SQS_PROVISION: "false",
   };
   if (config.aws.kv.kind === "dynamodb") {
     if (!refs.tableName) throw new Error("functionEnvironment: kv dynamodb needs the table name");

@@ -44,7 +44,8 @@ export class StepQueue extends Construct {
   /**
    * What the aat runtime does with the queues, on these two queues only: send and consume steps, move a
    * message to the dead-letter queue, list and redrive dead letters, extend visibility while a step
-   * runs, and the adapter's start-up check (CreateQueue of an existing queue returns its URL).
+   * runs, and the adapter's start-up read of the queue's settings (AAT_SQS_PROVISION=false: it opens the
+   * queues as deployed and creates none).
    */
   grantRuntime(grantee: iam.IGrantable): void {
     for (const queue of [this.queue, this.deadLetterQueue]) {
@@ -53,7 +54,7 @@ export class StepQueue extends Construct {
     }
     iam.Grant.addToPrincipal({
       grantee,
-      actions: ["sqs:CreateQueue", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
+      actions: ["sqs:GetQueueAttributes"],
       resourceArns: [this.queue.queueArn, this.deadLetterQueue.queueArn],
     });
   }

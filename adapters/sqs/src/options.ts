@@ -67,6 +67,14 @@ export const connectOptionsSchema = z
     /** Payloads over SQS's 256 KiB go to S3 and travel by reference; without it they are refused. */
     claimCheck: claimCheckSchema.optional(),
     clock: clockSchema.optional(),
+    /**
+     * Create the queue and its dead-letter queue when missing (default true). False: a deployment owns
+     * them; the queue is opened as it is (its visibility timeout, its redrive policy's dead-letter queue
+     * and receive count) with one GetQueueAttributes, and the runtime needs no CreateQueue permission.
+     */
+    provision: z.boolean().optional(),
+    /** With `provision: false`: the queue's URL, which saves the GetQueueUrl call (its name must match). */
+    queueUrl: z.string().url("queueUrl must be the queue's URL").optional(),
   })
   .strict()
   .refine((options) => (options.maxDeliveries ?? 5) <= 1000, {

@@ -103,7 +103,10 @@ export class SqsQueue<T = unknown> implements Queue<T> {
     this.maxDeliveries = maxDeliveries;
   }
 
-  /** Creates (or reuses) the queue and its dead-letter queue, wiring the redrive policy. */
+  /**
+   * Creates (or reuses) the queue and its dead-letter queue, wiring the redrive policy; with
+   * `provision: false`, opens the queue a deployment made, as it is.
+   */
   static async connect<T = unknown>(input: SqsQueueOptions): Promise<SqsQueue<T>> {
     const options = parseOptions(connectOptionsSchema, input, "SqsQueue.connect");
     const fifo = options.fifo ?? false;
@@ -112,35 +115,25 @@ export class SqsQueue<T = unknown> implements Queue<T> {
     const clock = options.clock ?? systemClock;
     const client = options.client ?? new SQSClient(clientConfig(options));
     const suffix = fifo ? ".fifo" : "";
-    const fifoAttributes: Record<string, string> = fifo
-      ? { FifoQueue: "true", ContentBasedDeduplication: "false" }
-      : {};
     const where = `SqsQueue ${options.name}${suffix}`;
 
-    const dlqUrl = (
-      await createOrOpen(client, `${options.name}-dlq${suffix}`, {
-        ...fifoAttributes,
-        MessageRetentionPeriod: String(14 * 24 * 3600),
-      })
-    ).url;
-    if (!dlqUrl) throw new Error(`${where}: CreateQueue returned no URL for the dead-letter queue`);
-    const dlqArn = (
-      await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }))
-    ).Attributes?.QueueArn;
-    if (!dlqArn) throw new Error(`${where}: the dead-letter queue has no QueueArn`);
-    const main = await createOrOpen(client, `${options.name}${suffix}`, {
-      ...fifoAttributes,
-      VisibilityTimeout: String(seconds(visibilityTimeoutMs)),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: maxDeliveries }),
-    });
-    const mainUrl = main.url;
-    if (!mainUrl) throw new Error(`${where}: CreateQueue returned no URL`);
-    // A queue made by someone else (infrastructure as code) keeps its settings: the lease and the
-    // delivery count the adapter works with are the queue's own, not this process's defaults.
-    if (main.existing) {
-      const deployed = await deployedSettings(client, mainUrl);
+    let mainUrl: string;
+    let dlqUrl: string;
+    if (options.provision === false) {
+      const deployed = await openDeployed(client, `${options.name}${suffix}`, options.queueUrl, where);
+      mainUrl = deployed.url;
+      dlqUrl = deployed.deadLetterUrl;
       visibilityTimeoutMs = deployed.visibilityTimeoutMs ?? visibilityTimeoutMs;
-      maxDeliveries = deployed.maxReceiveCount ?? maxDeliveries;
+      maxDeliveries = deployed.maxReceiveCount;
+    } else {
+      ({ mainUrl, dlqUrl, visibilityTimeoutMs, maxDeliveries } = await provision(
+        client,
+        options.name,
+        fifo,
+        visibilityTimeoutMs,
+        maxDeliveries,
+        where,
+      ));
     }
 
     const dedupeWindowMs = fifo ? FIFO_DEDUPE_WINDOW_MS : (options.dedupeWindowMs ?? FIFO_DEDUPE_WINDOW_MS);
@@ -624,6 +617,47 @@ export class SqsQueue<T = unknown> implements Queue<T> {
 
 export type { MessageAttributeValue };
 
+/** Creates (or opens) "<name>-dlq" and "<name>" with the redrive policy between them. */
+async function provision(
+  client: SQSClient,
+  name: string,
+  fifo: boolean,
+  visibilityTimeoutMs: number,
+  maxDeliveries: number,
+  where: string,
+): Promise<{ mainUrl: string; dlqUrl: string; visibilityTimeoutMs: number; maxDeliveries: number }> {
+  const suffix = fifo ? ".fifo" : "";
+  const fifoAttributes: Record<string, string> = fifo
+    ? { FifoQueue: "true", ContentBasedDeduplication: "false" }
+    : {};
+  const dlqUrl = (
+    await createOrOpen(client, `${name}-dlq${suffix}`, {
+      ...fifoAttributes,
+      MessageRetentionPeriod: String(14 * 24 * 3600),
+    })
+  ).url;
+  if (!dlqUrl) throw new Error(`${where}: CreateQueue returned no URL for the dead-letter queue`);
+  const dlqArn = (
+    await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }))
+  ).Attributes?.QueueArn;
+  if (!dlqArn) throw new Error(`${where}: the dead-letter queue has no QueueArn`);
+  const main = await createOrOpen(client, `${name}${suffix}`, {
+    ...fifoAttributes,
+    VisibilityTimeout: String(seconds(visibilityTimeoutMs)),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: maxDeliveries }),
+  });
+  const mainUrl = main.url;
+  if (!mainUrl) throw new Error(`${where}: CreateQueue returned no URL`);
+  // A queue made by someone else (infrastructure as code) keeps its settings: the lease and the
+  // delivery count the adapter works with are the queue's own, not this process's defaults.
+  if (main.existing) {
+    const deployed = await deployedSettings(client, mainUrl);
+    visibilityTimeoutMs = deployed.visibilityTimeoutMs ?? visibilityTimeoutMs;
+    maxDeliveries = deployed.maxReceiveCount ?? maxDeliveries;
+  }
+  return { mainUrl, dlqUrl, visibilityTimeoutMs, maxDeliveries };
+}
+
 /**
  * CreateQueue, which returns the URL of an existing queue with the same attributes; when the queue
  * exists with other attributes (SQS: QueueNameExists, formerly QueueAlreadyExists) — one a deployment
@@ -645,24 +679,73 @@ async function createOrOpen(
   }
 }
 
+/**
+ * Opens a queue a deployment made (`provision: false`): one GetQueueAttributes, plus GetQueueUrl when no
+ * URL is given. Its dead-letter queue is its redrive policy's target; SQS keeps a dead-letter queue in the
+ * queue's own account and region, so that URL is the queue's with the dead-letter queue's name last.
+ */
+async function openDeployed(
+  client: SQSClient,
+  name: string,
+  queueUrl: string | undefined,
+  where: string,
+): Promise<{ url: string; deadLetterUrl: string; visibilityTimeoutMs?: number; maxReceiveCount: number }> {
+  const fix = `with provision false the deployment owns the queue: create it with a redrive policy to its dead-letter queue (infra-aws does), or set provision true (AAT_SQS_PROVISION) to let aat create both`;
+  let url = queueUrl;
+  let settings: Awaited<ReturnType<typeof deployedSettings>>;
+  try {
+    if (url === undefined) url = (await client.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+    if (!url) throw new Error("GetQueueUrl returned no URL");
+    settings = await deployedSettings(client, url);
+  } catch (error) {
+    throw new Error(
+      `${where}: the queue ${url ?? name} could not be opened (${error instanceof Error ? error.message : String(error)}); ${fix}`,
+      { cause: error },
+    );
+  }
+  if (new URL(url).pathname.split("/").at(-1) !== name) {
+    throw new Error(`${where}: queueUrl ${url} names another queue than "${name}"`);
+  }
+  const deadLetterName = settings.deadLetterArn?.split(":").at(-1);
+  if (!deadLetterName || settings.maxReceiveCount === undefined) {
+    throw new Error(
+      `${where}: the queue ${url} has no redrive policy, so failed steps could not be dead-lettered; ${fix}`,
+    );
+  }
+  return {
+    url,
+    deadLetterUrl: url.replace(/[^/]+$/, deadLetterName),
+    ...(settings.visibilityTimeoutMs !== undefined
+      ? { visibilityTimeoutMs: settings.visibilityTimeoutMs }
+      : {}),
+    maxReceiveCount: settings.maxReceiveCount,
+  };
+}
+
 async function deployedSettings(
   client: SQSClient,
   url: string,
-): Promise<{ visibilityTimeoutMs?: number; maxReceiveCount?: number }> {
+): Promise<{ visibilityTimeoutMs?: number; maxReceiveCount?: number; deadLetterArn?: string }> {
   const { Attributes } = await client.send(
     new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["VisibilityTimeout", "RedrivePolicy"] }),
   );
   const visibility = Number(Attributes?.VisibilityTimeout);
   let maxReceiveCount: number | undefined;
+  let deadLetterArn: string | undefined;
   try {
-    const policy = JSON.parse(Attributes?.RedrivePolicy ?? "{}") as { maxReceiveCount?: unknown };
+    const policy = JSON.parse(Attributes?.RedrivePolicy ?? "{}") as {
+      maxReceiveCount?: unknown;
+      deadLetterTargetArn?: unknown;
+    };
     const count = Number(policy.maxReceiveCount);
     if (Number.isInteger(count) && count > 0) maxReceiveCount = count;
+    if (typeof policy.deadLetterTargetArn === "string") deadLetterArn = policy.deadLetterTargetArn;
   } catch {
     // No readable redrive policy: keep the configured count.
   }
   return {
     ...(Number.isFinite(visibility) && visibility > 0 ? { visibilityTimeoutMs: visibility * 1000 } : {}),
     ...(maxReceiveCount !== undefined ? { maxReceiveCount } : {}),
+    ...(deadLetterArn !== undefined ? { deadLetterArn } : {}),
   };
 }

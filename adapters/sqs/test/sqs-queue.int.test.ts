@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-s3";
 import {
   CreateQueueCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
@@ -242,5 +243,93 @@ describe("a queue a deployment made", () => {
       new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["VisibilityTimeout"] }),
     );
     expect(after.Attributes?.VisibilityTimeout).toBe("360");
+  });
+});
+
+describe("provision: false (the deployment owns the queues)", () => {
+  /** The SQS commands a connect sends, by name. */
+  const counting = () => {
+    const sent: string[] = [];
+    const client = new SQSClient(awsTestConnection);
+    const send = client.send.bind(client);
+    client.send = ((command: { constructor: { name: string } }) => {
+      sent.push(command.constructor.name);
+      return send(command as never);
+    }) as typeof client.send;
+    return { client, sent };
+  };
+
+  const deploy = async (name: string, deadLetterName: string | undefined) => {
+    const attributes: Record<string, string> = { VisibilityTimeout: "120" };
+    if (deadLetterName) {
+      const dlq = await sqs.send(new CreateQueueCommand({ QueueName: deadLetterName }));
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ["QueueArn"] }),
+      );
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: Attributes!.QueueArn,
+        maxReceiveCount: 4,
+      });
+    }
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    cleanups.push(async () => {
+      for (const queueName of [name, deadLetterName]) {
+        if (!queueName) continue;
+        const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))).QueueUrl!;
+        await sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
+      }
+    });
+    return QueueUrl!;
+  };
+
+  it("opens the queue with one GetQueueAttributes and dead-letters to its redrive policy's queue", async () => {
+    const name = `aat-sqs-${uniqueSuffix()}`;
+    // A dead-letter queue not named "<name>-dlq": the redrive policy says which it is.
+    const queueUrl = await deploy(name, `${name}-failed`);
+    const { client, sent } = counting();
+    const queue = await SqsQueue.connect<Body>({ name, client, provision: false, queueUrl });
+    cleanups.unshift(async () => {
+      await queue.close();
+      client.destroy();
+    });
+    expect(sent).toEqual(["GetQueueAttributesCommand"]);
+    expect(queue.maxDeliveries).toBe(4);
+    await queue.publish({ marker: "owned" });
+    const received = await receiveOne(queue);
+    await queue.deadLetter(received, "the step failed for good");
+    const letters = await eventually(
+      "the dead letter",
+      async () => {
+        const listed = await queue.listDeadLetters({ limit: 10 });
+        return listed.length > 0 ? listed : undefined;
+      },
+      10_000,
+      0,
+    );
+    expect(letters.map((letter) => letter.reason)).toEqual(["the step failed for good"]);
+    expect(sent).not.toContain("CreateQueueCommand");
+  });
+
+  it("finds the queue by name without a URL (GetQueueUrl, then GetQueueAttributes)", async () => {
+    const name = `aat-sqs-${uniqueSuffix()}`;
+    await deploy(name, `${name}-dlq`);
+    const { client, sent } = counting();
+    const queue = await SqsQueue.connect<Body>({ name, client, provision: false });
+    cleanups.unshift(async () => {
+      await queue.close();
+      client.destroy();
+    });
+    expect(sent).toEqual(["GetQueueUrlCommand", "GetQueueAttributesCommand"]);
+  });
+
+  it("refuses a queue without a redrive policy, and a missing queue, saying what the deployment must do", async () => {
+    const name = `aat-sqs-${uniqueSuffix()}`;
+    await deploy(name, undefined);
+    await expect(SqsQueue.connect({ ...awsTestConnection, name, provision: false })).rejects.toThrow(
+      /has no redrive policy, so failed steps could not be dead-lettered; with provision false the deployment owns the queue/,
+    );
+    await expect(
+      SqsQueue.connect({ ...awsTestConnection, name: `aat-sqs-missing-${uniqueSuffix()}`, provision: false }),
+    ).rejects.toThrow(/could not be opened .*set provision true \(AAT_SQS_PROVISION\)/);
   });
 });

@@ -211,6 +211,11 @@ const sqs = z
       env: "AAT_SQS_CLAIM_CHECK_PREFIX",
       description: 'Key prefix of claim-check objects in the bucket (default "aat-claims/<queue name>/").',
     }),
+    provision: setting(z.boolean().default(true), {
+      env: "AAT_SQS_PROVISION",
+      description:
+        "Create the queue and its dead-letter queue when missing, at start. Set false when a deployment owns them (infra-aws does): the queue is then opened as it is with one GetQueueAttributes (its visibility timeout, redrive policy and dead-letter queue), which shortens a cold start, and the runtime needs no permission to create queues.",
+    }),
   })
   .prefault({});
 

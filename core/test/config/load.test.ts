@@ -43,7 +43,7 @@ describe("loadConfig defaults", () => {
           duplicateWindowMs: 120_000,
         },
         rabbitmq: { queue: "aat-steps", prefetch: 16, visibilityTimeoutMs: 30_000, maxDeliveries: 5 },
-        sqs: { fifo: false },
+        sqs: { fifo: false, provision: true },
         pubsub: { topic: "aat-steps", subscription: "aat-steps-worker", provision: true },
         servicebus: { queue: "aat-steps" },
       },

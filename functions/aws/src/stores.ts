@@ -83,11 +83,21 @@ async function openQueue(config: AatConfig, kv: KeyValue) {
     );
   }
   const { SqsQueue } = await import("@aat/adapter-sqs");
-  const { queueUrl, region, endpoint, fifo, visibilityTimeoutMs, claimCheckBucket, claimCheckPrefix } =
-    queue.sqs;
+  const {
+    queueUrl,
+    region,
+    endpoint,
+    fifo,
+    visibilityTimeoutMs,
+    claimCheckBucket,
+    claimCheckPrefix,
+    provision,
+  } = queue.sqs;
   return await SqsQueue.connect<WorkMessage>({
     name: sqsQueueName(queueUrl, fifo),
     fifo,
+    // A deployed queue is opened as it is (one call); otherwise created with its dead-letter queue.
+    ...(provision ? {} : { provision: false, queueUrl }),
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint } : {}),
     ...(visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs } : {}),

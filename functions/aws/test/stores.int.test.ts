@@ -76,6 +76,34 @@ describe("Lambda stores from configuration (moto)", () => {
     await stores.queue.ack(received[0]!);
   });
 
+  it("opens the deployed queue as it is with AAT_SQS_PROVISION=false (as infra-aws sets it)", async () => {
+    // The queue and its dead-letter queue exist (the test above created them, as a deployment would).
+    const { config } = loadConfig({
+      env: {
+        AAT_KV_KIND: "dynamodb",
+        AAT_DYNAMODB_TABLE: table,
+        AAT_DYNAMODB_REGION: region,
+        AAT_DYNAMODB_ENDPOINT: moto,
+        AAT_QUEUE_KIND: "sqs",
+        AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
+        AAT_SQS_REGION: region,
+        AAT_SQS_ENDPOINT: moto,
+        AAT_SQS_PROVISION: "false",
+      },
+    });
+    const owned = await openLambdaStores(config);
+    try {
+      await owned.queue.publish({ kind: "timer", runId: "run-owned", timerId: "t1" });
+      const received = await owned.queue.receive({ waitMs: 2_000 });
+      expect(received[0]?.body).toEqual({ kind: "timer", runId: "run-owned", timerId: "t1" });
+      await owned.queue.deadLetter(received[0]!, "given up in the test");
+      const letters = await owned.queue.listDeadLetters();
+      expect(letters.map((letter) => letter.reason)).toContain("given up in the test");
+    } finally {
+      await owned.close();
+    }
+  });
+
   it("refuses a visibility timeout SQS cannot set, naming the setting", () => {
     expect(() =>
       loadConfig({

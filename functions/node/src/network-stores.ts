@@ -158,12 +158,21 @@ export async function connectSqsQueue(
   options: { clock?: Clock; tuning?: QueueTuning },
 ): Promise<Queue<WorkMessage>> {
   const { SqsQueue } = await import("@aat/adapter-sqs");
-  const { queueUrl, region, endpoint, fifo, visibilityTimeoutMs, claimCheckBucket, claimCheckPrefix } =
-    config.sqs;
+  const {
+    queueUrl,
+    region,
+    endpoint,
+    fifo,
+    visibilityTimeoutMs,
+    claimCheckBucket,
+    claimCheckPrefix,
+    provision,
+  } = config.sqs;
   try {
     return await SqsQueue.connect<WorkMessage>({
       name: sqsQueueName(queueUrl, fifo),
       fifo,
+      ...(provision ? {} : { provision: false, queueUrl }),
       ...(region ? { region } : {}),
       ...(endpoint ? { endpoint } : {}),
       ...((options.tuning?.visibilityTimeoutMs ?? visibilityTimeoutMs) !== undefined
