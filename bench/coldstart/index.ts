@@ -31,6 +31,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { SqsQueue } from "@aat/adapter-sqs";
+import { motoUrl, pubsubEmulatorHost } from "@aat/core/testing";
 import { HANDLERS as AWS_HANDLERS } from "@aat/functions-aws/bundle";
 import { EXTERNAL as AZURE_EXTERNAL, HANDLERS as AZURE_HANDLERS } from "@aat/functions-azure/bundle";
 import { EXTERNAL as GCP_EXTERNAL, HANDLERS as GCP_HANDLERS } from "@aat/functions-gcp/bundle";
@@ -52,7 +53,7 @@ const GOAL_GZIP_KIB = 300;
 const CLIENT_SQS = createRequire(
   fileURLToPath(new URL("../../adapters/sqs/package.json", import.meta.url)),
 ).resolve("@aws-sdk/client-sqs");
-const moto = process.env.AWS_ENDPOINT_URL ?? readMoto();
+const moto = motoUrl();
 const region = "us-east-1";
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
 const table = `aat-coldstart-${suffix}`;
@@ -60,22 +61,6 @@ const queue = `aat-coldstart-${suffix}`;
 const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 const probe = fileURLToPath(new URL("./probe.mjs", import.meta.url));
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-
-function readPubSubHost(): string {
-  try {
-    return readFileSync(process.env.AAT_PUBSUB_HOST_FILE ?? "/tmp/aat-pubsub.host", "utf8").trim();
-  } catch {
-    return "127.0.0.1:8085";
-  }
-}
-
-function readMoto(): string {
-  try {
-    return readFileSync(process.env.AAT_MOTO_URL_FILE ?? "/tmp/aat-moto.url", "utf8").trim();
-  } catch {
-    return "http://127.0.0.1:5055";
-  }
-}
 
 const env = {
   PATH: process.env.PATH ?? "",
@@ -212,7 +197,7 @@ const gcpEnv = {
   AAT_QUEUE_KIND: "pubsub",
   AAT_PUBSUB_PROJECT_ID: "aat-coldstart",
   AAT_PUBSUB_TOPIC: `aat-coldstart-${suffix}`,
-  AAT_PUBSUB_EMULATOR_HOST: process.env.PUBSUB_EMULATOR_HOST ?? readPubSubHost(),
+  AAT_PUBSUB_EMULATOR_HOST: pubsubEmulatorHost(),
   // As deployed: infra-gcp owns the topics and subscriptions and runs the functions with provisioning
   // off (the untimed first start below creates them on the emulator, with provisioning on).
   AAT_PUBSUB_PROVISION: "false",

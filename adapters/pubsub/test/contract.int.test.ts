@@ -1,20 +1,9 @@
-import { readFileSync } from "node:fs";
 import { MemoryKeyValue } from "@aat/adapter-memory";
-import { queueContract } from "@aat/core/testing";
+import { pubsubEmulatorHost, queueContract } from "@aat/core/testing";
 import { describe, expect, it } from "vitest";
 import { PubSubQueue } from "../src/index.js";
 
-/** The emulator scripts/services.sh started: PUBSUB_EMULATOR_HOST, else the host it recorded, else 8085. */
-function emulatorHost(): string {
-  if (process.env.PUBSUB_EMULATOR_HOST) return process.env.PUBSUB_EMULATOR_HOST;
-  try {
-    return readFileSync(process.env.AAT_PUBSUB_HOST_FILE ?? "/tmp/aat-pubsub.host", "utf8").trim();
-  } catch {
-    return "127.0.0.1:8085";
-  }
-}
-
-const apiEndpoint = emulatorHost();
+const apiEndpoint = pubsubEmulatorHost();
 const kv = new MemoryKeyValue();
 
 queueContract(

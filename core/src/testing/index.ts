@@ -1,4 +1,5 @@
 export { eventually, sleep, uniqueSuffix } from "./contract-helpers.js";
+export { motoUrl, pubsubEmulatorHost } from "./emulators.js";
 export { type KeyValueContractSettings, type KeyValueFactory, keyValueContract } from "./kv-contract.js";
 export * from "./llm-fixtures.js";
 export { type LockContractSettings, type LockFactory, lockContract } from "./lock-contract.js";

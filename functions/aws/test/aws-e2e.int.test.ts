@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { SqsQueue } from "@aat/adapter-sqs";
 import { loadConfig, type QueueMessage, runKeys, signWebhook, type WorkMessage } from "@aat/core";
+import { motoUrl } from "@aat/core/testing";
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -25,15 +26,6 @@ import {
   type LambdaRuntime,
 } from "../src/index.js";
 import { httpEvent, lambdaContext } from "./support.js";
-
-function motoUrl(): string {
-  if (process.env.AWS_ENDPOINT_URL) return process.env.AWS_ENDPOINT_URL;
-  try {
-    return readFileSync(process.env.AAT_MOTO_URL_FILE ?? "/tmp/aat-moto.url", "utf8").trim();
-  } catch {
-    return "http://127.0.0.1:5055";
-  }
-}
 
 const moto = motoUrl();
 const region = "us-east-1";

@@ -1,22 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { SqsQueue } from "@aat/adapter-sqs";
+import { motoUrl } from "@aat/core/testing";
 import { bundleEntry } from "@aat/functions-serverless/bundle";
 import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AWS_MAIN_FIELDS, HANDLERS } from "../src/bundle.js";
-
-function motoUrl(): string {
-  if (process.env.AWS_ENDPOINT_URL) return process.env.AWS_ENDPOINT_URL;
-  try {
-    return readFileSync(process.env.AAT_MOTO_URL_FILE ?? "/tmp/aat-moto.url", "utf8").trim();
-  } catch {
-    return "http://127.0.0.1:5055";
-  }
-}
 
 const moto = motoUrl();
 const region = "us-east-1";

@@ -1,18 +1,9 @@
-import { readFileSync } from "node:fs";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { SqsQueue } from "@aat/adapter-sqs";
 import { loadConfig, type WorkMessage } from "@aat/core";
+import { motoUrl } from "@aat/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LambdaStores, openLambdaStores } from "../src/index.js";
-
-function motoUrl(): string {
-  if (process.env.AWS_ENDPOINT_URL) return process.env.AWS_ENDPOINT_URL;
-  try {
-    return readFileSync(process.env.AAT_MOTO_URL_FILE ?? "/tmp/aat-moto.url", "utf8").trim();
-  } catch {
-    return "http://127.0.0.1:5055";
-  }
-}
 
 const moto = motoUrl();
 const region = "us-east-1";

@@ -1,25 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MESSAGE_PUBLISHED, PubSubQueue } from "@aat/adapter-pubsub";
 import { loadConfig, type QueueMessage, runKeys, type WorkMessage } from "@aat/core";
+import { pubsubEmulatorHost } from "@aat/core/testing";
 import { getTestServer } from "@google-cloud/functions-framework/testing";
 import { PubSub, v1 } from "@google-cloud/pubsub";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGcpLogger, createGcpRuntime, type GcpRuntime, registerGcpFunctions } from "../src/index.js";
 
-function emulatorHost(): string {
-  if (process.env.PUBSUB_EMULATOR_HOST) return process.env.PUBSUB_EMULATOR_HOST;
-  try {
-    return readFileSync(process.env.AAT_PUBSUB_HOST_FILE ?? "/tmp/aat-pubsub.host", "utf8").trim();
-  } catch {
-    return "127.0.0.1:8085";
-  }
-}
-
-const host = emulatorHost();
+const host = pubsubEmulatorHost();
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const projectId = "aat-gcp-e2e";
 const suffix = `${process.pid}-${Date.now().toString(36)}`;

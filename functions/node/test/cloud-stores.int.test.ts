@@ -1,25 +1,13 @@
-import { readFileSync } from "node:fs";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { PubSubQueue } from "@aat/adapter-pubsub";
 import { SqsQueue } from "@aat/adapter-sqs";
 import { aatConfigSchema } from "@aat/core";
+import { motoUrl, pubsubEmulatorHost } from "@aat/core/testing";
 import { BackendStartError, openStores } from "@aat/functions-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-/** moto and the Pub/Sub emulator as scripts/services.sh records them. */
-function recorded(file: string, fallback: string): string {
-  try {
-    return readFileSync(file, "utf8").trim();
-  } catch {
-    return fallback;
-  }
-}
-const moto =
-  process.env.AWS_ENDPOINT_URL ??
-  recorded(process.env.AAT_MOTO_URL_FILE ?? "/tmp/aat-moto.url", "http://127.0.0.1:5055");
-const pubsubHost =
-  process.env.PUBSUB_EMULATOR_HOST ??
-  recorded(process.env.AAT_PUBSUB_HOST_FILE ?? "/tmp/aat-pubsub.host", "127.0.0.1:8085");
+const moto = motoUrl();
+const pubsubHost = pubsubEmulatorHost();
 const region = "us-east-1";
 const suffix = `${process.pid}-${Date.now().toString(36)}`;
 const table = `aat-node-stores-${suffix}`;
