@@ -84,6 +84,9 @@ describe("npm run synth:onprem", () => {
       find(objects, "ContainerSource", "aat-step-bridge"),
     ]) {
       const container = containerOf(workload);
+      // An entry script a container names is in the image (the repository, copied whole).
+      for (const script of (container.command ?? []).filter((part: string) => part.endsWith(".ts")))
+        expect(existsSync(join(BUNDLE, "..", script)), `${script} exists`).toBe(true);
       expect(container.image).toBe(`registry.local:5000/aat@sha256:${"a".repeat(64)}`);
       expect(container.env.find((e: { name: string }) => e.name === "AAT_REDIS_URL").valueFrom).toEqual({
         secretKeyRef: { name: "aat-deploy-secrets", key: "AAT_REDIS_URL" },

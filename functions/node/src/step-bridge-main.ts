@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from "@aat/core";
 import { z } from "zod";
-import { startBridgeRuntime } from "./bridge-runtime.js";
+import { startBridgeRuntime } from "./step-bridge-runtime.js";
 
 /**
  * Entry of the step bridge container (components/eventing/bridge.yaml): the same AAT_* settings as the

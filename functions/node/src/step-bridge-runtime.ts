@@ -6,8 +6,8 @@ import {
   type ReceiveOptions,
   type WorkMessage,
 } from "@aat/core";
-import { type NodeRuntime, startNodeRuntime } from "@aat/functions-node";
-import { type BridgeOptions, runBridge } from "./bridge.js";
+import { type NodeRuntime, startNodeRuntime } from "./runtime.js";
+import { type BridgeOptions, runBridge } from "./step-bridge.js";
 
 /**
  * The step queue as a worker runtime sees it inside the bridge: everything passes through except

@@ -1,5 +1,6 @@
 import type { Queue, QueueMessage, WorkMessage } from "@aat/core";
 import { CloudEvent, HTTP } from "cloudevents";
+import { STEP_EVENT_TYPE } from "./cloudevents.js";
 
 /**
  * The step bridge of the "eventing" worker feed: takes step messages off the aat step queue (the JetStream
@@ -10,8 +11,6 @@ import { CloudEvent, HTTP } from "cloudevents";
  * lost between the two; the queue's own dedupe id travels as `aatdedupeid` so a double forward is absorbed.
  */
 
-/** Must equal STEP_EVENT_TYPE of functions/node/src/cloudevents.ts (a test posts to the real receiver). */
-export const STEP_EVENT_TYPE = "dev.aat.step";
 export const BRIDGE_SOURCE = "/aat/step-bridge";
 
 export interface BridgeOptions {
