@@ -1,3 +1,4 @@
+export * from "./broadcast.js";
 export * from "./clock.js";
 export * from "./forwarding-queue.js";
 export * from "./kv.js";

@@ -1,3 +1,4 @@
+export { type BroadcastFactory, broadcastContract } from "./broadcast-contract.js";
 export { eventually, sleep, uniqueSuffix } from "./contract-helpers.js";
 export { motoUrl, pubsubEmulatorHost } from "./emulators.js";
 export { type KeyValueContractSettings, type KeyValueFactory, keyValueContract } from "./kv-contract.js";

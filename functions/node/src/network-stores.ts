@@ -1,8 +1,17 @@
 import { hostname } from "node:os";
-import { NatsQueue, type NatsQueueOptions } from "@aat/adapter-nats";
+import { NatsBroadcast, NatsQueue, type NatsQueueOptions } from "@aat/adapter-nats";
 import { RabbitQueue } from "@aat/adapter-rabbitmq";
-import { RedisKeyValue } from "@aat/adapter-redis";
-import type { AatConfig, Clock, KeyValue, KvConfig, Queue, QueueConfig, WorkMessage } from "@aat/core";
+import { RedisBroadcast, RedisKeyValue } from "@aat/adapter-redis";
+import type {
+  AatConfig,
+  Broadcast,
+  Clock,
+  KeyValue,
+  KvConfig,
+  Queue,
+  QueueConfig,
+  WorkMessage,
+} from "@aat/core";
 import type { QueueTuning } from "./stores.js";
 
 type RedisConfig = Extract<KvConfig, { kind: "redis" }>;
@@ -31,20 +40,63 @@ export class BackendStartError extends Error {
 
 /** Redis as the KeyValue store: connects and pings, so a wrong URL or password stops the start. */
 export async function connectRedisKeyValue(config: RedisConfig): Promise<RedisKeyValue> {
-  const { url, keyPrefix, tls, commandTimeoutMs, connectTimeoutMs, maxRetriesPerRequest } = config.redis;
   try {
-    return await RedisKeyValue.connect({
-      url,
-      keyPrefix,
-      ...(tls ? { tls: true } : {}),
-      commandTimeoutMs,
-      connectTimeoutMs,
-      maxRetriesPerRequest,
-    });
+    return await RedisKeyValue.connect(redisSettings(config));
   } catch (error) {
     throw new BackendStartError(
       "the KeyValue store (kv.kind redis)",
       "AAT_REDIS_URL or REDIS_URL, AAT_REDIS_KEY_PREFIX, AAT_REDIS_TLS, AAT_REDIS_*_TIMEOUT_MS",
+      error,
+    );
+  }
+}
+
+function redisSettings(config: RedisConfig) {
+  const { url, keyPrefix, tls, commandTimeoutMs, connectTimeoutMs, maxRetriesPerRequest } = config.redis;
+  return {
+    url,
+    keyPrefix,
+    ...(tls ? { tls: true as const } : {}),
+    commandTimeoutMs,
+    connectTimeoutMs,
+    maxRetriesPerRequest,
+  };
+}
+
+/** Where the node runtime connects to NATS, for the step queue and the broadcast alike. */
+function natsSettings(nats: NatsConfig["nats"], role: string) {
+  return {
+    servers: nats.servers,
+    connectionName: `aat-${role}@${hostname()}:${process.pid}`,
+    ...(nats.user !== undefined ? { user: nats.user, pass: nats.pass ?? "" } : {}),
+    ...(nats.token !== undefined ? { token: nats.token } : {}),
+    ...(nats.credsFile !== undefined ? { credsFile: nats.credsFile } : {}),
+    ...(nats.tls ? { tls: true as const } : {}),
+  };
+}
+
+/**
+ * The broadcast that carries chat deltas between processes: NATS core subjects when the step queue is
+ * NATS, else Redis pub/sub when the KeyValue store is Redis; none otherwise (one process, or backends
+ * without pub/sub: deltas then stay in the process that runs the step).
+ */
+export async function connectBroadcast(config: AatConfig, role: string): Promise<Broadcast | undefined> {
+  try {
+    if (config.queue.kind === "nats") {
+      const { nats } = config.queue;
+      return await NatsBroadcast.connect({
+        ...natsSettings(nats, `${role}-broadcast`),
+        subjectPrefix: `${nats.subjectPrefix}.broadcast`,
+      });
+    }
+    if (config.kv.kind === "redis") return await RedisBroadcast.connect(redisSettings(config.kv));
+    return undefined;
+  } catch (error) {
+    throw new BackendStartError(
+      "the broadcast of chat deltas between processes",
+      config.queue.kind === "nats"
+        ? "AAT_NATS_SERVERS and the AAT_NATS_* credentials"
+        : "AAT_REDIS_URL and AAT_REDIS_*",
       error,
     );
   }
@@ -57,18 +109,13 @@ export async function connectNatsQueue(
 ): Promise<NatsQueue<WorkMessage>> {
   const nats = config.nats;
   const settings: NatsQueueOptions = {
-    servers: nats.servers,
+    ...natsSettings(nats, options.role),
     stream: nats.stream,
     subject: `${nats.subjectPrefix}.${NATS_STEP_SUBJECT}`,
     ackWaitMs: options.tuning?.visibilityTimeoutMs ?? nats.ackWaitMs,
     maxDeliver: options.tuning?.maxDeliveries ?? nats.maxDeliver,
     duplicateWindowMs: nats.duplicateWindowMs,
-    connectionName: `aat-${options.role}@${hostname()}:${process.pid}`,
     onError: options.onError,
-    ...(nats.user !== undefined ? { user: nats.user, pass: nats.pass ?? "" } : {}),
-    ...(nats.token !== undefined ? { token: nats.token } : {}),
-    ...(nats.credsFile !== undefined ? { credsFile: nats.credsFile } : {}),
-    ...(nats.tls ? { tls: true as const } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   };
   try {

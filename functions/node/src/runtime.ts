@@ -56,6 +56,7 @@ import { type CodingRuntime, codingRuntime } from "./coding.js";
 import { hookFastPath } from "./hook-fast-path.js";
 import { createLogger, type RuntimeLogger } from "./logger.js";
 import { metricsHandler, PrometheusMetrics } from "./metrics.js";
+import { connectBroadcast } from "./network-stores.js";
 import { ReleasableDedupe, TrackedQueue } from "./releasable.js";
 import { requestPath } from "./request-path.js";
 import { withDefaultThreatIntel } from "./sample-feed.js";
@@ -265,8 +266,11 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
     // Agent steps: the configured models (the offline model when none is configured).
     const models = createModelRegistry(config.models);
     const model = new LanguageModelAgent(models);
-    // Chat turns stream the agent's text through this hub to the request waiting for the run (in-process).
-    const chatDeltas = new ChatDeltaHub();
+    // Chat turns stream the agent's text through this hub to the request waiting for the run; on Redis or
+    // NATS across processes too (the api replica holding the request may not run the step).
+    const relay = await connectBroadcast(config, role);
+    if (relay) cleanup.unshift(() => relay.close());
+    const chatDeltas = new ChatDeltaHub(relay);
     const services = { tools, secrets, logger, model };
     const factory = registerBuiltinHandlers(new PlanFactory({ services }));
     const dedupe = new ReleasableDedupe({ kv, clock });
@@ -491,6 +495,7 @@ export async function startNodeRuntime(options: NodeRuntimeOptions): Promise<Nod
         await metricsClosed;
         await mcp.close();
         await analytics.close();
+        await relay?.close();
         await stores.close();
         logger.info({}, "stopped");
         await new Promise<void>((resolve) => logger.flush(() => resolve()));

@@ -162,7 +162,7 @@ export class ChatService {
       throw new ChatTurnInProgressError(id, now.pendingRunId ?? "(another message)", "running");
     }
     const relay = new DeltaRelay();
-    const unsubscribe = this.options.deltas.subscribe(runId, (delta) => relay.push(delta));
+    const unsubscribe = await this.options.deltas.subscribe(runId, (delta) => relay.push(delta));
     const input: ChatTurnInput = { ...prepared, sessionId: id, message: text, context: session.context };
     try {
       await this.options.runner.start({ planId: this.planId, input, runId });
