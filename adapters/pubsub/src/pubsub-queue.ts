@@ -11,6 +11,7 @@ import type {
 import type { PubSub, v1 } from "@google-cloud/pubsub";
 import { z } from "zod";
 import { ATTRIBUTE, INTERNAL_ATTRIBUTES } from "./attributes.js";
+import { RestPublisher } from "./rest-publisher.js";
 
 /** Attributes of a message in the dead-letter topic, beside the original ones. */
 const DEAD = {
@@ -55,12 +56,23 @@ const optionsSchema = z
     provision: z.boolean().optional(),
     /** How long a dedupeId suppresses later publishes (default 10 minutes). */
     dedupeWindowMs: z.number().int().positive().optional(),
+    /**
+     * Publish (and ping) through Pub/Sub's REST API, and load the client library only for what needs it
+     * (pull, ack, dead-letter listing, provisioning): a function that only publishes starts ~0.4 s
+     * faster. `auth`: "none" for the emulator, "metadata" on Google Cloud (a token from the metadata
+     * server). Unset: the client library does everything.
+     */
+    rest: z
+      .object({ auth: z.enum(["none", "metadata"]) })
+      .strict()
+      .optional(),
   })
   .strict();
 
 export type PubSubQueueOptions = z.input<typeof optionsSchema>;
 
 type Subscriber = v1.SubscriberClient;
+type Library = { pubsub: PubSub; subscriber: Subscriber };
 
 /**
  * Queue on Google Cloud Pub/Sub with synchronous pull (tests and long-running workers). Pub/Sub lacks
@@ -78,18 +90,30 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
   private readonly deadSubscription: string;
   private closed = false;
 
-  private constructor(
-    private readonly pubsub: PubSub,
-    private readonly subscriber: Subscriber,
-    private readonly kv: KeyValue,
-    parsed: z.output<typeof optionsSchema>,
-  ) {
-    this.name = parsed.name;
-    this.maxDeliveries = parsed.maxDeliveries ?? 5;
-    this.leaseSeconds = Math.ceil((parsed.visibilityTimeoutMs ?? 30_000) / 1000);
-    this.dedupeWindowMs = parsed.dedupeWindowMs ?? 600_000;
-    this.subscription = `projects/${parsed.projectId}/subscriptions/${parsed.name}-work`;
-    this.deadSubscription = `projects/${parsed.projectId}/subscriptions/${parsed.name}-dead-store`;
+  /** The client library's objects, loaded on first need (at open unless publishing goes through REST). */
+  private library: Promise<Library> | undefined;
+  private readonly rest: RestPublisher | undefined;
+  private readonly kv: KeyValue;
+
+  private constructor(private readonly options: z.output<typeof optionsSchema>) {
+    this.kv = options.kv;
+    this.rest =
+      options.rest &&
+      new RestPublisher({
+        projectId: options.projectId,
+        // The emulator speaks plain HTTP; Google's endpoints (a regional one too) HTTPS.
+        baseUrl:
+          options.rest.auth === "none"
+            ? `http://${options.apiEndpoint ?? "127.0.0.1:8085"}`
+            : `https://${options.apiEndpoint ?? "pubsub.googleapis.com"}`,
+        auth: options.rest.auth,
+      });
+    this.name = options.name;
+    this.maxDeliveries = options.maxDeliveries ?? 5;
+    this.leaseSeconds = Math.ceil((options.visibilityTimeoutMs ?? 30_000) / 1000);
+    this.dedupeWindowMs = options.dedupeWindowMs ?? 600_000;
+    this.subscription = `projects/${options.projectId}/subscriptions/${options.name}-work`;
+    this.deadSubscription = `projects/${options.projectId}/subscriptions/${options.name}-dead-store`;
   }
 
   /** Loads the client library (slow to import, so only here), creates missing topics and subscriptions (unless `provision: false`). */
@@ -97,20 +121,33 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
     const parsed = optionsSchema.safeParse(options);
     if (!parsed.success)
       throw new TypeError(`PubSubQueue options are invalid: ${z.prettifyError(parsed.error)}`);
-    const { PubSub, v1 } = await import("@google-cloud/pubsub");
-    const { name, projectId, apiEndpoint } = parsed.data;
-    const pubsub = new PubSub({ projectId, ...(apiEndpoint ? { apiEndpoint } : {}) });
-    // The same endpoint, port and (for the emulator) insecure credentials the PubSub object worked out.
-    const subscriber = new v1.SubscriberClient(
-      pubsub.options as ConstructorParameters<typeof v1.SubscriberClient>[0],
-    );
+    const queue = new PubSubQueue<T>(parsed.data);
+    const { name } = parsed.data;
     if (parsed.data.provision !== false) {
+      const { pubsub } = await queue.clients();
       await ensure(() => pubsub.createTopic(name));
       await ensure(() => pubsub.createTopic(`${name}-dead`));
       await ensure(() => pubsub.topic(name).createSubscription(`${name}-work`, { ackDeadlineSeconds: 10 }));
       await ensure(() => pubsub.topic(`${name}-dead`).createSubscription(`${name}-dead-store`));
+    } else if (!queue.rest) {
+      await queue.clients();
     }
-    return new PubSubQueue<T>(pubsub, subscriber, parsed.data.kv, parsed.data);
+    return queue;
+  }
+
+  /** Loads the client library (slow to import) and builds its objects, once. */
+  private clients(): Promise<Library> {
+    this.library ??= (async () => {
+      const { PubSub, v1 } = await import("@google-cloud/pubsub");
+      const { projectId, apiEndpoint } = this.options;
+      const pubsub = new PubSub({ projectId, ...(apiEndpoint ? { apiEndpoint } : {}) });
+      // The same endpoint, port and (for the emulator) insecure credentials the PubSub object worked out.
+      const subscriber = new v1.SubscriberClient(
+        pubsub.options as ConstructorParameters<typeof v1.SubscriberClient>[0],
+      );
+      return { pubsub, subscriber };
+    })();
+    return this.library;
   }
 
   /** Deletes the topics and subscriptions of a queue (tests, decommissioning), with a client of its own. */
@@ -180,7 +217,8 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
 
   async ack(message: QueueMessage<T>): Promise<void> {
     this.assertOpen();
-    await this.subscriber.acknowledge({ subscription: this.subscription, ackIds: [message.receipt] });
+    const { subscriber } = await this.clients();
+    await subscriber.acknowledge({ subscription: this.subscription, ackIds: [message.receipt] });
     await this.kv.delete(this.countKey(message.id)).catch(() => undefined);
   }
 
@@ -249,7 +287,10 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
           ...attributes
         } = found.message.attributes;
         await this.publishTo(this.name, found.message.body, attributes);
-        await this.subscriber.acknowledge({ subscription: this.deadSubscription, ackIds: [found.ackId] });
+        await (await this.clients()).subscriber.acknowledge({
+          subscription: this.deadSubscription,
+          ackIds: [found.ackId],
+        });
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -259,14 +300,17 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
 
   async ping(): Promise<void> {
     this.assertOpen();
-    await this.pubsub.topic(this.name).getMetadata();
+    if (this.rest) await this.rest.getTopic(this.name);
+    else await (await this.clients()).pubsub.topic(this.name).getMetadata();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.subscriber.close();
-    await this.pubsub.close();
+    if (!this.library) return;
+    const { pubsub, subscriber } = await this.library;
+    await subscriber.close();
+    await pubsub.close();
   }
 
   private async pullOnce(maxMessages: number): Promise<Array<QueueMessage<T>>> {
@@ -304,7 +348,8 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
   }
 
   private async pull(subscription: string, maxMessages: number) {
-    const [response] = await this.subscriber.pull({ subscription, maxMessages, returnImmediately: true });
+    const { subscriber } = await this.clients();
+    const [response] = await subscriber.pull({ subscription, maxMessages, returnImmediately: true });
     return (response.receivedMessages ?? []).map((received) => {
       const raw = received.message ?? {};
       const data = raw.data ? Buffer.from(raw.data as Uint8Array).toString("utf8") : "null";
@@ -324,7 +369,7 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
 
   private async setDeadline(ackId: string, ms: number): Promise<void> {
     const seconds = Math.min(MAX_DEADLINE_SECONDS, Math.ceil(Math.max(0, ms) / 1000));
-    await this.subscriber.modifyAckDeadline({
+    await (await this.clients()).subscriber.modifyAckDeadline({
       subscription: this.subscription,
       ackIds: [ackId],
       ackDeadlineSeconds: seconds,
@@ -333,7 +378,7 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
 
   private async release(ackIds: string[]): Promise<void> {
     if (ackIds.length === 0) return;
-    await this.subscriber.modifyAckDeadline({
+    await (await this.clients()).subscriber.modifyAckDeadline({
       subscription: this.deadSubscription,
       ackIds,
       ackDeadlineSeconds: 0,
@@ -342,7 +387,9 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
 
   private async publishTo(topic: string, body: unknown, attributes: MessageAttributes, orderingKey?: string) {
     const data = Buffer.from(JSON.stringify(body) ?? "null", "utf8");
-    return await this.pubsub
+    if (this.rest) return await this.rest.publish(topic, data, attributes, orderingKey);
+    const { pubsub } = await this.clients();
+    return await pubsub
       .topic(topic, orderingKey ? { messageOrdering: true } : {})
       .publishMessage({ data, attributes, ...(orderingKey ? { orderingKey } : {}) });
   }

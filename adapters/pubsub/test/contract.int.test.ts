@@ -17,6 +17,16 @@ queueContract(
   { visibilityTimeoutMs: 1000, delayMs: 1000, quietMs: 500 },
 );
 
+queueContract(
+  "PubSubQueue on the Pub/Sub emulator, publishing through the REST API",
+  async (options) => {
+    const where = { name: options.name, projectId: "aat-test-project", apiEndpoint };
+    const queue = await PubSubQueue.open({ ...options, ...where, kv, rest: { auth: "none" } });
+    return { queue, cleanup: () => PubSubQueue.destroy(where) };
+  },
+  { visibilityTimeoutMs: 1000, delayMs: 1000, quietMs: 500 },
+);
+
 describe("provision: false (a deployment owns the topics)", () => {
   it("creates nothing at open, and works on topics and subscriptions made beforehand", async () => {
     const { PubSub } = await import("@google-cloud/pubsub");
@@ -38,6 +48,29 @@ describe("provision: false (a deployment owns the topics)", () => {
       expect(received.body).toEqual({ n: 1 });
       await queue.ack(received);
       await queue.close();
+      // Publishing through REST needs no client library until something pulls.
+      const rest = await PubSubQueue.open<{ n: number }>({
+        ...where,
+        kv,
+        provision: false,
+        rest: { auth: "none" },
+      });
+      await rest.ping();
+      await rest.publish({ n: 2 });
+      expect((rest as unknown as { library?: unknown }).library).toBeUndefined();
+      const second = await eventually(async () => (await rest.receive({ waitMs: 500 }))[0]);
+      expect(second.body).toEqual({ n: 2 });
+      await rest.ack(second);
+      await rest.close();
+      await expect(
+        PubSubQueue.open({
+          ...where,
+          name: `${name}-missing`,
+          kv,
+          provision: false,
+          rest: { auth: "none" },
+        }).then((missing) => missing.ping()),
+      ).rejects.toThrow(/Pub\/Sub REST GET .*-missing answered 404/);
     } finally {
       await PubSubQueue.destroy(where);
       await client.close();
