@@ -63,3 +63,30 @@ export function openAiErrorBody(message: string, type = "invalid_request_error",
 export function anthropicErrorBody(type: string, message: string) {
   return { type: "error", error: { type, message } };
 }
+
+/**
+ * A plan whose agent step runs on the offline model (no provider configured): a set step, then an agent
+ * step deciding a Verdict. The runtime tests of every target use it to see an agent step go through
+ * the step queue and say plainly that the model is the offline one.
+ */
+export function offlineVerdictPlan(id: string, title: string): string {
+  return `id: ${id}
+workflow: alerts
+title: ${title}
+schemas:
+  Verdict:
+    type: object
+    properties:
+      verdict: { type: string, enum: [malicious, benign] }
+      rationale: { type: string }
+    required: [verdict, rationale]
+steps:
+  - id: intel
+    type: set
+    values: { score: "{% input.score %}" }
+  - id: assess
+    type: agent
+    prompt: "Threat intel says {% steps.intel.output %}. Decide."
+    output: Verdict
+`;
+}

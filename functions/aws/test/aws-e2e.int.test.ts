@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { SqsQueue } from "@aat/adapter-sqs";
 import { loadConfig, type QueueMessage, runKeys, signWebhook, type WorkMessage } from "@aat/core";
-import { motoUrl } from "@aat/core/testing";
+import { motoUrl, offlineVerdictPlan } from "@aat/core/testing";
 import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
@@ -25,7 +25,7 @@ import {
   createWorkerHandler,
   type LambdaRuntime,
 } from "../src/index.js";
-import { httpEvent, lambdaContext } from "./support.js";
+import { httpEvent, lambdaContext, motoStoreEnv } from "./support.js";
 
 const moto = motoUrl();
 const region = "us-east-1";
@@ -46,25 +46,7 @@ const auth = { authorization: `Bearer ${ADMIN_KEY}` };
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers are read loosely in this test.
 type J = any;
 
-const OFFLINE_PLAN = `id: test.lambda-offline
-workflow: alerts
-title: Offline verdict on Lambda
-schemas:
-  Verdict:
-    type: object
-    properties:
-      verdict: { type: string, enum: [malicious, benign] }
-      rationale: { type: string }
-    required: [verdict, rationale]
-steps:
-  - id: intel
-    type: set
-    values: { score: "{% input.score %}" }
-  - id: assess
-    type: agent
-    prompt: "Threat intel says {% steps.intel.output %}. Decide."
-    output: Verdict
-`;
+const OFFLINE_PLAN = offlineVerdictPlan("test.lambda-offline", "Offline verdict on Lambda");
 
 describe("AWS end to end on moto: API Gateway → http handler, SQS → worker handler, state in DynamoDB", () => {
   let plansDir: string;
@@ -85,14 +67,7 @@ describe("AWS end to end on moto: API Gateway → http handler, SQS → worker h
     // Configuration exactly as a Lambda function gets it: environment variables through core's loader.
     const { config } = loadConfig({
       env: {
-        AAT_KV_KIND: "dynamodb",
-        AAT_DYNAMODB_TABLE: table,
-        AAT_DYNAMODB_REGION: region,
-        AAT_DYNAMODB_ENDPOINT: moto,
-        AAT_QUEUE_KIND: "sqs",
-        AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
-        AAT_SQS_REGION: region,
-        AAT_SQS_ENDPOINT: moto,
+        ...motoStoreEnv({ moto, region, table, queueName }),
         AAT_AUTH_MODE: "apiKey",
         AAT_AUTH_BOOTSTRAP_ADMIN_KEY: ADMIN_KEY,
         // The shipped alert plans beside the test's own: they load only if the alert tools are there.

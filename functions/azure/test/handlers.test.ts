@@ -5,6 +5,7 @@ import { MemoryKeyValue } from "@aat/adapter-memory";
 import { ServiceBusQueue } from "@aat/adapter-servicebus";
 import { FakeServiceBus } from "@aat/adapter-servicebus/testing";
 import { loadConfig, ManualClock, type WorkMessage } from "@aat/core";
+import { offlineVerdictPlan } from "@aat/core/testing";
 import { HttpRequest, InvocationContext, type Timer } from "@azure/functions";
 import type { ServiceBusReceivedMessage } from "@azure/service-bus";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,25 +24,7 @@ const fixture = <T>(name: string): T =>
   JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8")) as T;
 
 const ADMIN_KEY = `aat_azure-test_${"k".repeat(40)}`;
-const OFFLINE_PLAN = `id: test.azure-offline
-workflow: alerts
-title: Offline verdict on Azure Functions
-schemas:
-  Verdict:
-    type: object
-    properties:
-      verdict: { type: string, enum: [malicious, benign] }
-      rationale: { type: string }
-    required: [verdict, rationale]
-steps:
-  - id: intel
-    type: set
-    values: { score: "{% input.score %}" }
-  - id: assess
-    type: agent
-    prompt: "Threat intel says {% steps.intel.output %}. Decide."
-    output: Verdict
-`;
+const OFFLINE_PLAN = offlineVerdictPlan("test.azure-offline", "Offline verdict on Azure Functions");
 
 /** An HttpRequest as the host builds it, from the documented request fixture. */
 function httpRequest(method: string, path: string, body?: unknown): HttpRequest {

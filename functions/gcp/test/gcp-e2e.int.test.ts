@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MESSAGE_PUBLISHED, PubSubQueue } from "@aat/adapter-pubsub";
 import { loadConfig, type QueueMessage, runKeys, type WorkMessage } from "@aat/core";
-import { pubsubEmulatorHost } from "@aat/core/testing";
+import { offlineVerdictPlan, pubsubEmulatorHost } from "@aat/core/testing";
 import { getTestServer } from "@google-cloud/functions-framework/testing";
 import { PubSub, v1 } from "@google-cloud/pubsub";
 import { Redis } from "ioredis";
@@ -22,25 +22,7 @@ const subscription = `projects/${projectId}/subscriptions/${topic}-work`;
 const ADMIN_KEY = `aat_gcp-e2e_${"k".repeat(40)}`;
 const auth = { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" };
 
-const OFFLINE_PLAN = `id: test.gcp-offline
-workflow: alerts
-title: Offline verdict on Cloud Run functions
-schemas:
-  Verdict:
-    type: object
-    properties:
-      verdict: { type: string, enum: [malicious, benign] }
-      rationale: { type: string }
-    required: [verdict, rationale]
-steps:
-  - id: intel
-    type: set
-    values: { score: "{% input.score %}" }
-  - id: assess
-    type: agent
-    prompt: "Threat intel says {% steps.intel.output %}. Decide."
-    output: Verdict
-`;
+const OFFLINE_PLAN = offlineVerdictPlan("test.gcp-offline", "Offline verdict on Cloud Run functions");
 
 async function serve(name: string) {
   const server = getTestServer(name);

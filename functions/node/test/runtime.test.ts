@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { aatConfigSchema, type Tool } from "@aat/core";
+import { offlineVerdictPlan } from "@aat/core/testing";
 import { type NodeRuntime, startNodeRuntime, UnsupportedBackendError } from "@aat/functions-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -132,25 +133,7 @@ steps:
     const { runtime } = await start();
     const key = runtime.bootstrap?.status === "generated" ? runtime.bootstrap.key : "";
     const auth = { authorization: `Bearer ${key}` };
-    const plan = `id: test.offline
-workflow: alerts
-title: Offline verdict
-schemas:
-  Verdict:
-    type: object
-    properties:
-      verdict: { type: string, enum: [malicious, benign] }
-      rationale: { type: string }
-    required: [verdict, rationale]
-steps:
-  - id: intel
-    type: set
-    values: { score: "{% input.score %}" }
-  - id: assess
-    type: agent
-    prompt: "Threat intel says {% steps.intel.output %}. Decide."
-    output: Verdict
-`;
+    const plan = offlineVerdictPlan("test.offline", "Offline verdict");
     const published = await fetch(`${runtime.url}/v1/plans/test.offline`, {
       method: "PUT",
       headers: { ...auth, "content-type": "application/yaml" },

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemoryQueue } from "@aat/adapter-memory";
 import { aatConfigSchema, type Queue, type WorkMessage } from "@aat/core";
+import { offlineVerdictPlan } from "@aat/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLOUDEVENTS_STEPS_PATH } from "../src/cloudevents.js";
 import { type NodeRuntime, startNodeRuntime } from "../src/index.js";
@@ -10,25 +11,7 @@ import { forwardBatch, toCloudEvent } from "../src/step-bridge.js";
 import { ForwardOnlyQueue, startBridgeRuntime } from "../src/step-bridge-runtime.js";
 
 /** A set step, then an agent step on the offline model: the agent step goes through the step queue. */
-const PLAN = `id: test.bridge
-workflow: alerts
-title: Bridged steps
-schemas:
-  Verdict:
-    type: object
-    properties:
-      verdict: { type: string, enum: [malicious, benign] }
-      rationale: { type: string }
-    required: [verdict, rationale]
-steps:
-  - id: intel
-    type: set
-    values: { score: "{% input.score %}" }
-  - id: assess
-    type: agent
-    prompt: "Threat intel says {% steps.intel.output %}. Decide."
-    output: Verdict
-`;
+const PLAN = offlineVerdictPlan("test.bridge", "Bridged steps");
 
 /**
  * The eventing feed end to end without a cluster: a node runtime in role api (as the worker Knative
