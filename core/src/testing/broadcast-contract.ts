@@ -2,13 +2,16 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Broadcast } from "../ports/broadcast.js";
 import { eventually, sleep, uniqueSuffix } from "./contract-helpers.js";
 
-/** Two instances on the same backend, as two replicas would hold them (their own connections). */
-export type BroadcastFactory = () => Promise<{ a: Broadcast; b: Broadcast; cleanup?: () => Promise<void> }>;
+/**
+ * One instance on the backend with its own connections, as one replica holds it, in `namespace` (the key
+ * or subject prefix that keeps deployments sharing a server apart).
+ */
+export type BroadcastFactory = (namespace: string) => Promise<Broadcast>;
 
 /**
  * Declares the Broadcast contract suite: what one instance publishes reaches the other instance's
  * listeners (and its own), per channel, in order, until they unsubscribe; channel names may hold the
- * characters run ids use.
+ * characters run ids use; instances in other namespaces hear nothing.
  */
 export function broadcastContract(name: string, create: BroadcastFactory): void {
   describe(`Broadcast contract: ${name}`, () => {
@@ -17,13 +20,14 @@ export function broadcastContract(name: string, create: BroadcastFactory): void 
       for (const close of opened.splice(0).reverse()) await close();
     });
     const open = async () => {
-      const made = await create();
+      const namespace = `contract-${uniqueSuffix()}`;
+      const a = await create(namespace);
+      const b = await create(namespace);
       opened.push(async () => {
-        await made.a.close();
-        await made.b.close();
-        await made.cleanup?.();
+        await a.close();
+        await b.close();
       });
-      return made;
+      return { a, b };
     };
     const channel = (label: string) => `contract.${label}/${uniqueSuffix()}~turn~1 *>`;
 
@@ -88,6 +92,18 @@ export function broadcastContract(name: string, create: BroadcastFactory): void 
       await sleep(100);
       expect(received).toEqual(["before"]);
       expect(kept).toEqual(["for the other channel", "still here"]);
+    });
+
+    it("keeps namespaces apart", async () => {
+      const { a } = await open();
+      const elsewhere = await create(`contract-${uniqueSuffix()}`);
+      opened.push(() => elsewhere.close());
+      const name = channel("apart");
+      const heard: string[] = [];
+      await elsewhere.subscribe(name, (message) => heard.push(message));
+      a.publish(name, "not for another namespace");
+      await sleep(200);
+      expect(heard).toEqual([]);
     });
 
     it("publishes with nobody listening, and after close, without throwing", async () => {
