@@ -4,6 +4,7 @@ import { loadConfig, type WorkMessage } from "@aat/core";
 import { motoUrl } from "@aat/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LambdaStores, openLambdaStores } from "../src/index.js";
+import { motoStoreEnv } from "./support.js";
 
 const moto = motoUrl();
 const region = "us-east-1";
@@ -41,14 +42,7 @@ describe("Lambda stores from configuration (moto)", () => {
   it("sends a step message over 256 KiB through the configured claim-check bucket, and reads it back", async () => {
     const { config } = loadConfig({
       env: {
-        AAT_KV_KIND: "dynamodb",
-        AAT_DYNAMODB_TABLE: table,
-        AAT_DYNAMODB_REGION: region,
-        AAT_DYNAMODB_ENDPOINT: moto,
-        AAT_QUEUE_KIND: "sqs",
-        AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
-        AAT_SQS_REGION: region,
-        AAT_SQS_ENDPOINT: moto,
+        ...motoStoreEnv({ moto, region, table, queueName }),
         AAT_SQS_VISIBILITY_TIMEOUT_MS: "45000",
         AAT_SQS_CLAIM_CHECK_BUCKET: bucket,
         AAT_SQS_CLAIM_CHECK_PREFIX: "steps/",
@@ -71,14 +65,7 @@ describe("Lambda stores from configuration (moto)", () => {
     // The queue and its dead-letter queue exist (the test above created them, as a deployment would).
     const { config } = loadConfig({
       env: {
-        AAT_KV_KIND: "dynamodb",
-        AAT_DYNAMODB_TABLE: table,
-        AAT_DYNAMODB_REGION: region,
-        AAT_DYNAMODB_ENDPOINT: moto,
-        AAT_QUEUE_KIND: "sqs",
-        AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
-        AAT_SQS_REGION: region,
-        AAT_SQS_ENDPOINT: moto,
+        ...motoStoreEnv({ moto, region, table, queueName }),
         AAT_SQS_PROVISION: "false",
       },
     });

@@ -47,3 +47,23 @@ export function httpEvent(
     isBase64Encoded: false,
   } as APIGatewayProxyEventV2;
 }
+
+/** The environment a Lambda function gets for DynamoDB and SQS, pointed at moto (the stores' settings only). */
+export function motoStoreEnv(options: {
+  moto: string;
+  region: string;
+  table: string;
+  queueName: string;
+}): Record<string, string> {
+  const { moto, region, table, queueName } = options;
+  return {
+    AAT_KV_KIND: "dynamodb",
+    AAT_DYNAMODB_TABLE: table,
+    AAT_DYNAMODB_REGION: region,
+    AAT_DYNAMODB_ENDPOINT: moto,
+    AAT_QUEUE_KIND: "sqs",
+    AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
+    AAT_SQS_REGION: region,
+    AAT_SQS_ENDPOINT: moto,
+  };
+}

@@ -13,7 +13,7 @@ import { ScriptedLlmServer, uniqueSuffix } from "@aat/core/testing";
 import { type NodeRuntime, startNodeRuntime } from "@aat/functions-node";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSse } from "./chat-support.js";
+import { readSse, scriptedChatModels } from "./chat-support.js";
 import { NATS_URL, REDIS_URL } from "./durability/cluster.js";
 import { capturingLogger, SHIPPED_PLANS, tempDir } from "./support.js";
 
@@ -45,17 +45,7 @@ describe.each<QueueKind>(["nats", "rabbitmq"])(
             queueKind === "nats"
               ? { kind: "nats", nats: { servers: [NATS_URL], stream, subjectPrefix: stream.toLowerCase() } }
               : { kind: "rabbitmq", rabbitmq: { url: RABBIT_URL, queue: `aat-chat-replicas-${suffix}` } },
-          models: {
-            default: "default",
-            providers: {
-              default: {
-                provider: "openai-compatible",
-                model: "scripted-chat",
-                baseUrl: llm.openAiBaseUrl,
-                apiKey: "sk-chat-replicas-123456",
-              },
-            },
-          },
+          models: scriptedChatModels(llm.openAiBaseUrl),
         });
       const start = async (role: "api" | "worker") => {
         const runtime = await startNodeRuntime({

@@ -35,6 +35,21 @@ export async function readSse(response: Response): Promise<SseEvent[]> {
   return events;
 }
 
+/** The `models` setting that makes the scripted OpenAI-compatible server at `baseUrl` the default model. */
+export function scriptedChatModels(baseUrl: string) {
+  return {
+    default: "default",
+    providers: {
+      default: {
+        provider: "openai-compatible",
+        model: "scripted-chat",
+        baseUrl,
+        apiKey: "sk-chat-test-key-123456",
+      },
+    },
+  };
+}
+
 export async function startChatRuntime(models?: Record<string, unknown>, chat?: Record<string, unknown>) {
   const dataDir = await tempDir("chat");
   const config = aatConfigSchema.parse({

@@ -2,7 +2,13 @@ import { rm } from "node:fs/promises";
 import { ScriptedLlmServer } from "@aat/core/testing";
 import type { NodeRuntime } from "@aat/functions-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChatCall, eventuallyReply, readSse, startChatRuntime } from "./chat-support.js";
+import {
+  type ChatCall,
+  eventuallyReply,
+  readSse,
+  scriptedChatModels,
+  startChatRuntime,
+} from "./chat-support.js";
 
 describe("chat on the node runtime, model on the scripted OpenAI-compatible server", () => {
   let llm: ScriptedLlmServer;
@@ -12,17 +18,7 @@ describe("chat on the node runtime, model on the scripted OpenAI-compatible serv
 
   beforeAll(async () => {
     llm = await ScriptedLlmServer.start();
-    ({ runtime, dataDir, call } = await startChatRuntime({
-      default: "default",
-      providers: {
-        default: {
-          provider: "openai-compatible",
-          model: "scripted-chat",
-          baseUrl: llm.openAiBaseUrl,
-          apiKey: "sk-chat-test-key-123456",
-        },
-      },
-    }));
+    ({ runtime, dataDir, call } = await startChatRuntime(scriptedChatModels(llm.openAiBaseUrl)));
   });
 
   afterAll(async () => {
