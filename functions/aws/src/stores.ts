@@ -82,31 +82,10 @@ async function openQueue(config: AatConfig, kv: KeyValue) {
         "the worker function's event source mapping reads",
     );
   }
-  const { SqsQueue } = await import("@aat/adapter-sqs");
-  const {
-    queueUrl,
-    region,
-    endpoint,
-    fifo,
-    visibilityTimeoutMs,
-    claimCheckBucket,
-    claimCheckPrefix,
-    provision,
-  } = queue.sqs;
+  const { SqsQueue, sqsOptionsFromSettings } = await import("@aat/adapter-sqs");
   return await SqsQueue.connect<WorkMessage>({
-    name: sqsQueueName(queueUrl, fifo),
-    fifo,
-    // A deployed queue is opened as it is (one call); otherwise created with its dead-letter queue.
-    ...(provision ? {} : { provision: false, queueUrl }),
-    ...(region ? { region } : {}),
-    ...(endpoint ? { endpoint } : {}),
-    ...(visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs } : {}),
-    // Step messages over 256 KiB travel through S3 when a bucket is configured (refused otherwise).
-    ...(claimCheckBucket
-      ? {
-          claimCheck: { bucket: claimCheckBucket, ...(claimCheckPrefix ? { prefix: claimCheckPrefix } : {}) },
-        }
-      : {}),
+    name: sqsQueueName(queue.sqs.queueUrl, queue.sqs.fifo),
+    ...sqsOptionsFromSettings(queue.sqs),
     // Standard queues have no broker dedupe: publish dedupe claims live in the same KeyValue store.
     kv,
   });

@@ -204,35 +204,13 @@ export async function connectSqsQueue(
   kv: KeyValue,
   options: { clock?: Clock; tuning?: QueueTuning },
 ): Promise<Queue<WorkMessage>> {
-  const { SqsQueue } = await import("@aat/adapter-sqs");
-  const {
-    queueUrl,
-    region,
-    endpoint,
-    fifo,
-    visibilityTimeoutMs,
-    claimCheckBucket,
-    claimCheckPrefix,
-    provision,
-  } = config.sqs;
+  const { SqsQueue, sqsOptionsFromSettings } = await import("@aat/adapter-sqs");
+  const tunedVisibility = options.tuning?.visibilityTimeoutMs;
   try {
     return await SqsQueue.connect<WorkMessage>({
-      name: sqsQueueName(queueUrl, fifo),
-      fifo,
-      ...(provision ? {} : { provision: false, queueUrl }),
-      ...(region ? { region } : {}),
-      ...(endpoint ? { endpoint } : {}),
-      ...((options.tuning?.visibilityTimeoutMs ?? visibilityTimeoutMs) !== undefined
-        ? { visibilityTimeoutMs: options.tuning?.visibilityTimeoutMs ?? visibilityTimeoutMs }
-        : {}),
-      ...(claimCheckBucket
-        ? {
-            claimCheck: {
-              bucket: claimCheckBucket,
-              ...(claimCheckPrefix ? { prefix: claimCheckPrefix } : {}),
-            },
-          }
-        : {}),
+      name: sqsQueueName(config.sqs.queueUrl, config.sqs.fifo),
+      ...sqsOptionsFromSettings(config.sqs),
+      ...(tunedVisibility !== undefined ? { visibilityTimeoutMs: tunedVisibility } : {}),
       ...(options.tuning?.maxDeliveries !== undefined ? { maxDeliveries: options.tuning.maxDeliveries } : {}),
       kv,
       ...(options.clock ? { clock: options.clock } : {}),
