@@ -1,4 +1,3 @@
-import { rootCertificates } from "node:tls";
 import { z } from "zod";
 import { ToolError } from "../errors.js";
 import type { Tool, ToolContext } from "../types.js";
@@ -136,7 +135,11 @@ export function httpRequestTool(options: HttpRequestOptions): Tool<HttpRequestIn
   });
   const maxRedirects = options.maxRedirects ?? 5;
   // Node replaces its default roots when `ca` is given, so extra CAs are added to them.
-  const trusted = options.ca === undefined ? undefined : [...rootCertificates, ...[options.ca].flat()];
+  // node:tls is loaded only when extra CAs are configured (see http/transport.ts).
+  const trusted =
+    options.ca === undefined
+      ? undefined
+      : [...process.getBuiltinModule("node:tls").rootCertificates, ...[options.ca].flat()];
   return {
     name: "http.request",
     description:

@@ -1,5 +1,3 @@
-import { isIPv4, isIPv6 } from "node:net";
-
 /** Why an address may not be reached by http.request, or undefined for a public unicast address. */
 export type AddressClass =
   | "cloud metadata"
@@ -51,6 +49,8 @@ const PARSED_V4 = RANGES_V4.map(([base, prefix, kind]) => ({
  * unicast (2000::/3) is refused.
  */
 export function classifyAddress(address: string): AddressClass | undefined {
+  // node:net loaded on first use, like the HTTP client's other built-ins (see transport.ts).
+  const { isIPv4, isIPv6 } = process.getBuiltinModule("node:net");
   if (isIPv4(address)) return classifyV4(ipv4ToInt(address), address);
   if (!isIPv6(address)) return "reserved";
   return classifyV6(parseIPv6(address));

@@ -1,5 +1,3 @@
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import { ToolError } from "../../errors.js";
 import { type AddressClass, classifyAddress } from "./address-policy.js";
 
@@ -12,6 +10,8 @@ export interface ResolvedAddress {
 export type HostResolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
 export const systemResolver: HostResolver = async (hostname) => {
+  // Loaded on use, like the rest of the HTTP client's built-ins (see transport.ts).
+  const { lookup } = process.getBuiltinModule("node:dns/promises");
   const found = await lookup(hostname, { all: true, verbatim: true });
   return found.map(({ address, family }) => ({ address, family: family === 6 ? 6 : 4 }));
 };
@@ -134,4 +134,9 @@ function refused(url: URL, reason: string): ToolError {
     `http.request refused ${url.protocol}//${url.host}: ${reason}; if this host is meant to be reached, an operator can add it to http.allowHosts (AAT_HTTP_ALLOW_HOSTS)`,
     { code: "egress_refused", retryable: false },
   );
+}
+
+/** node:net's isIP, with node:net loaded on first use (see transport.ts). */
+function isIP(input: string): number {
+  return process.getBuiltinModule("node:net").isIP(input);
 }

@@ -1,8 +1,6 @@
-import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { IncomingHttpHeaders } from "node:http";
 import type { LookupFunction } from "node:net";
 import type { Readable } from "node:stream";
-import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import { ToolError } from "../../errors.js";
 import type { ResolvedAddress } from "./egress-guard.js";
 
@@ -32,7 +30,14 @@ export interface ReceivedResponse {
  * The body (decompressed, when the server compressed it) may not exceed `maxResponseBytes`.
  */
 export function exchange(request: OutgoingRequest): Promise<ReceivedResponse> {
-  const send = request.url.protocol === "https:" ? httpsRequest : httpRequest;
+  // node:http, https and zlib are loaded when the first request goes out, not imported: every serverless
+  // cold start imports the built-in tools, and these modules (with tls and net under https) cost about
+  // 20 ms of CPU to load (docs/benchmarks.md, cold start). process.getBuiltinModule returns the same
+  // module objects an import would.
+  const send =
+    request.url.protocol === "https:"
+      ? process.getBuiltinModule("node:https").request
+      : process.getBuiltinModule("node:http").request;
   return new Promise<ReceivedResponse>((resolve, reject) => {
     const outgoing = send(request.url, {
       method: request.method,
@@ -85,6 +90,7 @@ export function pinnedLookup(address: ResolvedAddress): LookupFunction {
 }
 
 function decode(stream: Readable, encoding: string | undefined): Readable {
+  const { createBrotliDecompress, createGunzip, createInflate } = process.getBuiltinModule("node:zlib");
   switch (encoding?.trim().toLowerCase()) {
     case "gzip":
     case "x-gzip":

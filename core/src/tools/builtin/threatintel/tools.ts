@@ -1,4 +1,3 @@
-import { isIP } from "node:net";
 import { z } from "zod";
 import type { Tool } from "../../types.js";
 import type { ThreatIntelService } from "./service.js";
@@ -6,7 +5,13 @@ import { type Enrichment, enrichmentSchema, type IndicatorType } from "./types.j
 
 const inputs = {
   ip: z.strictObject({
-    ip: z.string().refine((v) => isIP(v.trim()) !== 0, "must be an IPv4 or IPv6 address"),
+    // node:net loaded when an address is checked, not at import (see ../http/transport.ts).
+    ip: z
+      .string()
+      .refine(
+        (v) => process.getBuiltinModule("node:net").isIP(v.trim()) !== 0,
+        "must be an IPv4 or IPv6 address",
+      ),
   }),
   domain: z.strictObject({
     domain: z

@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { isIP } from "node:net";
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
 import type { IndicatorType, ProviderResult, ThreatIntelProvider } from "../types.js";
@@ -257,4 +256,9 @@ function checkValue(entry: FeedEntry): string | undefined {
     return `"${entry.value}" is not a domain name`;
   }
   return undefined;
+}
+
+/** node:net's isIP, with node:net loaded on first use (see ../../http/transport.ts). */
+function isIP(input: string): number {
+  return process.getBuiltinModule("node:net").isIP(input);
 }
