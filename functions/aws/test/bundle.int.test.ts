@@ -68,6 +68,52 @@ describe("the Lambda bundles (moto)", () => {
     expect(run.stdout.trim()).toBe("ok");
   });
 
+  it("no network built-ins (the HTTP tool and middy load them on use), and the bundled handler with middy's rewritten imports answers an SQS batch", async () => {
+    const bundle = await bundleEntry("worker-start", HANDLERS.worker.entry, out, {
+      httpApi: false,
+      mainFields: AWS_MAIN_FIELDS,
+    });
+    const outputs = bundle.metafile.outputs;
+    const start = staticallyReached(
+      outputs,
+      bundle.startFiles.map((file) => relativeOutput(file, outputs)),
+    );
+    const builtins = [...start].flatMap((path) =>
+      outputs[path]!.imports.filter((i) => i.external && i.kind === "import-statement").map((i) => i.path),
+    );
+    const network =
+      /^node:(http|https|http2|net|tls|dns|dns\/promises|zlib|stream|stream\/web|stream\/promises|timers)$/;
+    expect(builtins.filter((name) => network.test(name))).toEqual([]);
+    // The bundled worker runs (middy's stand-ins for its stream imports included): a batch whose one
+    // record is malformed is answered with that record as a failure, on the stores on moto.
+    const script = `const { handler } = await import(${JSON.stringify(bundle.file)});
+const context = { awsRequestId: "r", functionName: "f", getRemainingTimeInMillis: () => 60000 };
+const reply = await handler({ Records: [{ messageId: "m-1" }] }, context);
+process.stdout.write("\\n" + JSON.stringify(reply));`;
+    const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 60_000,
+      env: {
+        PATH: process.env.PATH ?? "",
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_REGION: region,
+        AAT_KV_KIND: "dynamodb",
+        AAT_DYNAMODB_TABLE: table,
+        AAT_DYNAMODB_ENDPOINT: moto,
+        AAT_QUEUE_KIND: "sqs",
+        AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
+        AAT_SQS_ENDPOINT: moto,
+        AAT_SQS_PROVISION: "false",
+        AAT_TELEMETRY_LOG_LEVEL: "error",
+      },
+    });
+    expect(run.stderr).not.toMatch(/Error/);
+    // The handler's log lines come first (the malformed record is logged); its reply is the last line.
+    const reply = run.stdout.trim().split("\n").at(-1) ?? "";
+    expect(JSON.parse(reply)).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
+  });
+
   it("loads the S3 client only for a claim check: the worker's SQS code does not import it statically", async () => {
     const bundle = await bundleEntry("worker", HANDLERS.worker.entry, out, {
       httpApi: false,

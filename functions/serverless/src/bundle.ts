@@ -158,6 +158,53 @@ const zodNamespace: Plugin = {
   },
 };
 
+/**
+ * @middy/core (the AWS handlers' middleware engine) imports node:stream, node:stream/promises,
+ * node:stream/web and node:timers at its top for its response streaming mode (`streamifyResponse`),
+ * which these handlers do not use; loading those modules cost about 8 ms of CPU at every AWS cold
+ * start (docs/benchmarks.md, cold start). While bundling, this plugin replaces the four imports by
+ * stand-ins that load the module on first use (process.getBuiltinModule returns the same objects) and
+ * the global setTimeout (node:timers' own function). The build fails if middy's imports or its uses of
+ * them change, so an upgrade cannot silently change behaviour.
+ */
+const MIDDY_IMPORTS = `import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { ReadableStream } from "node:stream/web";
+import { setTimeout } from "node:timers";
+`;
+
+const MIDDY_LAZY = `const Readable = { from: (...args) => process.getBuiltinModule("node:stream").Readable.from(...args) };
+const pipeline = (...args) => process.getBuiltinModule("node:stream/promises").pipeline(...args);
+const ReadableStream = { [Symbol.hasInstance]: (value) => value instanceof process.getBuiltinModule("node:stream/web").ReadableStream };
+`;
+
+/** How middy's code uses those imports: what the stand-ins implement. */
+const MIDDY_USES: Array<[RegExp, number]> = [
+  [/\bReadable\b/g, 2], // the import and `Readable.from(`
+  [/\bReadable\.from\(/g, 1],
+  [/\bpipeline\b/g, 2], // the import and `await pipeline(`
+  [/\bpipeline\(/g, 1],
+  [/\bReadableStream\b/g, 3], // the import, `instanceof ReadableStream` and an error message
+  [/instanceof ReadableStream\b/g, 1],
+];
+
+const middyLazyStreams: Plugin = {
+  name: "aat-middy-lazy-streams",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@middy[\\/]core[\\/]index\.js$/ }, (args) => {
+      const source = readFileSync(args.path, "utf8");
+      const changed = (what: string) =>
+        new Error(
+          `@middy/core's ${what} changed (${args.path}): update functions/serverless/src/bundle.ts (middyLazyStreams)`,
+        );
+      if (!source.includes(MIDDY_IMPORTS)) throw changed("imports");
+      for (const [pattern, count] of MIDDY_USES)
+        if ((source.match(pattern) ?? []).length !== count) throw changed(`uses of ${pattern.source}`);
+      return { contents: source.replace(MIDDY_IMPORTS, MIDDY_LAZY), loader: "js" };
+    });
+  },
+};
+
 /** Bundles one handler into `<outDir>/<name>/` (index.mjs, chunk-*.mjs, *.map), replacing what was there. */
 export async function bundleEntry(
   name: string,
@@ -188,6 +235,7 @@ export async function bundleEntry(
     plugins: [
       omitPlugin(options.omit ?? OMITTED),
       zodNamespace,
+      middyLazyStreams,
       ...(options.httpApi === false ? [noHttpApi] : []),
     ],
     external: options.external ?? [],
