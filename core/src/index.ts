@@ -27,6 +27,7 @@ export * from "./plan/repository.js";
 export * from "./plan/schema.js";
 export * from "./plan/structure.js";
 export * from "./plan/sync.js";
+export { planContentHash } from "./plan/yaml-version.js";
 export * from "./ports/index.js";
 export * from "./runner/dry-run.js";
 export * from "./runner/index.js";

@@ -12,6 +12,7 @@ export { type CodingConfig, codingSection } from "./coding.js";
 export { renderConfigDocs } from "./docs.js";
 export { ConfigError, type ConfigProblem, formatProblem } from "./errors.js";
 export { type LoadConfigOptions, type LoadedConfig, loadConfig } from "./load.js";
+export { loadConfigOnDemand } from "./load-on-demand.js";
 export {
   MCP_TRANSPORTS,
   type McpConfig,

@@ -9,3 +9,4 @@ export * from "./repository.js";
 export * from "./schema.js";
 export * from "./structure.js";
 export * from "./sync.js";
+export { planContentHash } from "./yaml-version.js";

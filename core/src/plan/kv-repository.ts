@@ -1,12 +1,9 @@
-import { createHash } from "node:crypto";
 import { z } from "zod";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { KeyValue } from "../ports/kv.js";
 import type { CheckOptions } from "./checks.js";
-import { loadPlanFile, PlanLoadFailure } from "./loader.js";
 import type { PlanRepository, PlanSummary, PlanVersionInfo, StoredPlan } from "./repository.js";
 import { planDefinition, planId, WORKFLOWS } from "./schema.js";
-import { withVersion } from "./yaml-version.js";
 
 /**
  * Plans published at run time (no redeploy), versioned in the KeyValue store:
@@ -67,6 +64,13 @@ export class KvPlanRepository implements PlanRepository {
    * source gets the assigned version written into it. Throws PlanLoadFailure with every error.
    */
   async publish(text: string, options: PlanPublishOptions = {}): Promise<PlanPublishResult> {
+    // The plan loader and the YAML parser are loaded by the first publish, not with the repository:
+    // a serverless worker reads stored definitions (checked with zod) and never parses YAML, and the
+    // parser is 112 KiB of its cold start (docs/benchmarks.md, cold start).
+    const [{ loadPlanFile, PlanLoadFailure }, { planContentHash, withVersion }] = await Promise.all([
+      import("./loader.js"),
+      import("./yaml-version.js"),
+    ]);
     const loaded = loadPlanFile(text, { ...this.options, file: options.file ?? "plan.yaml" });
     if (!loaded.ok) throw new PlanLoadFailure(loaded.errors);
     const { id } = loaded.definition;
@@ -226,9 +230,4 @@ function headKey(id: string): string {
 
 function versionKey(id: string, version: number): string {
   return `plans/${id}/v/${String(version).padStart(10, "0")}`;
-}
-
-/** Identity of a plan's content, ignoring its `version` field (which publishing assigns). */
-export function planContentHash(text: string): string {
-  return createHash("sha256").update(withVersion(text, 0)).digest("hex");
 }

@@ -1,7 +1,8 @@
 import { relative } from "node:path";
 import type { DirectoryPlanRepository } from "./directory-repository.js";
-import { type KvPlanRepository, planContentHash } from "./kv-repository.js";
+import type { KvPlanRepository } from "./kv-repository.js";
 import { formatPlanError } from "./loader.js";
+import { planContentHash } from "./yaml-version.js";
 
 /** Structured logging as pino does it: fields first, then the message. */
 export interface PlanSyncLogger {

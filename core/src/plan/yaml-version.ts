@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { isMap, isScalar, parseDocument } from "yaml";
 import { keyText } from "./yaml-locate.js";
 
@@ -32,4 +33,9 @@ export function withVersion(text: string, version: number): string {
   const line = `${indent}version: ${version}`;
   if (lineEnd === -1) return `${text}\n${line}\n`;
   return `${text.slice(0, lineEnd + 1)}${line}\n${text.slice(lineEnd + 1)}`;
+}
+
+/** Identity of a plan's content, ignoring its `version` field (which publishing assigns). */
+export function planContentHash(text: string): string {
+  return createHash("sha256").update(withVersion(text, 0)).digest("hex");
 }

@@ -68,7 +68,7 @@ describe("the Lambda bundles (moto)", () => {
     expect(run.stdout.trim()).toBe("ok");
   });
 
-  it("no network built-ins (the HTTP tool and middy load them on use), and the bundled handler with middy's rewritten imports answers an SQS batch", async () => {
+  it("no network built-ins (the HTTP tool and middy load them on use) and no YAML parser at start, and the bundled handler with middy's rewritten imports answers an SQS batch", async () => {
     const bundle = await bundleEntry("worker-start", HANDLERS.worker.entry, out, {
       httpApi: false,
       mainFields: AWS_MAIN_FIELDS,
@@ -84,6 +84,13 @@ describe("the Lambda bundles (moto)", () => {
     const network =
       /^node:(http|https|http2|net|tls|dns|dns\/promises|zlib|stream|stream\/web|stream\/promises|timers)$/;
     expect(builtins.filter((name) => network.test(name))).toEqual([]);
+    // Nor the YAML parser: the config is read from the environment and stored plans are parsed definitions.
+    const inputs = [...start].flatMap((path) =>
+      Object.entries(outputs[path]!.inputs)
+        .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+        .map(([input]) => input),
+    );
+    expect(inputs.filter((input) => input.includes("node_modules/yaml/"))).toEqual([]);
     // The bundled worker runs (middy's stand-ins for its stream imports included): a batch whose one
     // record is malformed is answered with that record as a failure, on the stores on moto.
     const script = `const { handler } = await import(${JSON.stringify(bundle.file)});

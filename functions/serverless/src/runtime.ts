@@ -1,11 +1,11 @@
 import type { RunEventHub } from "@aat/core/api";
 import { ApiKeyStore, ensureBootstrapAdminKey } from "@aat/core/auth";
-import { type AatConfig, loadConfig } from "@aat/core/config";
+import { type AatConfig, loadConfigOnDemand } from "@aat/core/config";
 import type { AgentModel, ModelRegistry } from "@aat/core/models";
 // The registry alone: @aat/core/models' index also reaches the AI SDK (generateText, the agent), which a
 // bundle would then load at every cold start of the HTTP handler (docs/benchmarks.md, cold start).
 import { buildModelRegistry } from "@aat/core/models/registry";
-import { DirectoryPlanRepository, KvPlanRepository, startPlanDirectorySync } from "@aat/core/plan";
+import { KvPlanRepository } from "@aat/core/plan";
 import { type Clock, type KeyValue, type Queue, systemClock } from "@aat/core/ports";
 import { createRunner, type Runner, type WorkMessage } from "@aat/core/runner";
 import { Scheduler } from "@aat/core/schedules";
@@ -111,6 +111,9 @@ export async function createServerlessRuntime<
     const plans = new KvPlanRepository(kv, { ...checks, clock });
     if (config.plans.directories.length > 0) {
       // Plans shipped with the function are published into the store once per instance (no watching).
+      // The directory reader and the YAML parser load only then (a function without plan directories
+      // never parses YAML).
+      const { DirectoryPlanRepository, startPlanDirectorySync } = await import("./plan-directories.js");
       const directories = config.plans.directories.map((dir) => new DirectoryPlanRepository(dir, checks));
       const sync = await startPlanDirectorySync(directories, plans, { logger, watch: false });
       await sync.close();
@@ -237,7 +240,8 @@ export async function createTargetRuntime<
   options: TargetRuntimeOptions<S, L>,
 ): Promise<ServerlessRuntime<S, Q, L>> {
   const env = options.env ?? process.env;
-  const config = options.config ?? loadConfig({ env }).config;
+  // The config file's YAML reader is loaded only when AAT_CONFIG names a file.
+  const config = options.config ?? (await loadConfigOnDemand({ env })).config;
   return createServerlessRuntime({
     config,
     env,
