@@ -18,6 +18,8 @@ import { deleteKeys, deleteStream, NATS_URL, REDIS_URL, runSuffix } from "../lib
 import { readyMessage, SECRET } from "./protocol.js";
 
 const SECONDS = Number(process.env.SECONDS ?? 10);
+/** Load before the measured window, so lazily loaded modules and JIT warm-up are not counted per request. */
+const WARMUP_SECONDS = Number(process.env.WARMUP_SECONDS ?? 3);
 const SERVER = process.env.SERVER ?? "aat";
 const PROF_DIR = process.env.PROF_DIR;
 const suffix = runSuffix();
@@ -28,9 +30,15 @@ const env = {
   BENCH_STREAM: `AAT_BENCH_PROF_${suffix}`,
 };
 const child = fork(fileURLToPath(new URL(`./${SERVER}-server.ts`, import.meta.url)), [], {
-  execArgv: ["--import", "tsx", ...(PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`] : [])],
+  execArgv: [
+    "--import",
+    "tsx",
+    ...(PROF_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`] : []),
+    // Extra node/V8 flags for the server, e.g. NODE_ARGS="--trace-deopt" (space-separated).
+    ...(process.env.NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+  ],
   env: { ...process.env, ...env, AAT_LOG_LEVEL: process.env.AAT_LOG_LEVEL ?? "info" },
-  stdio: ["ignore", "ignore", "inherit", "ipc"],
+  stdio: ["ignore", process.env.SERVER_STDOUT ? "inherit" : "ignore", "inherit", "ipc"],
 });
 const url = await new Promise<string>((resolve) =>
   child.on("message", (m) => {
@@ -55,30 +63,33 @@ const watched = {
   redis: Number(process.env.REDIS_PID) || pidOf("redis-server"),
   nats: pidOf("nats-server"),
 };
+let n = 0;
+const load = (duration: number) =>
+  autocannon({
+    url,
+    method: "POST",
+    connections: 32,
+    duration,
+    requests: [
+      {
+        setupRequest: (request: autocannon.Request) => {
+          const body = JSON.stringify({ n: n++, id: `p-${n}-${process.hrtime.bigint()}` });
+          const t = Math.floor(Date.now() / 1000);
+          const v1 = createHmac("sha256", SECRET).update(`${t}.${body}`).digest("hex");
+          return {
+            ...request,
+            body,
+            headers: { "content-type": "application/json", "x-aat-signature": `t=${t},v1=${v1}` },
+          };
+        },
+      },
+    ],
+  });
+if (WARMUP_SECONDS > 0) await load(WARMUP_SECONDS);
 const before = Object.fromEntries(
   Object.entries(watched).map(([name, pid]) => [name, pid ? cpuSeconds(pid) : 0]),
 );
-let n = 0;
-const result = await autocannon({
-  url,
-  method: "POST",
-  connections: 32,
-  duration: SECONDS,
-  requests: [
-    {
-      setupRequest: (request: autocannon.Request) => {
-        const body = JSON.stringify({ n: n++, id: `p-${n}-${process.hrtime.bigint()}` });
-        const t = Math.floor(Date.now() / 1000);
-        const v1 = createHmac("sha256", SECRET).update(`${t}.${body}`).digest("hex");
-        return {
-          ...request,
-          body,
-          headers: { "content-type": "application/json", "x-aat-signature": `t=${t},v1=${v1}` },
-        };
-      },
-    },
-  ],
-});
+const result = await load(SECONDS);
 console.log(
   `${SERVER}: ${(result["2xx"] / result.duration).toFixed(0)} req/s, non2xx ${result.non2xx}, errors ${result.errors}`,
 );

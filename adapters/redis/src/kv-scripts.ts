@@ -135,21 +135,24 @@ return {1, text}
 `;
 
 /**
- * setIfAbsent of KEYS[1] and, only when it wrote, a plain `set` of each companion, in one script.
- * KEYS = [value key, index, expiries, companion value keys…]; ARGV = [key, value-key prefix, ttl or "",
- * json, "1" when unlisted, companion count, purge limit (0: no purge this time), then per companion:
- * key, ttl or "", json, "1" when unlisted]. Every companion's current version is read (and checked)
- * before anything is written, so a damaged companion refuses the whole write. The clock is read only
- * when a TTL is tracked or the purge runs: on a webhook's run start, neither, most of the time.
- * Returns {1} when written, else {0, current packed value}.
+ * A batch of setIfAbsentWith calls in one script: for each item in order, a setIfAbsent of its key and,
+ * only when that wrote, a plain `set` of each of its companions. Items are independent (each sees what
+ * the items before it wrote); the batch is what one event-loop turn of callers asked for, sent as one
+ * command (see RedisKeyValue.setIfAbsentWith).
+ * KEYS = [item 1's key, index, expiries, item 1's companion keys…, then for each further item: its key,
+ * its companion keys…]. ARGV = [item count, value-key prefix, purge limit (0: no purge this time), then
+ * per item: key, ttl or "", json, "1" when unlisted, companion count, then per companion: key, ttl or "",
+ * json, "1" when unlisted]. (Item 1's key comes first so the index, the expiries and the value-key
+ * prefix sit where HELPERS' purge expects them.)
+ * An item's companions are read (and checked) before anything of it is written, so a damaged companion
+ * refuses that item whole. The clock is read only when a TTL is tracked or the purge runs.
+ * Returns one reply per item: {1} written, {0, current packed value}, or {-1, damaged key's name}.
  */
 const SET_IF_ABSENT_WITH = `${HELPERS}
-local function version_of_named(raw, name)
+local function checked_version(raw)
   if not raw then return 0 end
   local bar = string.find(raw, '|', 1, true)
-  local version = bar and tonumber(string.sub(raw, 1, bar - 1))
-  if not version then error('AAT_NOT_A_KV_VALUE ' .. name) end
-  return version
+  return bar and tonumber(string.sub(raw, 1, bar - 1))
 end
 
 -- A key that did not exist needs no ZREM from the expiries set: an entry left there from an earlier
@@ -160,62 +163,100 @@ local function clock()
   return now
 end
 
--- The index and expiry changes are gathered and sent as one ZADD (and ZREM) each: one call into Redis
--- per sorted set instead of one per key.
-local indexed, expiring, unexpiring = {}, {}, {}
+-- Index and expiry changes are gathered by member (the last write of a key in the batch decides) and
+-- sent as one ZADD (and ZREM) per sorted set at the end.
+local indexed, expiry = {}, {}
 local function track_key(member, ttl, existed)
-  indexed[#indexed + 1] = 0
-  indexed[#indexed + 1] = member
-  if ttl == '' then
-    if existed then unexpiring[#unexpiring + 1] = member end
-  else
-    expiring[#expiring + 1] = clock() + tonumber(ttl)
-    expiring[#expiring + 1] = member
+  indexed[member] = true
+  if ttl ~= '' then
+    expiry[member] = clock() + tonumber(ttl)
+  elseif existed or expiry[member] then
+    expiry[member] = false
   end
 end
 
-local count = tonumber(ARGV[6])
-local versions = {}
-if count > 0 then
-  local names = {}
-  for i = 1, count do names[i] = KEYS[3 + i] end
-  local current = redis.call('MGET', unpack(names))
-  for i = 1, count do versions[i] = version_of_named(current[i], names[i]) end
-end
-local written
-if ARGV[3] == '' then
-  written = redis.call('SET', KEYS[1], '1|' .. ARGV[4], 'NX')
-else
-  written = redis.call('SET', KEYS[1], '1|' .. ARGV[4], 'NX', 'PX', ARGV[3])
-end
-if not written then return {0, redis.call('GET', KEYS[1])} end
+local replies = {}
 local listed = false
-if ARGV[5] ~= '1' then
-  track_key(ARGV[1], ARGV[3], false)
-  listed = true
-end
-for i = 1, count do
-  local at = 7 + (i - 1) * 4
-  local ttl = ARGV[at + 2]
-  local packed = (versions[i] + 1) .. '|' .. ARGV[at + 3]
-  if ttl == '' then
-    redis.call('SET', KEYS[3 + i], packed)
-  else
-    redis.call('SET', KEYS[3 + i], packed, 'PX', ttl)
+local k, a = 4, 4
+for item = 1, tonumber(ARGV[1]) do
+  local name = KEYS[1]
+  if item > 1 then
+    name = KEYS[k]
+    k = k + 1
   end
-  if ARGV[at + 4] ~= '1' then
-    track_key(ARGV[at + 1], ttl, versions[i] > 0)
-    listed = true
+  local ttl, json, count = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 4])
+  local member, unlisted_item = ARGV[a], ARGV[a + 3] == '1'
+  local first_key, first_arg = k, a + 5
+  k = k + count
+  a = a + 5 + count * 4
+  local versions, damaged = {}, nil
+  if count > 0 then
+    local names = {}
+    for i = 1, count do names[i] = KEYS[first_key + i - 1] end
+    local current = redis.call('MGET', unpack(names))
+    for i = 1, count do
+      versions[i] = checked_version(current[i])
+      if not versions[i] then
+        damaged = names[i]
+        break
+      end
+    end
+  end
+  if damaged then
+    replies[item] = {-1, damaged}
+  else
+    local written
+    if ttl == '' then
+      written = redis.call('SET', name, '1|' .. json, 'NX')
+    else
+      written = redis.call('SET', name, '1|' .. json, 'NX', 'PX', ttl)
+    end
+    if not written then
+      replies[item] = {0, redis.call('GET', name)}
+    else
+      if not unlisted_item then
+        track_key(member, ttl, false)
+        listed = true
+      end
+      for i = 1, count do
+        local at = first_arg + (i - 1) * 4
+        local companion_ttl = ARGV[at + 1]
+        local packed = (versions[i] + 1) .. '|' .. ARGV[at + 2]
+        if companion_ttl == '' then
+          redis.call('SET', KEYS[first_key + i - 1], packed)
+        else
+          redis.call('SET', KEYS[first_key + i - 1], packed, 'PX', companion_ttl)
+        end
+        if ARGV[at + 3] ~= '1' then
+          track_key(ARGV[at], companion_ttl, versions[i] > 0)
+          listed = true
+        end
+      end
+      replies[item] = {1}
+    end
   end
 end
 if listed then
-  redis.call('ZADD', KEYS[2], unpack(indexed))
+  local members, expiring, unexpiring = {}, {}, {}
+  for member in pairs(indexed) do
+    members[#members + 1] = 0
+    members[#members + 1] = member
+  end
+  for member, deadline in pairs(expiry) do
+    if deadline then
+      expiring[#expiring + 1] = deadline
+      expiring[#expiring + 1] = member
+    else
+      unexpiring[#unexpiring + 1] = member
+    end
+  end
+  redis.call('ZADD', KEYS[2], unpack(members))
   if #expiring > 0 then redis.call('ZADD', KEYS[3], unpack(expiring)) end
   if #unexpiring > 0 then redis.call('ZREM', KEYS[3], unpack(unexpiring)) end
-  local limit = tonumber(ARGV[7])
+  local limit = tonumber(ARGV[3])
   if limit > 0 then purge(clock(), limit) end
 end
-return {1}
+return replies
 `;
 
 /**
@@ -312,7 +353,7 @@ export function keyValueScripts() {
     list: new LuaScript("kv.list", LIST, 2),
     unlistedSet: new LuaScript("kv.set unlisted", unlisted(SET), 3),
     unlistedSetIfAbsent: new LuaScript("kv.setIfAbsent unlisted", unlisted(SET_IF_ABSENT), 3),
-    /** Takes 3 + companion count keys (passed to `run`). */
+    /** Takes 3 keys plus one per further item and per companion (passed to `run`). */
     setIfAbsentWith: new LuaScript("kv.setIfAbsentWith", SET_IF_ABSENT_WITH, 3),
     unlistedCompareAndSet: new LuaScript("kv.compareAndSet unlisted", unlisted(COMPARE_AND_SET), 3),
     /** KEYS = [value key], ARGV = [ttl or "", json, expected version]: see UNLISTED_COMPARE_AND_SET. */

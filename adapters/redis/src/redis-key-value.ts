@@ -58,6 +58,28 @@ const incrementReply = z.tuple([z.union([z.literal(0), z.literal(1)]), z.string(
 const versionReply = z.number().int().positive();
 const deleteReply = z.union([z.literal(0), z.literal(1)]);
 const listReply = z.array(z.string());
+const startReply = z.union([
+  z.tuple([z.literal(1)]),
+  z.tuple([z.literal(0)]),
+  z.tuple([z.literal(0), z.string()]),
+  z.tuple([z.literal(-1), z.string()]),
+]);
+const startReplies = z.array(startReply);
+type StartReply = z.output<typeof startReply>;
+
+/** setIfAbsentWith calls one script call carries at most (bounds its run time and argument count). */
+const MAX_START_BATCH = 64;
+
+/** A setIfAbsentWith call waiting for the end of the event-loop turn (see `setIfAbsentWith`). */
+interface QueuedStart {
+  /** Redis names: the key's, then its companions'. */
+  names: string[];
+  /** The script's per-item arguments. */
+  args: string[];
+  listed: boolean;
+  settle(reply: StartReply | undefined): void;
+  fail(error: unknown): void;
+}
 
 /**
  * KeyValue on Redis. Each key is one string `<version>|<json>` under `{keyPrefix}:v:`; every write is one
@@ -78,6 +100,7 @@ export class RedisKeyValue implements KeyValue {
   /** setIfAbsentWith's expiry purge: when it may run next, and the writes that skipped it since. */
   private purgeDueAt = 0;
   private writesSincePurge = 0;
+  private queuedStarts: QueuedStart[] = [];
 
   /** Opens (or borrows) a client, connecting on first use; `connect` also checks the server answers. */
   constructor(options: RedisKeyValueOptions) {
@@ -161,28 +184,58 @@ export class RedisKeyValue implements KeyValue {
    * setIfAbsent and, when it wrote, the companions' sets in one Lua script: one round trip for what would
    * otherwise be 1 + companions.length. Keys must be distinct.
    */
-  async setIfAbsentWith<T = unknown>(
+  /**
+   * Calls made in the same event-loop turn (say, the run starts of webhook deliveries read in one poll)
+   * go to Redis together as one script call after the turn (`setImmediate`): group commit, so a busy
+   * server pays one round trip and one script invocation per batch instead of per call. Each call is
+   * still its own atomic write with its own result; an idle caller waits one loop turn at most.
+   */
+  setIfAbsentWith<T = unknown>(
     key: string,
     value: unknown,
     options: KvWriteOptions | undefined,
     companions: readonly KvCompanionWrite[],
   ): Promise<KvConditionalResult<T>> {
+    let item: QueuedStart;
+    try {
+      item = this.startItem(key, value, options, companions);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<KvConditionalResult<T>>((resolve, reject) => {
+      item.settle = (reply) => {
+        try {
+          resolve(this.startResult<T>(reply, key));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      item.fail = reject;
+      this.queuedStarts.push(item);
+      if (this.queuedStarts.length === 1) setImmediate(() => this.flushStarts());
+    });
+  }
+
+  /** One setIfAbsentWith call as the script's item: its keys and arguments, checked and serialised. */
+  private startItem(
+    key: string,
+    value: unknown,
+    options: KvWriteOptions | undefined,
+    companions: readonly KvCompanionWrite[],
+  ): QueuedStart {
     this.check(key, "setIfAbsentWith");
     if (!Array.isArray(companions)) {
       throw new TypeError(
         "RedisKeyValue.setIfAbsentWith: companions must be an array of { key, value, options? }",
       );
     }
-    const { index, expiries, valuePrefix } = this.namespace;
-    const names: string[] = [this.namespace.value(key), index, expiries];
+    const names: string[] = [this.namespace.value(key)];
     const args: string[] = [
       key,
-      valuePrefix,
       ttlArgument(options?.ttlMs, `RedisKeyValue.setIfAbsentWith("${key}")`),
       toStoredJson(value, "RedisKeyValue.setIfAbsentWith", key),
       options?.unlisted === true ? "1" : "",
       String(companions.length),
-      "0",
     ];
     let listed = options?.unlisted !== true;
     const seen = new Set([key]);
@@ -203,23 +256,48 @@ export class RedisKeyValue implements KeyValue {
       );
       if (companion.options?.unlisted !== true) listed = true;
     }
+    return { names, args, listed, settle: () => undefined, fail: () => undefined };
+  }
+
+  /** Sends what setIfAbsentWith queued, MAX_START_BATCH items per script call. */
+  private flushStarts(): void {
+    const queued = this.queuedStarts;
+    this.queuedStarts = [];
+    for (let at = 0; at < queued.length; at += MAX_START_BATCH) {
+      void this.sendStarts(queued.slice(at, at + MAX_START_BATCH));
+    }
+  }
+
+  private async sendStarts(items: readonly QueuedStart[]): Promise<void> {
+    const { index, expiries, valuePrefix } = this.namespace;
+    const [first, ...rest] = items as [QueuedStart, ...QueuedStart[]];
+    const names = [first.names[0]!, index, expiries, ...first.names.slice(1)];
+    for (const item of rest) names.push(...item.names);
     // Only a listed write purges (the script skips it otherwise): asked only then, so none is lost.
-    if (listed) args[6] = this.purgeLimit();
-    let reply: unknown;
+    const purge = items.some((item) => item.listed) ? this.purgeLimit() : "0";
+    const args = [String(items.length), valuePrefix, purge];
+    for (const item of items) args.push(...item.args);
+    let replies: z.output<typeof startReplies>;
     try {
-      reply = await this.scripts.setIfAbsentWith.run(
-        this.connection.client,
-        [...names, ...args],
-        names.length,
+      replies = startReplies.parse(
+        await this.scripts.setIfAbsentWith.run(this.connection.client, [...names, ...args], names.length),
       );
     } catch (error) {
-      const message = error instanceof Error ? error.message : "";
-      const damaged = /AAT_NOT_A_KV_VALUE (\S+)/.exec(message);
-      if (damaged)
-        throw damagedEntry(() => `Redis key ${damaged[1]} on ${this.server}`, "has no <version>| header");
-      throw this.connection.failure("setIfAbsentWith", error);
+      const failure = error instanceof z.ZodError ? error : this.connection.failure("setIfAbsentWith", error);
+      for (const item of items) item.fail(failure);
+      return;
     }
-    return this.conditional<T>(conditionalReply.parse(reply), key, 1);
+    for (const [i, item] of items.entries()) item.settle(replies[i]);
+  }
+
+  private startResult<T>(reply: StartReply | undefined, key: string): KvConditionalResult<T> {
+    if (reply === undefined) {
+      throw new Error(`RedisKeyValue.setIfAbsentWith("${key}"): the script returned no reply for this write`);
+    }
+    if (reply[0] === -1) {
+      throw damagedEntry(() => `Redis key ${reply[1]} on ${this.server}`, "has no <version>| header");
+    }
+    return this.conditional<T>(reply, key, 1);
   }
 
   /**

@@ -215,6 +215,75 @@ describe("RedisKeyValue on a real server", () => {
     expect(await kv.get("run/active")).toEqual({ value: { runId: "r" }, version: 2 });
   });
 
+  it("setIfAbsentWith calls made in one event-loop turn go to Redis as one script call, each with its own result", async () => {
+    const monitor = await admin.duplicate().monitor();
+    const scriptCalls: string[][] = [];
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === "evalsha" && args.some((arg) => arg.includes(namespace.tag))) {
+        scriptCalls.push(args);
+      }
+    });
+    try {
+      await kv.set("run-b/log/1", { seq: 1 });
+      await admin.set(namespace.value("run-d/damaged"), "no header");
+      await sleep(50); // the monitor sees the writes above before counting starts
+      scriptCalls.length = 0;
+      const results = await Promise.all(
+        [
+          kv.setIfAbsentWith("run-a/log/1", { a: 1 }, { unlisted: true }, [
+            { key: "shared", value: "from a", options: { ttlMs: 60_000 } },
+            { key: "run-a/active", value: 1 },
+          ]),
+          kv.setIfAbsentWith("run-b/log/1", { b: 2 }, undefined, [{ key: "run-b/active", value: 1 }]),
+          kv.setIfAbsentWith("run-c/log/1", { c: 3 }, undefined, [{ key: "shared", value: "from c" }]),
+          kv.setIfAbsentWith("run-d/log/1", { d: 4 }, undefined, [{ key: "run-d/damaged", value: 1 }]),
+          kv.setIfAbsentWith("run-a/log/1", { a: "again" }, undefined, []),
+        ].map((call) =>
+          call.then(
+            (value) => ({ value }),
+            (error: Error) => ({ error: error.message }),
+          ),
+        ),
+      );
+      expect(results).toEqual([
+        { value: { ok: true, version: 1 } },
+        { value: { ok: false, current: { value: { seq: 1 }, version: 1 } } },
+        { value: { ok: true, version: 1 } },
+        { error: expect.stringMatching(/run-d\/damaged .*has no <version>\| header/) },
+        // Each call sees what the calls before it in the batch wrote.
+        { value: { ok: false, current: { value: { a: 1 }, version: 1 } } },
+      ]);
+      await eventually(
+        "the monitor to report the script call",
+        async () => scriptCalls.length || undefined,
+        2_000,
+      );
+      expect(scriptCalls).toHaveLength(1);
+      // The batch's writes, as separate calls would have made them: run-b's companion untouched, run-d
+      // refused whole, "shared" written by a then c (version 2, no TTL left: c wrote it without one).
+      expect(await kv.get("run-b/active")).toBeUndefined();
+      expect(await kv.get("run-d/log/1")).toBeUndefined();
+      expect(await kv.get("shared")).toEqual({ value: "from c", version: 2 });
+      expect(await admin.pttl(namespace.value("shared"))).toBe(-1);
+      expect(await admin.zrange(namespace.expiries, "0", "-1")).toEqual([]);
+      expect(await admin.zrange(namespace.index, "0", "-1")).toEqual([
+        "run-a/active",
+        "run-b/log/1",
+        "run-c/log/1",
+        "shared",
+      ]);
+      // A call in a later turn is a script call of its own.
+      await kv.setIfAbsentWith("run-e/log/1", { e: 5 }, undefined, []);
+      await eventually(
+        "the monitor to report the second script call",
+        async () => (scriptCalls.length === 2 ? true : undefined),
+        2_000,
+      );
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it("setIfAbsentWith refuses a damaged companion or a key named twice, writing nothing", async () => {
     await admin.set(namespace.value("hand/written"), "no header");
     await expect(
