@@ -20,7 +20,10 @@ export class ToolRegistry implements ToolCatalog {
       );
     }
     if (this.tools.has(tool.name)) throw new Error(`tool "${tool.name}" is already registered`);
-    if (typeof tool.run !== "function" || typeof tool.input?.safeParse !== "function") {
+    // A schema behind a getter (the built-in tools build theirs on first use, see first-use.ts) is not
+    // built here: that would build every tool's schemas at registration, on every cold start.
+    const lazyInput = typeof Object.getOwnPropertyDescriptor(tool, "input")?.get === "function";
+    if (typeof tool.run !== "function" || (!lazyInput && typeof tool.input?.safeParse !== "function")) {
       throw new Error(`tool "${tool.name}" needs a zod \`input\` schema and a \`run(input, ctx)\` function`);
     }
     this.tools.set(tool.name, tool as Tool);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ToolError } from "../errors.js";
+import { onFirstUse } from "../first-use.js";
 import type { Tool, ToolContext } from "../types.js";
 import { EgressGuard, type HostResolver } from "./http/egress-guard.js";
 import { SecretRedactor } from "./http/redact.js";
@@ -110,19 +111,21 @@ function inputSchema(options: HttpRequestOptions) {
 
 type HttpRequestInput = z.output<ReturnType<typeof inputSchema>>;
 
-const outputSchema = z.strictObject({
-  status: z.int(),
-  ok: z.boolean(),
-  /** The URL that answered, after redirects. */
-  url: z.string(),
-  headers: z.record(z.string(), z.string()),
-  bodyType: z.enum(["json", "text", "base64", "empty"]),
-  body: z.json().nullable(),
-  /** Each URL redirected to, in order. */
-  redirects: z.array(z.string()),
-});
+const outputSchema = onFirstUse(() =>
+  z.strictObject({
+    status: z.int(),
+    ok: z.boolean(),
+    /** The URL that answered, after redirects. */
+    url: z.string(),
+    headers: z.record(z.string(), z.string()),
+    bodyType: z.enum(["json", "text", "base64", "empty"]),
+    body: z.json().nullable(),
+    /** Each URL redirected to, in order. */
+    redirects: z.array(z.string()),
+  }),
+);
 
-export type HttpRequestOutput = z.output<typeof outputSchema>;
+export type HttpRequestOutput = z.output<ReturnType<typeof outputSchema>>;
 
 /**
  * `http.request`: one HTTP call to a public host (or an allow-listed one), with secrets by name in
@@ -134,6 +137,7 @@ export function httpRequestTool(options: HttpRequestOptions): Tool<HttpRequestIn
     ...(options.resolve ? { resolve: options.resolve } : {}),
   });
   const maxRedirects = options.maxRedirects ?? 5;
+  const input = onFirstUse(() => inputSchema(options));
   // Node replaces its default roots when `ca` is given, so extra CAs are added to them.
   // node:tls is loaded only when extra CAs are configured (see http/transport.ts).
   const trusted =
@@ -144,8 +148,13 @@ export function httpRequestTool(options: HttpRequestOptions): Tool<HttpRequestIn
     name: "http.request",
     description:
       "Make an HTTP request (GET, POST, …) to a public URL and return status, headers and body (JSON parsed when the response is JSON). Private and internal addresses are refused. Credentials go by secret name: `auth: { secret: NAME }` or a header value `secret:NAME`.",
-    input: inputSchema(options),
-    output: outputSchema,
+    // Schemas built on first use (../first-use.ts).
+    get input() {
+      return input();
+    },
+    get output() {
+      return outputSchema();
+    },
     capabilities: ["network.egress"],
     // A backstop only: the call enforces its own (possibly lower) limit with a clearer message.
     timeoutMs: options.timeoutMs + 1_000,

@@ -1,19 +1,26 @@
 import { z } from "zod";
 import { ToolApprovalRequired } from "../errors.js";
+import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 
-const input = z.strictObject({
-  question: z.string().min(1, "must be the question to ask").max(4_000, "may be at most 4,000 characters"),
-  approvers: z.array(z.string().regex(/^(role|user):.+$/, "must be role:<name> or user:<name>")).default([]),
-  details: z.json().optional(),
-});
+const input = onFirstUse(() =>
+  z.strictObject({
+    question: z.string().min(1, "must be the question to ask").max(4_000, "may be at most 4,000 characters"),
+    approvers: z
+      .array(z.string().regex(/^(role|user):.+$/, "must be role:<name> or user:<name>"))
+      .default([]),
+    details: z.json().optional(),
+  }),
+);
 /** The approval decision, as approval steps record it: the person's answer is `rationale`. */
-const output = z.strictObject({
-  approved: z.boolean(),
-  by: z.string(),
-  rationale: z.string().optional(),
-  at: z.number(),
-});
+const output = onFirstUse(() =>
+  z.strictObject({
+    approved: z.boolean(),
+    by: z.string(),
+    rationale: z.string().optional(),
+    at: z.number(),
+  }),
+);
 
 /**
  * `human.ask`: put a question to a person as an approval. It cannot answer by itself: called without
@@ -21,13 +28,20 @@ const output = z.strictObject({
  * decision becomes the step's output; a denial fails the step). When a decision was made before the
  * call (an agent's approved dangerous call), it returns that decision.
  */
-export function humanAskTool(): Tool<z.output<typeof input>, z.output<typeof output>> {
+export function humanAskTool(): Tool<
+  z.output<ReturnType<typeof input>>,
+  z.output<ReturnType<typeof output>>
+> {
   return {
     name: "human.ask",
     description:
       "Ask a person a question and wait for their decision (approve or deny, with an optional written answer in `rationale`).",
-    input,
-    output,
+    get input() {
+      return input();
+    },
+    get output() {
+      return output();
+    },
     dangerous: true,
     asksForApproval: true,
     async run(request, ctx) {

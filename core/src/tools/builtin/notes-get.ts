@@ -1,17 +1,26 @@
 import { z } from "zod";
+import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import { noteKeySchema, type RunNotes } from "./notes/store.js";
 
-const input = z.strictObject({ key: noteKeySchema });
-const output = z.strictObject({ key: z.string(), found: z.boolean(), value: z.json().nullable() });
+const input = onFirstUse(() => z.strictObject({ key: noteKeySchema }));
+const output = onFirstUse(() =>
+  z.strictObject({ key: z.string(), found: z.boolean(), value: z.json().nullable() }),
+);
 
 /** `notes.get`: read a note of this run; `found: false` (value null) when there is none. */
-export function notesGetTool(notes: RunNotes): Tool<z.output<typeof input>, z.output<typeof output>> {
+export function notesGetTool(
+  notes: RunNotes,
+): Tool<z.output<ReturnType<typeof input>>, z.output<ReturnType<typeof output>>> {
   return {
     name: "notes.get",
     description: "Read a note saved earlier in this run with notes.put; found is false when there is none.",
-    input,
-    output,
+    get input() {
+      return input();
+    },
+    get output() {
+      return output();
+    },
     async run({ key }, ctx) {
       const { found, value } = await notes.get(ctx.runId, key);
       return { key, found, value: value as z.core.util.JSONType };

@@ -1,25 +1,36 @@
 import { z } from "zod";
+import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import type { RunNotes } from "./notes/store.js";
 
-const input = z.strictObject({
-  prefix: z.string().max(200).default(""),
-  limit: z.int().min(1).max(100).default(50),
-  cursor: z.string().optional(),
-});
-const output = z.strictObject({
-  notes: z.array(z.strictObject({ key: z.string(), value: z.json() })),
-  cursor: z.string().optional(),
-});
+const input = onFirstUse(() =>
+  z.strictObject({
+    prefix: z.string().max(200).default(""),
+    limit: z.int().min(1).max(100).default(50),
+    cursor: z.string().optional(),
+  }),
+);
+const output = onFirstUse(() =>
+  z.strictObject({
+    notes: z.array(z.strictObject({ key: z.string(), value: z.json() })),
+    cursor: z.string().optional(),
+  }),
+);
 
 /** `notes.list`: this run's notes in key order, optionally under a key prefix, a page at a time. */
-export function notesListTool(notes: RunNotes): Tool<z.output<typeof input>, z.output<typeof output>> {
+export function notesListTool(
+  notes: RunNotes,
+): Tool<z.output<ReturnType<typeof input>>, z.output<ReturnType<typeof output>>> {
   return {
     name: "notes.list",
     description:
       "List this run's notes (key and value) in key order, optionally only keys starting with prefix; pass the returned cursor for the next page.",
-    input,
-    output,
+    get input() {
+      return input();
+    },
+    get output() {
+      return output();
+    },
     async run({ prefix, limit, cursor }, ctx) {
       const page = await notes.list(ctx.runId, prefix, limit, cursor);
       return {

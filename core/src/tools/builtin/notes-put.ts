@@ -1,17 +1,24 @@
 import { z } from "zod";
+import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import { noteKeySchema, type RunNotes } from "./notes/store.js";
 
-const input = z.strictObject({ key: noteKeySchema, value: z.json() });
-const output = z.strictObject({ key: z.string(), created: z.boolean(), bytes: z.int() });
+const input = onFirstUse(() => z.strictObject({ key: noteKeySchema, value: z.json() }));
+const output = onFirstUse(() => z.strictObject({ key: z.string(), created: z.boolean(), bytes: z.int() }));
 
 /** `notes.put`: keep a JSON value under a key for the rest of this run (overwrites). */
-export function notesPutTool(notes: RunNotes): Tool<z.output<typeof input>, z.output<typeof output>> {
+export function notesPutTool(
+  notes: RunNotes,
+): Tool<z.output<ReturnType<typeof input>>, z.output<ReturnType<typeof output>>> {
   return {
     name: "notes.put",
     description: `Save a JSON value under a key for later steps of this run (overwrites the key). At most ${notes.maxValueBytes} bytes per note and ${notes.maxNotesPerRun} notes per run.`,
-    input,
-    output,
+    get input() {
+      return input();
+    },
+    get output() {
+      return output();
+    },
     async run({ key, value }, ctx) {
       const { created, bytes } = await notes.put(ctx.runId, key, value);
       return { key, created, bytes };

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { planId } from "../../plan/schema.js";
 import { ToolError } from "../errors.js";
+import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 
 /** Starts a run; the runtime passes `(request) => runner.start(request)`. Idempotent on `runId`. */
@@ -12,25 +13,35 @@ export type StartPlanRun = (request: {
   runId?: string;
 }) => Promise<{ runId: string; created?: boolean; state: { status: string } }>;
 
-const input = z.strictObject({
-  planId,
-  version: z.int().min(1).optional(),
-  input: z.json().default({}),
-});
-const output = z.strictObject({ runId: z.string(), status: z.string(), created: z.boolean() });
+const input = onFirstUse(() =>
+  z.strictObject({
+    planId,
+    version: z.int().min(1).optional(),
+    input: z.json().default({}),
+  }),
+);
+const output = onFirstUse(() =>
+  z.strictObject({ runId: z.string(), status: z.string(), created: z.boolean() }),
+);
 
 /**
  * `plan.run`: start another published plan and return at once with its run id and status (it does
  * not wait; a `plan` step is the way to wait for a sub-plan's output). The child run id is derived
  * from the call's idempotency key and request, so a repeated delivery of the same call starts one run.
  */
-export function planRunTool(startRun: StartPlanRun): Tool<z.output<typeof input>, z.output<typeof output>> {
+export function planRunTool(
+  startRun: StartPlanRun,
+): Tool<z.output<ReturnType<typeof input>>, z.output<ReturnType<typeof output>>> {
   return {
     name: "plan.run",
     description:
       "Start another plan by id (optionally a version) with an input; returns its runId and status without waiting for it to finish.",
-    input,
-    output,
+    get input() {
+      return input();
+    },
+    get output() {
+      return output();
+    },
     capabilities: ["plan.run"],
     async run(request, ctx) {
       const runId = childRunId(ctx.idempotencyKey, ctx.runId, request);
@@ -54,7 +65,11 @@ export function planRunTool(startRun: StartPlanRun): Tool<z.output<typeof input>
 }
 
 /** `<parent run>~plan.run~<hash>`: stable for one call, different for a different plan, version or input. */
-function childRunId(idempotencyKey: string, parentRunId: string, request: z.output<typeof input>): string {
+function childRunId(
+  idempotencyKey: string,
+  parentRunId: string,
+  request: z.output<ReturnType<typeof input>>,
+): string {
   const digest = createHash("sha256")
     .update(
       JSON.stringify([idempotencyKey, request.planId, request.version ?? null, canonical(request.input)]),

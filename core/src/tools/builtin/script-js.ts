@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import { FILE_NAME, runInSandbox, type SandboxLimits } from "./script/sandbox.js";
 
@@ -54,12 +55,19 @@ export function scriptJsTool(options: ScriptOptions = {}): Tool<ScriptInput, Jso
     maxInputBytes: options.maxInputBytes ?? MIB,
     maxOutputBytes: options.maxOutputBytes ?? MIB,
   };
+  const input = onFirstUse(() => inputSchema(limits));
+  const output = onFirstUse(() => z.json());
   return {
     name: "script.js",
     description:
       "Run JavaScript on JSON: `code` defines `function main(input) { return … }` (or is an expression using `input`); the JSON result is the output. No I/O, no timers, no modules; memory and time are limited.",
-    input: inputSchema(limits),
-    output: z.json(),
+    // Schemas built on first use (../first-use.ts).
+    get input() {
+      return input();
+    },
+    get output() {
+      return output();
+    },
     async run(input, ctx) {
       const sandbox: SandboxLimits = {
         memoryBytes: limits.memoryBytes,

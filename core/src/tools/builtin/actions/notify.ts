@@ -3,27 +3,32 @@ import { createTransport, type Transporter } from "nodemailer";
 import { z } from "zod";
 import type { ActionsConfig, NotifyChannelConfig } from "../../../config/actions.js";
 import { ToolError } from "../../errors.js";
+import { onFirstUse } from "../../first-use.js";
 import type { Tool, ToolContext } from "../../types.js";
 import type { EgressClient } from "../egress/client.js";
 import { actionFailure, isSuccess } from "./http-result.js";
 
-const input = z.strictObject({
-  /** One channel name, several, or none for every configured channel. */
-  channel: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-  title: z.string().min(1).max(500),
-  text: z.string().max(20_000).default(""),
-  severity: z.string().max(40).optional(),
-  link: z.url().optional(),
-  fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
-});
-type NotifyInput = z.output<typeof input>;
+const input = onFirstUse(() =>
+  z.strictObject({
+    /** One channel name, several, or none for every configured channel. */
+    channel: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    title: z.string().min(1).max(500),
+    text: z.string().max(20_000).default(""),
+    severity: z.string().max(40).optional(),
+    link: z.url().optional(),
+    fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  }),
+);
+type NotifyInput = z.output<ReturnType<typeof input>>;
 
-const output = z.strictObject({
-  sent: z.array(z.strictObject({ channel: z.string(), kind: z.string(), detail: z.string() })),
-  /** Why nothing was sent, when nothing was configured. */
-  skipped: z.string().optional(),
-});
-type NotifyOutput = z.output<typeof output>;
+const output = onFirstUse(() =>
+  z.strictObject({
+    sent: z.array(z.strictObject({ channel: z.string(), kind: z.string(), detail: z.string() })),
+    /** Why nothing was sent, when nothing was configured. */
+    skipped: z.string().optional(),
+  }),
+);
+type NotifyOutput = z.output<ReturnType<typeof output>>;
 
 export interface NotifyOptions {
   config: Pick<ActionsConfig, "channels" | "smtp">;
@@ -45,8 +50,12 @@ export function notifySendTool(options: NotifyOptions): Tool<NotifyInput, Notify
     name: "notify.send",
     description:
       "Send a notification (title, text, severity, link, fields) to configured channels: Slack, Microsoft Teams, a generic webhook or email. Without `channel` it goes to every configured channel.",
-    input,
-    output,
+    get input() {
+      return input();
+    },
+    get output() {
+      return output();
+    },
     capabilities: ["network.egress"],
     dangerous: true,
     timeoutMs: options.timeoutMs + 2_000,

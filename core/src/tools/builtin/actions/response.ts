@@ -2,34 +2,39 @@ import { z } from "zod";
 import type { ActionsConfig, ResponseActionConfig } from "../../../config/actions.js";
 import { compileTemplate } from "../../../expr/index.js";
 import { ToolError } from "../../errors.js";
+import { onFirstUse } from "../../first-use.js";
 import type { Tool, ToolContext } from "../../types.js";
 import type { EgressClient } from "../egress/client.js";
 import { actionFailure, isSuccess } from "./http-result.js";
 
 type Kind = ResponseActionConfig["kind"];
 
-const common = {
-  reason: z.string().min(1).max(2_000),
-  alertId: z.string().optional(),
-  /** One configured action by name; every action of this kind when omitted. */
-  action: z.string().optional(),
-};
+const inputs = onFirstUse(() => {
+  const common = {
+    reason: z.string().min(1).max(2_000),
+    alertId: z.string().optional(),
+    /** One configured action by name; every action of this kind when omitted. */
+    action: z.string().optional(),
+  };
 
-const inputs = {
-  block_indicator: z.strictObject({
-    indicator: z.string().min(1),
-    type: z.enum(["ip", "domain", "url", "hash"]),
-    ...common,
-  }),
-  isolate_host: z.strictObject({ host: z.string().min(1), ...common }),
-  disable_user: z.strictObject({ user: z.string().min(1), ...common }),
-} as const;
-
-const output = z.strictObject({
-  kind: z.string(),
-  results: z.array(z.strictObject({ action: z.string(), status: z.int(), url: z.string() })),
+  return {
+    block_indicator: z.strictObject({
+      indicator: z.string().min(1),
+      type: z.enum(["ip", "domain", "url", "hash"]),
+      ...common,
+    }),
+    isolate_host: z.strictObject({ host: z.string().min(1), ...common }),
+    disable_user: z.strictObject({ user: z.string().min(1), ...common }),
+  } as const;
 });
-type ResponseOutput = z.output<typeof output>;
+
+const output = onFirstUse(() =>
+  z.strictObject({
+    kind: z.string(),
+    results: z.array(z.strictObject({ action: z.string(), status: z.int(), url: z.string() })),
+  }),
+);
+type ResponseOutput = z.output<ReturnType<typeof output>>;
 
 const DESCRIPTIONS: Record<Kind, string> = {
   block_indicator:
@@ -51,15 +56,20 @@ export interface ResponseOptions {
  * Idempotency-Key header so a retried step can be recognised by the receiving API.
  */
 export function responseTools(options: ResponseOptions): Tool[] {
-  return (Object.keys(inputs) as Kind[]).map((kind) => responseTool(kind, options));
+  return (Object.keys(DESCRIPTIONS) as Kind[]).map((kind) => responseTool(kind, options));
 }
 
 function responseTool(kind: Kind, options: ResponseOptions): Tool {
   const tool: Tool<Record<string, unknown>, ResponseOutput> = {
     name: `response.${kind}`,
     description: `${DESCRIPTIONS[kind]} Dangerous: needs a person's approval.`,
-    input: inputs[kind] as unknown as z.ZodType<Record<string, unknown>>,
-    output,
+    // Schemas built on first use (../../first-use.ts).
+    get input() {
+      return inputs()[kind] as unknown as z.ZodType<Record<string, unknown>>;
+    },
+    get output() {
+      return output();
+    },
     capabilities: ["network.egress", "response.actions"],
     dangerous: true,
     timeoutMs: options.timeoutMs + 2_000,

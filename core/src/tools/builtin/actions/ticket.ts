@@ -1,31 +1,36 @@
 import { z } from "zod";
 import type { ActionsConfig } from "../../../config/actions.js";
 import { ToolError } from "../../errors.js";
+import { onFirstUse } from "../../first-use.js";
 import type { Tool } from "../../types.js";
 import type { EgressClient } from "../egress/client.js";
 import { actionFailure, isSuccess } from "./http-result.js";
 
 const SEVERITIES = ["Unknown", "Informational", "Low", "Medium", "High", "Critical", "Fatal"] as const;
 
-const input = z.strictObject({
-  /** Which ticket system; the configured one when omitted (Jira first when both are). */
-  system: z.enum(["jira", "servicenow"]).optional(),
-  summary: z.string().min(1).max(255),
-  description: z.string().max(30_000).default(""),
-  severity: z.enum(SEVERITIES).optional(),
-  labels: z.array(z.string().regex(/^\S+$/, "labels may not contain spaces")).max(20).optional(),
-});
-type TicketInput = z.output<typeof input>;
+const input = onFirstUse(() =>
+  z.strictObject({
+    /** Which ticket system; the configured one when omitted (Jira first when both are). */
+    system: z.enum(["jira", "servicenow"]).optional(),
+    summary: z.string().min(1).max(255),
+    description: z.string().max(30_000).default(""),
+    severity: z.enum(SEVERITIES).optional(),
+    labels: z.array(z.string().regex(/^\S+$/, "labels may not contain spaces")).max(20).optional(),
+  }),
+);
+type TicketInput = z.output<ReturnType<typeof input>>;
 
-const output = z.strictObject({
-  system: z.enum(["jira", "servicenow"]),
-  /** Jira issue id or ServiceNow sys_id. */
-  id: z.string(),
-  /** Jira issue key (SEC-12) or ServiceNow number (INC0010001). */
-  key: z.string(),
-  url: z.string(),
-});
-type TicketOutput = z.output<typeof output>;
+const output = onFirstUse(() =>
+  z.strictObject({
+    system: z.enum(["jira", "servicenow"]),
+    /** Jira issue id or ServiceNow sys_id. */
+    id: z.string(),
+    /** Jira issue key (SEC-12) or ServiceNow number (INC0010001). */
+    key: z.string(),
+    url: z.string(),
+  }),
+);
+type TicketOutput = z.output<ReturnType<typeof output>>;
 
 export interface TicketOptions {
   config: Pick<ActionsConfig, "jira" | "servicenow">;
@@ -57,8 +62,12 @@ export function ticketCreateTool(options: TicketOptions): Tool<TicketInput, Tick
     name: "ticket.create",
     description:
       "Open a ticket in Jira or ServiceNow with a summary, description, severity and labels; returns the ticket key and URL.",
-    input,
-    output,
+    get input() {
+      return input();
+    },
+    get output() {
+      return output();
+    },
     capabilities: ["network.egress"],
     dangerous: true,
     timeoutMs: options.timeoutMs + 2_000,

@@ -1,9 +1,11 @@
 import { z } from "zod";
+import { onFirstUse } from "../../first-use.js";
 import type { Tool } from "../../types.js";
 import type { ThreatIntelService } from "./service.js";
 import { type Enrichment, enrichmentSchema, type IndicatorType } from "./types.js";
 
-const inputs = {
+// Built on first use (../../first-use.ts).
+const inputs = onFirstUse(() => ({
   ip: z.strictObject({
     // node:net loaded when an address is checked, not at import (see ../http/transport.ts).
     ip: z
@@ -28,7 +30,7 @@ const inputs = {
       .trim()
       .regex(/^([a-f0-9]{32}|[a-f0-9]{40}|[a-f0-9]{64})$/i, "must be an MD5, SHA-1 or SHA-256 hex digest"),
   }),
-} as const;
+}));
 
 const WHAT: Record<IndicatorType, string> = {
   ip: "an IP address",
@@ -43,16 +45,19 @@ const WHAT: Record<IndicatorType, string> = {
  * score, and per provider its answer or why it is degraded.
  */
 export function threatIntelTools(service: ThreatIntelService, timeoutMs: number): Tool[] {
-  return (Object.keys(inputs) as IndicatorType[]).map((type) => threatIntelTool(service, type, timeoutMs));
+  return (Object.keys(WHAT) as IndicatorType[]).map((type) => threatIntelTool(service, type, timeoutMs));
 }
 
 function threatIntelTool(service: ThreatIntelService, type: IndicatorType, timeoutMs: number): Tool {
-  const input = inputs[type] as z.ZodType<Record<string, string>>;
   const tool: Tool<Record<string, string>, Enrichment> = {
     name: `threatintel.${type}`,
     description: `Look up the reputation of ${WHAT[type]} in the configured threat-intel providers (${service.providerNames.join(", ") || "none configured"}). Returns verdict (malicious, suspicious, benign, unknown), score 0-100 and each provider's answer; a provider that is down or rate-limited is reported as degraded, never as an error.`,
-    input,
-    output: enrichmentSchema,
+    get input() {
+      return inputs()[type] as z.ZodType<Record<string, string>>;
+    },
+    get output() {
+      return enrichmentSchema();
+    },
     capabilities: ["network.egress"],
     // Providers run in parallel, each within timeoutMs; the backstop leaves room for the cache round trips.
     timeoutMs: timeoutMs + 5_000,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { onFirstUse } from "../../first-use.js";
 import type { EgressClient } from "../egress/client.js";
 
 export const INDICATOR_TYPES = ["ip", "domain", "url", "hash"] as const;
@@ -12,34 +13,40 @@ export type Verdict = (typeof VERDICTS)[number];
  * One provider's answer. `degraded` means the provider could not answer (not configured for this
  * type, rate-limited, failing, timed out): the enrichment goes on without it and says why.
  */
-export const providerResultSchema = z.strictObject({
-  provider: z.string(),
-  status: z.enum(["ok", "not_found", "degraded"]),
-  verdict: z.enum(VERDICTS),
-  /** 0 (harmless) … 100 (certainly malicious), on the provider's own evidence; absent when it has none. */
-  score: z.number().min(0).max(100).optional(),
-  /** Why it is degraded, or a one-line summary of the evidence. */
-  reason: z.string().optional(),
-  tags: z.array(z.string()).optional(),
-  /** Where a person can see the provider's page for this indicator. */
-  link: z.string().optional(),
-  /** True when the answer came from the KV cache. */
-  cached: z.boolean().optional(),
-});
-export type ProviderResult = z.output<typeof providerResultSchema>;
+/** Built on first use (../../first-use.ts). */
+export const providerResultSchema = onFirstUse(() =>
+  z.strictObject({
+    provider: z.string(),
+    status: z.enum(["ok", "not_found", "degraded"]),
+    verdict: z.enum(VERDICTS),
+    /** 0 (harmless) … 100 (certainly malicious), on the provider's own evidence; absent when it has none. */
+    score: z.number().min(0).max(100).optional(),
+    /** Why it is degraded, or a one-line summary of the evidence. */
+    reason: z.string().optional(),
+    tags: z.array(z.string()).optional(),
+    /** Where a person can see the provider's page for this indicator. */
+    link: z.string().optional(),
+    /** True when the answer came from the KV cache. */
+    cached: z.boolean().optional(),
+  }),
+);
+export type ProviderResult = z.output<ReturnType<typeof providerResultSchema>>;
 
-export const enrichmentSchema = z.strictObject({
-  indicator: z.string(),
-  type: z.enum(INDICATOR_TYPES),
-  /** The worst verdict any provider gave (malicious > suspicious > benign > unknown). */
-  verdict: z.enum(VERDICTS),
-  /** The highest provider score, or null when no provider had evidence. */
-  score: z.number().min(0).max(100).nullable(),
-  /** True when at least one provider could not answer. */
-  degraded: z.boolean(),
-  providers: z.array(providerResultSchema),
-});
-export type Enrichment = z.output<typeof enrichmentSchema>;
+/** Built on first use (../../first-use.ts). */
+export const enrichmentSchema = onFirstUse(() =>
+  z.strictObject({
+    indicator: z.string(),
+    type: z.enum(INDICATOR_TYPES),
+    /** The worst verdict any provider gave (malicious > suspicious > benign > unknown). */
+    verdict: z.enum(VERDICTS),
+    /** The highest provider score, or null when no provider had evidence. */
+    score: z.number().min(0).max(100).nullable(),
+    /** True when at least one provider could not answer. */
+    degraded: z.boolean(),
+    providers: z.array(providerResultSchema()),
+  }),
+);
+export type Enrichment = z.output<ReturnType<typeof enrichmentSchema>>;
 
 /** What a provider gets for one lookup. */
 export interface LookupContext {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { onFirstUse } from "../../../first-use.js";
 import type { IndicatorType, LookupContext, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { ProviderError, verdictOfScore } from "../types.js";
 import { providerFailure } from "./http-errors.js";
@@ -12,17 +13,20 @@ export interface AbuseIpDbOptions {
 }
 
 /** The fields of `GET /api/v2/check` this provider reads (`{ data: { … } }`). */
-const checkResponse = z.object({
-  data: z.object({
-    ipAddress: z.string(),
-    abuseConfidenceScore: z.number(),
-    isWhitelisted: z.boolean().nullable().optional(),
-    totalReports: z.number().optional(),
-    countryCode: z.string().nullable().optional(),
-    usageType: z.string().nullable().optional(),
-    isTor: z.boolean().optional(),
+// Built on the first lookup (../../../first-use.ts).
+const checkResponse = onFirstUse(() =>
+  z.object({
+    data: z.object({
+      ipAddress: z.string(),
+      abuseConfidenceScore: z.number(),
+      isWhitelisted: z.boolean().nullable().optional(),
+      totalReports: z.number().optional(),
+      countryCode: z.string().nullable().optional(),
+      usageType: z.string().nullable().optional(),
+      isTor: z.boolean().optional(),
+    }),
   }),
-});
+);
 
 /**
  * AbuseIPDB APIv2 `check`: `GET {baseUrl}/check?ipAddress=…&maxAgeInDays=…` with the key in the `Key`
@@ -48,7 +52,7 @@ export class AbuseIpDbProvider implements ThreatIntelProvider {
       timeoutMs: ctx.timeoutMs,
     });
     if (response.status !== 200) throw providerFailure(this.name, response);
-    const parsed = checkResponse.safeParse(response.json);
+    const parsed = checkResponse().safeParse(response.json);
     if (!parsed.success) throw new ProviderError("abuseipdb answered without data.abuseConfidenceScore");
     const data = parsed.data.data;
     const whitelisted = data.isWhitelisted === true;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { onFirstUse } from "../../../first-use.js";
 import type { IndicatorType, LookupContext, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { ProviderError } from "../types.js";
 import { providerFailure } from "./http-errors.js";
@@ -11,16 +12,19 @@ export interface GreyNoiseOptions {
 }
 
 /** `GET /v3/community/{ip}`: `{ ip, noise, riot, classification, name, link, last_seen, message }`. */
-const communityResponse = z.object({
-  ip: z.string().optional(),
-  noise: z.boolean().optional(),
-  riot: z.boolean().optional(),
-  classification: z.string().optional(),
-  name: z.string().optional(),
-  link: z.string().optional(),
-  last_seen: z.string().optional(),
-  message: z.string().optional(),
-});
+// Built on the first lookup (../../../first-use.ts).
+const communityResponse = onFirstUse(() =>
+  z.object({
+    ip: z.string().optional(),
+    noise: z.boolean().optional(),
+    riot: z.boolean().optional(),
+    classification: z.string().optional(),
+    name: z.string().optional(),
+    link: z.string().optional(),
+    last_seen: z.string().optional(),
+    message: z.string().optional(),
+  }),
+);
 
 /**
  * GreyNoise Community API: `GET {baseUrl}/community/{ip}`, key (when given) in the `key` header.
@@ -53,7 +57,7 @@ export class GreyNoiseProvider implements ThreatIntelProvider {
       };
     }
     if (response.status !== 200) throw providerFailure(this.name, response);
-    const parsed = communityResponse.safeParse(response.json);
+    const parsed = communityResponse().safeParse(response.json);
     if (!parsed.success) throw new ProviderError("greynoise answered with an unexpected body");
     const body = parsed.data;
     const link = body.link ?? `https://viz.greynoise.io/ip/${encodeURIComponent(ip)}`;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { onFirstUse } from "../../../first-use.js";
 import type { IndicatorType, LookupContext, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { ProviderError } from "../types.js";
 import { providerFailure } from "./http-errors.js";
@@ -10,18 +11,23 @@ export interface OtxOptions {
 }
 
 /** The part of `GET /indicators/{type}/{value}/general` this provider reads. */
-const generalResponse = z.object({
-  pulse_info: z
-    .object({
-      count: z.number().default(0),
-      pulses: z
-        .array(z.object({ name: z.string().optional(), tags: z.array(z.string()).optional() }))
-        .default([]),
-    })
-    .optional(),
-  /** Allow-list hits ("whitelisted" sources such as Alexa or Majestic top lists). */
-  validation: z.array(z.object({ source: z.string().optional(), message: z.string().optional() })).optional(),
-});
+// Built on the first lookup (../../../first-use.ts).
+const generalResponse = onFirstUse(() =>
+  z.object({
+    pulse_info: z
+      .object({
+        count: z.number().default(0),
+        pulses: z
+          .array(z.object({ name: z.string().optional(), tags: z.array(z.string()).optional() }))
+          .default([]),
+      })
+      .optional(),
+    /** Allow-list hits ("whitelisted" sources such as Alexa or Majestic top lists). */
+    validation: z
+      .array(z.object({ source: z.string().optional(), message: z.string().optional() }))
+      .optional(),
+  }),
+);
 
 /**
  * AlienVault OTX DirectConnect API v1: `GET {baseUrl}/indicators/{IPv4|IPv6|domain|url|file}/{value}/general`
@@ -50,7 +56,7 @@ export class OtxProvider implements ThreatIntelProvider {
       return { provider: this.name, status: "not_found", verdict: "unknown", reason: "not in OTX" };
     }
     if (response.status !== 200) throw providerFailure(this.name, response);
-    const parsed = generalResponse.safeParse(response.json);
+    const parsed = generalResponse().safeParse(response.json);
     if (!parsed.success) throw new ProviderError("otx answered with an unexpected body");
     const pulses = parsed.data.pulse_info?.count ?? 0;
     const allowListed = (parsed.data.validation ?? []).length > 0;

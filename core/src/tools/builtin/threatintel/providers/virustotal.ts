@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { onFirstUse } from "../../../first-use.js";
 import type { IndicatorType, LookupContext, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { ProviderError } from "../types.js";
 import { providerFailure } from "./http-errors.js";
@@ -10,25 +11,28 @@ export interface VirusTotalOptions {
 }
 
 /** The part of a v3 object (`{ data: { id, type, attributes } }`) this provider reads. */
-const objectResponse = z.object({
-  data: z.object({
-    id: z.string(),
-    type: z.string(),
-    attributes: z.object({
-      last_analysis_stats: z
-        .object({
-          malicious: z.number().default(0),
-          suspicious: z.number().default(0),
-          harmless: z.number().default(0),
-          undetected: z.number().default(0),
-        })
-        .partial()
-        .optional(),
-      reputation: z.number().optional(),
-      tags: z.array(z.string()).optional(),
+// Built on the first lookup (../../../first-use.ts).
+const objectResponse = onFirstUse(() =>
+  z.object({
+    data: z.object({
+      id: z.string(),
+      type: z.string(),
+      attributes: z.object({
+        last_analysis_stats: z
+          .object({
+            malicious: z.number().default(0),
+            suspicious: z.number().default(0),
+            harmless: z.number().default(0),
+            undetected: z.number().default(0),
+          })
+          .partial()
+          .optional(),
+        reputation: z.number().optional(),
+        tags: z.array(z.string()).optional(),
+      }),
     }),
   }),
-});
+);
 
 const COLLECTION: Record<IndicatorType, string> = {
   ip: "ip_addresses",
@@ -68,7 +72,7 @@ export class VirusTotalProvider implements ThreatIntelProvider {
       return { provider: this.name, status: "not_found", verdict: "unknown", reason: "not in VirusTotal" };
     }
     if (response.status !== 200) throw providerFailure(this.name, response);
-    const parsed = objectResponse.safeParse(response.json);
+    const parsed = objectResponse().safeParse(response.json);
     if (!parsed.success) throw new ProviderError("virustotal answered without data.attributes");
     const attributes = parsed.data.data.attributes;
     const stats = attributes.last_analysis_stats ?? {};
