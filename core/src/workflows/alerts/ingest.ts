@@ -6,9 +6,12 @@ import { fingerprintOf, sha256Hex } from "./fingerprint.js";
 import { AlertMappingError, MAPPERS, type MappedAlert } from "./mappers/index.js";
 import type { AlertMetrics } from "./metrics.js";
 import { type NormalisedAlert, normalisedAlertSchema, severityCaption } from "./ocsf.js";
+import { runIndexKey } from "./run-index.js";
 import type { WebhookSource, WebhookSourceStore } from "./sources.js";
 import type { AlertRecord, AlertStore } from "./store.js";
 import { verifyDelivery } from "./verify.js";
+
+export { runIndexKey };
 
 /** A refused delivery: the route answers `status` with `detail`; nothing of it was stored. */
 export class AlertIngestError extends Error {
@@ -52,16 +55,11 @@ export interface AlertIngestorDeps {
 
 /** A claim on a fingerprint protects its holder this long; a crashed holder's claim is then taken over. */
 const CLAIM_IN_PROGRESS_MS = 30_000;
-const RUN_INDEX_PREFIX = "alerts/by-run/";
 const OBSERVABLE_PREFIX = "alerts/observables/";
 const REPLAY_PREFIX = "alerts/replay/";
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
 /** Suricata shippers may post newline-delimited JSON. */
 const NDJSON_TYPE = /^application\/(x-)?ndjson\s*(;|$)/i;
-
-export function runIndexKey(runId: string): string {
-  return RUN_INDEX_PREFIX + runId;
-}
 
 /**
  * Webhook delivery → stored alerts with their triage runs. A delivery is verified, parsed and mapped

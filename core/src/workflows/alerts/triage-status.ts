@@ -1,9 +1,9 @@
 import type { RunEvent, RunState } from "../../graph/types.js";
 import type { Clock } from "../../ports/clock.js";
 import type { KeyValue } from "../../ports/kv.js";
-import { runIndexKey } from "./ingest.js";
 import type { AlertMetrics } from "./metrics.js";
 import type { AlertStatus } from "./ocsf.js";
+import { runIndexKey } from "./run-index.js";
 import { type AlertRecord, type AlertStore, RESOLUTIONS } from "./store.js";
 
 export interface TriageStatusDeps {
