@@ -18,7 +18,12 @@ export function registerAzureFunctions(): void {
 
 let setUp = false;
 
-/** app.setup once per function app, before the first registration (HTTP streams for SSE). */
+/**
+ * app.setup once per function app, before the first registration (HTTP streams for SSE). Only an app
+ * with the `api` function asks for HTTP streams: with them on, the Functions host's Node worker starts an
+ * HTTP proxy server for the app at startup, which a steps-only or schedules-only app (one bundle per
+ * function) would start for nothing.
+ */
 function setup(): void {
   if (setUp) return;
   setUp = true;
@@ -38,7 +43,6 @@ export function registerAzureApi(): void {
 
 /** `steps`: the Service Bus trigger on the step queue (its own bundle: entries/steps.ts). */
 export function registerAzureSteps(): void {
-  setup();
   app.serviceBusQueue("steps", {
     connection: "AAT_SERVICEBUS_CONNECTION_STRING",
     queueName: "%AAT_SERVICEBUS_QUEUE%",
@@ -48,7 +52,6 @@ export function registerAzureSteps(): void {
 
 /** `schedules`: the timer firing the plans' schedules (its own bundle: entries/schedules.ts). */
 export function registerAzureSchedules(): void {
-  setup();
   app.timer("schedules", {
     schedule: "%AAT_AZURE_TIMER_SCHEDULE%",
     handler: createTimerHandler(),
