@@ -15,13 +15,6 @@ export interface PublishAck {
 
 const utf8 = new TextDecoder();
 
-interface Queued {
-  token: string;
-  subject: string;
-  data: Uint8Array;
-  headers: MsgHdrs;
-}
-
 interface Pending {
   subject: string;
   resolve: (ack: PublishAck) => void;
@@ -39,18 +32,12 @@ interface Pending {
  * copy of the options and a backoff object per call. That was about 5 % of a webhook delivery's CPU on
  * the ingest bench (docs/benchmarks.md). This is the same protocol (the library does no more on the
  * wire: headers, `Nats-Msg-Id`, a reply inbox), checked by the queue's contract suite on a real server.
- *
- * Publishes asked for in one event-loop turn (say, the runs started by the webhook deliveries read in one
- * poll) are handed to the connection together after the turn (`setImmediate`), so they leave in one
- * socket write instead of one each: the connection flushes what it has buffered once per microtask
- * checkpoint, and every request's own checkpoint would otherwise flush its single publish.
  */
 export class JetStreamPublisher {
   private readonly prefix = createInbox();
   private readonly subscription: Subscription;
   private readonly pending = new Map<string, Pending>();
   private sequence = 0;
-  private queued: Queued[] = [];
 
   constructor(
     private readonly connection: NatsConnection,
@@ -77,27 +64,14 @@ export class JetStreamPublisher {
         }
       }, this.timeoutMs);
       this.pending.set(token, { subject, resolve, reject, timer });
-      this.queued.push({ token, subject, data, headers });
-      if (this.queued.length === 1) setImmediate(() => this.flush());
-    });
-  }
-
-  private flush(): void {
-    const queued = this.queued;
-    this.queued = [];
-    for (const { token, subject, data, headers } of queued) {
-      // Failed meanwhile (timed out, or the publisher closed): its caller was told it was not sent.
-      if (!this.pending.has(token)) continue;
       try {
         this.connection.publish(subject, data, { reply: `${this.prefix}.${token}`, headers });
       } catch (error) {
-        const pending = this.pending.get(token);
-        if (!pending) continue;
+        clearTimeout(timer);
         this.pending.delete(token);
-        clearTimeout(pending.timer);
-        pending.reject(error as Error);
+        reject(error as Error);
       }
-    }
+    });
   }
 
   /** Stops answering: publishes still waiting fail. */

@@ -49,29 +49,6 @@ describe("JetStreamPublisher on a real server", () => {
     await publisher.close();
   });
 
-  it("hands the publishes of one event-loop turn to the connection together, so they leave in one flush", async () => {
-    const other = await connect({ servers: natsUrl });
-    const publisher = new JetStreamPublisher(other, 5_000);
-    // The connection flushes its buffer at the microtask checkpoint after a publish: publishes made with
-    // no checkpoint between them leave in one socket write.
-    let checkpoints = 0;
-    const seenAt: number[] = [];
-    const publish = other.publish.bind(other);
-    other.publish = (...args: Parameters<NatsConnection["publish"]>) => {
-      seenAt.push(checkpoints);
-      queueMicrotask(() => checkpoints++);
-      publish(...args);
-    };
-    const acks = Array.from({ length: 20 }, (_, n) =>
-      publisher.publish(subject, new TextEncoder().encode(JSON.stringify({ n })), headers()),
-    );
-    expect(seenAt).toEqual([]); // nothing is sent during the callers' own turn
-    expect(new Set((await Promise.all(acks)).map((ack) => ack.seq)).size).toBe(20);
-    expect(seenAt).toEqual(Array(20).fill(seenAt[0]));
-    await publisher.close();
-    await other.close();
-  });
-
   it("says plainly when no stream takes the subject", async () => {
     const publisher = new JetStreamPublisher(connection, 5_000);
     await expect(
@@ -93,13 +70,9 @@ describe("JetStreamPublisher on a real server", () => {
   it("fails publishes still waiting when it is closed", async () => {
     const other = await connect({ servers: natsUrl });
     const publisher = new JetStreamPublisher(other, 5_000);
-    const before = (await manager.streams.info(stream)).state.messages;
     const waiting = publisher.publish(subject, new TextEncoder().encode("{}"), headers());
     await publisher.close();
     await expect(waiting).rejects.toThrow(/closed before JetStream answered/);
-    // A publish its caller was told failed is not sent afterwards.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect((await manager.streams.info(stream)).state.messages).toBe(before);
     await other.close();
   });
 });
