@@ -77,7 +77,7 @@ const env = {
   AAT_SQS_PROVISION: "false",
   AAT_AUTH_MODE: "apiKey",
   AAT_PLANS_DIRS: "[]",
-  AAT_TELEMETRY_LOG_LEVEL: "warn",
+  AAT_LOG_LEVEL: "warn",
 };
 
 const awsHttpEvent = {
@@ -203,7 +203,7 @@ const gcpEnv = {
   AAT_PUBSUB_PROVISION: "false",
   AAT_AUTH_MODE: "apiKey",
   AAT_PLANS_DIRS: "[]",
-  AAT_TELEMETRY_LOG_LEVEL: "warn",
+  AAT_LOG_LEVEL: "warn",
 };
 const gcpEvents: Record<string, Pick<Case, "event" | "expect" | "invoker">> = {
   api: { event: { method: "GET", path: "/healthz" }, expect: /"status":200/, invoker: "ff-http:api" },

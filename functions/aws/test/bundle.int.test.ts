@@ -112,7 +112,7 @@ process.stdout.write("\\n" + JSON.stringify(reply));`;
         AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
         AAT_SQS_ENDPOINT: moto,
         AAT_SQS_PROVISION: "false",
-        AAT_TELEMETRY_LOG_LEVEL: "error",
+        AAT_LOG_LEVEL: "error",
       },
     });
     expect(run.stderr).not.toMatch(/Error/);
