@@ -86,6 +86,7 @@ const load = (duration: number) =>
     ],
   });
 if (WARMUP_SECONDS > 0) await load(WARMUP_SECONDS);
+const loadBefore = process.cpuUsage();
 const before = Object.fromEntries(
   Object.entries(watched).map(([name, pid]) => [name, pid ? cpuSeconds(pid) : 0]),
 );
@@ -93,13 +94,15 @@ const result = await load(SECONDS);
 console.log(
   `${SERVER}: ${(result["2xx"] / result.duration).toFixed(0)} req/s, non2xx ${result.non2xx}, errors ${result.errors}`,
 );
+const loadUsage = process.cpuUsage(loadBefore);
 const cpu = Object.entries(watched)
   .map(([name, pid]) => {
     const used = pid ? cpuSeconds(pid) - before[name]! : 0;
     return `${name} ${((used * 1e6) / result["2xx"]).toFixed(0)} µs`;
   })
   .join(", ");
-console.log(`CPU per request: ${cpu}`);
+const loadCpu = ((loadUsage.user + loadUsage.system) / result["2xx"]).toFixed(0);
+console.log(`CPU per request: ${cpu}, load generator (autocannon) ${loadCpu} µs`);
 await new Promise<void>((resolve) => {
   child.once("exit", () => resolve());
   child.kill("SIGTERM");

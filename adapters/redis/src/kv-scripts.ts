@@ -218,12 +218,16 @@ for item = 1, tonumber(ARGV[1]) do
         track_key(member, ttl, false)
         listed = true
       end
+      -- Companions without a TTL go in one MSET: each call into Redis from a script costs more than
+      -- the write it makes.
+      local plain = {}
       for i = 1, count do
         local at = first_arg + (i - 1) * 4
         local companion_ttl = ARGV[at + 1]
         local packed = (versions[i] + 1) .. '|' .. ARGV[at + 2]
         if companion_ttl == '' then
-          redis.call('SET', KEYS[first_key + i - 1], packed)
+          plain[#plain + 1] = KEYS[first_key + i - 1]
+          plain[#plain + 1] = packed
         else
           redis.call('SET', KEYS[first_key + i - 1], packed, 'PX', companion_ttl)
         end
@@ -232,6 +236,7 @@ for item = 1, tonumber(ARGV[1]) do
           listed = true
         end
       end
+      if #plain > 0 then redis.call('MSET', unpack(plain)) end
       replies[item] = {1}
     end
   end
