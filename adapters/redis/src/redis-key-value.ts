@@ -70,13 +70,17 @@ type StartReply = z.output<typeof startReply>;
 /** setIfAbsentWith calls one script call carries at most (bounds its run time and argument count). */
 const MAX_START_BATCH = 64;
 
-/** A setIfAbsentWith call waiting for the end of the event-loop turn (see `setIfAbsentWith`). */
-interface QueuedStart {
+/** One setIfAbsentWith call as an item of the script. */
+interface StartItem {
   /** Redis names: the key's, then its companions'. */
   names: string[];
   /** The script's per-item arguments. */
   args: string[];
   listed: boolean;
+}
+
+/** A setIfAbsentWith call waiting for the end of the event-loop turn (see `setIfAbsentWith`). */
+interface QueuedStart extends StartItem {
   settle(reply: StartReply | undefined): void;
   fail(error: unknown): void;
 }
@@ -183,8 +187,7 @@ export class RedisKeyValue implements KeyValue {
   /**
    * setIfAbsent and, when it wrote, the companions' sets in one Lua script: one round trip for what would
    * otherwise be 1 + companions.length. Keys must be distinct.
-   */
-  /**
+   *
    * Calls made in the same event-loop turn (say, the run starts of webhook deliveries read in one poll)
    * go to Redis together as one script call after the turn (`setImmediate`): group commit, so a busy
    * server pays one round trip and one script invocation per batch instead of per call. Each call is
@@ -196,22 +199,21 @@ export class RedisKeyValue implements KeyValue {
     options: KvWriteOptions | undefined,
     companions: readonly KvCompanionWrite[],
   ): Promise<KvConditionalResult<T>> {
-    let item: QueuedStart;
+    let item: StartItem;
     try {
       item = this.startItem(key, value, options, companions);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<KvConditionalResult<T>>((resolve, reject) => {
-      item.settle = (reply) => {
+      const settle = (reply: StartReply | undefined) => {
         try {
           resolve(this.startResult<T>(reply, key));
         } catch (error) {
           reject(error);
         }
       };
-      item.fail = reject;
-      this.queuedStarts.push(item);
+      this.queuedStarts.push({ ...item, settle, fail: reject });
       if (this.queuedStarts.length === 1) setImmediate(() => this.flushStarts());
     });
   }
@@ -222,7 +224,7 @@ export class RedisKeyValue implements KeyValue {
     value: unknown,
     options: KvWriteOptions | undefined,
     companions: readonly KvCompanionWrite[],
-  ): QueuedStart {
+  ): StartItem {
     this.check(key, "setIfAbsentWith");
     if (!Array.isArray(companions)) {
       throw new TypeError(
@@ -256,7 +258,7 @@ export class RedisKeyValue implements KeyValue {
       );
       if (companion.options?.unlisted !== true) listed = true;
     }
-    return { names, args, listed, settle: () => undefined, fail: () => undefined };
+    return { names, args, listed };
   }
 
   /** Sends what setIfAbsentWith queued, MAX_START_BATCH items per script call. */
