@@ -9,7 +9,6 @@
  *   npm run bench:ingest      (CONNECTIONS=32, ROUND_SECONDS=8, ROUNDS=3 per server, WARMUP_SECONDS=6)
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { NatsQueue } from "@aat/adapter-nats";
 import { deleteNamespace } from "@aat/adapter-redis";
@@ -18,7 +17,7 @@ import { Redis } from "ioredis";
 import { deleteKeys, deleteStream, NATS_URL, REDIS_URL, runSuffix } from "../lib/backends.js";
 import { type Cleanups, runBench } from "../lib/deadline.js";
 import { fmt, machine } from "../lib/measure.js";
-import { readyMessage, SECRET, type ServerEnv } from "./protocol.js";
+import { readyMessage, type ServerEnv, signedRequests } from "./protocol.js";
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const ROUND_SECONDS = Number(process.env.ROUND_SECONDS ?? 8);
@@ -74,21 +73,6 @@ function stopServer(child: ChildProcess): Promise<void> {
     });
     child.kill("SIGTERM");
   });
-}
-
-/** A request factory: every request gets a new body, signed as a sender signs it. */
-function signedRequests(tag: string) {
-  let n = 0;
-  return (request: autocannon.Request): autocannon.Request => {
-    const body = JSON.stringify({ n: n++, id: `${tag}-${n}-${process.hrtime.bigint()}` });
-    const t = Math.floor(Date.now() / 1000);
-    const v1 = createHmac("sha256", SECRET).update(`${t}.${body}`).digest("hex");
-    return {
-      ...request,
-      body,
-      headers: { "content-type": "application/json", "x-aat-signature": `t=${t},v1=${v1}` },
-    };
-  };
 }
 
 async function load(server: Server, seconds: number, tag: string): Promise<number> {

@@ -7,7 +7,6 @@
  *   PROF_DIR=/tmp/prof npx tsx bench/ingest/profile.ts
  */
 import { execFileSync, fork } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { NatsQueue } from "@aat/adapter-nats";
@@ -15,7 +14,7 @@ import { deleteNamespace } from "@aat/adapter-redis";
 import autocannon from "autocannon";
 import { Redis } from "ioredis";
 import { deleteKeys, deleteStream, NATS_URL, REDIS_URL, runSuffix } from "../lib/backends.js";
-import { readyMessage, SECRET } from "./protocol.js";
+import { readyMessage, signedRequests } from "./protocol.js";
 
 const SECONDS = Number(process.env.SECONDS ?? 10);
 /** Load before the measured window, so lazily loaded modules and JIT warm-up are not counted per request. */
@@ -63,27 +62,13 @@ const watched = {
   redis: Number(process.env.REDIS_PID) || pidOf("redis-server"),
   nats: pidOf("nats-server"),
 };
-let n = 0;
 const load = (duration: number) =>
   autocannon({
     url,
     method: "POST",
     connections: 32,
     duration,
-    requests: [
-      {
-        setupRequest: (request: autocannon.Request) => {
-          const body = JSON.stringify({ n: n++, id: `p-${n}-${process.hrtime.bigint()}` });
-          const t = Math.floor(Date.now() / 1000);
-          const v1 = createHmac("sha256", SECRET).update(`${t}.${body}`).digest("hex");
-          return {
-            ...request,
-            body,
-            headers: { "content-type": "application/json", "x-aat-signature": `t=${t},v1=${v1}` },
-          };
-        },
-      },
-    ],
+    requests: [{ setupRequest: signedRequests(`p-${process.pid}`) }],
   });
 if (WARMUP_SECONDS > 0) await load(WARMUP_SECONDS);
 const loadBefore = process.cpuUsage();

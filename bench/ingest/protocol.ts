@@ -1,3 +1,5 @@
+import { createHmac } from "node:crypto";
+import type autocannon from "autocannon";
 import { z } from "zod";
 
 /** What a server process started by the ingest bench reports to it (over the fork IPC channel). */
@@ -20,4 +22,19 @@ export type ServerEnv = z.infer<typeof serverEnv>;
 /** Tells the parent where the server listens. */
 export function reportReady(url: string): void {
   process.send?.({ ready: true, url });
+}
+
+/** A request factory: every request gets a new body, signed as a sender signs it. */
+export function signedRequests(tag: string) {
+  let n = 0;
+  return (request: autocannon.Request): autocannon.Request => {
+    const body = JSON.stringify({ n: n++, id: `${tag}-${n}-${process.hrtime.bigint()}` });
+    const t = Math.floor(Date.now() / 1000);
+    const v1 = createHmac("sha256", SECRET).update(`${t}.${body}`).digest("hex");
+    return {
+      ...request,
+      body,
+      headers: { "content-type": "application/json", "x-aat-signature": `t=${t},v1=${v1}` },
+    };
+  };
 }

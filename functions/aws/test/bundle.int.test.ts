@@ -21,6 +21,22 @@ const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 const out = mkdtempSync(join(fileURLToPath(new URL("../", import.meta.url)), ".bundle-test-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+/** A bundled function's environment: this test's table and queue on moto, nothing else inherited. */
+function motoStoresEnv(): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_REGION: region,
+    AAT_KV_KIND: "dynamodb",
+    AAT_DYNAMODB_TABLE: table,
+    AAT_DYNAMODB_ENDPOINT: moto,
+    AAT_QUEUE_KIND: "sqs",
+    AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
+    AAT_SQS_ENDPOINT: moto,
+  };
+}
+
 describe("the Lambda bundles (moto)", () => {
   beforeAll(async () => {
     await DynamoKeyValue.createTable({ endpoint: moto, region, credentials, tableName: table });
@@ -50,19 +66,7 @@ describe("the Lambda bundles (moto)", () => {
     const run = spawnSync(process.execPath, [bundle.file], {
       encoding: "utf8",
       timeout: 60_000,
-      env: {
-        PATH: process.env.PATH ?? "",
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        AWS_REGION: region,
-        AAT_KV_KIND: "dynamodb",
-        AAT_DYNAMODB_TABLE: table,
-        AAT_DYNAMODB_ENDPOINT: moto,
-        AAT_QUEUE_KIND: "sqs",
-        AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
-        AAT_SQS_ENDPOINT: moto,
-        AAT_SQS_CLAIM_CHECK_BUCKET: bucket,
-      },
+      env: { ...motoStoresEnv(), AAT_SQS_CLAIM_CHECK_BUCKET: bucket },
     });
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.stdout.trim()).toBe("ok");
@@ -100,20 +104,7 @@ process.stdout.write("\\n" + JSON.stringify(reply));`;
     const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
       encoding: "utf8",
       timeout: 60_000,
-      env: {
-        PATH: process.env.PATH ?? "",
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        AWS_REGION: region,
-        AAT_KV_KIND: "dynamodb",
-        AAT_DYNAMODB_TABLE: table,
-        AAT_DYNAMODB_ENDPOINT: moto,
-        AAT_QUEUE_KIND: "sqs",
-        AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
-        AAT_SQS_ENDPOINT: moto,
-        AAT_SQS_PROVISION: "false",
-        AAT_LOG_LEVEL: "error",
-      },
+      env: { ...motoStoresEnv(), AAT_SQS_PROVISION: "false", AAT_LOG_LEVEL: "error" },
     });
     expect(run.stderr).not.toMatch(/Error/);
     // The handler's log lines come first (the malformed record is logged); its reply is the last line.
