@@ -284,6 +284,37 @@ describe("RedisKeyValue on a real server", () => {
     }
   });
 
+  it("setIfAbsentWith splits a turn's calls into script calls of at most 64", async () => {
+    const monitor = await admin.duplicate().monitor();
+    let scriptCalls = 0;
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === "evalsha" && args.some((arg) => arg.includes(namespace.tag)))
+        scriptCalls++;
+    });
+    try {
+      await sleep(50);
+      const results = await Promise.all(
+        Array.from({ length: 150 }, (_, n) =>
+          kv.setIfAbsentWith(`many/${n}/log`, { n }, { unlisted: true }, [
+            { key: `many/${n}/active`, value: n },
+          ]),
+        ),
+      );
+      expect(results).toEqual(Array(150).fill({ ok: true, version: 1 }));
+      expect(
+        (await kv.getMany(["many/0/log", "many/149/log", "many/149/active"])).map((e) => e?.value),
+      ).toEqual([{ n: 0 }, { n: 149 }, 149]);
+      await eventually(
+        "the monitor to report three script calls",
+        async () => (scriptCalls >= 3 ? true : undefined),
+        2_000,
+      );
+      expect(scriptCalls).toBe(3);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it("setIfAbsentWith refuses a damaged companion or a key named twice, writing nothing", async () => {
     await admin.set(namespace.value("hand/written"), "no header");
     await expect(
