@@ -9,6 +9,7 @@ import { bundleEntry } from "@aat/functions-serverless/bundle";
 import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AWS_MAIN_FIELDS, HANDLERS } from "../src/bundle.js";
+import { motoStoreEnv } from "./support.js";
 
 const moto = motoUrl();
 const region = "us-east-1";
@@ -28,12 +29,7 @@ function motoStoresEnv(): Record<string, string> {
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_REGION: region,
-    AAT_KV_KIND: "dynamodb",
-    AAT_DYNAMODB_TABLE: table,
-    AAT_DYNAMODB_ENDPOINT: moto,
-    AAT_QUEUE_KIND: "sqs",
-    AAT_SQS_QUEUE_URL: `${moto}/123456789012/${queueName}`,
-    AAT_SQS_ENDPOINT: moto,
+    ...motoStoreEnv({ moto, region, table, queueName }),
   };
 }
 

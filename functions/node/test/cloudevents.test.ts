@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MemoryQueue } from "@aat/adapter-memory";
 import type { Queue, QueueMessage, WorkMessage } from "@aat/core";
+import { offlineVerdictPlan } from "@aat/core/testing";
 import { type NodeRuntime, startNodeRuntime } from "@aat/functions-node";
 import { CloudEvent, HTTP } from "cloudevents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,25 +15,7 @@ import {
 import { capturingLogger, tempDir, testConfig } from "./support.js";
 
 /** A set step, then an agent step on the offline model: both go through the step queue. */
-const OFFLINE_PLAN = `id: test.knative-offline
-workflow: alerts
-title: Offline verdict on Knative
-schemas:
-  Verdict:
-    type: object
-    properties:
-      verdict: { type: string, enum: [malicious, benign] }
-      rationale: { type: string }
-    required: [verdict, rationale]
-steps:
-  - id: intel
-    type: set
-    values: { score: "{% input.score %}" }
-  - id: assess
-    type: agent
-    prompt: "Threat intel says {% steps.intel.output %}. Decide."
-    output: Verdict
-`;
+const OFFLINE_PLAN = offlineVerdictPlan("test.knative-offline", "Offline verdict on Knative");
 
 /**
  * Knative Eventing pushes step messages to a Knative Service as CloudEvents. The runtime runs as role
