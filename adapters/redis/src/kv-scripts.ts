@@ -16,10 +16,15 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function version_of(raw)
+-- The version of a packed value (0 when absent), or nil when it has no <version>| header.
+local function checked_version(raw)
   if not raw then return 0 end
   local bar = string.find(raw, '|', 1, true)
-  local version = bar and tonumber(string.sub(raw, 1, bar - 1))
+  return bar and tonumber(string.sub(raw, 1, bar - 1))
+end
+
+local function version_of(raw)
+  local version = checked_version(raw)
   if not version then error('AAT_NOT_A_KV_VALUE ' .. KEYS[1]) end
   return version
 end
@@ -149,12 +154,6 @@ return {1, text}
  * Returns one reply per item: {1} written, {0, current packed value}, or {-1, damaged key's name}.
  */
 const SET_IF_ABSENT_WITH = `${HELPERS}
-local function checked_version(raw)
-  if not raw then return 0 end
-  local bar = string.find(raw, '|', 1, true)
-  return bar and tonumber(string.sub(raw, 1, bar - 1))
-end
-
 -- A key that did not exist needs no ZREM from the expiries set: an entry left there from an earlier
 -- life of the key is a hint only, which purge checks against the key's real PTTL and then drops.
 local now
