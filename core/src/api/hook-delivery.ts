@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import type { AuditAnnotation } from "../auth/audit-middleware.js";
 import { hashPayload } from "../dedupe/canonical-json.js";
-import { type RunState, TERMINAL_RUN_STATUSES } from "../graph/types.js";
+import { TERMINAL_RUN_STATUSES } from "../graph/types.js";
 import type { ApiContext } from "./context.js";
 import { ApiProblem } from "./problem.js";
 import { TRIGGER_ID_PATTERN } from "./schemas.js";
@@ -76,18 +76,13 @@ export async function deliverHook(
   const input = parseJson(raw);
   ctx.inputs.check(plan.definition, plan.version, input);
 
-  const bodyHash = sha256(raw);
-  const deliveryId = deliveryIdOf(request) ?? `sha256:${bodyHash}`;
+  const deliveryId = deliveryIdOf(request) ?? `sha256:${sha256(raw)}`;
   const deliveryHash = sha256(`${triggerId}\n${deliveryId}`);
   // The run id follows from the delivery, so a repeat, a retry after a crash, or a copy racing this one
   // finds the same run: Runner.start is idempotent on the id (a compare-and-set on the run's first event).
-  // The delivery record is stored in the same atomic write as the run (one round trip on Redis); it
-  // remembers the body's hash so a reused delivery id with another body is refused.
   const runId = uuidFromHash(deliveryHash);
-  const recordKey = deliveryRecordKey(triggerId, deliveryHash);
-  const record: DeliveryRecord = { runId, bodyHash };
-  // The audit entry of a delivery that starts a run is stored with the run too (no write of its own);
-  // should the call end otherwise, the audit step records the real outcome in its place.
+  // The audit entry of a delivery that starts a run is stored with the run (one atomic write, one round
+  // trip on Redis); should the call end otherwise, the audit step records the real outcome in its place.
   const created = { runId, duplicate: false };
   const audit = deps.auditLog.prepare({
     who: request.principalId ?? "anonymous",
@@ -105,20 +100,15 @@ export async function deliverHook(
     input,
     inputChecked: true,
     runId,
-    records: [
-      {
-        key: recordKey,
-        value: record,
-        options: { ttlMs: deps.config.limits.dedupeWindowMs, unlisted: true },
-      },
-      { key: audit.key, value: audit.entry },
-    ],
+    records: [{ key: audit.key, value: audit.entry }],
   });
   if (started.created) {
     request.annotate({ target, details: created, prepared: audit.entry });
     return created;
   }
-  if (!(await sameDelivery(ctx, recordKey, bodyHash, started.state, input))) {
+  // A repeat carries the same content: the run's input, compared as canonical JSON (so a sender that
+  // re-serialises the same object is still a repeat, as with Powertools' payload validation).
+  if (hashPayload(started.state.input) !== hashPayload(input)) {
     throw new ApiProblem(409, {
       kind: "delivery-id-reused",
       detail: `delivery id "${deliveryId}" was seen before with a different body; send a new delivery id for new content`,
@@ -130,32 +120,6 @@ export async function deliverHook(
   const repeat = { runId, duplicate: true };
   request.annotate({ target, details: repeat });
   return repeat;
-}
-
-/** What a delivery leaves besides its run, for `limits.dedupeWindowMs`. */
-interface DeliveryRecord {
-  runId: string;
-  bodyHash: string;
-}
-
-function deliveryRecordKey(triggerId: string, deliveryHash: string): string {
-  return `hooks/deliveries/${triggerId}/${deliveryHash}`;
-}
-
-/**
- * Whether a delivery whose run exists repeats the one that started it: the same body (by the delivery
- * record's hash), or, once that record has expired, the same input as the run's.
- */
-async function sameDelivery(
-  ctx: ApiContext,
-  recordKey: string,
-  bodyHash: string,
-  run: RunState,
-  input: Record<string, unknown>,
-): Promise<boolean> {
-  const stored = (await ctx.deps.kv.get<Partial<DeliveryRecord>>(recordKey))?.value;
-  if (typeof stored?.bodyHash === "string") return stored.bodyHash === bodyHash;
-  return hashPayload(run.input) === hashPayload(input);
 }
 
 async function checkSignature(
