@@ -146,9 +146,9 @@ return {1, text}
  * command (see RedisKeyValue.setIfAbsentWith).
  * KEYS = [item 1's key, index, expiries, item 1's companion keys…, then for each further item: its key,
  * its companion keys…]. ARGV = [item count, value-key prefix, purge limit (0: no purge this time), then
- * per item: key, ttl or "", json, "1" when unlisted, companion count, then per companion: key, ttl or "",
- * json, "1" when unlisted]. (Item 1's key comes first so the index, the expiries and the value-key
- * prefix sit where HELPERS' purge expects them.)
+ * per item: key, ttl or "", value packed as version 1 ("1|<json>"), "1" when unlisted, companion count,
+ * then per companion: key, ttl or "", "1|<json>", "1" when unlisted]. (Item 1's key comes first so the
+ * index, the expiries and the value-key prefix sit where HELPERS' purge expects them.)
  * An item's companions are read (and checked) before anything of it is written, so a damaged companion
  * refuses that item whole. The clock is read only when a TTL is tracked or the purge runs.
  * Returns one reply per item: {1} written, {0, current packed value}, or {-1, damaged key's name}.
@@ -174,6 +174,20 @@ local function track_key(member, ttl, existed)
   end
 end
 
+-- A run's first write names only new keys: when none of an item's keys exists and none has a TTL, one
+-- MSETNX writes them all at version 1 (each call into Redis from a script costs more than the write it
+-- makes). When any exists, MSETNX writes nothing and the item takes the general path below.
+local function write_fresh(name, packed, count, first_key, first_arg)
+  local writes = {name, packed}
+  for i = 1, count do
+    local at = first_arg + (i - 1) * 4
+    if ARGV[at + 1] ~= '' then return false end
+    writes[2 * i + 1] = KEYS[first_key + i - 1]
+    writes[2 * i + 2] = ARGV[at + 2]
+  end
+  return redis.call('MSETNX', unpack(writes)) == 1
+end
+
 local replies = {}
 local listed = false
 local k, a = 4, 4
@@ -183,60 +197,75 @@ for item = 1, tonumber(ARGV[1]) do
     name = KEYS[k]
     k = k + 1
   end
-  local ttl, json, count = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 4])
+  local ttl, packed, count = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 4])
   local member, unlisted_item = ARGV[a], ARGV[a + 3] == '1'
   local first_key, first_arg = k, a + 5
   k = k + count
   a = a + 5 + count * 4
-  local versions, damaged = {}, nil
-  if count > 0 then
-    local names = {}
-    for i = 1, count do names[i] = KEYS[first_key + i - 1] end
-    local current = redis.call('MGET', unpack(names))
+  if ttl == '' and write_fresh(name, packed, count, first_key, first_arg) then
+    if not unlisted_item then
+      track_key(member, '', false)
+      listed = true
+    end
     for i = 1, count do
-      versions[i] = checked_version(current[i])
-      if not versions[i] then
-        damaged = names[i]
-        break
-      end
-    end
-  end
-  if damaged then
-    replies[item] = {-1, damaged}
-  else
-    local written
-    if ttl == '' then
-      written = redis.call('SET', name, '1|' .. json, 'NX')
-    else
-      written = redis.call('SET', name, '1|' .. json, 'NX', 'PX', ttl)
-    end
-    if not written then
-      replies[item] = {0, redis.call('GET', name)}
-    else
-      if not unlisted_item then
-        track_key(member, ttl, false)
+      local at = first_arg + (i - 1) * 4
+      if ARGV[at + 3] ~= '1' then
+        track_key(ARGV[at], '', false)
         listed = true
       end
-      -- Companions without a TTL go in one MSET: each call into Redis from a script costs more than
-      -- the write it makes.
-      local plain = {}
+    end
+    replies[item] = {1}
+  else
+    local versions, damaged = {}, nil
+    if count > 0 then
+      local names = {}
+      for i = 1, count do names[i] = KEYS[first_key + i - 1] end
+      local current = redis.call('MGET', unpack(names))
       for i = 1, count do
-        local at = first_arg + (i - 1) * 4
-        local companion_ttl = ARGV[at + 1]
-        local packed = (versions[i] + 1) .. '|' .. ARGV[at + 2]
-        if companion_ttl == '' then
-          plain[#plain + 1] = KEYS[first_key + i - 1]
-          plain[#plain + 1] = packed
-        else
-          redis.call('SET', KEYS[first_key + i - 1], packed, 'PX', companion_ttl)
-        end
-        if ARGV[at + 3] ~= '1' then
-          track_key(ARGV[at], companion_ttl, versions[i] > 0)
-          listed = true
+        versions[i] = checked_version(current[i])
+        if not versions[i] then
+          damaged = names[i]
+          break
         end
       end
-      if #plain > 0 then redis.call('MSET', unpack(plain)) end
-      replies[item] = {1}
+    end
+    if damaged then
+      replies[item] = {-1, damaged}
+    else
+      local written
+      if ttl == '' then
+        written = redis.call('SET', name, packed, 'NX')
+      else
+        written = redis.call('SET', name, packed, 'NX', 'PX', ttl)
+      end
+      if not written then
+        replies[item] = {0, redis.call('GET', name)}
+      else
+        if not unlisted_item then
+          track_key(member, ttl, false)
+          listed = true
+        end
+        -- Companions without a TTL go in one MSET.
+        local plain = {}
+        for i = 1, count do
+          local at = first_arg + (i - 1) * 4
+          local companion_ttl = ARGV[at + 1]
+          local companion = ARGV[at + 2]
+          if versions[i] > 0 then companion = (versions[i] + 1) .. string.sub(companion, 2) end
+          if companion_ttl == '' then
+            plain[#plain + 1] = KEYS[first_key + i - 1]
+            plain[#plain + 1] = companion
+          else
+            redis.call('SET', KEYS[first_key + i - 1], companion, 'PX', companion_ttl)
+          end
+          if ARGV[at + 3] ~= '1' then
+            track_key(ARGV[at], companion_ttl, versions[i] > 0)
+            listed = true
+          end
+        end
+        if #plain > 0 then redis.call('MSET', unpack(plain)) end
+        replies[item] = {1}
+      end
     end
   end
 end

@@ -235,7 +235,7 @@ export class RedisKeyValue implements KeyValue {
     const args: string[] = [
       key,
       ttlArgument(options?.ttlMs, `RedisKeyValue.setIfAbsentWith("${key}")`),
-      toStoredJson(value, "RedisKeyValue.setIfAbsentWith", key),
+      `1|${toStoredJson(value, "RedisKeyValue.setIfAbsentWith", key)}`,
       options?.unlisted === true ? "1" : "",
       String(companions.length),
     ];
@@ -253,7 +253,7 @@ export class RedisKeyValue implements KeyValue {
       args.push(
         companion.key,
         ttlArgument(companion.options?.ttlMs, `RedisKeyValue.setIfAbsentWith("${companion.key}")`),
-        toStoredJson(companion.value, "RedisKeyValue.setIfAbsentWith", companion.key),
+        `1|${toStoredJson(companion.value, "RedisKeyValue.setIfAbsentWith", companion.key)}`,
         companion.options?.unlisted === true ? "1" : "",
       );
       if (companion.options?.unlisted !== true) listed = true;

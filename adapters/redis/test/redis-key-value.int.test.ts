@@ -284,6 +284,55 @@ describe("RedisKeyValue on a real server", () => {
     }
   });
 
+  it("setIfAbsentWith writes an item of new keys without TTL with one MSETNX, else takes the checked path", async () => {
+    await kv.set("old/active", 0);
+    const monitor = await admin.duplicate().monitor();
+    const writes: string[] = [];
+    monitor.on("monitor", (_time: string, args: string[]) => {
+      const command = args[0]?.toLowerCase() ?? "";
+      if (["msetnx", "mget", "set", "mset"].includes(command) && args[1]?.includes(namespace.tag)) {
+        writes.push(command);
+      }
+    });
+    try {
+      await sleep(50);
+      const results = await Promise.all([
+        kv.setIfAbsentWith("fresh/log", { f: 1 }, { unlisted: true }, [
+          { key: "fresh/active", value: 1 },
+          { key: "fresh/index", value: { i: 1 } },
+        ]),
+        kv.setIfAbsentWith("old/log", { o: 1 }, undefined, [{ key: "old/active", value: 1 }]),
+      ]);
+      expect(results).toEqual([
+        { ok: true, version: 1 },
+        { ok: true, version: 1 },
+      ]);
+      await eventually(
+        "the monitor to report the writes",
+        async () => (writes.length >= 5 ? true : undefined),
+        2_000,
+      );
+      // fresh: one MSETNX; old: its MSETNX wrote nothing (old/active exists), then the companion's
+      // version is read, the log key set NX and the companion rewritten at the next version.
+      expect(writes).toEqual(["msetnx", "msetnx", "mget", "set", "mset"]);
+      expect(await kv.getMany(["fresh/log", "fresh/active", "fresh/index", "old/log", "old/active"])).toEqual(
+        [
+          { value: { f: 1 }, version: 1 },
+          { value: 1, version: 1 },
+          { value: { i: 1 }, version: 1 },
+          { value: { o: 1 }, version: 1 },
+          { value: 1, version: 2 },
+        ],
+      );
+      expect((await kv.list("fresh/")).entries.map((entry) => entry.key)).toEqual([
+        "fresh/active",
+        "fresh/index",
+      ]);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it("setIfAbsentWith splits a turn's calls into script calls of at most 64", async () => {
     const monitor = await admin.duplicate().monitor();
     let scriptCalls = 0;
