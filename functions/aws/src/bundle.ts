@@ -13,6 +13,7 @@ import {
   type BundleResult,
   bundleHandlers as bundleAllWith,
   bundleEntry as bundleWith,
+  type CompileCacheTarget,
   type HandlerSpec,
 } from "@aat/functions-serverless/bundle";
 
@@ -41,7 +42,22 @@ export const HANDLERS: Record<"http" | "worker" | "schedule", HandlerSpec> = {
 export interface AwsBundleOptions {
   /** Leave the AWS SDK to the copy in Lambda's Node runtime (@aws-sdk/*, @smithy/*). */
   sdkExternal?: boolean;
+  /** Ship a V8 code cache for these node binaries (functions/serverless/src/compile-cache.ts). */
+  compileCache?: CompileCacheTarget[];
+  /** Where the cache's keys point (default LAMBDA_TASK_ROOT, where Lambda unpacks a function's zip). */
+  compileCacheDeployDir?: string;
 }
+
+/** Where Lambda unpacks a function's code (LAMBDA_TASK_ROOT). */
+export const LAMBDA_TASK_ROOT = "/var/task";
+
+const cacheOptions = (options: AwsBundleOptions) =>
+  options.compileCache
+    ? {
+        compileCache: options.compileCache,
+        compileCacheDeployDir: options.compileCacheDeployDir ?? LAMBDA_TASK_ROOT,
+      }
+    : {};
 
 const external = (options: AwsBundleOptions) => (options.sdkExternal ? ["@aws-sdk/*", "@smithy/*"] : []);
 
@@ -55,12 +71,13 @@ export function bundleEntry(
     external: external(options),
     httpApi: spec.httpApi,
     ...(spec.mainFields ? { mainFields: spec.mainFields } : {}),
+    ...cacheOptions(options),
   });
 }
 
 /** Bundles every Lambda handler into `outDir`. */
 export function bundleHandlers(outDir: string, options: AwsBundleOptions = {}): Promise<BundleResult[]> {
-  return bundleAllWith(HANDLERS, outDir, { external: external(options) });
+  return bundleAllWith(HANDLERS, outDir, { external: external(options), ...cacheOptions(options) });
 }
 
 export const DIST = resolve(here, "../dist");
