@@ -20,7 +20,9 @@
  * `--base DIR`: also bundle every handler from another checkout of this repository (e.g. the commit
  * before a change, with its own node_modules/@aat links) and measure it in the same rounds: rows
  * `<target>/<handler>@base`, a before/after on the same machine in the same minutes.
- * Needs moto, Redis and the Pub/Sub emulator (scripts/services.sh redis moto pubsub). Usage: npm run bench:coldstart [-- --runs 7] [-- --targets aws,gcp]
+ * `--node PATH[,PATH]`: the node binaries the probes run under, one table each (e.g. Node 22, which the
+ * clouds run, beside this machine's node); `--compile-cache`: `+cc` rows with a shipped V8 code cache.
+ * Needs moto, Redis and the Pub/Sub emulator (scripts/services.sh redis moto pubsub). Usage: npm run bench:coldstart [-- --runs 7] [-- --targets aws,gcp] [-- --node /path/to/node22,/usr/bin/node] [-- --compile-cache]
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -44,6 +46,32 @@ const arg = (name: string) => {
 const runs = Number(arg("--runs")) || 7;
 const targets = (arg("--targets") ?? "aws,gcp,azure").split(",");
 const base = arg("--base");
+/**
+ * `--node PATH[,PATH...]`: the node binaries the probes run under (default: the one running this bench).
+ * Each is measured in the same alternating rounds, with its own ref/client-sqs and so its own goal; e.g.
+ * a Node 22 binary (what Lambda, Cloud Run functions and Azure Functions run) next to this machine's node.
+ */
+const nodes = (arg("--node") ?? process.execPath).split(",").filter(Boolean);
+/**
+ * `--compile-cache`: also every handler bundled with a V8 code cache for each of those node binaries
+ * (`npm run build:functions -- --compile-cache`, functions/serverless/src/compile-cache.ts), rows
+ * `<target>/<handler>+cc`; a node without a matching cache (or without compile cache support, Node 20)
+ * runs the same bundle through its loader without one.
+ */
+const compileCache = process.argv.includes("--compile-cache");
+/** The `--node` binaries a compile cache can be generated for (Node >= 22.3). */
+const cacheNodes = nodes.filter(
+  (node) =>
+    spawnSync(
+      node,
+      ["-p", "typeof require('node:module').enableCompileCache + typeof process.getBuiltinModule"],
+      {
+        encoding: "utf8",
+      },
+    ).stdout.trim() === "functionfunction",
+);
+if (compileCache && cacheNodes.length === 0)
+  throw new Error("--compile-cache needs a --node of version 22.3 or later");
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const GOAL_MS = 50;
 /** What importing the unbundled @aws-sdk/client-sqs took after node's own start where the goal was set. */
@@ -107,6 +135,8 @@ interface Case {
   expect?: RegExp;
   external?: string[];
   preload?: string[];
+  /** Bundled with a shipped compile cache for every `--node` binary. */
+  compileCache?: boolean;
   /** "lambda" or "ff-http:<name>" (probe.mjs). */
   invoker?: string;
   /** Environment of the probe process (default: the AWS one). */
@@ -129,11 +159,11 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function measure(one: Case, file: string, times = runs): Sample[] {
+function measure(one: Case, file: string, times = runs, node = nodes[0]!): Sample[] {
   const samples: Sample[] = [];
   for (let run = 0; run < times; run++) {
     const child = spawnSync(
-      process.execPath,
+      node,
       [
         probe,
         file,
@@ -143,7 +173,8 @@ function measure(one: Case, file: string, times = runs): Sample[] {
       ],
       { env: one.env ?? env, encoding: "utf8" },
     );
-    if (child.status !== 0) throw new Error(`${one.target}/${one.name} failed to start:\n${child.stderr}`);
+    if (child.status !== 0)
+      throw new Error(`${one.target}/${one.name} failed to start under ${node}:\n${child.stderr}`);
     const sample = JSON.parse(child.stdout.trim().split("\n").at(-1)!) as Sample;
     if (one.expect && !one.expect.test(sample.result)) {
       throw new Error(
@@ -227,6 +258,11 @@ if (targets.includes("azure")) {
     cases.push({ target: "azure", name, spec, external: AZURE_EXTERNAL, outDir: outOf("azure") });
 }
 
+if (compileCache) {
+  for (const one of cases.filter((c) => c.spec && c.target !== "ref").slice())
+    cases.push({ ...one, name: `${one.name}+cc`, outDir: `${one.outDir}-cc`, compileCache: true });
+}
+
 if (base) {
   // The same handlers bundled from the other checkout (their entries sit at the same relative paths).
   const baseRoot = join(base, "/");
@@ -251,13 +287,19 @@ await (await SqsQueue.connect({ endpoint: moto, region, credentials, name: queue
 const kib = (bytes: number) => (bytes / 1024).toFixed(1);
 const gzip = (files: string[]) => files.reduce((sum, file) => sum + gzipSync(readFileSync(file)).length, 0);
 try {
-  const built: Array<{ one: Case; bundle: BundleResult | undefined; file: string; samples: Sample[] }> = [];
+  const built: Array<{
+    one: Case;
+    bundle: BundleResult | undefined;
+    file: string;
+    samples: Map<string, Sample[]>;
+  }> = [];
   for (const one of cases) {
     const bundle = one.spec
       ? await (one.bundle ?? bundleEntry)(one.name, one.spec.entry, one.outDir, {
           external: one.external ?? [],
           httpApi: one.spec.httpApi,
           ...(one.spec.mainFields ? { mainFields: one.spec.mainFields } : {}),
+          ...(one.compileCache ? { compileCache: cacheNodes.map((node) => ({ node })) } : {}),
         })
       : undefined;
     const file = bundle?.file ?? one.file!;
@@ -265,79 +307,91 @@ try {
     // start creates them on the emulator.
     if (one.target === "gcp" && one.event !== undefined)
       measure({ ...one, env: { ...gcpEnv, AAT_PUBSUB_PROVISION: "true" } }, file, 1);
-    built.push({ one, bundle, file, samples: [] });
+    built.push({ one, bundle, file, samples: new Map(nodes.map((node) => [node, []])) });
   }
-  // Round after round, every case once: drift in the machine's load weighs on every row alike.
+  // Round after round, every case once under every node: drift in the machine's load weighs on every
+  // row alike.
   for (let round = 0; round < runs; round++)
-    for (const entry of built) entry.samples.push(...measure(entry.one, entry.file, 1));
+    for (const entry of built)
+      for (const node of nodes) entry.samples.get(node)!.push(...measure(entry.one, entry.file, 1, node));
 
-  const reference = built.find(({ one }) => one.file === CLIENT_SQS)!;
-  const refMs = median(reference.samples.map((s) => s.importMs));
-  const refCpu = median(reference.samples.map((s) => s.importCpuMs));
-  const goalMs = (GOAL_MS * refMs) / GOAL_REFERENCE_MS;
-  const goalCpu = (GOAL_MS * refCpu) / GOAL_REFERENCE_MS;
-  const rows: string[][] = [];
-  for (const { one, bundle, samples } of built) {
-    const boot = median(samples.map((s) => s.boot));
-    const importMs = median(samples.map((s) => s.importMs));
-    const importCpu = median(samples.map((s) => s.importCpuMs));
-    const first =
-      one.event === undefined ? undefined : median(samples.map((s) => s.importMs + s.firstInvokeMs));
-    const firstCpu =
-      one.event === undefined ? undefined : median(samples.map((s) => s.importCpuMs + s.firstInvokeCpuMs));
-    const startGzip = bundle ? gzip(bundle.startFiles) : undefined;
-    const size = (value: number | undefined) => (value === undefined ? "-" : kib(value));
-    rows.push([
-      `${one.target}/${one.name}`,
-      size(bundle?.bytes),
-      size(bundle ? gzip(bundle.files.map(({ file }) => file)) : undefined),
-      size(bundle?.startBytes),
-      size(startGzip),
-      boot.toFixed(1),
-      importMs.toFixed(1),
-      importCpu.toFixed(1),
-      first === undefined ? "n/a" : first.toFixed(1),
-      firstCpu === undefined ? "n/a" : firstCpu.toFixed(1),
-      `${(importMs / goalMs).toFixed(2)}x`,
-      `${(importCpu / goalCpu).toFixed(2)}x`,
-      startGzip === undefined ? "-" : `${(startGzip / 1024 / GOAL_GZIP_KIB).toFixed(2)}x`,
-    ]);
+  const loads = loadavg()
+    .map((load) => load.toFixed(2))
+    .join(" ");
+  for (const node of nodes) report(node, loads);
+
+  /** One table per node binary, its goal scaled by the reference measured under that same binary. */
+  function report(node: string, loads: string) {
+    const version = spawnSync(node, ["--version"], { encoding: "utf8" }).stdout.trim();
+    const of = (entry: (typeof built)[number]) => entry.samples.get(node)!;
+    const reference = built.find(({ one }) => one.file === CLIENT_SQS)!;
+    const refMs = median(of(reference).map((s) => s.importMs));
+    const refCpu = median(of(reference).map((s) => s.importCpuMs));
+    const goalMs = (GOAL_MS * refMs) / GOAL_REFERENCE_MS;
+    const goalCpu = (GOAL_MS * refCpu) / GOAL_REFERENCE_MS;
+    const rows: string[][] = [];
+    for (const entry of built) {
+      const { one, bundle } = entry;
+      const samples = of(entry);
+      const boot = median(samples.map((s) => s.boot));
+      const importMs = median(samples.map((s) => s.importMs));
+      const importCpu = median(samples.map((s) => s.importCpuMs));
+      const first =
+        one.event === undefined ? undefined : median(samples.map((s) => s.importMs + s.firstInvokeMs));
+      const firstCpu =
+        one.event === undefined ? undefined : median(samples.map((s) => s.importCpuMs + s.firstInvokeCpuMs));
+      const startGzip = bundle ? gzip(bundle.startFiles) : undefined;
+      const size = (value: number | undefined) => (value === undefined ? "-" : kib(value));
+      rows.push([
+        `${one.target}/${one.name}`,
+        size(bundle?.bytes),
+        size(bundle ? gzip(bundle.files.map(({ file }) => file)) : undefined),
+        size(bundle?.startBytes),
+        size(startGzip),
+        boot.toFixed(1),
+        importMs.toFixed(1),
+        importCpu.toFixed(1),
+        first === undefined ? "n/a" : first.toFixed(1),
+        firstCpu === undefined ? "n/a" : firstCpu.toFixed(1),
+        `${(importMs / goalMs).toFixed(2)}x`,
+        `${(importCpu / goalCpu).toFixed(2)}x`,
+        startGzip === undefined ? "-" : `${(startGzip / 1024 / GOAL_GZIP_KIB).toFixed(2)}x`,
+      ]);
+    }
+    const header = [
+      "handler",
+      "raw KiB",
+      "gzip KiB",
+      "start raw",
+      "start gzip",
+      "boot ms",
+      "import ms",
+      "import cpu",
+      "first ms",
+      "first cpu",
+      "import/goal",
+      "cpu/goal",
+      "gzip/goal",
+    ];
+    console.log(
+      `\ncold start, median of ${runs} fresh node ${version} processes per handler (${node}; alternating), load average ${loads}; moto at ${moto}`,
+    );
+    console.log(
+      `goal on this machine: ${GOAL_MS} ms x ref/client-sqs ${refMs.toFixed(1)} ms / ${GOAL_REFERENCE_MS} ms = ${goalMs.toFixed(1)} ms import (CPU: ${goalCpu.toFixed(1)} ms); ${GOAL_GZIP_KIB} KiB gzip loaded at start`,
+    );
+    console.log(
+      "import = after node's own start (boot); start = what the cold start loads; first = import + first invocation (from the import's start)",
+    );
+    const widths = header.map((title, column) =>
+      Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+    );
+    const line = (row: string[]) =>
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!)))
+        .join("  ");
+    console.log(line(header));
+    for (const row of rows) console.log(line(row));
   }
-  const header = [
-    "handler",
-    "raw KiB",
-    "gzip KiB",
-    "start raw",
-    "start gzip",
-    "boot ms",
-    "import ms",
-    "import cpu",
-    "first ms",
-    "first cpu",
-    "import/goal",
-    "cpu/goal",
-    "gzip/goal",
-  ];
-  console.log(
-    `cold start, median of ${runs} fresh node ${process.version} processes per handler (alternating), load average ${loadavg()
-      .map((load) => load.toFixed(2))
-      .join(" ")}; moto at ${moto}`,
-  );
-  console.log(
-    `goal on this machine: ${GOAL_MS} ms x ref/client-sqs ${refMs.toFixed(1)} ms / ${GOAL_REFERENCE_MS} ms = ${goalMs.toFixed(1)} ms import (CPU: ${goalCpu.toFixed(1)} ms); ${GOAL_GZIP_KIB} KiB gzip loaded at start`,
-  );
-  console.log(
-    "import = after node's own start (boot); start = what the cold start loads; first = import + first invocation (from the import's start)",
-  );
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (row: string[]) =>
-    row
-      .map((cell, column) => (column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!)))
-      .join("  ");
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
 } finally {
   rmSync(scratch, { recursive: true, force: true });
   await SqsQueue.destroy({ endpoint: moto, region, credentials, name: queue });
