@@ -73,7 +73,7 @@ export interface StartRunRequest {
   parent?: ParentLink;
   /**
    * Records stored together with the run, only when this call creates it (atomically where the KeyValue
-   * supports it): e.g. the webhook route's delivery record.
+   * supports it): e.g. the webhook route's audit entry.
    */
   records?: readonly KvCompanionWrite[];
   /**

@@ -1,6 +1,6 @@
 /**
  * The webhook route on the node runtime with KV=redis and QUEUE=nats (role api, no worker): a delivery
- * is stored with its delivery record and audit entry in one Redis script and its first step enqueued on
+ * is stored with its audit entry in one Redis script and its first step enqueued on
  * JetStream; a repeat finds the run, a reused delivery id with another body is a 409; the queue depth
  * gauge on /metrics counts the enqueued step.
  */
