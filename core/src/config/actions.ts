@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
+import { httpUrl, MAP_KEY_FORM, mapKeyName, positiveInt, setting, text } from "./meta.js";
 
 /**
  * The `actions` section: where the response-action tools send things. Notification channels
@@ -9,8 +9,6 @@ import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
  * private or loopback address needs an entry in `http.allowHosts`.
  */
 
-const text = () => z.string().min(1);
-const httpUrl = () => z.url({ protocol: /^https?$/ });
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export const NOTIFY_KINDS = ["slack", "teams", "webhook", "email"] as const;
@@ -71,7 +69,7 @@ export const actionsSection = z
           description: "SMTP server for email channels.",
           example: "smtp.example.com",
         }),
-        port: setting(z.number().int().min(1).max(65_535).default(587), {
+        port: setting(positiveInt().max(65_535).default(587), {
           env: "AAT_ACTIONS_SMTP_PORT",
           description: "SMTP port (587 submission with STARTTLS, 465 implicit TLS).",
         }),

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ALERT_FORMATS } from "../workflows/alerts/ocsf.js";
 import { sourceAuthSchema, sourceIdSchema } from "../workflows/alerts/sources.js";
-import { setting } from "./meta.js";
+import { positiveInt, setting } from "./meta.js";
 
 /**
  * The `alerts` section: dedupe and related windows, and webhook sources defined in configuration.
@@ -10,7 +10,6 @@ import { setting } from "./meta.js";
  * names a secret that the Secrets port resolves at start (`AAT_SECRET_<NAME>` in the environment).
  */
 
-const positiveInt = () => z.number().int().min(1);
 const SECRET_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 const secretName = () =>
   z

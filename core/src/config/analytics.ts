@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
+import { MAP_KEY_FORM, mapKeyName, positiveInt, setting, text } from "./meta.js";
 
 /**
  * The `analytics` section: the embedded sample data source and the data sources of the deployment
@@ -10,10 +10,10 @@ import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
 
 const configuredSource = z
   .strictObject({
-    name: z.string().min(1).max(200).optional(),
+    name: text().max(200).optional(),
     engine: z.enum(["postgres", "mysql", "mariadb", "sqlite"]),
-    urlSecret: z.string().min(1).optional(),
-    path: z.string().min(1).optional(),
+    urlSecret: text().optional(),
+    path: text().optional(),
   })
   .superRefine((source, ctx) => {
     if (source.engine === "sqlite" && source.path === undefined) {
@@ -47,7 +47,7 @@ export const analyticsSection = z
       expected: `a JSON object mapping a data source id (${MAP_KEY_FORM}) to { name, engine: postgres|mysql|mariadb|sqlite, urlSecret (postgres, mysql, mariadb), path (sqlite) }`,
       example: '{"warehouse":{"engine":"postgres","urlSecret":"warehouse-url"}}',
     }),
-    maxRows: setting(z.number().int().min(1).max(10_000).default(1000), {
+    maxRows: setting(positiveInt().max(10_000).default(1000), {
       env: "AAT_ANALYTICS_MAX_ROWS",
       description: "Rows one query returns at most (sql.query, a page of POST /v1/analytics/query).",
     }),

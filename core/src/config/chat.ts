@@ -1,9 +1,7 @@
 import { z } from "zod";
-import { setting } from "./meta.js";
+import { positiveInt, setting } from "./meta.js";
 
 /** The `chat` section: how much conversation and context a chat turn sends to the model. */
-
-const positiveInt = () => z.number().int().min(1);
 
 export const chatSection = z
   .strictObject({

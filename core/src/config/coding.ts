@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { setting } from "./meta.js";
+import { setting, text } from "./meta.js";
 
 /**
  * The `coding` section: repository workspaces, the indexer's limits, git sources and the optional
@@ -27,7 +27,7 @@ const git = z
       },
     ),
     allowedHosts: setting(
-      z.array(z.string().min(1)).default(["github.com", "gitlab.com", "bitbucket.org", "codeberg.org"]),
+      z.array(text()).default(["github.com", "gitlab.com", "bitbucket.org", "codeberg.org"]),
       {
         env: "AAT_CODING_GIT_ALLOWED_HOSTS",
         description:
@@ -40,7 +40,7 @@ const git = z
 
 const runTests = z
   .strictObject({
-    command: setting(z.array(z.string().min(1)).default([]), {
+    command: setting(z.array(text()).default([]), {
       env: "AAT_CODING_RUN_TESTS_COMMAND",
       description:
         "The test command code.run_tests runs in a repository's working tree, as an argument vector (no shell). Empty (the default) means there is no code.run_tests tool. RISK: the command runs the repository's own code (its tests, build scripts, package hooks) with this server's user and network: configure it only for repositories you trust, or run the server in a sandbox.",
@@ -65,7 +65,7 @@ export const codingSection = z
       description:
         "Offer the coding workflow on the Node runtime: the code.* tools and /v1/coding. The serverless runtimes leave it off (the tree-sitter grammars are 22 MB).",
     }),
-    workspaceRoot: setting(z.string().min(1).optional(), {
+    workspaceRoot: setting(text().optional(), {
       env: "AAT_CODING_WORKSPACE_ROOT",
       description:
         "Directory holding every repository: git sources are cloned into it, and local sources must lie inside it (after resolving symbolic links). Default `<dataDir>/workspaces`; point it at the folder of your checkouts to index them in place.",

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
+import { MAP_KEY_FORM, mapKeyName, positiveInt, setting, text } from "./meta.js";
 
 /**
  * The `mcp` section: external MCP servers whose tools aat registers (`mcp.servers.<name>`), and the
@@ -15,9 +15,6 @@ const ANY_TEMPLATE = /\{\{[^}]*\}\}/g;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-const positiveInt = () => z.number().int().min(1);
-const text = () => z.string().min(1);
 
 const mcpServer = z
   .strictObject({

@@ -25,13 +25,34 @@ export interface SettingMeta {
 
 export const configSettings = z.registry<SettingMeta>();
 
+/**
+ * Value schemas every section uses many times (a positive integer, a non-empty string, an http(s) URL, a
+ * map key), each built once and shared: zod schemas are immutable, and a wrapper (`.default`, `.optional`,
+ * an array or map) only refers to its inner schema, so sharing changes no accepted input and no message.
+ * Built per use they were a quarter of the zod schemas a serverless cold start constructs
+ * (docs/benchmarks.md, cold start, session 8). `setting()` registers a copy of a shared schema, so
+ * metadata never lands on the shared one.
+ */
+const shared = new WeakSet<z.ZodType>();
+function sharedSchema<T extends z.ZodType>(schema: T): () => T {
+  shared.add(schema);
+  return () => schema;
+}
+
+export const positiveInt = sharedSchema(z.number().int().min(1));
+export const nonNegativeInt = sharedSchema(z.number().int().min(0));
+export const text = sharedSchema(z.string().min(1));
+export const httpUrl = sharedSchema(z.url({ protocol: /^https?$/ }));
+
 /** Attaches setting metadata to the outermost schema of a setting (after .default/.optional). */
 export function setting<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
-  configSettings.add(schema, meta);
-  return schema;
+  const registered = shared.has(schema) ? schema.clone() : schema;
+  configSettings.add(registered, meta);
+  return registered;
 }
 
 /** Keys of maps (model aliases, feature names): they must survive the round trip through an env var name. */
-export const mapKeyName = () =>
-  z.string().regex(/^[a-z][a-z0-9_]*$/, "must be lower-case letters, digits and _, starting with a letter");
+export const mapKeyName = sharedSchema(
+  z.string().regex(/^[a-z][a-z0-9_]*$/, "must be lower-case letters, digits and _, starting with a letter"),
+);
 export const MAP_KEY_FORM = "lower-case letters, digits and _, starting with a letter";

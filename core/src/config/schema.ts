@@ -6,7 +6,7 @@ import { chatSection } from "./chat.js";
 import { checkCrossSettings } from "./checks.js";
 import { codingSection } from "./coding.js";
 import { mcpSection } from "./mcp.js";
-import { MAP_KEY_FORM, mapKeyName, setting } from "./meta.js";
+import { httpUrl, MAP_KEY_FORM, mapKeyName, nonNegativeInt, positiveInt, setting, text } from "./meta.js";
 import { threatIntelSection } from "./threatintel.js";
 
 /**
@@ -18,18 +18,13 @@ import { threatIntelSection } from "./threatintel.js";
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
-const positiveInt = () => z.number().int().min(1);
-const nonNegativeInt = () => z.number().int().min(0);
-const text = () => z.string().min(1);
-const httpUrl = () => z.url({ protocol: /^https?$/ });
-
 const server = z
   .strictObject({
     host: setting(text().default("127.0.0.1"), {
       env: "AAT_SERVER_HOST",
       description: "Interface the HTTP server listens on. Use 0.0.0.0 in a container.",
     }),
-    port: setting(z.number().int().min(0).max(65_535).default(8080), {
+    port: setting(nonNegativeInt().max(65_535).default(8080), {
       env: "AAT_SERVER_PORT",
       envAliases: ["PORT"],
       description:
@@ -587,7 +582,7 @@ const telemetry = z
             "When set, GET /metrics answers only requests with `Authorization: Bearer <token>`; unset, it is open like /healthz (counts only, no run data).",
           secret: true,
         }),
-        port: setting(z.number().int().min(0).max(65_535).optional(), {
+        port: setting(nonNegativeInt().max(65_535).optional(), {
           env: "AAT_METRICS_PORT",
           description:
             "Also serve GET /metrics on this port, in every role: the only way to scrape a worker process, which serves no API. 0 picks a free port.",

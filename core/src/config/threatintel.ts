@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { setting } from "./meta.js";
+import { httpUrl, nonNegativeInt, positiveInt, setting, text } from "./meta.js";
 
 /**
  * The `threatintel` section: the providers behind `threatintel.ip|domain|url|hash`. A networked provider
@@ -7,13 +7,9 @@ import { setting } from "./meta.js";
  * feed when `feeds` names files. Base URLs are settable so tests and proxies can stand in for the APIs.
  */
 
-const positiveInt = () => z.number().int().min(1);
-const nonNegativeInt = () => z.number().int().min(0);
-const httpUrl = () => z.url({ protocol: /^https?$/ });
-
 export const threatIntelSection = z
   .strictObject({
-    feeds: setting(z.array(z.string().min(1)).default([]), {
+    feeds: setting(z.array(text()).default([]), {
       env: "AAT_THREATINTEL_FEEDS",
       description:
         "Offline indicator feed files (CSV or JSON, see docs/tools.md), read at start. examples/threatintel/sample-feed.csv is a sample using documentation addresses.",
@@ -30,7 +26,7 @@ export const threatIntelSection = z
     }),
     abuseipdb: z
       .strictObject({
-        apiKey: setting(z.string().min(1).optional(), {
+        apiKey: setting(text().optional(), {
           env: "AAT_THREATINTEL_ABUSEIPDB_API_KEY",
           description: "AbuseIPDB APIv2 key; IP lookups use AbuseIPDB when it is set.",
           secret: true,
@@ -39,7 +35,7 @@ export const threatIntelSection = z
           env: "AAT_THREATINTEL_ABUSEIPDB_BASE_URL",
           description: "AbuseIPDB API base URL.",
         }),
-        maxAgeInDays: setting(z.number().int().min(1).max(365).default(90), {
+        maxAgeInDays: setting(positiveInt().max(365).default(90), {
           env: "AAT_THREATINTEL_ABUSEIPDB_MAX_AGE_DAYS",
           description: "Only reports newer than this count (the API's maxAgeInDays).",
         }),
@@ -51,7 +47,7 @@ export const threatIntelSection = z
       .prefault({}),
     virustotal: z
       .strictObject({
-        apiKey: setting(z.string().min(1).optional(), {
+        apiKey: setting(text().optional(), {
           env: "AAT_THREATINTEL_VIRUSTOTAL_API_KEY",
           description:
             "VirusTotal API v3 key; IP, domain, URL and hash lookups use VirusTotal when it is set.",
@@ -70,7 +66,7 @@ export const threatIntelSection = z
       .prefault({}),
     otx: z
       .strictObject({
-        apiKey: setting(z.string().min(1).optional(), {
+        apiKey: setting(text().optional(), {
           env: "AAT_THREATINTEL_OTX_API_KEY",
           description: "AlienVault OTX key; IP, domain, URL and hash lookups use OTX when it is set.",
           secret: true,
@@ -92,7 +88,7 @@ export const threatIntelSection = z
           description:
             "Use the GreyNoise Community API for IP lookups even without a key (it allows a few lookups a day).",
         }),
-        apiKey: setting(z.string().min(1).optional(), {
+        apiKey: setting(text().optional(), {
           env: "AAT_THREATINTEL_GREYNOISE_API_KEY",
           description: "GreyNoise API key; IP lookups use GreyNoise Community when it is set.",
           secret: true,
