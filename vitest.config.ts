@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-const INCLUDE = [
+export const INCLUDE = [
   "core/test/**/*.test.ts",
   "adapters/*/test/**/*.test.ts",
   "functions/*/test/**/*.test.ts",
@@ -20,7 +20,7 @@ const EXCLUDE = ["**/node_modules/**", "**/*.int.test.ts", "**/*.e2e.test.ts"];
  * OpenTelemetry's global tracer provider, which a registration leaves in place and whose absence other
  * files assert. They run isolated, each in a fresh module graph.
  */
-const ISOLATED = [
+export const ISOLATED = [
   "core/test/auth/secret-hash.test.ts",
   "core/test/telemetry/run-trace.test.ts",
   "core/test/tools/call.test.ts",
