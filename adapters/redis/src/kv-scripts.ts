@@ -202,28 +202,20 @@ for item = 1, tonumber(ARGV[1]) do
   local first_key, first_arg = k, a + 5
   k = k + count
   a = a + 5 + count * 4
+  -- The companions' versions before the write (all 0 when MSETNX wrote the item).
+  local versions
   if ttl == '' and write_fresh(name, packed, count, first_key, first_arg) then
-    if not unlisted_item then
-      track_key(member, '', false)
-      listed = true
-    end
-    for i = 1, count do
-      local at = first_arg + (i - 1) * 4
-      if ARGV[at + 3] ~= '1' then
-        track_key(ARGV[at], '', false)
-        listed = true
-      end
-    end
-    replies[item] = {1}
+    versions = {}
+    for i = 1, count do versions[i] = 0 end
   else
-    local versions, damaged = {}, nil
+    local checked, damaged = {}, nil
     if count > 0 then
       local names = {}
       for i = 1, count do names[i] = KEYS[first_key + i - 1] end
       local current = redis.call('MGET', unpack(names))
       for i = 1, count do
-        versions[i] = checked_version(current[i])
-        if not versions[i] then
+        checked[i] = checked_version(current[i])
+        if not checked[i] then
           damaged = names[i]
           break
         end
@@ -241,32 +233,37 @@ for item = 1, tonumber(ARGV[1]) do
       if not written then
         replies[item] = {0, redis.call('GET', name)}
       else
-        if not unlisted_item then
-          track_key(member, ttl, false)
-          listed = true
-        end
+        versions = checked
         -- Companions without a TTL go in one MSET.
         local plain = {}
         for i = 1, count do
           local at = first_arg + (i - 1) * 4
-          local companion_ttl = ARGV[at + 1]
           local companion = ARGV[at + 2]
           if versions[i] > 0 then companion = (versions[i] + 1) .. string.sub(companion, 2) end
-          if companion_ttl == '' then
+          if ARGV[at + 1] == '' then
             plain[#plain + 1] = KEYS[first_key + i - 1]
             plain[#plain + 1] = companion
           else
-            redis.call('SET', KEYS[first_key + i - 1], companion, 'PX', companion_ttl)
-          end
-          if ARGV[at + 3] ~= '1' then
-            track_key(ARGV[at], companion_ttl, versions[i] > 0)
-            listed = true
+            redis.call('SET', KEYS[first_key + i - 1], companion, 'PX', ARGV[at + 1])
           end
         end
         if #plain > 0 then redis.call('MSET', unpack(plain)) end
-        replies[item] = {1}
       end
     end
+  end
+  if versions then
+    if not unlisted_item then
+      track_key(member, ttl, false)
+      listed = true
+    end
+    for i = 1, count do
+      local at = first_arg + (i - 1) * 4
+      if ARGV[at + 3] ~= '1' then
+        track_key(ARGV[at], ARGV[at + 1], versions[i] > 0)
+        listed = true
+      end
+    end
+    replies[item] = {1}
   end
 end
 if listed then
