@@ -37,7 +37,12 @@ import { motoUrl, pubsubEmulatorHost } from "@aat/core/testing";
 import { HANDLERS as AWS_HANDLERS } from "@aat/functions-aws/bundle";
 import { EXTERNAL as AZURE_EXTERNAL, HANDLERS as AZURE_HANDLERS } from "@aat/functions-azure/bundle";
 import { EXTERNAL as GCP_EXTERNAL, HANDLERS as GCP_HANDLERS } from "@aat/functions-gcp/bundle";
-import { type BundleResult, bundleEntry, type HandlerSpec } from "@aat/functions-serverless/bundle";
+import {
+  type BundleResult,
+  bundleEntry,
+  type HandlerSpec,
+  supportsCompileCache,
+} from "@aat/functions-serverless/bundle";
 
 const arg = (name: string) => {
   const at = process.argv.indexOf(name);
@@ -60,16 +65,7 @@ const nodes = (arg("--node") ?? process.execPath).split(",").filter(Boolean);
  */
 const compileCache = process.argv.includes("--compile-cache");
 /** The `--node` binaries a compile cache can be generated for (Node >= 22.3). */
-const cacheNodes = nodes.filter(
-  (node) =>
-    spawnSync(
-      node,
-      ["-p", "typeof require('node:module').enableCompileCache + typeof process.getBuiltinModule"],
-      {
-        encoding: "utf8",
-      },
-    ).stdout.trim() === "functionfunction",
-);
+const cacheNodes = nodes.filter(supportsCompileCache);
 if (compileCache && cacheNodes.length === 0)
   throw new Error("--compile-cache needs a --node of version 22.3 or later");
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));

@@ -13,7 +13,7 @@ import {
   type BundleResult,
   bundleHandlers as bundleAllWith,
   bundleEntry as bundleWith,
-  type CompileCacheTarget,
+  type CompileCacheOptions,
   type HandlerSpec,
 } from "@aat/functions-serverless/bundle";
 
@@ -39,13 +39,10 @@ export const HANDLERS: Record<"http" | "worker" | "schedule", HandlerSpec> = {
   schedule: { entry: join(here, "entries/schedule.ts"), httpApi: false, mainFields: AWS_MAIN_FIELDS },
 };
 
-export interface AwsBundleOptions {
+/** With `compileCache`, the cache's keys point to `compileCacheDeployDir`, default LAMBDA_TASK_ROOT. */
+export interface AwsBundleOptions extends CompileCacheOptions {
   /** Leave the AWS SDK to the copy in Lambda's Node runtime (@aws-sdk/*, @smithy/*). */
   sdkExternal?: boolean;
-  /** Ship a V8 code cache for these node binaries (functions/serverless/src/compile-cache.ts). */
-  compileCache?: CompileCacheTarget[];
-  /** Where the cache's keys point (default LAMBDA_TASK_ROOT, where Lambda unpacks a function's zip). */
-  compileCacheDeployDir?: string;
 }
 
 /** Where Lambda unpacks a function's code (LAMBDA_TASK_ROOT). */

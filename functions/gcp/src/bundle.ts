@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import {
   type BundleResult,
   bundleHandlers as bundleAllWith,
-  type CompileCacheTarget,
+  type CompileCacheOptions,
   type HandlerSpec,
 } from "@aat/functions-serverless/bundle";
 
@@ -33,7 +33,7 @@ export const DIST = resolve(here, "../dist");
 /** Bundles every handler into `outDir` (with `compileCache`: a shipped V8 code cache for those nodes). */
 export function bundleHandlers(
   outDir: string = DIST,
-  options: { compileCache?: CompileCacheTarget[]; compileCacheDeployDir?: string } = {},
+  options: CompileCacheOptions = {},
 ): Promise<BundleResult[]> {
   return bundleAllWith(HANDLERS, outDir, { external: EXTERNAL, ...options });
 }

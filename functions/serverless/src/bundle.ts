@@ -12,9 +12,15 @@
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build, type Metafile, type Plugin } from "esbuild";
-import { addCompileCache, type CompileCacheInfo, type CompileCacheTarget } from "./compile-cache.js";
+import {
+  addCompileCache,
+  type CompileCacheInfo,
+  type CompileCacheTarget,
+  supportsCompileCache,
+} from "./compile-cache.js";
 
 export type { CompileCacheInfo, CompileCacheTarget };
+export { supportsCompileCache };
 
 export interface BundleResult {
   name: string;
@@ -61,6 +67,9 @@ export interface BundleOptions {
   /** The absolute folder the bundle runs from when deployed (Lambda: /var/task); default outDir/name. */
   compileCacheDeployDir?: string;
 }
+
+/** The compile-cache part of BundleOptions, as a target's bundler passes it on. */
+export type CompileCacheOptions = Pick<BundleOptions, "compileCache" | "compileCacheDeployDir">;
 
 /** A handler of a target: its entry file, whether it serves the HTTP API, and its target's mainFields. */
 export interface HandlerSpec {

@@ -54,6 +54,19 @@ export const CACHE_DIR = "compile-cache";
 const GENERATOR = fileURLToPath(new URL("./compile-cache-generate.mjs", import.meta.url));
 
 /**
+ * Whether a node binary can generate and use a shipped cache: it has `module.enableCompileCache` and
+ * `process.getBuiltinModule`, which the loader needs (Node >= 22.3).
+ */
+export function supportsCompileCache(node: string): boolean {
+  const run = spawnSync(
+    node,
+    ["-p", "typeof require('node:module').enableCompileCache + typeof process.getBuiltinModule"],
+    { encoding: "utf8" },
+  );
+  return run.status === 0 && run.stdout.trim() === "functionfunction";
+}
+
+/**
  * The loader written as index.mjs. Self-contained (node built-ins the bundle's banner loads anyway, a
  * table crc32 rather than node:zlib); `exports` are the real entry's export names, re-exported after the
  * import (top-level await: Lambda, the Functions Framework and Azure Functions all load ESM with import()).

