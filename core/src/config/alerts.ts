@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ALERT_FORMATS } from "../workflows/alerts/ocsf.js";
-import { sourceAuthSchema, sourceIdSchema } from "../workflows/alerts/sources.js";
+import { ALERT_FORMATS } from "../workflows/alerts/formats.js";
+import { sourceAuthSchema, sourceIdSchema } from "../workflows/alerts/source-auth.js";
 import { positiveInt, setting } from "./meta.js";
 
 /**

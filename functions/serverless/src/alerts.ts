@@ -1,12 +1,13 @@
-import { AuditLog } from "@aat/core/auth";
+import type { AuditLog } from "@aat/core/auth";
 import type { RunEvent, RunState } from "@aat/core/graph";
 import type { Clock, KeyValue } from "@aat/core/ports";
 import {
   type AlertMetrics,
-  AlertStore,
+  type AlertStore,
   CountingAlertMetrics,
   TriageStatusHook,
 } from "@aat/core/workflows/alerts";
+import { reusedPerInstance } from "./reuse.js";
 
 /** The logger shape the alerts hook and the serverless composition need (pino and the targets' loggers fit). */
 export interface CompositionLogger {
@@ -27,6 +28,9 @@ export interface AlertsHook {
  * The cloud-neutral part of the alerts workflow's runtime side: the runner event hook that moves an
  * alert's status with its triage run (audited), counting into `metrics` (in-process counters when none
  * is given). The Node runtime adds its Prometheus counters on top (functions/node/src/alerts.ts).
+ *
+ * The alert store and the audit log (with their record schemas) are loaded on the first event of a
+ * triage run: most functions' runs are not triage runs, and a cold start should not build them.
  */
 export function alertsHook(deps: {
   kv: KeyValue;
@@ -35,14 +39,19 @@ export function alertsHook(deps: {
   metrics?: AlertMetrics;
 }): AlertsHook {
   const metrics = deps.metrics ?? new CountingAlertMetrics();
-  const audit = new AuditLog(deps.kv, deps.clock);
+  const loaded = reusedPerInstance<{ store: AlertStore; audit: AuditLog }>();
+  const parts = () =>
+    loaded(async () => {
+      const { AlertStore, AuditLog } = await import("./alert-records.js");
+      return { store: new AlertStore(deps.kv, deps.clock), audit: new AuditLog(deps.kv, deps.clock) };
+    });
   const hook = new TriageStatusHook({
     kv: deps.kv,
-    store: new AlertStore(deps.kv, deps.clock),
+    store: { update: async (id, change) => (await parts()).store.update(id, change) },
     clock: deps.clock,
     metrics,
     audit: async (entry) => {
-      await audit.record({ ...entry, result: "ok", status: 200, requestId: entry.who });
+      await (await parts()).audit.record({ ...entry, result: "ok", status: 200, requestId: entry.who });
     },
     onError: (error) =>
       deps.logger.warn(

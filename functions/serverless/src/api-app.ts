@@ -1,6 +1,6 @@
 import { MemoryKeyValue, MemoryQueue } from "@aat/adapter-memory";
 import { createApiApp, RunEventHub } from "@aat/core/api";
-import { type ApiKeyStore, AuditLog } from "@aat/core/auth";
+import { ApiKeyStore, AuditLog } from "@aat/core/auth";
 import type { AatConfig } from "@aat/core/config";
 import type { ModelRegistry } from "@aat/core/models";
 import { type KvPlanRepository, Planner } from "@aat/core/plan";
@@ -34,7 +34,6 @@ export function buildApiApp(deps: {
   plans: KvPlanRepository;
   scheduler: Scheduler;
   models: ModelRegistry;
-  keys: ApiKeyStore;
   secrets: Secrets;
   clock: Clock;
   logger: CompositionLogger;
@@ -56,7 +55,7 @@ export function buildApiApp(deps: {
     planner: new Planner(plans),
     kv,
     queue: deps.queue,
-    auth: { keys: deps.keys, mode: auth.mode, ...(oidc ? { oidc } : {}) },
+    auth: { keys: new ApiKeyStore(kv, clock), mode: auth.mode, ...(oidc ? { oidc } : {}) },
     auditLog: new AuditLog(kv, clock),
     config,
     clock,

@@ -1,5 +1,4 @@
 import type { RunEventHub } from "@aat/core/api";
-import { ApiKeyStore, ensureBootstrapAdminKey } from "@aat/core/auth";
 import { type AatConfig, loadConfigOnDemand } from "@aat/core/config";
 import type { AgentModel, ModelRegistry } from "@aat/core/models";
 // The registry alone: @aat/core/models' index also reaches the AI SDK (generateText, the agent), which a
@@ -11,11 +10,12 @@ import { createRunner, type Runner, type WorkMessage } from "@aat/core/runner";
 import { Scheduler } from "@aat/core/schedules";
 import { EnvSecrets } from "@aat/core/secrets";
 import { registerBuiltinTools, type StartPlanRun, type Tool, ToolRegistry } from "@aat/core/tools";
-import { resolveConfiguredSources } from "@aat/core/workflows/alerts";
 import type { ChatDeltaHub } from "@aat/core/workflows/chat";
 import { alertsHook, type CompositionLogger } from "./alerts.js";
 import type { ApiApp } from "./api-app.js";
 import { readableThreatIntel } from "./threatintel.js";
+
+export { reusedPerInstance } from "./reuse.js";
 
 /** What a target opened: the KV store and the step queue, and how to close both. */
 export interface ServerlessStores {
@@ -93,8 +93,16 @@ export async function createServerlessRuntime<
         clock,
       },
     });
-    // Webhook sources from alerts.sources, their secrets read now: a missing one stops the build.
-    const configuredSources = await resolveConfiguredSources(config.alerts.sources, secrets, clock.now());
+    // Webhook sources from alerts.sources, their secrets read now: a missing one stops the build. The
+    // sources module (its schemas) loads only when some are configured.
+    const configuredSources =
+      config.alerts.sources.length === 0
+        ? []
+        : await (await import("./alert-sources.js")).resolveConfiguredSources(
+            config.alerts.sources,
+            secrets,
+            clock.now(),
+          );
     // MCP servers' tools are registered before plans load (plans naming them are checked against them).
     // The MCP client library is loaded only when servers are configured.
     if (Object.keys(config.mcp.servers).length > 0) {
@@ -141,10 +149,11 @@ export async function createServerlessRuntime<
     startRun = (request) => runner.start(request);
     const scheduler = new Scheduler({ kv, plans, runner, clock, logger });
 
-    const keys = new ApiKeyStore(kv, clock);
     const auth = config.auth;
     if (auth.mode !== "none" && auth.bootstrapAdminKey !== undefined) {
-      await ensureBootstrapAdminKey(keys, { configuredKey: auth.bootstrapAdminKey });
+      // The key store's record schemas load only here and with the API: a worker never reads keys.
+      const { ApiKeyStore, ensureBootstrapAdminKey } = await import("./api-keys.js");
+      await ensureBootstrapAdminKey(new ApiKeyStore(kv, clock), { configuredKey: auth.bootstrapAdminKey });
     }
     // The HTTP API (routes, OpenAPI, chat, OIDC) is built on its first request: a worker or a schedule
     // function never serves HTTP, so it never loads that code (see docs/benchmarks.md, cold start).
@@ -158,7 +167,6 @@ export async function createServerlessRuntime<
         plans,
         scheduler,
         models,
-        keys,
         secrets,
         clock,
         logger,
@@ -285,20 +293,5 @@ function lazyAgentModel(models: ModelRegistry): AgentModel {
       const loaded = await load();
       return loaded.stream ? loaded.stream(request, onTextDelta) : loaded.turn(request);
     },
-  };
-}
-
-/**
- * One runtime per instance: built on the first call and reused by the next ones (config is read once
- * per instance). A build that failed is retried by the next call.
- */
-export function reusedPerInstance<T>(): (build: () => Promise<T>) => Promise<T> {
-  let shared: Promise<T> | undefined;
-  return (build) => {
-    shared ??= build().catch((error: unknown) => {
-      shared = undefined;
-      throw error;
-    });
-    return shared;
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ALERT_FORMATS, type AlertFormat } from "./formats.js";
 
 /**
  * The subset of an OCSF Detection Finding (class_uid 2004, category 2 "Findings") every alert is
@@ -103,17 +104,7 @@ export type DetectionFindingInput = z.input<typeof detectionFindingSchema>;
 export const ALERT_STATUSES = ["new", "triaging", "awaiting_approval", "resolved"] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
 
-export const ALERT_FORMATS = [
-  "generic",
-  "alertmanager",
-  "guardduty",
-  "wazuh",
-  "elastic",
-  "splunk",
-  "falco",
-  "suricata",
-] as const;
-export type AlertFormat = (typeof ALERT_FORMATS)[number];
+export { ALERT_FORMATS, type AlertFormat };
 
 /**
  * A normalised alert as the store keeps it and as the triage run receives it: the OCSF finding plus

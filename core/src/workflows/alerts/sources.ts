@@ -5,37 +5,18 @@ import type { Clock } from "../../ports/clock.js";
 import type { KeyValue } from "../../ports/kv.js";
 import type { Secrets } from "../../secrets/secrets.js";
 import { ALERT_FORMATS } from "./ocsf.js";
+import { sourceAuthSchema, sourceIdSchema } from "./source-auth.js";
+
+export * from "./source-auth.js";
 
 /**
  * Webhook sources: where alerts come from, which mapper reads them and how a delivery proves it is
  * genuine. Kept in KV (created through the API) or given in configuration (read-only).
  */
 
-export const SOURCE_AUTH_MODES = ["hmac", "github", "bearer", "basic", "api_key"] as const;
-export type SourceAuthMode = (typeof SOURCE_AUTH_MODES)[number];
-
 /** At most this many secrets are active at once: the current one and, during a rotation, the previous. */
 export const MAX_ACTIVE_SECRETS = 2;
 export const DEFAULT_SOURCE_BODY_LIMIT = 1024 * 1024;
-
-export const sourceIdSchema = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9_-]{0,62}$/,
-    "lower-case letters, digits, - and _ (1-63 characters, starting with a letter or digit)",
-  );
-
-export const sourceAuthSchema = z.object({
-  mode: z.enum(SOURCE_AUTH_MODES),
-  /** api_key: the header carrying the key (EventBridge API destinations let you name it). */
-  header: z
-    .string()
-    .regex(/^[A-Za-z0-9-]+$/)
-    .optional(),
-  /** basic: the user name; the password is the secret. */
-  username: z.string().min(1).optional(),
-});
-export type SourceAuth = z.infer<typeof sourceAuthSchema>;
 
 const storedSecretSchema = z.object({ id: z.string(), value: z.string().min(1), createdAt: z.number() });
 

@@ -3,8 +3,9 @@ import { type Clock, systemClock } from "../../ports/clock.js";
 import type { KeyValue } from "../../ports/kv.js";
 import { AlertChangeFeed } from "./changes.js";
 import { ALERT_STATUSES, type AlertStatus, normalisedAlertSchema, SEVERITIES } from "./ocsf.js";
+import { RESOLUTIONS } from "./resolutions.js";
 
-export const RESOLUTIONS = ["true_positive", "false_positive", "benign", "duplicate", "other"] as const;
+export { RESOLUTIONS };
 
 export const timelineEntrySchema = z.object({
   at: z.number(),

@@ -3,12 +3,14 @@ import type { Clock } from "../../ports/clock.js";
 import type { KeyValue } from "../../ports/kv.js";
 import type { AlertMetrics } from "./metrics.js";
 import type { AlertStatus } from "./ocsf.js";
+import { RESOLUTIONS } from "./resolutions.js";
 import { runIndexKey } from "./run-index.js";
-import { type AlertRecord, type AlertStore, RESOLUTIONS } from "./store.js";
+import type { AlertRecord, AlertStore } from "./store.js";
 
 export interface TriageStatusDeps {
   kv: KeyValue;
-  store: AlertStore;
+  /** Only `update` is used: a caller may load the store on the first triage run (functions/serverless). */
+  store: Pick<AlertStore, "update">;
   clock: Clock;
   metrics: AlertMetrics;
   /** Writes the change to the audit log. */

@@ -1,0 +1,2 @@
+// Loaded by the runtime build only when alerts.sources lists some (see runtime.ts).
+export { resolveConfiguredSources } from "@aat/core/workflows/alerts";
