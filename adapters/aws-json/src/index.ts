@@ -1,0 +1,8 @@
+export { type AwsJsonClient, AwsServiceError, isAwsError } from "./client.js";
+export { type AwsCredentials, credentialsFromEnv } from "./credentials.js";
+export {
+  AwsJsonRestClient,
+  type AwsJsonRestOptions,
+  type AwsJsonService,
+  defaultEndpoint,
+} from "./rest-client.js";
