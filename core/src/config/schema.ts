@@ -166,6 +166,14 @@ const rabbitmq = z
   })
   .prefault({});
 
+/** How an AWS adapter talks to its service: the JSON API over fetch (no SDK loaded) or the AWS SDK. */
+const AWS_TRANSPORTS = ["auto", "rest", "sdk"] as const;
+const awsTransport = (env: string, service: string) =>
+  setting(z.enum(AWS_TRANSPORTS).default("auto"), {
+    env,
+    description: `How ${service} is called: rest (its JSON API over fetch with SigV4; a cold start loads no AWS SDK), sdk (the AWS SDK: its credential chain of instance and container roles, profiles and SSO), or auto (rest when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY and a region are set, as on Lambda; sdk otherwise).`,
+  });
+
 const sqs = z
   .strictObject({
     queueUrl: setting(httpUrl().optional(), {
@@ -187,6 +195,7 @@ const sqs = z
       description: "Endpoint override, e.g. a local moto_server.",
       example: "http://127.0.0.1:5000",
     }),
+    transport: awsTransport("AAT_SQS_TRANSPORT", "SQS"),
     visibilityTimeoutMs: setting(
       // SQS counts whole seconds, up to 12 hours. Unset: the adapter's 30 s (the defaults stay as they were).
       positiveInt().min(1_000).max(43_200_000).optional(),
@@ -367,6 +376,7 @@ const kv = z
           env: "AAT_DYNAMODB_ENDPOINT",
           description: "Endpoint override, e.g. a local moto_server.",
         }),
+        transport: awsTransport("AAT_DYNAMODB_TRANSPORT", "DynamoDB"),
       })
       .prefault({}),
   })
