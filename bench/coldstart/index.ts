@@ -13,6 +13,9 @@
  *   same package (resolved from adapters/sqs, unbundled) the same way in the same run, so the goal on this
  *   machine is 50 ms × ref/client-sqs / 126 ms; import/goal and cpu/goal are the ratios to it (wall-clock
  *   and CPU, each against the reference's own median), gzip/goal the loaded-at-start gzip over 300 KiB.
+ * - references: `ref/baseline` (an empty handler), `ref/sdk-only` (one DynamoDB call through the AWS SDK),
+ *   `ref/engine-floor` (only the config, plan and runner modules a worker cannot run a step without: the
+ *   floor of any handler that loads the engine at import).
  * Runs alternate: round after round, every handler and the references once each, so a slow minute on a
  * shared machine weighs on all of them alike.
  * GCP: the Functions Framework (external, the host loads it first) is imported before the clock starts.
@@ -200,6 +203,14 @@ const cases: Case[] = [
     spec: { entry: here("./sdk-baseline.ts"), httpApi: false },
     event: {},
     expect: /ACTIVE/,
+    outDir: outOf("ref"),
+  },
+  {
+    target: "ref",
+    name: "engine-floor",
+    spec: { entry: here("./engine-floor.ts"), httpApi: false },
+    event: {},
+    expect: /"statusCode":200/,
     outDir: outOf("ref"),
   },
 ];
