@@ -1,6 +1,6 @@
 import type { MessageAttributes } from "@aat/core";
-import type { MessageAttributeValue } from "@aws-sdk/client-sqs";
 import { z } from "zod";
+import type { SqsMessageAttributeValue } from "./wire.js";
 
 /**
  * The adapter's own bookkeeping travels in one SQS message attribute, "aat", holding JSON: SQS allows only
@@ -46,8 +46,8 @@ function isNativeName(name: string): boolean {
 export function encodeAttributes(
   attributes: MessageAttributes,
   envelope: Envelope,
-): Record<string, MessageAttributeValue> {
-  const native: Record<string, MessageAttributeValue> = {};
+): Record<string, SqsMessageAttributeValue> {
+  const native: Record<string, SqsMessageAttributeValue> = {};
   const extra: Record<string, string> = {};
   let count = 0;
   for (const [name, value] of Object.entries(attributes)) {
@@ -70,7 +70,7 @@ export interface DecodedAttributes {
 
 /** Reads the caller's attributes and the envelope back; throws with a reason when the envelope is malformed. */
 export function decodeAttributes(
-  native: Record<string, MessageAttributeValue> | undefined,
+  native: Record<string, SqsMessageAttributeValue> | undefined,
 ): DecodedAttributes {
   const attributes: MessageAttributes = {};
   let envelope: Envelope = {};
@@ -87,7 +87,7 @@ export function decodeAttributes(
 }
 
 /** Bytes SQS counts towards its 256 KiB message limit: body plus attribute names, types and values. */
-export function messageBytes(body: string, native: Record<string, MessageAttributeValue>): number {
+export function messageBytes(body: string, native: Record<string, SqsMessageAttributeValue>): number {
   let bytes = Buffer.byteLength(body);
   for (const [name, value] of Object.entries(native)) {
     bytes +=

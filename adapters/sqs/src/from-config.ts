@@ -10,6 +10,8 @@ export interface SqsSettings {
   claimCheckBucket?: string | undefined;
   claimCheckPrefix?: string | undefined;
   provision: boolean;
+  /** How to speak to SQS (default "auto": REST without the SDK when credentials and a region are in the environment). */
+  transport?: "auto" | "sdk" | "rest" | undefined;
 }
 
 /**
@@ -18,14 +20,23 @@ export interface SqsSettings {
  * its own.
  */
 export function sqsOptionsFromSettings(settings: SqsSettings): Omit<SqsQueueOptions, "name"> {
-  const { queueUrl, region, endpoint, fifo, visibilityTimeoutMs, claimCheckBucket, claimCheckPrefix } =
-    settings;
+  const {
+    queueUrl,
+    region,
+    endpoint,
+    fifo,
+    visibilityTimeoutMs,
+    claimCheckBucket,
+    claimCheckPrefix,
+    transport,
+  } = settings;
   return {
     fifo,
     // A deployed queue is opened as it is (one call); otherwise created with its dead-letter queue.
     ...(settings.provision ? {} : { provision: false, queueUrl }),
     ...(region ? { region } : {}),
     ...(endpoint ? { endpoint } : {}),
+    ...(transport ? { transport } : {}),
     ...(visibilityTimeoutMs !== undefined ? { visibilityTimeoutMs } : {}),
     // Step messages over 256 KiB travel through S3 when a bucket is configured (refused otherwise).
     ...(claimCheckBucket

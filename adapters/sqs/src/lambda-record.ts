@@ -1,5 +1,5 @@
-import type { Message } from "@aws-sdk/client-sqs";
 import { z } from "zod";
+import type { SqsMessage } from "./wire.js";
 
 /**
  * One record of an SQS event as Lambda's event source mapping delivers it (the fields the adapter reads;
@@ -29,16 +29,17 @@ export const sqsLambdaRecordSchema = z.object({
 export type SqsLambdaRecord = z.output<typeof sqsLambdaRecordSchema>;
 
 /**
- * The record in the shape of an SDK ReceiveMessage result (camelCase fields to the SDK's PascalCase,
- * base64 binary values to bytes): what SqsQueue decodes for its own receives.
+ * The record in the shape of a ReceiveMessage result in SQS's JSON protocol (camelCase fields to
+ * PascalCase; binary values stay base64, as the protocol carries them): what SqsQueue decodes for its
+ * own receives, whichever transport made them.
  */
-export function lambdaRecordToMessage(record: SqsLambdaRecord): Message {
-  const attributes: NonNullable<Message["MessageAttributes"]> = {};
+export function lambdaRecordToMessage(record: SqsLambdaRecord): SqsMessage {
+  const attributes: NonNullable<SqsMessage["MessageAttributes"]> = {};
   for (const [name, value] of Object.entries(record.messageAttributes)) {
     attributes[name] = {
       DataType: value.dataType,
       ...(value.stringValue != null ? { StringValue: value.stringValue } : {}),
-      ...(value.binaryValue != null ? { BinaryValue: Buffer.from(value.binaryValue, "base64") } : {}),
+      ...(value.binaryValue != null ? { BinaryValue: value.binaryValue } : {}),
     };
   }
   return {

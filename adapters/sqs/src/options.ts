@@ -22,7 +22,7 @@ const kvSchema = z.custom<KeyValue>(
 
 const sqsClientSchema = z.custom<SQSClient>(
   (value) => typeof (value as SQSClient | undefined)?.send === "function",
-  { message: "client must be an SQSClient from @aws-sdk/client-sqs" },
+  { message: "client must be an SQSClient from @aws-sdk/client-sqs (it selects the SDK transport)" },
 );
 
 const s3ClientSchema = z.custom<S3Client>(
@@ -36,8 +36,26 @@ export const awsConnectionFields = {
   region: z.string().min(1).optional(),
   /** Endpoint override, e.g. http://127.0.0.1:5055 for moto (default: the SDK's, e.g. AWS_ENDPOINT_URL). */
   endpoint: z.string().url("endpoint must be a URL such as http://127.0.0.1:5055").optional(),
-  /** Static credentials (default: the SDK's provider chain). */
-  credentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).optional(),
+  /**
+   * Static credentials (default: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else the
+   * SDK's provider chain).
+   */
+  credentials: z
+    .object({
+      accessKeyId: z.string().min(1),
+      secretAccessKey: z.string().min(1),
+      sessionToken: z.string().min(1).optional(),
+    })
+    .optional(),
+  /**
+   * "rest": SQS's JSON protocol over fetch with SigV4 (@aat/adapter-aws-json), no AWS SDK loaded; needs
+   * credentials and a region from the options or the environment. "sdk": the AWS SDK's SQSClient (its
+   * provider chain: instance and container roles, SSO, profiles). "auto" (default): REST when no client
+   * is passed and credentials and a region are known, else the SDK.
+   */
+  transport: z
+    .enum(["auto", "sdk", "rest"], { message: 'transport must be "auto", "sdk" or "rest"' })
+    .optional(),
 };
 
 export const claimCheckSchema = z

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { type AwsJsonClient, isAwsError } from "@aat/adapter-aws-json";
 import { PublishDedupe } from "@aat/core/dedupe";
 import {
   type Clock,
@@ -11,21 +12,6 @@ import {
   type ReceiveOptions,
   systemClock,
 } from "@aat/core/ports";
-import {
-  ChangeMessageVisibilityCommand,
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  type Message,
-  type MessageAttributeValue,
-  QueueDoesNotExist,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-  type SQSClientConfig,
-} from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import type { ClaimCheckStore } from "./claim-check.js";
 import { decodeAttributes, type Envelope, encodeAttributes, messageBytes } from "./envelope.js";
@@ -37,6 +23,14 @@ import {
   type SqsQueueDestroyOptions,
   type SqsQueueOptions,
 } from "./options.js";
+import { openSqsClient } from "./transport.js";
+import type {
+  QueueAttributesOutput,
+  QueueUrlOutput,
+  ReceiveMessageOutput,
+  SendMessageOutput,
+  SqsMessage,
+} from "./wire.js";
 
 /** SQS's message size limit (body plus attributes). */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -54,18 +48,6 @@ interface Target {
 }
 
 const seconds = (ms: number) => Math.ceil(Math.max(0, ms) / 1000);
-
-function clientConfig(options: {
-  region?: string | undefined;
-  endpoint?: string | undefined;
-  credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
-}): SQSClientConfig {
-  const config: SQSClientConfig = {};
-  if (options.region) config.region = options.region;
-  if (options.endpoint) config.endpoint = options.endpoint;
-  if (options.credentials) config.credentials = options.credentials;
-  return config;
-}
 
 /** A FIFO MessageDeduplicationId: at most 128 characters from a limited set, so the dedupeId is hashed. */
 const hashId = (value: string) => createHash("sha256").update(value).digest("hex");
@@ -89,8 +71,9 @@ export class SqsQueue<T = unknown> implements Queue<T> {
 
   private constructor(
     readonly name: string,
-    private readonly client: SQSClient,
-    private readonly ownsClient: boolean,
+    /** How this queue speaks to SQS: "rest" (no AWS SDK loaded) or "sdk". */
+    readonly transport: "sdk" | "rest",
+    private readonly client: AwsJsonClient,
     private readonly main: Target,
     private readonly dlq: Target,
     private readonly visibilityTimeoutMs: number,
@@ -113,7 +96,7 @@ export class SqsQueue<T = unknown> implements Queue<T> {
     let visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
     let maxDeliveries = options.maxDeliveries ?? 5;
     const clock = options.clock ?? systemClock;
-    const client = options.client ?? new SQSClient(clientConfig(options));
+    const { client, transport } = await openSqsClient(options, process.env);
     const suffix = fifo ? ".fifo" : "";
     const where = `SqsQueue ${options.name}${suffix}`;
 
@@ -171,8 +154,8 @@ export class SqsQueue<T = unknown> implements Queue<T> {
 
     return new SqsQueue<T>(
       `${options.name}${suffix}`,
+      transport,
       client,
-      !options.client,
       { url: mainUrl, fifo },
       { url: dlqUrl, fifo },
       visibilityTimeoutMs,
@@ -187,19 +170,19 @@ export class SqsQueue<T = unknown> implements Queue<T> {
   /** Deletes the queue and its dead-letter queue (missing ones are fine). */
   static async destroy(input: SqsQueueDestroyOptions): Promise<void> {
     const options = parseOptions(destroyOptionsSchema, input, "SqsQueue.destroy");
-    const client = options.client ?? new SQSClient(clientConfig(options));
+    const { client } = await openSqsClient(options, process.env);
     const suffix = options.fifo ? ".fifo" : "";
     try {
       for (const queueName of [`${options.name}${suffix}`, `${options.name}-dlq${suffix}`]) {
         try {
-          const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: queueName }));
-          await client.send(new DeleteQueueCommand({ QueueUrl }));
+          const { QueueUrl } = await client.call<QueueUrlOutput>("GetQueueUrl", { QueueName: queueName });
+          await client.call("DeleteQueue", { QueueUrl });
         } catch (error) {
-          if (!(error instanceof QueueDoesNotExist)) throw error;
+          if (!isAwsError(error, "QueueDoesNotExist")) throw error;
         }
       }
     } finally {
-      if (!options.client) client.destroy();
+      client.destroy();
     }
   }
 
@@ -261,21 +244,18 @@ export class SqsQueue<T = unknown> implements Queue<T> {
       messageBody = JSON.stringify({ aatClaimCheck: `s3://${envelope.c.b}/${envelope.c.k}` });
       native = encodeAttributes(attributes, envelope);
     }
-    const sent = await this.client.send(
-      new SendMessageCommand({
-        QueueUrl: target.url,
-        MessageBody: messageBody,
-        MessageAttributes: native,
-        ...(delaySeconds !== undefined ? { DelaySeconds: delaySeconds } : {}),
-        ...(target.fifo
-          ? {
-              MessageGroupId: options.orderingKey ?? randomUUID(),
-              MessageDeduplicationId:
-                options.dedupeId !== undefined ? hashId(options.dedupeId) : randomUUID(),
-            }
-          : {}),
-      }),
-    );
+    const sent = await this.client.call<SendMessageOutput>("SendMessage", {
+      QueueUrl: target.url,
+      MessageBody: messageBody,
+      MessageAttributes: native,
+      ...(delaySeconds !== undefined ? { DelaySeconds: delaySeconds } : {}),
+      ...(target.fifo
+        ? {
+            MessageGroupId: options.orderingKey ?? randomUUID(),
+            MessageDeduplicationId: options.dedupeId !== undefined ? hashId(options.dedupeId) : randomUUID(),
+          }
+        : {}),
+    });
     if (!sent.MessageId) throw new Error(`SqsQueue ${this.name}: SendMessage returned no MessageId`);
     return sent.MessageId;
   }
@@ -297,16 +277,14 @@ export class SqsQueue<T = unknown> implements Queue<T> {
     const deadline = Date.now() + Math.max(0, options.waitMs ?? 0);
     for (;;) {
       const waitSeconds = Math.min(MAX_WAIT_SECONDS, seconds(deadline - Date.now()));
-      const { Messages } = await this.client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.main.url,
-          MaxNumberOfMessages: maxMessages,
-          WaitTimeSeconds: waitSeconds,
-          VisibilityTimeout: seconds(this.visibilityTimeoutMs),
-          MessageAttributeNames: ["All"],
-          MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
-        }),
-      );
+      const { Messages } = await this.client.call<ReceiveMessageOutput>("ReceiveMessage", {
+        QueueUrl: this.main.url,
+        MaxNumberOfMessages: maxMessages,
+        WaitTimeSeconds: waitSeconds,
+        VisibilityTimeout: seconds(this.visibilityTimeoutMs),
+        MessageAttributeNames: ["All"],
+        MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+      });
       const delivered: Array<QueueMessage<T>> = [];
       for (const raw of Messages ?? []) {
         const message = await this.accept(raw);
@@ -336,7 +314,7 @@ export class SqsQueue<T = unknown> implements Queue<T> {
   }
 
   /** Turns a received SQS message into a delivery, or handles it (not due yet, malformed) and returns none. */
-  private async accept(raw: Message): Promise<QueueMessage<T> | undefined> {
+  private async accept(raw: SqsMessage): Promise<QueueMessage<T> | undefined> {
     const receipt = raw.ReceiptHandle ?? "";
     const receiveCount = Number(raw.Attributes?.ApproximateReceiveCount ?? "1");
     let decoded: ReturnType<typeof decodeAttributes>;
@@ -398,7 +376,12 @@ export class SqsQueue<T = unknown> implements Queue<T> {
   }
 
   /** Sends the raw message again (same body or claim, carried envelope) with a delay, then deletes it. */
-  private async republish(raw: Message, envelope: Envelope, attributes: MessageAttributes, delayMs: number) {
+  private async republish(
+    raw: SqsMessage,
+    envelope: Envelope,
+    attributes: MessageAttributes,
+    delayMs: number,
+  ) {
     const { nb: _notBefore, a: _extra, ...carried } = envelope;
     await this.sendRaw(this.main, raw.Body ?? "", attributes, carried, delayMs);
     await this.deleteReceipt(this.main, raw.ReceiptHandle ?? "");
@@ -421,19 +404,17 @@ export class SqsQueue<T = unknown> implements Queue<T> {
         if (!target.fifo) delaySeconds = seconds(MAX_NATIVE_DELAY_MS);
       }
     }
-    const sent = await this.client.send(
-      new SendMessageCommand({
-        QueueUrl: target.url,
-        MessageBody: messageBody,
-        MessageAttributes: encodeAttributes(attributes, withDelay),
-        ...(delaySeconds !== undefined ? { DelaySeconds: delaySeconds } : {}),
-        ...(target.fifo ? { MessageGroupId: randomUUID(), MessageDeduplicationId: randomUUID() } : {}),
-      }),
-    );
+    const sent = await this.client.call<SendMessageOutput>("SendMessage", {
+      QueueUrl: target.url,
+      MessageBody: messageBody,
+      MessageAttributes: encodeAttributes(attributes, withDelay),
+      ...(delaySeconds !== undefined ? { DelaySeconds: delaySeconds } : {}),
+      ...(target.fifo ? { MessageGroupId: randomUUID(), MessageDeduplicationId: randomUUID() } : {}),
+    });
     return sent.MessageId ?? "";
   }
 
-  private async moveToDeadLetters(raw: Message, reason: string, deliveryCount: number): Promise<void> {
+  private async moveToDeadLetters(raw: SqsMessage, reason: string, deliveryCount: number): Promise<void> {
     let attributes: MessageAttributes = {};
     let envelope: Envelope = {};
     try {
@@ -482,15 +463,13 @@ export class SqsQueue<T = unknown> implements Queue<T> {
     const found = new Map<string, DeadLetter<T>>();
     // A zero visibility timeout peeks without hiding; SQS samples servers, so ask until nothing new comes.
     for (let round = 0; round < Math.ceil(limit / 10) + 2 && found.size < limit; round++) {
-      const { Messages } = await this.client.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.dlq.url,
-          MaxNumberOfMessages: 10,
-          VisibilityTimeout: 0,
-          MessageAttributeNames: ["All"],
-          MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
-        }),
-      );
+      const { Messages } = await this.client.call<ReceiveMessageOutput>("ReceiveMessage", {
+        QueueUrl: this.dlq.url,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        MessageAttributeNames: ["All"],
+        MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
+      });
       let fresh = 0;
       for (const raw of Messages ?? []) {
         if (!raw.MessageId || found.has(raw.MessageId)) continue;
@@ -502,7 +481,7 @@ export class SqsQueue<T = unknown> implements Queue<T> {
     return [...found.values()].slice(0, limit);
   }
 
-  private async toDeadLetter(raw: Message): Promise<DeadLetter<T>> {
+  private async toDeadLetter(raw: SqsMessage): Promise<DeadLetter<T>> {
     let attributes: MessageAttributes = {};
     let envelope: Envelope = {};
     let body: T;
@@ -526,17 +505,15 @@ export class SqsQueue<T = unknown> implements Queue<T> {
   }
 
   async redrive(deadLetterId: string): Promise<void> {
-    const held: Message[] = [];
+    const held: SqsMessage[] = [];
     try {
       for (let round = 0; round < 20; round++) {
-        const { Messages } = await this.client.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.dlq.url,
-            MaxNumberOfMessages: 10,
-            VisibilityTimeout: 30,
-            MessageAttributeNames: ["All"],
-          }),
-        );
+        const { Messages } = await this.client.call<ReceiveMessageOutput>("ReceiveMessage", {
+          QueueUrl: this.dlq.url,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 30,
+          MessageAttributeNames: ["All"],
+        });
         if (!Messages || Messages.length === 0) break;
         const target = Messages.find((raw) => raw.MessageId === deadLetterId);
         held.push(...Messages.filter((raw) => raw !== target));
@@ -559,13 +536,11 @@ export class SqsQueue<T = unknown> implements Queue<T> {
       await Promise.all(
         held.map((raw) =>
           this.client
-            .send(
-              new ChangeMessageVisibilityCommand({
-                QueueUrl: this.dlq.url,
-                ReceiptHandle: raw.ReceiptHandle,
-                VisibilityTimeout: 0,
-              }),
-            )
+            .call("ChangeMessageVisibility", {
+              QueueUrl: this.dlq.url,
+              ReceiptHandle: raw.ReceiptHandle,
+              VisibilityTimeout: 0,
+            })
             .catch(() => undefined),
         ),
       );
@@ -573,22 +548,18 @@ export class SqsQueue<T = unknown> implements Queue<T> {
   }
 
   async ping(): Promise<void> {
-    await this.client.send(
-      new GetQueueAttributesCommand({ QueueUrl: this.main.url, AttributeNames: ["QueueArn"] }),
-    );
+    await this.client.call("GetQueueAttributes", { QueueUrl: this.main.url, AttributeNames: ["QueueArn"] });
   }
 
   async depth(): Promise<number> {
-    const { Attributes } = await this.client.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: this.main.url,
-        AttributeNames: [
-          "ApproximateNumberOfMessages",
-          "ApproximateNumberOfMessagesNotVisible",
-          "ApproximateNumberOfMessagesDelayed",
-        ],
-      }),
-    );
+    const { Attributes } = await this.client.call<QueueAttributesOutput>("GetQueueAttributes", {
+      QueueUrl: this.main.url,
+      AttributeNames: [
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateNumberOfMessagesDelayed",
+      ],
+    });
     return (
       Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
       Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0) +
@@ -596,30 +567,27 @@ export class SqsQueue<T = unknown> implements Queue<T> {
     );
   }
 
+  /** Frees the SDK client this queue made (a client passed in stays open; the REST client holds nothing). */
   async close(): Promise<void> {
-    if (this.ownsClient) this.client.destroy();
+    this.client.destroy();
   }
 
   private async changeVisibility(receipt: string, ms: number): Promise<void> {
-    await this.client.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.main.url,
-        ReceiptHandle: receipt,
-        VisibilityTimeout: seconds(ms),
-      }),
-    );
+    await this.client.call("ChangeMessageVisibility", {
+      QueueUrl: this.main.url,
+      ReceiptHandle: receipt,
+      VisibilityTimeout: seconds(ms),
+    });
   }
 
   private async deleteReceipt(target: Target, receipt: string): Promise<void> {
-    await this.client.send(new DeleteMessageCommand({ QueueUrl: target.url, ReceiptHandle: receipt }));
+    await this.client.call("DeleteMessage", { QueueUrl: target.url, ReceiptHandle: receipt });
   }
 }
 
-export type { MessageAttributeValue };
-
 /** Creates (or opens) "<name>-dlq" and "<name>" with the redrive policy between them. */
 async function provision(
-  client: SQSClient,
+  client: AwsJsonClient,
   name: string,
   fifo: boolean,
   visibilityTimeoutMs: number,
@@ -638,7 +606,10 @@ async function provision(
   ).url;
   if (!dlqUrl) throw new Error(`${where}: CreateQueue returned no URL for the dead-letter queue`);
   const dlqArn = (
-    await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ["QueueArn"] }))
+    await client.call<QueueAttributesOutput>("GetQueueAttributes", {
+      QueueUrl: dlqUrl,
+      AttributeNames: ["QueueArn"],
+    })
   ).Attributes?.QueueArn;
   if (!dlqArn) throw new Error(`${where}: the dead-letter queue has no QueueArn`);
   const main = await createOrOpen(client, `${name}${suffix}`, {
@@ -664,17 +635,19 @@ async function provision(
  * made with its own settings — it is opened as it is.
  */
 async function createOrOpen(
-  client: SQSClient,
+  client: AwsJsonClient,
   name: string,
   attributes: Record<string, string>,
 ): Promise<{ url: string | undefined; existing: boolean }> {
   try {
-    const created = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    const created = await client.call<QueueUrlOutput>("CreateQueue", {
+      QueueName: name,
+      Attributes: attributes,
+    });
     return { url: created.QueueUrl, existing: false };
   } catch (error) {
-    const code = (error as { name?: string } | undefined)?.name;
-    if (code !== "QueueNameExists" && code !== "QueueAlreadyExists") throw error;
-    const opened = await client.send(new GetQueueUrlCommand({ QueueName: name }));
+    if (!isAwsError(error, "QueueNameExists", "QueueAlreadyExists")) throw error;
+    const opened = await client.call<QueueUrlOutput>("GetQueueUrl", { QueueName: name });
     return { url: opened.QueueUrl, existing: true };
   }
 }
@@ -685,7 +658,7 @@ async function createOrOpen(
  * queue's own account and region, so that URL is the queue's with the dead-letter queue's name last.
  */
 async function openDeployed(
-  client: SQSClient,
+  client: AwsJsonClient,
   name: string,
   queueUrl: string | undefined,
   where: string,
@@ -694,7 +667,8 @@ async function openDeployed(
   let url = queueUrl;
   let settings: Awaited<ReturnType<typeof deployedSettings>>;
   try {
-    if (url === undefined) url = (await client.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl;
+    if (url === undefined)
+      url = (await client.call<QueueUrlOutput>("GetQueueUrl", { QueueName: name })).QueueUrl;
     if (!url) throw new Error("GetQueueUrl returned no URL");
     settings = await deployedSettings(client, url);
   } catch (error) {
@@ -723,12 +697,13 @@ async function openDeployed(
 }
 
 async function deployedSettings(
-  client: SQSClient,
+  client: AwsJsonClient,
   url: string,
 ): Promise<{ visibilityTimeoutMs?: number; maxReceiveCount?: number; deadLetterArn?: string }> {
-  const { Attributes } = await client.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["VisibilityTimeout", "RedrivePolicy"] }),
-  );
+  const { Attributes } = await client.call<QueueAttributesOutput>("GetQueueAttributes", {
+    QueueUrl: url,
+    AttributeNames: ["VisibilityTimeout", "RedrivePolicy"],
+  });
   const visibility = Number(Attributes?.VisibilityTimeout);
   let maxReceiveCount: number | undefined;
   let deadLetterArn: string | undefined;

@@ -10,3 +10,6 @@ export const awsTestConnection = {
   region: "us-east-1",
   credentials: { accessKeyId: "testing", secretAccessKey: "testing" },
 };
+
+/** Both ways the adapter speaks to SQS: every moto suite runs once per transport. */
+export const TRANSPORTS = ["sdk", "rest"] as const;

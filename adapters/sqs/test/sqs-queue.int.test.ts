@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AwsJsonRestClient } from "@aat/adapter-aws-json";
 import { MemoryKeyValue } from "@aat/adapter-memory";
 import { eventually, uniqueSuffix } from "@aat/core/testing";
 import {
@@ -15,9 +19,9 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { SqsQueue } from "../src/index.js";
-import { awsTestConnection } from "./aws-env.js";
+import { awsTestConnection, TRANSPORTS } from "./aws-env.js";
 
 interface Body {
   marker: string;
@@ -41,17 +45,21 @@ afterAll(async () => {
   s3.destroy();
 });
 
-async function open(extra: Partial<Parameters<typeof SqsQueue.connect>[0]> = {}) {
+type Transport = (typeof TRANSPORTS)[number];
+
+async function open(transport: Transport, extra: Partial<Parameters<typeof SqsQueue.connect>[0]> = {}) {
   const name = `aat-sqs-${uniqueSuffix()}`;
   const queue = await SqsQueue.connect<Body>({
     ...awsTestConnection,
+    transport,
     name,
     visibilityTimeoutMs: 30_000,
     ...extra,
   });
+  expect(queue.transport).toBe(transport);
   cleanups.push(async () => {
     await queue.close();
-    await SqsQueue.destroy({ ...awsTestConnection, name });
+    await SqsQueue.destroy({ ...awsTestConnection, transport, name });
   });
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
   return { queue, url: QueueUrl! };
@@ -60,9 +68,9 @@ async function open(extra: Partial<Parameters<typeof SqsQueue.connect>[0]> = {})
 const receiveOne = (queue: SqsQueue<Body>) =>
   eventually("a message", async () => (await queue.receive({ waitMs: 1000 }))[0], 10_000, 0);
 
-describe("SqsQueue on moto", () => {
+describe.each(TRANSPORTS)("SqsQueue on moto (%s transport)", (transport) => {
   it("sends a payload over 256 KiB by reference through S3 and fetches it transparently", async () => {
-    const { queue } = await open({ claimCheck: { bucket, create: true } });
+    const { queue } = await open(transport, { claimCheck: { bucket, create: true } });
     const body = { marker: uniqueSuffix(), blob: "x".repeat(300 * 1024) };
     await queue.publish(body, {
       attributes: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
@@ -78,14 +86,14 @@ describe("SqsQueue on moto", () => {
   });
 
   it("refuses an oversized payload without a claim check, saying how to fix it", async () => {
-    const { queue } = await open();
+    const { queue } = await open(transport);
     await expect(queue.publish({ marker: "big", blob: "x".repeat(300 * 1024) })).rejects.toThrow(
       /configure claimCheck/,
     );
   });
 
   it("carries traceparent as a native SQS message attribute (for Lambda and other consumers)", async () => {
-    const { queue, url } = await open();
+    const { queue, url } = await open(transport);
     await queue.publish(
       { marker: uniqueSuffix() },
       { attributes: { traceparent: "00-abc-def-01", empty: "" } },
@@ -106,7 +114,7 @@ describe("SqsQueue on moto", () => {
   });
 
   it("re-publishes a message received before its not-before time with the remaining delay", async () => {
-    const { queue, url } = await open();
+    const { queue, url } = await open(transport);
     const notBefore = Date.now() + 20 * 60_000;
     // What a 35-minute delay looks like after its first native 15 minutes.
     await sqs.send(
@@ -130,7 +138,7 @@ describe("SqsQueue on moto", () => {
   });
 
   it("dead-letters a record it cannot read instead of dropping or redelivering it", async () => {
-    const { queue, url } = await open();
+    const { queue, url } = await open(transport);
     await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: "not json {" }));
     expect(await queue.receive({ waitMs: 2000 })).toEqual([]);
     const letters = await eventually(
@@ -143,7 +151,10 @@ describe("SqsQueue on moto", () => {
   });
 
   it("decodes a Lambda SQS event record like its own receive (claim check, attributes, dedupe id), and refuses a non-record", async () => {
-    const { queue, url } = await open({ claimCheck: { bucket, create: true }, kv: new MemoryKeyValue() });
+    const { queue, url } = await open(transport, {
+      claimCheck: { bucket, create: true },
+      kv: new MemoryKeyValue(),
+    });
     const body = { marker: uniqueSuffix(), blob: "y".repeat(300 * 1024) };
     await queue.publish(body, {
       dedupeId: `lambda-${body.marker}`,
@@ -200,16 +211,16 @@ describe("SqsQueue on moto", () => {
   });
 
   it("rejects bad options with the field and the fix", async () => {
-    await expect(SqsQueue.connect({ ...awsTestConnection, name: "bad name!" })).rejects.toThrow(
+    await expect(SqsQueue.connect({ ...awsTestConnection, transport, name: "bad name!" })).rejects.toThrow(
       /letters, digits, dashes/,
     );
     await expect(
-      SqsQueue.connect({ ...awsTestConnection, name: "q", fifo: true, dedupeWindowMs: 1000 }),
+      SqsQueue.connect({ ...awsTestConnection, transport, name: "q", fifo: true, dedupeWindowMs: 1000 }),
     ).rejects.toThrow(/fixed at 5 minutes/);
   });
 });
 
-describe("a queue a deployment made", () => {
+describe.each(TRANSPORTS)("a queue a deployment made (%s transport)", (transport) => {
   it("is opened with its own settings when they differ from the adapter's defaults", async () => {
     const name = `aat-sqs-${uniqueSuffix()}`;
     // As infrastructure as code makes it: a dead-letter queue, and the queue with a longer visibility
@@ -227,10 +238,11 @@ describe("a queue a deployment made", () => {
         },
       }),
     );
-    const queue = await SqsQueue.connect<Body>({ ...awsTestConnection, name });
+    const queue = await SqsQueue.connect<Body>({ ...awsTestConnection, transport, name });
+    expect(queue.transport).toBe(transport);
     cleanups.push(async () => {
       await queue.close();
-      await SqsQueue.destroy({ ...awsTestConnection, name });
+      await SqsQueue.destroy({ ...awsTestConnection, transport, name });
     });
     expect(queue.maxDeliveries).toBe(3);
     await queue.publish({ marker: "deployed" });
@@ -246,17 +258,34 @@ describe("a queue a deployment made", () => {
   });
 });
 
-describe("provision: false (the deployment owns the queues)", () => {
-  /** The SQS commands a connect sends, by name. */
+describe.each(TRANSPORTS)("provision: false (the deployment owns the queues, %s transport)", (transport) => {
+  /**
+   * The SQS operations a connect sends, named as the SDK's commands: through an SQSClient passed in
+   * (SDK), or a spy on the REST client's calls (REST).
+   */
   const counting = () => {
     const sent: string[] = [];
+    if (transport === "rest") {
+      const call = AwsJsonRestClient.prototype.call;
+      const spy = vi.spyOn(AwsJsonRestClient.prototype, "call").mockImplementation(function (
+        this: AwsJsonRestClient,
+        operation,
+        input,
+      ) {
+        sent.push(`${operation}Command`);
+        return call.call(this, operation, input) as never;
+      });
+      cleanups.unshift(async () => spy.mockRestore());
+      return { options: { ...awsTestConnection, transport }, sent };
+    }
     const client = new SQSClient(awsTestConnection);
     const send = client.send.bind(client);
     client.send = ((command: { constructor: { name: string } }) => {
       sent.push(command.constructor.name);
       return send(command as never);
     }) as typeof client.send;
-    return { client, sent };
+    cleanups.unshift(async () => client.destroy());
+    return { options: { client }, sent };
   };
 
   const deploy = async (name: string, deadLetterName: string | undefined) => {
@@ -286,11 +315,11 @@ describe("provision: false (the deployment owns the queues)", () => {
     const name = `aat-sqs-${uniqueSuffix()}`;
     // A dead-letter queue not named "<name>-dlq": the redrive policy says which it is.
     const queueUrl = await deploy(name, `${name}-failed`);
-    const { client, sent } = counting();
-    const queue = await SqsQueue.connect<Body>({ name, client, provision: false, queueUrl });
+    const { options, sent } = counting();
+    const queue = await SqsQueue.connect<Body>({ ...options, name, provision: false, queueUrl });
+    expect(queue.transport).toBe(transport);
     cleanups.unshift(async () => {
       await queue.close();
-      client.destroy();
     });
     expect(sent).toEqual(["GetQueueAttributesCommand"]);
     expect(queue.maxDeliveries).toBe(4);
@@ -313,11 +342,10 @@ describe("provision: false (the deployment owns the queues)", () => {
   it("finds the queue by name without a URL (GetQueueUrl, then GetQueueAttributes)", async () => {
     const name = `aat-sqs-${uniqueSuffix()}`;
     await deploy(name, `${name}-dlq`);
-    const { client, sent } = counting();
-    const queue = await SqsQueue.connect<Body>({ name, client, provision: false });
+    const { options, sent } = counting();
+    const queue = await SqsQueue.connect<Body>({ ...options, name, provision: false });
     cleanups.unshift(async () => {
       await queue.close();
-      client.destroy();
     });
     expect(sent).toEqual(["GetQueueUrlCommand", "GetQueueAttributesCommand"]);
   });
@@ -325,11 +353,169 @@ describe("provision: false (the deployment owns the queues)", () => {
   it("refuses a queue without a redrive policy, and a missing queue, saying what the deployment must do", async () => {
     const name = `aat-sqs-${uniqueSuffix()}`;
     await deploy(name, undefined);
-    await expect(SqsQueue.connect({ ...awsTestConnection, name, provision: false })).rejects.toThrow(
+    await expect(
+      SqsQueue.connect({ ...awsTestConnection, transport, name, provision: false }),
+    ).rejects.toThrow(
       /has no redrive policy, so failed steps could not be dead-lettered; with provision false the deployment owns the queue/,
     );
     await expect(
-      SqsQueue.connect({ ...awsTestConnection, name: `aat-sqs-missing-${uniqueSuffix()}`, provision: false }),
+      SqsQueue.connect({
+        ...awsTestConnection,
+        transport,
+        name: `aat-sqs-missing-${uniqueSuffix()}`,
+        provision: false,
+      }),
     ).rejects.toThrow(/could not be opened .*set provision true \(AAT_SQS_PROVISION\)/);
+  });
+});
+
+describe("transport auto", () => {
+  const { endpoint, region, credentials } = awsTestConnection;
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  const roundTrip = async (queue: SqsQueue<Body>) => {
+    const marker = uniqueSuffix();
+    await queue.publish({ marker });
+    const received = await receiveOne(queue);
+    expect(received.body.marker).toBe(marker);
+    await queue.ack(received);
+  };
+
+  it("picks REST with credentials and a region in the environment, as in a Lambda function", async () => {
+    vi.stubEnv("AWS_ACCESS_KEY_ID", credentials.accessKeyId);
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey);
+    vi.stubEnv("AWS_SESSION_TOKEN", "session-token");
+    vi.stubEnv("AWS_REGION", region);
+    vi.stubEnv("AWS_ENDPOINT_URL_SQS", endpoint);
+    const name = `aat-sqs-${uniqueSuffix()}`;
+    const queue = await SqsQueue.connect<Body>({ name });
+    cleanups.push(async () => {
+      await queue.close();
+      // The environment may be unstubbed by then: the connection is explicit.
+      await SqsQueue.destroy({ ...awsTestConnection, name });
+    });
+    expect(queue.transport).toBe("rest");
+    await roundTrip(queue);
+  });
+
+  it("picks the SDK when only its provider chain finds credentials (a profile here), and for a client passed in", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aat-sqs-profile-"));
+    writeFileSync(
+      join(dir, "credentials"),
+      `[aat-test]\naws_access_key_id = ${credentials.accessKeyId}\naws_secret_access_key = ${credentials.secretAccessKey}\n`,
+    );
+    writeFileSync(join(dir, "config"), "");
+    vi.stubEnv("AWS_ACCESS_KEY_ID", undefined);
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", undefined);
+    vi.stubEnv("AWS_SESSION_TOKEN", undefined);
+    vi.stubEnv("AWS_SHARED_CREDENTIALS_FILE", join(dir, "credentials"));
+    vi.stubEnv("AWS_CONFIG_FILE", join(dir, "config"));
+    vi.stubEnv("AWS_PROFILE", "aat-test");
+    const name = `aat-sqs-${uniqueSuffix()}`;
+    const queue = await SqsQueue.connect<Body>({ name, endpoint, region });
+    cleanups.push(async () => {
+      await queue.close();
+      await SqsQueue.destroy({ ...awsTestConnection, name });
+      rmSync(dir, { recursive: true, force: true });
+    });
+    expect(queue.transport).toBe("sdk");
+    await roundTrip(queue);
+    await expect(SqsQueue.connect({ name, endpoint, region, transport: "rest" })).rejects.toThrow(
+      /transport "rest" needs credentials \(the credentials option, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\)/,
+    );
+
+    const passed = await SqsQueue.connect<Body>({ ...awsTestConnection, name, client: sqs });
+    expect(passed.transport).toBe("sdk");
+    await roundTrip(passed);
+    // A client passed in stays open: the queue did not destroy it.
+    await passed.close();
+    await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+  });
+});
+
+describe("both clients speak SQS's JSON protocol shapes", () => {
+  it("send and receive binary, number and string attributes alike (binary as base64 text), and name a missing queue alike", async () => {
+    const { SqsSdkJsonClient } = await import("../src/sdk-client.js");
+    const clients = {
+      rest: new AwsJsonRestClient({ service: "sqs", ...awsTestConnection }),
+      sdk: new SqsSdkJsonClient(sqs, false),
+    };
+    const name = `aat-sqs-${uniqueSuffix()}`;
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+    cleanups.push(async () => {
+      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    });
+    const attributes = {
+      b: { DataType: "Binary", BinaryValue: Buffer.from([0, 1, 2, 250]).toString("base64") },
+      n: { DataType: "Number", StringValue: "42" },
+      s: { DataType: "String", StringValue: "text" },
+    };
+    const received: Record<string, unknown> = {};
+    for (const [sender, client] of Object.entries(clients)) {
+      await client.call("SendMessage", { QueueUrl, MessageBody: sender, MessageAttributes: attributes });
+    }
+    for (const [receiver, client] of Object.entries(clients)) {
+      const { Messages } = await client.call<{
+        Messages?: Array<{
+          Body: string;
+          ReceiptHandle: string;
+          MessageAttributes: unknown;
+          Attributes: unknown;
+        }>;
+      }>("ReceiveMessage", {
+        QueueUrl,
+        MaxNumberOfMessages: 1,
+        WaitTimeSeconds: 2,
+        MessageAttributeNames: ["All"],
+        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+      });
+      const message = Messages?.[0];
+      expect(message?.MessageAttributes).toEqual(attributes);
+      expect(message?.Attributes).toEqual({ ApproximateReceiveCount: "1" });
+      received[receiver] = message?.Body;
+      await client.call("DeleteMessage", { QueueUrl, ReceiptHandle: message?.ReceiptHandle });
+    }
+    expect(Object.values(received).sort()).toEqual(["rest", "sdk"]);
+    for (const client of Object.values(clients)) {
+      await expect(
+        client.call("GetQueueUrl", { QueueName: `aat-sqs-missing-${uniqueSuffix()}` }),
+      ).rejects.toMatchObject({ name: "QueueDoesNotExist" });
+      await expect(
+        client.call("CreateQueue", { QueueName: name, Attributes: { DelaySeconds: "5" } }),
+      ).rejects.toMatchObject({
+        name: "QueueNameExists",
+      });
+      expect(await client.call("GetQueueAttributes", { QueueUrl, AttributeNames: ["DelaySeconds"] })).toEqual(
+        {
+          Attributes: { DelaySeconds: "0" },
+        },
+      );
+    }
+  });
+
+  it("a message another producer sent with binary and number attributes is received alike on both transports", async () => {
+    for (const transport of TRANSPORTS) {
+      const { queue, url } = await open(transport);
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: url,
+          MessageBody: JSON.stringify({ marker: transport }),
+          MessageAttributes: {
+            traceparent: { DataType: "String", StringValue: "00-abc-def-01" },
+            n: { DataType: "Number", StringValue: "7" },
+            b: { DataType: "Binary", BinaryValue: new Uint8Array([1, 2, 3]) },
+          },
+        }),
+      );
+      const message = await receiveOne(queue);
+      expect(message.body).toEqual({ marker: transport });
+      // Binary attributes are not the port's (string attributes): left out on both transports.
+      expect(message.attributes).toEqual({ traceparent: "00-abc-def-01", n: "7" });
+      expect(message.deliveryCount).toBe(1);
+      expect(message.publishedAt).toBeGreaterThan(0);
+      await queue.ack(message);
+    }
   });
 });

@@ -1,0 +1,60 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, type Metafile } from "esbuild";
+import { describe, expect, it } from "vitest";
+
+/**
+ * What a bundle of the adapter loads before anything is used: the REST transport must not parse the AWS
+ * SDK's SQS client (nor S3's, a claim check's): both load through `import()` only when chosen.
+ */
+describe("the adapter bundled (esbuild, code splitting)", () => {
+  it("loads neither @aws-sdk/client-sqs nor @aws-sdk/client-s3 at start; both are in chunks of their own", async () => {
+    const entry = fileURLToPath(new URL("../src/index.ts", import.meta.url));
+    const { metafile } = await build({
+      entryPoints: [entry],
+      bundle: true,
+      splitting: true,
+      format: "esm",
+      platform: "node",
+      write: false,
+      metafile: true,
+      outdir: join(tmpdir(), "aat-sqs-bundle-test"),
+      logLevel: "silent",
+    });
+    const outputs = metafile.outputs;
+    const root = Object.keys(outputs).find((path) => outputs[path]?.entryPoint?.endsWith("src/index.ts"));
+    expect(root).toBeDefined();
+    const loaded = inputsOf(outputs, staticallyReached(outputs, [root!]));
+    const everything = inputsOf(outputs, Object.keys(outputs));
+    for (const sdk of ["@aws-sdk/client-sqs/", "@aws-sdk/client-s3/"]) {
+      expect(loaded.filter((input) => input.includes(sdk))).toEqual([]);
+      expect(everything.some((input) => input.includes(sdk))).toBe(true);
+    }
+    // The REST transport is what loads: the signer and the adapter's own modules.
+    expect(loaded.some((input) => input.includes("aws4fetch"))).toBe(true);
+    expect(loaded.some((input) => input.endsWith("adapters/sqs/src/sqs-queue.ts"))).toBe(true);
+  });
+});
+
+/** Output files reached from `roots` through static imports (what loading the roots parses). */
+function staticallyReached(outputs: Metafile["outputs"], roots: string[]): Set<string> {
+  const reached = new Set(roots);
+  const queue = [...roots];
+  while (queue.length > 0) {
+    for (const imported of outputs[queue.pop()!]?.imports ?? []) {
+      if (imported.kind !== "import-statement" || imported.external || reached.has(imported.path)) continue;
+      reached.add(imported.path);
+      queue.push(imported.path);
+    }
+  }
+  return reached;
+}
+
+function inputsOf(outputs: Metafile["outputs"], paths: Iterable<string>): string[] {
+  return [...paths].flatMap((path) =>
+    Object.entries(outputs[path]?.inputs ?? {})
+      .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+      .map(([input]) => input),
+  );
+}
