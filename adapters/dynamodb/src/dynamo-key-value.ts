@@ -1,3 +1,4 @@
+import { type AwsJsonClient, isAwsError } from "@aat/adapter-aws-json";
 import type {
   Clock,
   KeyValue,
@@ -16,24 +17,17 @@ import {
   systemClock,
   toStoredJson,
 } from "@aat/core/ports";
+import type { AttributeValue, CancellationReason, TransactWriteItem } from "@aws-sdk/client-dynamodb";
+import { ATTR, bucketOf } from "./layout.js";
+import type { DynamoOperation, DynamoOperations } from "./operations.js";
 import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  ResourceNotFoundException,
-  ScanCommand,
-  TransactionCanceledException,
-  type TransactWriteItem,
-  TransactWriteItemsCommand,
-  UpdateItemCommand,
-} from "@aws-sdk/client-dynamodb";
-import { type DynamoKeyValueOptions, MAX_LIST_LIMIT, optionsSchema, parseOptions } from "./options.js";
-import { ATTR, bucketOf, clientFor, createTable, deleteTable } from "./table.js";
+  type DynamoKeyValueOptions,
+  type DynamoTableOptions,
+  MAX_LIST_LIMIT,
+  optionsSchema,
+  parseOptions,
+} from "./options.js";
+import { openClient, resolveTransport, type Transport } from "./transport.js";
 
 type Item = Record<string, AttributeValue>;
 
@@ -51,6 +45,8 @@ const ITEM_OVERHEAD_BYTES = 128;
 const MAX_WRITE_ATTEMPTS = 16;
 /** DynamoDB's limit of writes in one transaction. */
 const MAX_TRANSACTION_ITEMS = 100;
+/** GetItems of one getMany in flight at once (the SDK's default socket pool holds 50). */
+const MAX_PARALLEL_READS = 50;
 
 /**
  * Numbers kept in DynamoDB's N type (so increment is a server-side ADD): those JavaScript writes in plain
@@ -84,7 +80,9 @@ interface StoredValue {
  */
 export class DynamoKeyValue implements KeyValue {
   readonly tableName: string;
-  private readonly client: DynamoDBClient;
+  /** How this adapter reaches DynamoDB: "rest" (fetch + SigV4, no SDK loaded) or "sdk". */
+  readonly transport: Transport;
+  private readonly client: AwsJsonClient;
   private readonly ownsClient: boolean;
   private readonly clock: Clock;
   private readonly defaultListLimit: number;
@@ -95,18 +93,22 @@ export class DynamoKeyValue implements KeyValue {
   constructor(options: DynamoKeyValueOptions) {
     const parsed = parseOptions(optionsSchema, options, "DynamoKeyValue");
     this.tableName = parsed.tableName;
-    const { client, owned } = clientFor(parsed);
+    const plan = resolveTransport(parsed);
+    const { client, owned } = openClient(plan);
+    this.transport = plan.transport;
     this.client = client;
     this.ownsClient = owned;
     this.clock = parsed.clock ?? systemClock;
     this.maxListLimit = parsed.maxListLimit ?? MAX_LIST_LIMIT;
     this.defaultListLimit = Math.min(parsed.defaultListLimit ?? 100, this.maxListLimit);
-    this.where = `table ${parsed.tableName}${parsed.endpoint ? ` at ${parsed.endpoint}` : ""}`;
+    const endpoint = plan.given === undefined ? plan.endpoint : undefined;
+    this.where = `table ${parsed.tableName}${endpoint ? ` at ${endpoint}` : ""}`;
   }
 
   /**
    * Creates the adapter and checks the table exists (creating it first with `createTable: true`): a wrong
-   * table name, region or credentials fail here, clearly.
+   * table name, region or credentials fail here, clearly. The check is a DescribeTable through the
+   * adapter's transport; only `createTable: true` loads the AWS SDK (table management uses its waiters).
    */
   static async connect(options: DynamoKeyValueOptions): Promise<DynamoKeyValue> {
     const kv = new DynamoKeyValue(options);
@@ -118,7 +120,8 @@ export class DynamoKeyValue implements KeyValue {
           ...(region ? { region } : {}),
           ...(endpoint ? { endpoint } : {}),
           ...(credentials ? { credentials } : {}),
-          client: client ?? kv.client,
+          // An SDK client passed in is used; otherwise one is built from the options (and destroyed).
+          ...(client && "send" in client ? { client } : {}),
         });
       }
       await kv.ping();
@@ -141,10 +144,10 @@ export class DynamoKeyValue implements KeyValue {
     this.assertOpen();
     if (!Array.isArray(keys)) throw new TypeError("DynamoKeyValue.getMany: keys must be an array of strings");
     for (const key of keys) this.check(key, "getMany");
-    // One consistent GetItem per distinct key, in parallel (BatchGetItem would need a retry loop for its
-    // unprocessed keys; the SDK's connection pool bounds the concurrency).
+    // One consistent GetItem per distinct key, at most MAX_PARALLEL_READS at a time (BatchGetItem would
+    // need a retry loop for its unprocessed keys; fetch, unlike the SDK's pool, does not bound sockets).
     const distinct = [...new Set(keys)];
-    const entries = await Promise.all(distinct.map((key) => this.read<T>(key, "getMany")));
+    const entries = await mapBounded(distinct, MAX_PARALLEL_READS, (key) => this.read<T>(key, "getMany"));
     const byKey = new Map(distinct.map((key, index) => [key, entries[index]]));
     return keys.map((key) => {
       const entry = byKey.get(key);
@@ -251,19 +254,21 @@ export class DynamoKeyValue implements KeyValue {
         ),
       ];
       try {
-        await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        await this.send("TransactWriteItems", { TransactItems: items });
         return { ok: true, version: 1 };
       } catch (error) {
-        if (!(error instanceof TransactionCanceledException))
+        if (!isAwsError(error, "TransactionCanceledException"))
           throw this.failure("setIfAbsentWith", error, key);
-        const reasons = error.CancellationReasons ?? [];
+        const reasons = errorDetail<CancellationReason[]>(error, "CancellationReasons") ?? [];
         if (reasons[0]?.Code === "ConditionalCheckFailed" || reasons.length === 0) {
           const old =
             reasons[0]?.Item ??
             (
-              await this.client.send(
-                new GetItemCommand({ TableName: this.tableName, Key: this.keyOf(key), ConsistentRead: true }),
-              )
+              await this.send("GetItem", {
+                TableName: this.tableName,
+                Key: this.keyOf(key),
+                ConsistentRead: true,
+              })
             ).Item;
           const current = this.liveEntry<T>(old, key);
           if (current !== undefined || reasons.length > 0) return { ok: false, current };
@@ -308,25 +313,23 @@ export class DynamoKeyValue implements KeyValue {
     if (expectedVersion === 0) return false;
     const live = "attribute_exists(#pk) AND (attribute_not_exists(#exp) OR #exp > :now)";
     try {
-      await this.client.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: this.keyOf(key),
-          ConditionExpression: expectedVersion === undefined ? live : `${live} AND #ver = :expected`,
-          ExpressionAttributeNames: {
-            "#pk": ATTR.bucket,
-            "#exp": ATTR.expiresAt,
-            ...(expectedVersion === undefined ? {} : { "#ver": ATTR.version }),
-          },
-          ExpressionAttributeValues: {
-            ":now": { N: String(this.clock.now()) },
-            ...(expectedVersion === undefined ? {} : { ":expected": { N: String(expectedVersion) } }),
-          },
-        }),
-      );
+      await this.send("DeleteItem", {
+        TableName: this.tableName,
+        Key: this.keyOf(key),
+        ConditionExpression: expectedVersion === undefined ? live : `${live} AND #ver = :expected`,
+        ExpressionAttributeNames: {
+          "#pk": ATTR.bucket,
+          "#exp": ATTR.expiresAt,
+          ...(expectedVersion === undefined ? {} : { "#ver": ATTR.version }),
+        },
+        ExpressionAttributeValues: {
+          ":now": { N: String(this.clock.now()) },
+          ...(expectedVersion === undefined ? {} : { ":expected": { N: String(expectedVersion) } }),
+        },
+      });
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isAwsError(error, "ConditionalCheckFailedException")) return false;
       throw this.failure("delete", error, key);
     }
   }
@@ -362,36 +365,35 @@ export class DynamoKeyValue implements KeyValue {
       const { set, remove, names, values } = this.expiryClauses(expiresAt);
       let result: Item | undefined;
       try {
-        const reply = await this.client.send(
-          new UpdateItemCommand({
-            TableName: this.tableName,
-            Key: this.keyOf(key),
-            UpdateExpression:
-              `SET #n = if_not_exists(#n, :zero) + :by, #ver = if_not_exists(#ver, :zero) + :one${set}` +
-              (remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""),
-            ConditionExpression:
-              "attribute_not_exists(#pk) OR (attribute_exists(#n) AND (attribute_not_exists(#exp) OR #exp > :now))",
-            ExpressionAttributeNames: {
-              "#pk": ATTR.bucket,
-              "#n": ATTR.number,
-              "#ver": ATTR.version,
-              "#exp": ATTR.expiresAt,
-              ...names,
-            },
-            ExpressionAttributeValues: {
-              ":zero": { N: "0" },
-              ":one": { N: "1" },
-              ":by": { N: String(by) },
-              ":now": { N: String(this.clock.now()) },
-              ...values,
-            },
-            ReturnValues: "UPDATED_NEW",
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-          }),
-        );
+        const reply = await this.send("UpdateItem", {
+          TableName: this.tableName,
+          Key: this.keyOf(key),
+          UpdateExpression:
+            `SET #n = if_not_exists(#n, :zero) + :by, #ver = if_not_exists(#ver, :zero) + :one${set}` +
+            (remove.length > 0 ? ` REMOVE ${remove.join(", ")}` : ""),
+          ConditionExpression:
+            "attribute_not_exists(#pk) OR (attribute_exists(#n) AND (attribute_not_exists(#exp) OR #exp > :now))",
+          ExpressionAttributeNames: {
+            "#pk": ATTR.bucket,
+            "#n": ATTR.number,
+            "#ver": ATTR.version,
+            "#exp": ATTR.expiresAt,
+            ...names,
+          },
+          ExpressionAttributeValues: {
+            ":zero": { N: "0" },
+            ":one": { N: "1" },
+            ":by": { N: String(by) },
+            ":now": { N: String(this.clock.now()) },
+            ...values,
+          },
+          ReturnValues: "UPDATED_NEW",
+          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        });
         result = reply.Attributes;
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw this.failure("increment", error, key);
+        if (!isAwsError(error, "ConditionalCheckFailedException"))
+          throw this.failure("increment", error, key);
         const old = await this.conditionFailure(error, key);
         const current = this.liveEntry(old, key);
         if (current !== undefined) {
@@ -420,9 +422,9 @@ export class DynamoKeyValue implements KeyValue {
   async ping(): Promise<void> {
     this.assertOpen();
     try {
-      await this.client.send(new DescribeTableCommand({ TableName: this.tableName }));
+      await this.send("DescribeTable", { TableName: this.tableName });
     } catch (error) {
-      if (error instanceof ResourceNotFoundException) {
+      if (isAwsError(error, "ResourceNotFoundException")) {
         throw new Error(
           `DynamoKeyValue: ${this.where} does not exist. Create it (DynamoKeyValue.createTable, createTable: true, ` +
             "or the table definition in docs/adapters.md) or fix the table name and region",
@@ -441,11 +443,21 @@ export class DynamoKeyValue implements KeyValue {
 
   // ---------------------------------------------------------------------------------------------------
 
+  /** One DynamoDB operation through the transport, typed by the SDK's shapes. */
+  private async send<K extends DynamoOperation>(
+    operation: K,
+    input: DynamoOperations[K][0],
+  ): Promise<DynamoOperations[K][1]> {
+    return await this.client.call<DynamoOperations[K][1]>(operation, input);
+  }
+
   private async read<T>(key: string, operation: string): Promise<KvEntry<T> | undefined> {
     try {
-      const reply = await this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: this.keyOf(key), ConsistentRead: true }),
-      );
+      const reply = await this.send("GetItem", {
+        TableName: this.tableName,
+        Key: this.keyOf(key),
+        ConsistentRead: true,
+      });
       return this.liveEntry<T>(reply.Item, key);
     } catch (error) {
       throw this.failure(operation, error, key);
@@ -461,19 +473,17 @@ export class DynamoKeyValue implements KeyValue {
   ): Promise<{ ok: true } | { ok: false; old: Item | undefined }> {
     const item = this.freshItem(key, stored, expiresAt);
     try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: item,
-          ConditionExpression: "attribute_not_exists(#pk) OR #exp <= :now",
-          ExpressionAttributeNames: { "#pk": ATTR.bucket, "#exp": ATTR.expiresAt },
-          ExpressionAttributeValues: { ":now": { N: String(this.clock.now()) } },
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
+      await this.send("PutItem", {
+        TableName: this.tableName,
+        Item: item,
+        ConditionExpression: "attribute_not_exists(#pk) OR #exp <= :now",
+        ExpressionAttributeNames: { "#pk": ATTR.bucket, "#exp": ATTR.expiresAt },
+        ExpressionAttributeValues: { ":now": { N: String(this.clock.now()) } },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      });
       return { ok: true };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw this.failure(operation, error, key);
+      if (!isAwsError(error, "ConditionalCheckFailedException")) throw this.failure(operation, error, key);
       return { ok: false, old: await this.conditionFailure(error, key) };
     }
   }
@@ -526,17 +536,15 @@ export class DynamoKeyValue implements KeyValue {
   /** Deletes the item of `key` only while it is expired (it counts as absent already). */
   private async deleteExpired(key: string): Promise<void> {
     try {
-      await this.client.send(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: this.keyOf(key),
-          ConditionExpression: "#exp <= :now",
-          ExpressionAttributeNames: { "#exp": ATTR.expiresAt },
-          ExpressionAttributeValues: { ":now": { N: String(this.clock.now()) } },
-        }),
-      );
+      await this.send("DeleteItem", {
+        TableName: this.tableName,
+        Key: this.keyOf(key),
+        ConditionExpression: "#exp <= :now",
+        ExpressionAttributeNames: { "#exp": ATTR.expiresAt },
+        ExpressionAttributeValues: { ":now": { N: String(this.clock.now()) } },
+      });
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException))
+      if (!isAwsError(error, "ConditionalCheckFailedException"))
         throw this.failure("setIfAbsentWith", error, key);
     }
   }
@@ -550,21 +558,19 @@ export class DynamoKeyValue implements KeyValue {
     spec: { version: string; condition: string; values?: Item },
   ): Promise<{ ok: true; version: number } | { ok: false; old: Item | undefined }> {
     try {
-      const reply = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          ...this.updateRequest(key, stored, expiresAt, this.clock.now(), spec),
-          ReturnValues: "UPDATED_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
+      const reply = await this.send("UpdateItem", {
+        TableName: this.tableName,
+        ...this.updateRequest(key, stored, expiresAt, this.clock.now(), spec),
+        ReturnValues: "UPDATED_NEW",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      });
       const version = Number(reply.Attributes?.[ATTR.version]?.N);
       if (!Number.isInteger(version)) {
         throw new Error(`${this.where} answered ${operation}("${key}") without the new version`);
       }
       return { ok: true, version };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw this.failure(operation, error, key);
+      if (!isAwsError(error, "ConditionalCheckFailedException")) throw this.failure(operation, error, key);
       return { ok: false, old: await this.conditionFailure(error, key) };
     }
   }
@@ -573,14 +579,14 @@ export class DynamoKeyValue implements KeyValue {
    * The item a conditional write found. DynamoDB returns it with the failure (ALL_OLD); an emulator that
    * does not gets a consistent read instead.
    */
-  private async conditionFailure(
-    error: ConditionalCheckFailedException,
-    key: string,
-  ): Promise<Item | undefined> {
-    if (error.Item !== undefined) return error.Item;
-    const reply = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: this.keyOf(key), ConsistentRead: true }),
-    );
+  private async conditionFailure(error: unknown, key: string): Promise<Item | undefined> {
+    const item = errorDetail<Item>(error, "Item");
+    if (item !== undefined) return item;
+    const reply = await this.send("GetItem", {
+      TableName: this.tableName,
+      Key: this.keyOf(key),
+      ConsistentRead: true,
+    });
     return reply.Item;
   }
 
@@ -609,22 +615,20 @@ export class DynamoKeyValue implements KeyValue {
     do {
       let reply: { Items?: Item[]; LastEvaluatedKey?: Item };
       try {
-        reply = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            ConsistentRead: true,
-            KeyConditionExpression: "#pk = :bucket AND begins_with(#sk, :prefix)",
-            FilterExpression: "attribute_not_exists(#exp) OR #exp > :now",
-            ExpressionAttributeNames: { "#pk": ATTR.bucket, "#sk": ATTR.key, "#exp": ATTR.expiresAt },
-            ExpressionAttributeValues: {
-              ":bucket": { S: bucket },
-              ":prefix": { S: prefix },
-              ":now": { N: String(this.clock.now()) },
-            },
-            Limit: wanted - items.length,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
+        reply = await this.send("Query", {
+          TableName: this.tableName,
+          ConsistentRead: true,
+          KeyConditionExpression: "#pk = :bucket AND begins_with(#sk, :prefix)",
+          FilterExpression: "attribute_not_exists(#exp) OR #exp > :now",
+          ExpressionAttributeNames: { "#pk": ATTR.bucket, "#sk": ATTR.key, "#exp": ATTR.expiresAt },
+          ExpressionAttributeValues: {
+            ":bucket": { S: bucket },
+            ":prefix": { S: prefix },
+            ":now": { N: String(this.clock.now()) },
+          },
+          Limit: wanted - items.length,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        });
       } catch (error) {
         throw this.failure("list", error);
       }
@@ -644,25 +648,23 @@ export class DynamoKeyValue implements KeyValue {
     do {
       let reply: { Items?: Item[]; LastEvaluatedKey?: Item };
       try {
-        reply = await this.client.send(
-          new ScanCommand({
-            TableName: this.tableName,
-            ConsistentRead: true,
-            FilterExpression:
-              prefix === ""
-                ? "attribute_not_exists(#exp) OR #exp > :now"
-                : "begins_with(#sk, :prefix) AND (attribute_not_exists(#exp) OR #exp > :now)",
-            ExpressionAttributeNames: {
-              "#exp": ATTR.expiresAt,
-              ...(prefix === "" ? {} : { "#sk": ATTR.key }),
-            },
-            ExpressionAttributeValues: {
-              ":now": { N: String(this.clock.now()) },
-              ...(prefix === "" ? {} : { ":prefix": { S: prefix } }),
-            },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
+        reply = await this.send("Scan", {
+          TableName: this.tableName,
+          ConsistentRead: true,
+          FilterExpression:
+            prefix === ""
+              ? "attribute_not_exists(#exp) OR #exp > :now"
+              : "begins_with(#sk, :prefix) AND (attribute_not_exists(#exp) OR #exp > :now)",
+          ExpressionAttributeNames: {
+            "#exp": ATTR.expiresAt,
+            ...(prefix === "" ? {} : { "#sk": ATTR.key }),
+          },
+          ExpressionAttributeValues: {
+            ":now": { N: String(this.clock.now()) },
+            ...(prefix === "" ? {} : { ":prefix": { S: prefix } }),
+          },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        });
       } catch (error) {
         throw this.failure("list", error);
       }
@@ -777,6 +779,52 @@ export class DynamoKeyValue implements KeyValue {
   private pageLimit(limit: number | undefined): number {
     return listPageLimit("DynamoKeyValue", limit, this.defaultListLimit, this.maxListLimit);
   }
+}
+
+/**
+ * Creates the table (on-demand billing, TTL on `ttl`) when it does not exist, and waits until it is
+ * active; idempotent. Loads the AWS SDK (its waiters): for tests, provisioning and `createTable: true`.
+ */
+export async function createTable(options: DynamoTableOptions): Promise<void> {
+  const table = await import("./table.js");
+  await table.createTable(options);
+}
+
+/** Deletes the table and waits until it is gone; a missing table is fine. Loads the AWS SDK. */
+export async function deleteTable(options: DynamoTableOptions): Promise<void> {
+  const table = await import("./table.js");
+  await table.deleteTable(options);
+}
+
+/**
+ * A field of a service error: the SDK puts the error body's fields on the error itself
+ * (`error.CancellationReasons`, `error.Item`), AwsServiceError in `error.details`.
+ */
+function errorDetail<T>(error: unknown, field: string): T | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const own = (error as Record<string, unknown>)[field];
+  if (own !== undefined) return own as T;
+  const details = (error as { details?: unknown }).details;
+  if (typeof details !== "object" || details === null) return undefined;
+  return (details as Record<string, unknown>)[field] as T | undefined;
+}
+
+/** `fn` over `items`, at most `limit` at a time, results in the items' order. */
+async function mapBounded<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function assertVersion(version: number, operation: string): void {

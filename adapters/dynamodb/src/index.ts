@@ -1,3 +1,10 @@
-export { DynamoKeyValue, MAX_ITEM_BYTES, MAX_KEY_BYTES } from "./dynamo-key-value.js";
+export {
+  createTable,
+  DynamoKeyValue,
+  deleteTable,
+  MAX_ITEM_BYTES,
+  MAX_KEY_BYTES,
+} from "./dynamo-key-value.js";
+export { bucketOf } from "./layout.js";
 export type { DynamoKeyValueOptions, DynamoTableOptions } from "./options.js";
-export { bucketOf, createTable, deleteTable } from "./table.js";
+export { resolveTransport, type Transport, type TransportPlan } from "./transport.js";

@@ -1,3 +1,4 @@
+import type { AwsJsonClient } from "@aat/adapter-aws-json";
 import { clockSchema } from "@aat/core/ports";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
@@ -13,27 +14,59 @@ export const tableNameSchema = z
     "tableName must be 3-255 letters, digits, underscores, dashes or dots (DynamoDB table names)",
   );
 
-const clientSchema = z.custom<DynamoDBClient>(
+const sdkClientSchema = z.custom<DynamoDBClient>(
   (value) => typeof (value as DynamoDBClient | undefined)?.send === "function",
   { message: "client must be a DynamoDBClient from @aws-sdk/client-dynamodb" },
 );
 
+const anyClientSchema = z.custom<DynamoDBClient | AwsJsonClient>(
+  (value) =>
+    typeof (value as DynamoDBClient | undefined)?.send === "function" ||
+    typeof (value as AwsJsonClient | undefined)?.call === "function",
+  {
+    message:
+      "client must be a DynamoDBClient from @aws-sdk/client-dynamodb or an AwsJsonClient from @aat/adapter-aws-json",
+  },
+);
+
 /** Where the adapter talks to AWS (or an emulator such as moto). */
 export const connectionFields = {
-  /** AWS region (default: the SDK's own resolution, e.g. AWS_REGION). */
+  /** AWS region (default: AWS_REGION, AWS_DEFAULT_REGION, or the SDK's own resolution). */
   region: z.string().min(1).optional(),
-  /** Endpoint override, e.g. http://127.0.0.1:5055 for moto (default: the SDK's, e.g. AWS_ENDPOINT_URL). */
+  /**
+   * Endpoint override, e.g. http://127.0.0.1:5055 for moto (default: AWS_ENDPOINT_URL_DYNAMODB,
+   * AWS_ENDPOINT_URL, else the region's).
+   */
   endpoint: z.url("endpoint must be a URL such as http://127.0.0.1:5055").optional(),
-  /** Static credentials (default: the SDK's provider chain, e.g. the Lambda role). */
-  credentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).optional(),
-  /** A client to use instead of building one (the adapter then does not destroy it on close). */
-  client: clientSchema.optional(),
+  /**
+   * Static credentials (default: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as on
+   * Lambda, else the SDK's provider chain).
+   */
+  credentials: z
+    .object({
+      accessKeyId: z.string().min(1),
+      secretAccessKey: z.string().min(1),
+      sessionToken: z.string().min(1).optional(),
+    })
+    .optional(),
 };
 
 export const optionsSchema = z
   .object({
     tableName: tableNameSchema,
     ...connectionFields,
+    /**
+     * A client to use instead of building one, never destroyed by the adapter: an SDK DynamoDBClient
+     * (the SDK transport) or an AwsJsonClient such as AwsJsonRestClient (the REST transport).
+     */
+    client: anyClientSchema.optional(),
+    /**
+     * How to reach DynamoDB (docs/adapters.md, "DynamoDB"): "rest" speaks its JSON API over fetch with
+     * SigV4 and never loads the AWS SDK (a cold start saves its ~50 ms); "sdk" uses the SDK's client and
+     * its credential provider chain; "auto" (default) is REST when credentials and a region are known
+     * (options or environment, as on Lambda), else the SDK.
+     */
+    transport: z.enum(["auto", "sdk", "rest"]).optional(),
     /** Create the table (on-demand billing, TTL on) when it is missing, on connect (default false). */
     createTable: z.boolean().optional(),
     defaultListLimit: z.number().int().positive().max(MAX_LIST_LIMIT).optional(),
@@ -45,7 +78,14 @@ export const optionsSchema = z
 
 export type DynamoKeyValueOptions = z.input<typeof optionsSchema>;
 
-export const tableOptionsSchema = z.object({ tableName: tableNameSchema, ...connectionFields }).strict();
+export const tableOptionsSchema = z
+  .object({
+    tableName: tableNameSchema,
+    ...connectionFields,
+    /** An SDK client to use instead of building one (not destroyed here). */
+    client: sdkClientSchema.optional(),
+  })
+  .strict();
 
 export type DynamoTableOptions = z.input<typeof tableOptionsSchema>;
 

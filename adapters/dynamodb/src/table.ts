@@ -1,59 +1,26 @@
+import { isAwsError } from "@aat/adapter-aws-json";
 import {
   CreateTableCommand,
   DeleteTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
-  ResourceInUseException,
-  ResourceNotFoundException,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
   waitUntilTableNotExists,
 } from "@aws-sdk/client-dynamodb";
 import type { z } from "zod";
-import {
-  type connectionFields,
-  type DynamoTableOptions,
-  parseOptions,
-  tableOptionsSchema,
-} from "./options.js";
+import { ATTR } from "./layout.js";
+import { type DynamoTableOptions, parseOptions, tableOptionsSchema } from "./options.js";
 
-/**
- * The key schema (see docs/adapters.md, "DynamoDB"):
- * - `pk` (partition key, S): the bucket, i.e. the key up to and including its first "/" ("runs/" for
- *   "runs/r1/state"), or "#" for keys without a "/".
- * - `sk` (sort key, S): the whole key.
- * Every prefix that contains a "/" lies inside one bucket, so `list` is a Query on `pk` with
- * `begins_with(sk, prefix)`, in sort-key (UTF-8 byte) order.
+/*
+ * Table management through the AWS SDK (its waiters): for tests, provisioning and `createTable: true`.
+ * Loaded with import() only then; the adapter's own calls go through an AwsJsonClient.
  */
-export const ATTR = {
-  bucket: "pk",
-  key: "sk",
-  version: "ver",
-  /** JSON text of any value that is not a number stored in `number`. */
-  json: "v",
-  /** Numbers (so `increment` is one atomic ADD on the server). */
-  number: "n",
-  /** Exact expiry, epoch milliseconds: reads treat the item as absent from then on. */
-  expiresAt: "exp",
-  /** The table's TTL attribute (epoch seconds): DynamoDB deletes the item some time after it. */
-  ttl: "ttl",
-} as const;
-
-export const ROOT_BUCKET = "#";
-
-/** The partition an item lives in: the key's first path segment with its "/", or "#". */
-export function bucketOf(key: string): string {
-  const slash = key.indexOf("/");
-  return slash === -1 ? ROOT_BUCKET : key.slice(0, slash + 1);
-}
 
 type Connection = Omit<z.output<typeof tableOptionsSchema>, "tableName">;
 
-/** A client for the connection options, and whether the caller owns it (built here: destroy on close). */
-export function clientFor(options: Pick<Connection, keyof typeof connectionFields>): {
-  client: DynamoDBClient;
-  owned: boolean;
-} {
+/** An SDK client for the connection options, and whether it was built here (destroy it after). */
+function clientFor(options: Connection): { client: DynamoDBClient; owned: boolean } {
   if (options.client) return { client: options.client, owned: false };
   return {
     client: new DynamoDBClient({
@@ -90,7 +57,7 @@ export async function createTable(input: DynamoTableOptions): Promise<void> {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
+      if (!isAwsError(error, "ResourceInUseException")) throw error;
     }
     await waitUntilTableExists({ client, maxWaitTime: 120, minDelay: 1 }, { TableName });
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName }));
@@ -116,7 +83,7 @@ export async function deleteTable(input: DynamoTableOptions): Promise<void> {
     try {
       await client.send(new DeleteTableCommand({ TableName: options.tableName }));
     } catch (error) {
-      if (error instanceof ResourceNotFoundException) return;
+      if (isAwsError(error, "ResourceNotFoundException")) return;
       throw error;
     }
     await waitUntilTableNotExists(
