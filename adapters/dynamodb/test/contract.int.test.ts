@@ -1,13 +1,12 @@
 import { keyValueContract } from "@aat/core/testing";
 import { afterAll, beforeAll, describe } from "vitest";
 import { DynamoKeyValue } from "../src/index.js";
-import { awsTestConnection, serialClient, uniqueTableName } from "./aws-env.js";
+import { awsTestConnection, serialClientFor, TRANSPORTS, uniqueTableName } from "./aws-env.js";
 
-const client = serialClient();
+describe.each(TRANSPORTS)("DynamoKeyValue on moto (%s transport)", (transport) => {
+  const client = serialClientFor(transport);
+  const tableName = uniqueTableName(`kv-contract-${transport}`);
 
-const tableName = uniqueTableName("kv-contract");
-
-describe("DynamoKeyValue on moto", () => {
   beforeAll(async () => {
     // Twice: creating an existing table is a no-op.
     await DynamoKeyValue.createTable({ ...awsTestConnection, tableName });
@@ -18,7 +17,10 @@ describe("DynamoKeyValue on moto", () => {
     client.destroy();
   });
 
-  keyValueContract("DynamoKeyValue", async () => ({
-    kv: await DynamoKeyValue.connect({ tableName, client }),
-  }));
+  keyValueContract(`DynamoKeyValue (${transport})`, async () => {
+    const kv = await DynamoKeyValue.connect({ tableName, client });
+    if (kv.transport !== transport)
+      throw new Error(`expected the ${transport} transport, got ${kv.transport}`);
+    return { kv };
+  });
 });

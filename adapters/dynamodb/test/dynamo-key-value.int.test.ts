@@ -2,12 +2,19 @@ import { ManualClock } from "@aat/core";
 import { DynamoDBClient, GetItemCommand, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoKeyValue } from "../src/index.js";
-import { awsTestConnection, serialClient, uniqueTableName } from "./aws-env.js";
+import {
+  awsTestConnection,
+  recordingClientFor,
+  serialClientFor,
+  TRANSPORTS,
+  uniqueTableName,
+} from "./aws-env.js";
 
-const tableName = uniqueTableName("kv");
-const raw = new DynamoDBClient(awsTestConnection);
+describe.each(TRANSPORTS)("DynamoKeyValue specifics on moto (%s transport)", (transport) => {
+  const tableName = uniqueTableName(`kv-${transport}`);
+  const raw = new DynamoDBClient(awsTestConnection);
+  const connection = { ...awsTestConnection, transport };
 
-describe("DynamoKeyValue specifics on moto", () => {
   beforeAll(async () => {
     await DynamoKeyValue.createTable({ ...awsTestConnection, tableName });
   });
@@ -17,8 +24,9 @@ describe("DynamoKeyValue specifics on moto", () => {
   });
 
   it("stores each key in the bucket of its first path segment, so a prefix listing is one Query", async () => {
-    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName });
+    const kv = await DynamoKeyValue.connect({ ...connection, tableName });
     try {
+      expect(kv.transport).toBe(transport);
       await kv.set("runs/r1/state", { step: 1 });
       await kv.set("runs/r2/state", { step: 2 });
       await kv.set("toplevel", 7);
@@ -46,7 +54,7 @@ describe("DynamoKeyValue specifics on moto", () => {
   });
 
   it("lists prefixes without a '/' across buckets (a Scan), sorted and paged", async () => {
-    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName });
+    const kv = await DynamoKeyValue.connect({ ...connection, tableName });
     const keys = ["scanme", "scanme-2", "scanme/a", "scanme/b", "scanmf/c", "scanme0/x"];
     try {
       for (const key of keys) await kv.set(key, key);
@@ -63,7 +71,7 @@ describe("DynamoKeyValue specifics on moto", () => {
 
   it("writes the TTL attribute in seconds and hides an expired item DynamoDB has not deleted yet", async () => {
     const clock = new ManualClock(Date.now());
-    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName, clock });
+    const kv = await DynamoKeyValue.connect({ ...connection, tableName, clock });
     try {
       expect(await kv.set("ttl/k", "v", { ttlMs: 60_000 })).toBe(1);
       const item = await raw.send(
@@ -86,7 +94,7 @@ describe("DynamoKeyValue specifics on moto", () => {
   });
 
   it("keeps numbers JavaScript writes with an exponent as JSON, and refuses to increment them", async () => {
-    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName });
+    const kv = await DynamoKeyValue.connect({ ...connection, tableName });
     try {
       await kv.set("num/huge", 1e300);
       await kv.set("num/big", 1e21);
@@ -106,7 +114,7 @@ describe("DynamoKeyValue specifics on moto", () => {
   });
 
   it("refuses values over the item size limit and keys over the sort key limit, writing nothing", async () => {
-    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName });
+    const kv = await DynamoKeyValue.connect({ ...connection, tableName });
     try {
       await expect(kv.set("big/one", "x".repeat(410 * 1024))).rejects.toThrow(/400 KB/);
       expect(await kv.get("big/one")).toBeUndefined();
@@ -118,7 +126,7 @@ describe("DynamoKeyValue specifics on moto", () => {
 
   it("setIfAbsentWith writes the key and its companions together, or nothing", async () => {
     const clock = new ManualClock(Date.now());
-    const kv = await DynamoKeyValue.connect({ ...awsTestConnection, tableName, clock });
+    const kv = await DynamoKeyValue.connect({ ...connection, tableName, clock });
     const keys = ["tx/run/1", "tx-index/1", "tx-active/1", "tx/old"];
     try {
       await kv.set("tx-active/1", "stale", { ttlMs: 1000 });
@@ -153,7 +161,7 @@ describe("DynamoKeyValue specifics on moto", () => {
   });
 
   it("setIfAbsentWith lets exactly one of 10 concurrent starts write its companions", async () => {
-    const client = serialClient();
+    const client = serialClientFor(transport);
     const kv = await DynamoKeyValue.connect({ tableName, client });
     try {
       const results = await Promise.all(
@@ -174,11 +182,46 @@ describe("DynamoKeyValue specifics on moto", () => {
     }
   });
 
+  it("takes the item a refused write found, and a cancelled transaction's reasons, from the error", async () => {
+    const { client, operations } = recordingClientFor(transport);
+    const kv = await DynamoKeyValue.connect({ tableName, client });
+    try {
+      await kv.set("found/a", 1);
+      operations.length = 0;
+      const current = { value: 1, version: 1 };
+      expect(await kv.setIfAbsent("found/a", 2)).toEqual({ ok: false, current });
+      expect(await kv.compareAndSet("found/a", 3, 5)).toEqual({ ok: false, current });
+      expect(await kv.setIfAbsentWith("found/a", 2, undefined, [{ key: "found/b", value: 1 }])).toEqual({
+        ok: false,
+        current,
+      });
+      // No GetItem after any of them: the item came with the error (ALL_OLD), as the reasons did.
+      expect(operations).toEqual(["PutItem", "UpdateItem", "TransactWriteItems"]);
+    } finally {
+      await kv.delete("found/a");
+      await kv.close();
+      client.destroy();
+    }
+  });
+
+  it("creates a missing table on connect with createTable: true", async () => {
+    const created = uniqueTableName(`created-${transport}`);
+    const kv = await DynamoKeyValue.connect({ ...connection, tableName: created, createTable: true });
+    try {
+      expect(kv.transport).toBe(transport);
+      expect(await kv.set("made/k", 1)).toBe(1);
+      expect(await kv.get("made/k")).toEqual({ value: 1, version: 1 });
+    } finally {
+      await kv.close();
+      await DynamoKeyValue.deleteTable({ ...awsTestConnection, tableName: created });
+    }
+  });
+
   it("says which table is missing on connect", async () => {
     await expect(
-      DynamoKeyValue.connect({ ...awsTestConnection, tableName: uniqueTableName("missing") }),
+      DynamoKeyValue.connect({ ...connection, tableName: uniqueTableName("missing") }),
     ).rejects.toThrow(/does not exist\. Create it/);
-    await expect(DynamoKeyValue.connect({ ...awsTestConnection, tableName: "x" })).rejects.toThrow(
+    await expect(DynamoKeyValue.connect({ ...connection, tableName: "x" })).rejects.toThrow(
       /tableName must be 3-255/,
     );
   });
