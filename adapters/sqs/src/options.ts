@@ -32,9 +32,12 @@ const s3ClientSchema = z.custom<S3Client>(
 
 /** Where the adapter talks to AWS (or an emulator such as moto). */
 export const awsConnectionFields = {
-  /** AWS region (default: the SDK's own resolution, e.g. AWS_REGION). */
+  /** AWS region (default: AWS_REGION, else AWS_DEFAULT_REGION; the SDK transport also reads profiles). */
   region: z.string().min(1).optional(),
-  /** Endpoint override, e.g. http://127.0.0.1:5055 for moto (default: the SDK's, e.g. AWS_ENDPOINT_URL). */
+  /**
+   * Endpoint override, e.g. http://127.0.0.1:5055 for moto (default: AWS_ENDPOINT_URL_SQS, else
+   * AWS_ENDPOINT_URL, else the regional endpoint; the claim check's S3 client uses it too).
+   */
   endpoint: z.string().url("endpoint must be a URL such as http://127.0.0.1:5055").optional(),
   /**
    * Static credentials (default: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else the
