@@ -6,3 +6,10 @@ export {
   type AwsJsonService,
   defaultEndpoint,
 } from "./rest-client.js";
+export {
+  type AwsConnectionOptions,
+  type AwsTransport,
+  chooseAwsTransport,
+  type RestConnection,
+  type TransportChoice,
+} from "./transport.js";

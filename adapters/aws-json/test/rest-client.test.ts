@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   AwsJsonRestClient,
   AwsServiceError,
+  chooseAwsTransport,
   credentialsFromEnv,
   defaultEndpoint,
   isAwsError,
@@ -151,5 +152,45 @@ describe("defaultEndpoint and credentialsFromEnv", () => {
       sessionToken: "t",
     });
     expect(credentialsFromEnv({ AWS_ACCESS_KEY_ID: "a" })).toBeUndefined();
+  });
+});
+
+describe("chooseAwsTransport", () => {
+  const lambdaEnv = { AWS_ACCESS_KEY_ID: "a", AWS_SECRET_ACCESS_KEY: "s", AWS_REGION: "eu-west-1" };
+
+  it("picks REST with credentials and a region, each service's endpoint variable first", () => {
+    expect(chooseAwsTransport("dynamodb", "T", {}, lambdaEnv)).toEqual({
+      transport: "rest",
+      connection: {
+        region: "eu-west-1",
+        credentials: { accessKeyId: "a", secretAccessKey: "s" },
+        endpoint: "https://dynamodb.eu-west-1.amazonaws.com",
+      },
+    });
+    const env = { ...lambdaEnv, AWS_ENDPOINT_URL_SQS: "http://sqs:1", AWS_ENDPOINT_URL: "http://any:2" };
+    expect(chooseAwsTransport("sqs", "T", {}, env)).toMatchObject({
+      connection: { endpoint: "http://sqs:1" },
+    });
+    expect(chooseAwsTransport("dynamodb", "T", {}, env)).toMatchObject({
+      connection: { endpoint: "http://any:2" },
+    });
+  });
+
+  it("leaves the SDK to find what is missing, and refuses rest without it or with a FIPS endpoint it cannot derive", () => {
+    expect(chooseAwsTransport("sqs", "T", {}, { AWS_REGION: "eu-west-1" })).toMatchObject({
+      transport: "sdk",
+    });
+    expect(chooseAwsTransport("sqs", "T", { transport: "sdk" }, lambdaEnv)).toMatchObject({
+      transport: "sdk",
+    });
+    expect(() => chooseAwsTransport("sqs", "SqsQueue", { transport: "rest" }, {})).toThrow(
+      /^SqsQueue: transport "rest" needs credentials .* and a region/,
+    );
+    const fips = { ...lambdaEnv, AWS_USE_FIPS_ENDPOINT: "true" };
+    expect(chooseAwsTransport("dynamodb", "T", {}, fips)).toMatchObject({ transport: "sdk" });
+    expect(() => chooseAwsTransport("dynamodb", "T", { transport: "rest" }, fips)).toThrow(/FIPS endpoints/);
+    expect(chooseAwsTransport("dynamodb", "T", { endpoint: "https://x" }, fips)).toMatchObject({
+      transport: "rest",
+    });
   });
 });

@@ -2,8 +2,7 @@ import {
   type AwsCredentials,
   type AwsJsonClient,
   AwsJsonRestClient,
-  credentialsFromEnv,
-  defaultEndpoint,
+  chooseAwsTransport,
 } from "@aat/adapter-aws-json";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
@@ -42,18 +41,10 @@ function isSdkClient(client: DynamoDBClient | AwsJsonClient): client is DynamoDB
 }
 
 /**
- * Which transport a DynamoKeyValue uses (docs/adapters.md, "DynamoDB"; docs/decisions.md):
- * - a `client` passed in decides: an SDK DynamoDBClient is the SDK transport, an AwsJsonClient is used as
- *   it is (the REST transport);
- * - `transport: "auto"` (the default) is REST when the credentials (the option, or AWS_ACCESS_KEY_ID and
- *   AWS_SECRET_ACCESS_KEY, as on Lambda) and the region (the option, AWS_REGION or AWS_DEFAULT_REGION)
- *   are known, and no FIPS or dual-stack endpoint is asked for through the environment without an
- *   endpoint to use; otherwise the SDK, whose provider chain finds instance and container roles,
- *   profiles and SSO;
- * - `"rest"` without credentials or region is a TypeError that names what to set; `"sdk"` always loads
- *   the SDK.
- * The REST endpoint: the option, else AWS_ENDPOINT_URL_DYNAMODB, else AWS_ENDPOINT_URL (as the SDK
- * honours them), else the region's.
+ * Which transport a DynamoKeyValue uses (docs/adapters.md, "DynamoDB"; docs/decisions.md): a `client`
+ * passed in decides (an SDK DynamoDBClient is the SDK transport, an AwsJsonClient is used as it is, the
+ * REST transport); otherwise `chooseAwsTransport` (adapters/aws-json): REST when credentials and a region
+ * are known (as on Lambda), the SDK otherwise.
  */
 export function resolveTransport(options: TransportOptions, env: Env = process.env): TransportPlan {
   const wanted = options.transport ?? "auto";
@@ -69,50 +60,14 @@ export function resolveTransport(options: TransportOptions, env: Env = process.e
     }
     return isSdkClient(client) ? { transport: "sdk", given: client } : { transport: "rest", given: client };
   }
-  const region = options.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);
-  const credentials = options.credentials ?? credentialsFromEnv(env);
-  const endpoint = options.endpoint ?? (env.AWS_ENDPOINT_URL_DYNAMODB || env.AWS_ENDPOINT_URL || undefined);
-  const variant = endpoint === undefined ? endpointVariant(env) : undefined;
-  if (wanted === "sdk" || (wanted === "auto" && (!region || !credentials || variant))) {
-    return {
-      transport: "sdk",
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-    };
-  }
-  if (!region || !credentials) {
-    const missing = [
-      ...(credentials
-        ? []
-        : ["credentials (the credentials option, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"]),
-      ...(region ? [] : ["a region (the region option, AWS_REGION or AWS_DEFAULT_REGION)"]),
-    ];
-    throw new TypeError(
-      `DynamoKeyValue: transport "rest" needs ${missing.join(" and ")}; set them, or use transport "sdk" ` +
-        '(or "auto") to let the AWS SDK find them (instance or container role, profile, SSO)',
-    );
-  }
-  if (variant) {
-    throw new TypeError(
-      `DynamoKeyValue: transport "rest" does not derive ${variant} endpoints (asked for by the environment); ` +
-        'set the endpoint option (or AWS_ENDPOINT_URL_DYNAMODB) to the one to use, or use transport "sdk"',
-    );
-  }
+  const choice = chooseAwsTransport("dynamodb", "DynamoKeyValue", options, env);
+  if (choice.transport === "rest") return { transport: "rest", ...choice.connection };
   return {
-    transport: "rest",
-    region,
-    credentials,
-    endpoint: endpoint ?? defaultEndpoint("dynamodb", region),
+    transport: "sdk",
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
   };
-}
-
-/** FIPS or dual-stack endpoints asked for through the environment, which only the SDK derives. */
-function endpointVariant(env: Env): string | undefined {
-  const on = (name: string) => env[name]?.toLowerCase() === "true";
-  if (on("AWS_USE_FIPS_ENDPOINT")) return "FIPS";
-  if (on("AWS_USE_DUALSTACK_ENDPOINT")) return "dual-stack";
-  return undefined;
 }
 
 /**

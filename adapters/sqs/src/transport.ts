@@ -2,8 +2,8 @@ import {
   type AwsCredentials,
   type AwsJsonClient,
   AwsJsonRestClient,
-  credentialsFromEnv,
-  defaultEndpoint,
+  chooseAwsTransport,
+  type TransportChoice,
 } from "@aat/adapter-aws-json";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 
@@ -21,74 +21,21 @@ export interface TransportOptions {
   client?: SQSClient | undefined;
 }
 
-/** What the REST transport needs, found in the options and the environment. */
-export interface RestConnection {
-  region: string;
-  credentials: AwsCredentials;
-  endpoint: string;
-}
-
-export type TransportChoice =
-  | { transport: "rest"; connection: RestConnection }
-  | { transport: "sdk"; reason: string };
-
 /**
- * The REST connection the options and the environment give: credentials (options, else
- * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN), region (options, else AWS_REGION,
- * else AWS_DEFAULT_REGION) and endpoint (options, else AWS_ENDPOINT_URL_SQS, else AWS_ENDPOINT_URL,
- * else the regional one); or what is missing.
- */
-export function restConnection(
-  options: TransportOptions,
-  env: Env,
-): { connection: RestConnection } | { missing: string } {
-  const credentials = options.credentials ?? credentialsFromEnv(env);
-  const region = options.region ?? (env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined);
-  const missing = [
-    ...(credentials
-      ? []
-      : ["credentials (the credentials option, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"]),
-    ...(region ? [] : ["a region (the region option, AWS_REGION or AWS_DEFAULT_REGION)"]),
-  ];
-  if (!credentials || !region) return { missing: missing.join(" and ") };
-  const endpoint =
-    options.endpoint ?? (env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL || defaultEndpoint("sqs", region));
-  return { connection: { region, credentials, endpoint } };
-}
-
-/**
- * Which transport a queue uses. "auto" is REST when no client was passed, credentials and a region are
- * known (a Lambda function's environment has both) and no FIPS or dual-stack endpoint is asked for
- * without an explicit endpoint (the SDK resolves those; the REST client knows only the regional one);
- * otherwise the SDK, whose provider chain finds instance and container roles, SSO and profiles.
+ * Which transport a queue uses: an SQSClient passed in is the SDK transport; otherwise
+ * `chooseAwsTransport` (adapters/aws-json): REST when credentials and a region are known (a Lambda
+ * function's environment has both), the SDK otherwise.
  */
 export function chooseTransport(options: TransportOptions, env: Env): TransportChoice {
-  const wanted = options.transport ?? "auto";
   if (options.client !== undefined) {
-    if (wanted === "rest") {
+    if (options.transport === "rest") {
       throw new TypeError(
         'SqsQueue: transport "rest" cannot use an SQSClient passed as client; drop the client or the transport',
       );
     }
     return { transport: "sdk", reason: "an SQSClient was passed" };
   }
-  if (wanted === "sdk") return { transport: "sdk", reason: 'transport "sdk"' };
-  const found = restConnection(options, env);
-  if (wanted === "rest") {
-    if ("missing" in found) {
-      throw new TypeError(
-        `SqsQueue: transport "rest" needs ${found.missing}; or use transport "sdk" or "auto"`,
-      );
-    }
-    return { transport: "rest", connection: found.connection };
-  }
-  if ("missing" in found) return { transport: "sdk", reason: `no ${found.missing}` };
-  if (options.endpoint === undefined && !env.AWS_ENDPOINT_URL_SQS && !env.AWS_ENDPOINT_URL) {
-    for (const name of ["AWS_USE_FIPS_ENDPOINT", "AWS_USE_DUALSTACK_ENDPOINT"]) {
-      if (env[name]?.toLowerCase() === "true") return { transport: "sdk", reason: `${name} is true` };
-    }
-  }
-  return { transport: "rest", connection: found.connection };
+  return chooseAwsTransport("sqs", "SqsQueue", options, env);
 }
 
 /**

@@ -73,7 +73,7 @@ describe("chooseTransport", () => {
   it('"auto" leaves FIPS and dual-stack endpoints to the SDK unless an endpoint is given', () => {
     expect(chooseTransport({}, { ...lambdaEnv, AWS_USE_FIPS_ENDPOINT: "true" })).toMatchObject({
       transport: "sdk",
-      reason: "AWS_USE_FIPS_ENDPOINT is true",
+      reason: "FIPS endpoints asked for by the environment",
     });
     expect(chooseTransport({}, { ...lambdaEnv, AWS_USE_DUALSTACK_ENDPOINT: "TRUE" })).toMatchObject({
       transport: "sdk",
