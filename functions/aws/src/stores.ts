@@ -54,13 +54,8 @@ async function openKeyValue(config: AatConfig): Promise<KeyValue> {
   const kv = config.kv;
   switch (kv.kind) {
     case "dynamodb": {
-      const { DynamoKeyValue } = await import("@aat/adapter-dynamodb");
-      const { table, region, endpoint } = kv.dynamodb;
-      return await DynamoKeyValue.connect({
-        tableName: table,
-        ...(region ? { region } : {}),
-        ...(endpoint ? { endpoint } : {}),
-      });
+      const { DynamoKeyValue, dynamoOptionsFromSettings } = await import("@aat/adapter-dynamodb");
+      return await DynamoKeyValue.connect(dynamoOptionsFromSettings(kv.dynamodb));
     }
     case "upstash": {
       const { UpstashKeyValue } = await import("@aat/adapter-upstash");

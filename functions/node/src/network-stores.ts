@@ -161,14 +161,9 @@ export async function connectRabbitQueue(
 
 /** DynamoDB as the KeyValue store: checks the table exists, so a wrong name or region stops the start. */
 export async function connectDynamoKeyValue(config: DynamoConfig): Promise<KeyValue & { tableName: string }> {
-  const { DynamoKeyValue } = await import("@aat/adapter-dynamodb");
-  const { table, region, endpoint } = config.dynamodb;
+  const { DynamoKeyValue, dynamoOptionsFromSettings } = await import("@aat/adapter-dynamodb");
   try {
-    return await DynamoKeyValue.connect({
-      tableName: table,
-      ...(region ? { region } : {}),
-      ...(endpoint ? { endpoint } : {}),
-    });
+    return await DynamoKeyValue.connect(dynamoOptionsFromSettings(config.dynamodb));
   } catch (error) {
     throw new BackendStartError(
       "the KeyValue store (kv.kind dynamodb)",
