@@ -9,6 +9,8 @@ export interface AckSubject {
   /** How many times this message has been delivered to the consumer, 1 on the first delivery. */
   deliveryCount: number;
   streamSequence: number;
+  /** The consumer's number for this delivery: every delivery, first or again, gets the next one. */
+  consumerSequence: number;
   /** Epoch milliseconds at which the stream stored the message. */
   storedAt: number;
 }
@@ -25,18 +27,21 @@ export function parseAckSubject(subject: string): AckSubject | undefined {
   if (tokens.length === 9) offset = 2;
   else if (tokens.length === 11 || tokens.length === 12) offset = 4;
   else return undefined;
-  const [stream, consumer, delivered, streamSequence, , nanos] = tokens.slice(offset);
+  const [stream, consumer, delivered, streamSequence, consumerSequence, nanos] = tokens.slice(offset);
   if (!stream || !consumer) return undefined;
   const deliveryCount = Number(delivered);
   const sequence = Number(streamSequence);
+  const delivery = Number(consumerSequence);
   if (!Number.isSafeInteger(deliveryCount) || deliveryCount < 1) return undefined;
   if (!Number.isSafeInteger(sequence) || sequence < 1) return undefined;
+  if (!Number.isSafeInteger(delivery) || delivery < 1) return undefined;
   if (!nanos || !/^\d+$/.test(nanos)) return undefined;
   return {
     stream,
     consumer,
     deliveryCount,
     streamSequence: sequence,
+    consumerSequence: delivery,
     storedAt: Number(BigInt(nanos) / 1_000_000n),
   };
 }

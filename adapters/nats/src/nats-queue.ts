@@ -22,6 +22,7 @@ import { decodeBody, encodeBody } from "./body.js";
 import { messageOf, openConnection } from "./connection.js";
 import { ConsumerLoop } from "./consumer-loop.js";
 import { DeadLetterStore } from "./dead-letter-store.js";
+import { DeliveryLedger } from "./delivery-ledger.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import {
   AAT,
@@ -93,6 +94,8 @@ export class NatsQueue<T = unknown> implements Queue<T> {
   private readonly clock: Clock;
   private readonly deadLetters: DeadLetterStore;
   private readonly leases: LeaseKeeper;
+  /** The work consumer's deliveries handed out here and not settled: see delivery-ledger.ts. */
+  private readonly ledger: DeliveryLedger;
   private readonly loops: ConsumerLoop[];
   private readonly puller: Puller;
   private readonly receiving = new AbortController();
@@ -185,6 +188,7 @@ export class NatsQueue<T = unknown> implements Queue<T> {
       this.clock,
       this.requestTimeoutMs,
     );
+    this.ledger = new DeliveryLedger(this.ackWaitMs);
     this.leases = new LeaseKeeper(this.ackWaitMs, this.clock, (receipt) => {
       if (!this.connection.isClosed()) this.connection.publish(receipt, "+WPI");
     });
@@ -272,15 +276,21 @@ export class NatsQueue<T = unknown> implements Queue<T> {
       throw this.failure("receive", error);
     }
     const messages: Array<QueueMessage<T>> = [];
+    const now = this.clock.now();
     for (const message of delivered) {
       const ack = message.reply ? parseAckSubject(message.reply) : undefined;
       if (!ack || !message.reply) continue;
+      const admission = this.ledger.admit(ack, now);
+      if (admission.anomaly) this.onError(new Error(`work consumer ${ack.consumer}: ${admission.anomaly}`));
+      if (!admission.handOut) continue;
+      const { deliveryCount } = admission;
       const decoded = decodeBody(message.data);
       if (!decoded.ok) {
         // Never handed out; if dead-lettering fails it comes back after the ack wait and is tried again.
         await this.deadLetterDelivery(
           message.reply,
           ack,
+          deliveryCount,
           `the body is not JSON (${decoded.problem}); was it published by another client?`,
         ).catch((error: Error) => this.onError(error));
         continue;
@@ -292,7 +302,7 @@ export class NatsQueue<T = unknown> implements Queue<T> {
         body: decoded.value as T,
         attributes: headersToAttributes(message.headers),
         ...(dedupeId !== undefined ? { dedupeId } : {}),
-        deliveryCount: ack.deliveryCount,
+        deliveryCount,
         publishedAt: headerTime(message.headers, AAT.publishedAt) ?? ack.storedAt,
         receipt: message.reply,
       });
@@ -304,12 +314,14 @@ export class NatsQueue<T = unknown> implements Queue<T> {
     const receipt = this.receiptOf(message, "ack");
     this.leases.release(receipt);
     await this.settle("ack", receipt, "+ACK");
+    this.ledger.settled(parseAckSubject(receipt)!);
   }
 
   async nack(message: QueueMessage<T>, options: { delayMs?: number } = {}): Promise<void> {
     const receipt = this.receiptOf(message, "nack");
     const delayMs = checkDelay(options?.delayMs, this.where("nack"));
     this.leases.release(receipt);
+    this.ledger.handedBack(parseAckSubject(receipt)!);
     await this.settle("nack", receipt, nakPayload(delayMs));
   }
 
@@ -321,7 +333,9 @@ export class NatsQueue<T = unknown> implements Queue<T> {
       );
     }
     await this.settle("extendLease", receipt, "+WPI");
-    this.leases.keep(receipt, this.clock.now() + ms);
+    const until = this.clock.now() + ms;
+    this.leases.keep(receipt, until);
+    this.ledger.extend(parseAckSubject(receipt)!, until);
   }
 
   async deadLetter(message: QueueMessage<T>, reason: string): Promise<void> {
@@ -330,7 +344,8 @@ export class NatsQueue<T = unknown> implements Queue<T> {
       throw new TypeError(`${this.where("deadLetter")}: reason must be a non-empty string`);
     }
     this.leases.release(receipt);
-    await this.deadLetterDelivery(receipt, parseAckSubject(receipt)!, reason);
+    const ack = parseAckSubject(receipt)!;
+    await this.deadLetterDelivery(receipt, ack, this.ledger.countOf(ack), reason);
   }
 
   async listDeadLetters(options: { limit?: number } = {}): Promise<Array<DeadLetter<T>>> {
@@ -432,20 +447,30 @@ export class NatsQueue<T = unknown> implements Queue<T> {
     }
   }
 
-  private async deadLetterDelivery(receipt: string, ack: AckSubject, reason: string): Promise<void> {
+  /** `deliveryCount`: as handed out (the ledger's), which a server that repeats a count does not lower. */
+  private async deadLetterDelivery(
+    receipt: string,
+    ack: AckSubject,
+    deliveryCount: number,
+    reason: string,
+  ): Promise<void> {
     try {
       const stored = await this.manager.streams.getMessage(this.topology.stream, { seq: ack.streamSequence });
       // Gone: acked or dead-lettered by someone else in the meantime.
-      if (!stored) return;
+      if (!stored) {
+        this.ledger.settled(ack);
+        return;
+      }
       await this.deadLetters.write({
         data: stored.data,
         headers: stored.header,
         streamSequence: ack.streamSequence,
         storedAt: stored.time.getTime(),
-        deliveryCount: ack.deliveryCount,
+        deliveryCount,
         reason,
       });
       await confirm(this.connection, receipt, "+TERM", this.requestTimeoutMs);
+      this.ledger.settled(ack);
     } catch (error) {
       throw this.failure("deadLetter", error);
     }

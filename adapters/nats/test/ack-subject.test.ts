@@ -8,6 +8,7 @@ describe("parseAckSubject", () => {
       consumer: "workers",
       deliveryCount: 3,
       streamSequence: 42,
+      consumerSequence: 17,
       storedAt: 1795684735411,
     });
   });
@@ -18,6 +19,7 @@ describe("parseAckSubject", () => {
       consumer: "workers",
       deliveryCount: 1,
       streamSequence: 7,
+      consumerSequence: 2,
       storedAt: 1795684735411,
     };
     expect(parseAckSubject("$JS.ACK.hub.ACCHASH.ORDERS.workers.1.7.2.1795684735411121950.0")).toEqual(
@@ -33,6 +35,7 @@ describe("parseAckSubject", () => {
     expect(parseAckSubject("$JS.ACK.ORDERS.workers.1.7")).toBeUndefined();
     expect(parseAckSubject("$JS.ACK.ORDERS.workers.0.7.2.1795684735411121950.0")).toBeUndefined();
     expect(parseAckSubject("$JS.ACK.ORDERS.workers.1.x.2.1795684735411121950.0")).toBeUndefined();
+    expect(parseAckSubject("$JS.ACK.ORDERS.workers.1.7.0.1795684735411121950.0")).toBeUndefined();
     expect(parseAckSubject("$JS.ACK.ORDERS.workers.1.7.2.notanumber.0")).toBeUndefined();
   });
 });

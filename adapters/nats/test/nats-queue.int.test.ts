@@ -1,9 +1,10 @@
 import { createServer } from "node:net";
+import type { QueueMessage } from "@aat/core";
 import { eventually, sleep, uniqueSuffix } from "@aat/core/testing";
 import { type JetStreamManager, jetstream, jetstreamManager, RetentionPolicy } from "@nats-io/jetstream";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { NatsQueue, type NatsQueueOptions } from "../src/index.js";
+import { NatsQueue, type NatsQueueOptions, parseAckSubject } from "../src/index.js";
 import { natsUrl } from "./nats-server.js";
 
 interface Body {
@@ -341,6 +342,76 @@ describe("NatsQueue dead letters", () => {
     expect(letter!.reason).toMatch(/^the body is not JSON/);
     expect(letter!.body).toBe("not json at all");
     expect(letter!.attributes).toEqual({ origin: "legacy-producer" });
+  });
+});
+
+/**
+ * nats-server 2.9.x (before nats-io/nats-server#5305 and #5338) could lose a redelivery to a pull request
+ * that expired the moment it was sent, and then send the same message again as new: delivery count 1, a
+ * new consumer sequence (seen in CI: the contract's dead-letter case got counts [1, 1]). That race cannot
+ * be forced on a real server, and the server drops a client's message whose reply subject is a
+ * `$JS.ACK` one, so these tests hand such a copy (the stored message, the reply subject the server would
+ * give it) to the queue's pull inbox callback, where the server's deliveries arrive.
+ */
+describe("NatsQueue when the server sends a message again without counting the delivery", () => {
+  /** The receipt with another consumer sequence and delivery count, as the server would send it again. */
+  const sentAgain = (receipt: string, consumerSequence: number, deliveryCount: number) => {
+    const tokens = receipt.split(".");
+    expect(tokens).toHaveLength(9);
+    tokens[4] = String(deliveryCount);
+    tokens[6] = String(consumerSequence);
+    return tokens.join(".");
+  };
+  /** Hands a copy to the queue's pull inbox, then publishes `next` and returns all received until it. */
+  const copyThenCollect = async (queue: NatsQueue<Body>, reply: string, next: Body) => {
+    const sequence = parseAckSubject(reply)!.streamSequence;
+    const stored = await manager.streams.getMessage(queue.name, { seq: sequence });
+    const puller = (queue as unknown as { puller: { route(error: null, message: unknown): void } }).puller;
+    expect(typeof puller.route).toBe("function");
+    puller.route(null, { subject: stored!.subject, reply, data: stored!.data, headers: stored!.header });
+    await queue.publish(next);
+    const received: Array<QueueMessage<Body>> = [];
+    await eventually(
+      `${next.marker} after the copy`,
+      async () => {
+        received.push(...(await queue.receive({ maxMessages: 10, waitMs: 500 })));
+        return received.some((message) => message.body.marker === next.marker) ? true : undefined;
+      },
+      10_000,
+      0,
+    );
+    return received.filter((message) => message.body.marker !== next.marker);
+  };
+
+  it("does not hand out a copy of a held message, and counts a copy after it was handed back as the next delivery", async () => {
+    const stream = newStream();
+    const problems: string[] = [];
+    const queue = await open({ stream, ackWaitMs: 30_000, onError: (error) => problems.push(error.message) });
+    const body = { marker: "sent again" };
+    await queue.publish(body);
+    const first = await receiveOne(queue);
+    expect(first.deliveryCount).toBe(1);
+
+    // Held (its lease runs): a copy with count 1 under the next consumer sequence is not handed out.
+    const whileHeld = await copyThenCollect(queue, sentAgain(first.receipt, 2, 1), {
+      marker: "next-1",
+    });
+    expect(whileHeld).toEqual([]);
+    expect(problems.join("\n")).toMatch(
+      /came again \(consumer sequence 2, delivery count 1\) while delivery 1 is held/,
+    );
+
+    // Handed back (nack with a long delay, so the server itself does not deliver it during the test):
+    // the next copy is the second delivery, whatever count it carries, and dead-letters as such.
+    await queue.nack(first, { delayMs: 60_000 });
+    const afterNack = await copyThenCollect(queue, sentAgain(first.receipt, 3, 1), {
+      marker: "next-2",
+    });
+    expect(afterNack.map((message) => [message.body, message.deliveryCount])).toEqual([[body, 2]]);
+    await queue.deadLetter(afterNack[0]!, "poison");
+    const [letter] = await queue.listDeadLetters();
+    expect(letter!.body).toEqual(body);
+    expect(letter!.deliveryCount).toBe(2);
   });
 });
 
