@@ -2,7 +2,7 @@
  * One AWS service spoken in its JSON protocol (DynamoDB, SQS): an operation as the API reference names
  * it and its input; resolves to the operation's output, in the wire's JSON shape (which is also what the
  * AWS SDK's low-level clients return for the fields the adapters read: strings, numbers, maps of
- * attribute values). Two implementations: `AwsJsonRestClient` (fetch + SigV4, no SDK loaded) and each
+ * attribute values). Two implementations: `AwsJsonRestClient` (HTTPS + SigV4, no SDK loaded) and each
  * adapter's SDK-backed one (the SDK's provider chain for credentials, FIPS and dual-stack endpoints).
  */
 export interface AwsJsonClient {

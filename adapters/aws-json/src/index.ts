@@ -5,6 +5,7 @@ export {
   type AwsJsonRestOptions,
   type AwsJsonService,
   defaultEndpoint,
+  type HttpSend,
 } from "./rest-client.js";
 export {
   type AwsConnectionOptions,

@@ -1,4 +1,5 @@
-import { AwsClient } from "aws4fetch";
+import type { Agent, IncomingMessage } from "node:http";
+import aws4 from "aws4";
 import pRetry from "p-retry";
 import { type AwsJsonClient, AwsServiceError } from "./client.js";
 import type { AwsCredentials } from "./credentials.js";
@@ -50,9 +51,16 @@ export interface AwsJsonRestOptions {
   maxAttempts?: number;
   /** Delay before the first retry; doubled each time, with jitter (default 50 ms). */
   retryBaseMs?: number;
-  /** For tests. */
-  fetch?: typeof fetch;
+  /** How a signed request is sent (default: node:http or node:https with keep-alive); for tests. */
+  send?: HttpSend;
 }
+
+/** One signed POST and its answer. */
+export type HttpSend = (request: {
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+}) => Promise<{ status: number; headers: Record<string, string | undefined>; body: string }>;
 
 /** The service's regional endpoint. */
 export function defaultEndpoint(service: AwsJsonService, region: string): string {
@@ -60,26 +68,25 @@ export function defaultEndpoint(service: AwsJsonService, region: string): string
 }
 
 /**
- * An AWS JSON-protocol client over fetch with SigV4 (aws4fetch): a cold start that uses it loads a few
+ * An AWS JSON-protocol client over node:http(s) with SigV4 (aws4): a cold start that uses it loads a few
  * KiB instead of the SDK's client, middleware stack and credential chain (docs/benchmarks.md, cold
- * start). Retries throttling, 5xx and network failures with exponential backoff and jitter (p-retry),
- * as the SDK's standard strategy does; an error answer is thrown as an AwsServiceError named like the
- * SDK's (`ConditionalCheckFailedException`, `QueueDoesNotExist`, …).
+ * start). Not fetch: its first request compiles undici and WebCrypto, ~45 ms of CPU on Node 22 against
+ * ~10 for node:http (docs/decisions.md). Retries throttling, 5xx and network failures with exponential
+ * backoff and jitter (p-retry), as the SDK's standard strategy does; an error answer is thrown as an
+ * AwsServiceError named like the SDK's (`ConditionalCheckFailedException`, `QueueDoesNotExist`, …).
  */
 export class AwsJsonRestClient implements AwsJsonClient {
-  private readonly signer: AwsClient;
-  private readonly url: string;
+  private readonly url: URL;
   private readonly target: string;
   private readonly contentType: string;
-  private readonly fetch: typeof fetch;
+  private readonly send: HttpSend;
+  private agent: Agent | undefined;
 
   constructor(private readonly options: AwsJsonRestOptions) {
-    const { service, region, credentials } = options;
-    this.signer = new AwsClient({ ...credentials, service, region, retries: 0 });
-    this.url = options.endpoint ?? defaultEndpoint(service, region);
-    this.target = SERVICES[service].target;
-    this.contentType = SERVICES[service].contentType;
-    this.fetch = options.fetch ?? fetch;
+    this.url = new URL(options.endpoint ?? defaultEndpoint(options.service, options.region));
+    this.target = SERVICES[options.service].target;
+    this.contentType = SERVICES[options.service].contentType;
+    this.send = options.send ?? ((request) => this.sendWithNode(request));
   }
 
   async call<O = Record<string, unknown>>(operation: string, input: object): Promise<O> {
@@ -97,30 +104,83 @@ export class AwsJsonRestClient implements AwsJsonClient {
     });
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.agent?.destroy();
+  }
 
   private async once<O>(operation: string, body: string): Promise<O> {
-    const request = await this.signer.sign(this.url, {
-      method: "POST",
-      headers: { "content-type": this.contentType, "x-amz-target": `${this.target}.${operation}` },
-      body,
-    });
-    const response = await this.fetch(request);
-    const text = await response.text();
-    if (response.ok) return (text ? JSON.parse(text) : {}) as O;
-    throw errorFrom(operation, response, text);
+    const { service, region, credentials } = this.options;
+    // Signed per attempt: the signature covers the time, and a retry may come minutes later.
+    const signed = aws4.sign(
+      {
+        host: this.url.host,
+        path: this.url.pathname,
+        method: "POST",
+        service,
+        region,
+        headers: { "content-type": this.contentType, "x-amz-target": `${this.target}.${operation}` },
+        body,
+      },
+      credentials,
+    );
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(signed.headers ?? {})) headers[name] = String(value);
+    const answer = await this.send({ url: this.url, headers, body });
+    if (answer.status >= 200 && answer.status < 300) return (answer.body ? JSON.parse(answer.body) : {}) as O;
+    throw errorFrom(operation, answer);
   }
+
+  /** node:http(s) (loaded on the first call: TLS is not part of a cold start that never calls). */
+  private sendWithNode({ url, headers, body }: Parameters<HttpSend>[0]): ReturnType<HttpSend> {
+    const https = url.protocol === "https:";
+    const http = process.getBuiltinModule(https ? "node:https" : "node:http") as typeof import("node:https");
+    this.agent ??= new http.Agent({ keepAlive: true });
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        url,
+        {
+          method: "POST",
+          headers: { ...headers, "content-length": Buffer.byteLength(body) },
+          agent: this.agent,
+        },
+        (response: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("error", reject);
+          response.on("end", () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: {
+                "x-amzn-errortype": header(response, "x-amzn-errortype"),
+                "x-amzn-requestid": header(response, "x-amzn-requestid"),
+              },
+              body: Buffer.concat(chunks).toString("utf8"),
+            }),
+          );
+        },
+      );
+      request.on("error", reject);
+      request.end(body);
+    });
+  }
+}
+
+function header(response: IncomingMessage, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function retryable(error: Error): boolean {
   if (error instanceof AwsServiceError)
     return error.$fault === "server" || error.$metadata.httpStatusCode === 429 || RETRYABLE.has(error.name);
-  // fetch's own failures (connection refused or reset, DNS): p-retry passes only network TypeErrors here.
-  return true;
+  // The connection failed or broke (refused, reset, a keep-alive socket closed while the function was
+  // frozen; node's system errors carry a code): the SDK retries those too. Anything else is a bug.
+  return typeof (error as { code?: unknown }).code === "string";
 }
 
 /** `{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":…}` → error. */
-function errorFrom(operation: string, response: Response, text: string): AwsServiceError {
+function errorFrom(operation: string, answer: Awaited<ReturnType<HttpSend>>): AwsServiceError {
+  const { status, headers, body: text } = answer;
   let body: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(text);
@@ -129,15 +189,15 @@ function errorFrom(operation: string, response: Response, text: string): AwsServ
     // Not JSON (a proxy's or load balancer's page): the status and text say what happened.
   }
   const { __type, message, Message, ...details } = body;
-  const type = typeof __type === "string" ? __type : (response.headers.get("x-amzn-errortype") ?? "");
-  const name = type.split("#").at(-1)?.split(":")[0] || `Http${response.status}`;
+  const type = typeof __type === "string" ? __type : (headers["x-amzn-errortype"] ?? "");
+  const name = type.split("#").at(-1)?.split(":")[0] || `Http${status}`;
   // The service's own message, as the SDK's errors carry it (adapters quote it in theirs).
   const said = typeof message === "string" ? message : typeof Message === "string" ? Message : "";
   return new AwsServiceError(
     name,
-    said || `${operation} answered HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ""}`,
-    response.status,
+    said || `${operation} answered HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ""}`,
+    status,
     details,
-    response.headers.get("x-amzn-requestid") ?? undefined,
+    headers["x-amzn-requestid"],
   );
 }

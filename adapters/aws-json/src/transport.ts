@@ -1,7 +1,7 @@
 import { type AwsCredentials, credentialsFromEnv } from "./credentials.js";
 import { type AwsJsonService, defaultEndpoint } from "./rest-client.js";
 
-/** How an adapter reaches its service: its JSON API over fetch (no SDK loaded), the AWS SDK, or auto. */
+/** How an adapter reaches its service: its JSON API over HTTPS (no SDK loaded), the AWS SDK, or auto. */
 export type AwsTransport = "auto" | "rest" | "sdk";
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -5,59 +5,70 @@ import {
   chooseAwsTransport,
   credentialsFromEnv,
   defaultEndpoint,
+  type HttpSend,
   isAwsError,
 } from "../src/index.js";
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: "token" };
 
-/** A fetch that answers from a script and records the requests. */
-function scripted(answers: Array<Response | Error>) {
-  const requests: Request[] = [];
-  const fetch = (async (request: Request) => {
-    requests.push(request.clone());
+type Answer = { status: number; body: unknown; headers?: Record<string, string> };
+
+/** A transport that answers from a script and records the signed requests. */
+function scripted(answers: Array<Answer | Error>) {
+  const requests: Array<{ url: string; headers: Record<string, string>; body: unknown }> = [];
+  const send: HttpSend = async ({ url, headers, body }) => {
+    requests.push({ url: url.href, headers, body: JSON.parse(body) });
     const next = answers.shift();
     if (!next) throw new Error("no more scripted answers");
     if (next instanceof Error) throw next;
-    return next;
-  }) as typeof globalThis.fetch;
-  return { fetch, requests };
+    return {
+      status: next.status,
+      headers: next.headers ?? {},
+      body: typeof next.body === "string" ? next.body : JSON.stringify(next.body),
+    };
+  };
+  return { send, requests };
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), {
-    status,
-    headers: { "content-type": "application/x-amz-json-1.0", ...headers },
-  });
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Answer => ({
+  status,
+  body,
+  headers,
+});
 
-const client = (fetch: typeof globalThis.fetch, service: "dynamodb" | "sqs" = "dynamodb") =>
-  new AwsJsonRestClient({ service, region: "eu-west-1", credentials, fetch, retryBaseMs: 1 });
+/** What node's http client throws when a socket breaks. */
+const reset = () => Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
+
+const client = (send: HttpSend, service: "dynamodb" | "sqs" = "dynamodb") =>
+  new AwsJsonRestClient({ service, region: "eu-west-1", credentials, send, retryBaseMs: 1 });
 
 describe("AwsJsonRestClient", () => {
   it("posts the operation to the regional endpoint, signed, and returns the output", async () => {
-    const { fetch, requests } = scripted([json(200, { Item: { sk: { S: "a" } } })]);
-    const output = await client(fetch).call("GetItem", { TableName: "t", Key: { sk: { S: "a" } } });
+    const { send, requests } = scripted([json(200, { Item: { sk: { S: "a" } } })]);
+    const output = await client(send).call("GetItem", { TableName: "t", Key: { sk: { S: "a" } } });
     expect(output).toEqual({ Item: { sk: { S: "a" } } });
     const [request] = requests;
     expect(request?.url).toBe("https://dynamodb.eu-west-1.amazonaws.com/");
-    expect(request?.method).toBe("POST");
-    expect(request?.headers.get("x-amz-target")).toBe("DynamoDB_20120810.GetItem");
-    expect(request?.headers.get("content-type")).toBe("application/x-amz-json-1.0");
-    expect(request?.headers.get("authorization")).toMatch(
+    expect(request?.headers["X-Amz-Target"] ?? request?.headers["x-amz-target"]).toBe(
+      "DynamoDB_20120810.GetItem",
+    );
+    expect(request?.headers["content-type"]).toBe("application/x-amz-json-1.0");
+    expect(request?.headers.Authorization).toMatch(
       /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=.*x-amz-target.*, Signature=[0-9a-f]{64}$/,
     );
-    expect(request?.headers.get("x-amz-security-token")).toBe("token");
-    expect(await request?.json()).toEqual({ TableName: "t", Key: { sk: { S: "a" } } });
+    expect(request?.headers["X-Amz-Security-Token"]).toBe("token");
+    expect(request?.body).toEqual({ TableName: "t", Key: { sk: { S: "a" } } });
   });
 
   it("names SQS operations with its own target", async () => {
-    const { fetch, requests } = scripted([json(200, { QueueUrl: "u" })]);
-    await client(fetch, "sqs").call("GetQueueUrl", { QueueName: "q" });
+    const { send, requests } = scripted([json(200, { QueueUrl: "u" })]);
+    await client(send, "sqs").call("GetQueueUrl", { QueueName: "q" });
     expect(requests[0]?.url).toBe("https://sqs.eu-west-1.amazonaws.com/");
-    expect(requests[0]?.headers.get("x-amz-target")).toBe("AmazonSQS.GetQueueUrl");
+    expect(requests[0]?.headers["x-amz-target"]).toBe("AmazonSQS.GetQueueUrl");
   });
 
   it("throws an error answer under the SDK's name, with the service's message and the rest of the body", async () => {
-    const { fetch, requests } = scripted([
+    const { send, requests } = scripted([
       json(
         400,
         {
@@ -68,7 +79,7 @@ describe("AwsJsonRestClient", () => {
         { "x-amzn-requestid": "r1" },
       ),
     ]);
-    const error = await client(fetch)
+    const error = await client(send)
       .call("TransactWriteItems", { TransactItems: [] })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsServiceError);
@@ -82,14 +93,14 @@ describe("AwsJsonRestClient", () => {
   });
 
   it("reads SQS's error type (com.amazonaws.sqs#QueueDoesNotExist) and a body that is not JSON", async () => {
-    const { fetch } = scripted([
+    const { send } = scripted([
       json(400, {
         __type: "com.amazonaws.sqs#QueueDoesNotExist",
         message: "The specified queue does not exist.",
       }),
-      new Response("<html>Bad Gateway</html>", { status: 403 }),
+      { status: 403, body: "<html>Bad Gateway</html>" },
     ]);
-    const sqs = client(fetch, "sqs");
+    const sqs = client(send, "sqs");
     await expect(sqs.call("GetQueueUrl", { QueueName: "x" })).rejects.toMatchObject({
       name: "QueueDoesNotExist",
       message: "The specified queue does not exist.",
@@ -101,39 +112,45 @@ describe("AwsJsonRestClient", () => {
   });
 
   it("retries throttling, 5xx and network failures, then answers", async () => {
-    const { fetch, requests } = scripted([
+    const { send, requests } = scripted([
       json(400, {
         __type: "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
         message: "slow down",
       }),
-      new TypeError("fetch failed"),
+      reset(),
       json(200, {}),
     ]);
-    await expect(client(fetch).call("PutItem", { TableName: "t", Item: {} })).resolves.toEqual({});
+    await expect(client(send).call("PutItem", { TableName: "t", Item: {} })).resolves.toEqual({});
     expect(requests).toHaveLength(3);
   });
 
+  it("does not retry what is not a network failure (a bug, an unreadable answer)", async () => {
+    const { send, requests } = scripted([new Error("not a system error"), { status: 200, body: "{oops" }]);
+    const dynamo = client(send);
+    await expect(dynamo.call("GetItem", {})).rejects.toThrow("not a system error");
+    await expect(dynamo.call("GetItem", {})).rejects.toThrow(SyntaxError);
+    expect(requests).toHaveLength(2);
+  });
+
   it("gives up after maxAttempts and throws the last failure", async () => {
-    const { fetch, requests } = scripted([
+    const { send, requests } = scripted([
       json(500, { message: "a" }),
       json(503, { message: "b" }),
       json(500, { message: "c" }),
     ]);
-    await expect(client(fetch).call("GetItem", {})).rejects.toMatchObject({ message: "c", $fault: "server" });
+    await expect(client(send).call("GetItem", {})).rejects.toMatchObject({ message: "c", $fault: "server" });
     expect(requests).toHaveLength(3);
   });
 
   it("gives TransactWriteItems one idempotency token for all its attempts, unless the caller set one", async () => {
-    const { fetch, requests } = scripted([json(500, {}), json(200, {}), json(200, {})]);
-    const dynamo = client(fetch);
+    const { send, requests } = scripted([json(500, {}), json(200, {}), json(200, {})]);
+    const dynamo = client(send);
     await dynamo.call("TransactWriteItems", { TransactItems: [] });
-    const tokens = await Promise.all(
-      requests.map(async (r) => ((await r.json()) as { ClientRequestToken?: string }).ClientRequestToken),
-    );
+    const tokens = requests.map((r) => (r.body as { ClientRequestToken?: string }).ClientRequestToken);
     expect(tokens[0]).toMatch(/^[0-9a-f-]{36}$/);
     expect(tokens[1]).toBe(tokens[0]);
     await dynamo.call("TransactWriteItems", { TransactItems: [], ClientRequestToken: "mine" });
-    expect(((await requests[2]?.json()) as { ClientRequestToken?: string }).ClientRequestToken).toBe("mine");
+    expect(requests[2]?.body).toMatchObject({ ClientRequestToken: "mine" });
   });
 });
 

@@ -80,7 +80,7 @@ interface StoredValue {
  */
 export class DynamoKeyValue implements KeyValue {
   readonly tableName: string;
-  /** How this adapter reaches DynamoDB: "rest" (fetch + SigV4, no SDK loaded) or "sdk". */
+  /** How this adapter reaches DynamoDB: "rest" (HTTPS + SigV4, no SDK loaded) or "sdk". */
   readonly transport: Transport;
   private readonly client: AwsJsonClient;
   private readonly ownsClient: boolean;
@@ -145,7 +145,8 @@ export class DynamoKeyValue implements KeyValue {
     if (!Array.isArray(keys)) throw new TypeError("DynamoKeyValue.getMany: keys must be an array of strings");
     for (const key of keys) this.check(key, "getMany");
     // One consistent GetItem per distinct key, at most MAX_PARALLEL_READS at a time (BatchGetItem would
-    // need a retry loop for its unprocessed keys; fetch, unlike the SDK's pool, does not bound sockets).
+    // need a retry loop for its unprocessed keys; the REST client's agent, unlike the SDK's pool, does
+    // not bound sockets).
     const distinct = [...new Set(keys)];
     const entries = await mapBounded(distinct, MAX_PARALLEL_READS, (key) => this.read<T>(key, "getMany"));
     const byKey = new Map(distinct.map((key, index) => [key, entries[index]]));

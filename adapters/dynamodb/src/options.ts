@@ -61,7 +61,7 @@ export const optionsSchema = z
      */
     client: anyClientSchema.optional(),
     /**
-     * How to reach DynamoDB (docs/adapters.md, "DynamoDB"): "rest" speaks its JSON API over fetch with
+     * How to reach DynamoDB (docs/adapters.md, "DynamoDB"): "rest" speaks its JSON API over HTTPS with
      * SigV4 and never loads the AWS SDK (a cold start saves its ~50 ms); "sdk" uses the SDK's client and
      * its credential provider chain; "auto" (default) is REST when credentials and a region are known
      * (options or environment, as on Lambda), else the SDK.

@@ -6,7 +6,7 @@ import {
 } from "@aat/adapter-aws-json";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
-/** How the adapter reaches DynamoDB: the AWS SDK's client, or its JSON API over fetch (no SDK loaded). */
+/** How the adapter reaches DynamoDB: the AWS SDK's client, or its JSON API over HTTPS (no SDK loaded). */
 export type Transport = "sdk" | "rest";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -33,7 +33,7 @@ export type TransportPlan =
       endpoint?: string;
       credentials?: AwsCredentials;
     }
-  /** fetch + SigV4, everything resolved here. */
+  /** HTTPS + SigV4, everything resolved here. */
   | { transport: "rest"; given?: undefined; region: string; endpoint: string; credentials: AwsCredentials };
 
 function isSdkClient(client: DynamoDBClient | AwsJsonClient): client is DynamoDBClient {

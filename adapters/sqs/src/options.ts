@@ -51,7 +51,7 @@ export const awsConnectionFields = {
     })
     .optional(),
   /**
-   * "rest": SQS's JSON protocol over fetch with SigV4 (@aat/adapter-aws-json), no AWS SDK loaded; needs
+   * "rest": SQS's JSON protocol over HTTPS with SigV4 (@aat/adapter-aws-json), no AWS SDK loaded; needs
    * credentials and a region from the options or the environment. "sdk": the AWS SDK's SQSClient (its
    * provider chain: instance and container roles, SSO, profiles). "auto" (default): REST when no client
    * is passed and credentials and a region are known, else the SDK.

@@ -65,7 +65,7 @@ const hashId = (value: string) => createHash("sha256").update(value).digest("hex
  * - Dead letters: a redrive policy on "<name>-dlq" with maxReceiveCount = maxDeliveries; `deadLetter` sends
  *   there with a reason; `listDeadLetters` peeks with a zero visibility timeout; `redrive` moves one back.
  * - Payloads over 256 KiB go to S3 (claim check) and are fetched on receive.
- * - Every SQS call goes through an AwsJsonClient in the JSON protocol's shapes: the REST client (fetch +
+ * - Every SQS call goes through an AwsJsonClient in the JSON protocol's shapes: the REST client (HTTPS +
  *   SigV4, no AWS SDK loaded) or the SDK-backed one (sdk-client.ts, loaded only when chosen); see
  *   transport.ts for how `transport: "auto"` picks.
  */

@@ -7,7 +7,7 @@ import {
 } from "@aat/adapter-aws-json";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 
-/** How the adapter speaks to SQS: "rest" (fetch + SigV4, no SDK loaded), "sdk", or "auto" to choose. */
+/** How the adapter speaks to SQS: "rest" (HTTPS + SigV4, no SDK loaded), "sdk", or "auto" to choose. */
 export type SqsTransport = "auto" | "sdk" | "rest";
 
 type Env = Readonly<Record<string, string | undefined>>;

@@ -166,12 +166,12 @@ const rabbitmq = z
   })
   .prefault({});
 
-/** How an AWS adapter talks to its service: the JSON API over fetch (no SDK loaded) or the AWS SDK. */
+/** How an AWS adapter talks to its service: the JSON API over HTTPS (no SDK loaded) or the AWS SDK. */
 const AWS_TRANSPORTS = ["auto", "rest", "sdk"] as const;
 const awsTransport = (env: string, service: string) =>
   setting(z.enum(AWS_TRANSPORTS).default("auto"), {
     env,
-    description: `How ${service} is called: rest (its JSON API over fetch with SigV4; a cold start loads no AWS SDK), sdk (the AWS SDK: its credential chain of instance and container roles, profiles and SSO), or auto (rest when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY and a region are set, as on Lambda; sdk otherwise).`,
+    description: `How ${service} is called: rest (its JSON API over HTTPS with SigV4; a cold start loads no AWS SDK), sdk (the AWS SDK: its credential chain of instance and container roles, profiles and SSO), or auto (rest when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY and a region are set, as on Lambda; sdk otherwise).`,
   });
 
 const sqs = z
