@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /** Static credentials: what Lambda puts in every function's environment (its execution role's). */
 export interface AwsCredentials {
   accessKeyId: string;
@@ -19,3 +21,10 @@ export function credentialsFromEnv(
   const sessionToken = env.AWS_SESSION_TOKEN;
   return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
+
+/** Static credentials as an adapter's options take them (validated at the adapters' boundary). */
+export const awsCredentialsSchema = z.object({
+  accessKeyId: z.string().min(1),
+  secretAccessKey: z.string().min(1),
+  sessionToken: z.string().min(1).optional(),
+});

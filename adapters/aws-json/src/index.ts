@@ -1,5 +1,5 @@
 export { type AwsJsonClient, AwsServiceError, isAwsError } from "./client.js";
-export { type AwsCredentials, credentialsFromEnv } from "./credentials.js";
+export { type AwsCredentials, awsCredentialsSchema, credentialsFromEnv } from "./credentials.js";
 export {
   AwsJsonRestClient,
   type AwsJsonRestOptions,

@@ -1,4 +1,5 @@
 import type { AwsJsonClient } from "@aat/adapter-aws-json";
+import { awsCredentialsSchema } from "@aat/adapter-aws-json";
 import { clockSchema } from "@aat/core/ports";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { z } from "zod";
@@ -42,13 +43,7 @@ export const connectionFields = {
    * Static credentials (default: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as on
    * Lambda, else the SDK's provider chain).
    */
-  credentials: z
-    .object({
-      accessKeyId: z.string().min(1),
-      secretAccessKey: z.string().min(1),
-      sessionToken: z.string().min(1).optional(),
-    })
-    .optional(),
+  credentials: awsCredentialsSchema.optional(),
 };
 
 export const optionsSchema = z

@@ -1,3 +1,4 @@
+import { awsCredentialsSchema } from "@aat/adapter-aws-json";
 import type { KeyValue } from "@aat/core";
 import { clockSchema, queueOptionFields } from "@aat/core/ports";
 import type { S3Client } from "@aws-sdk/client-s3";
@@ -43,13 +44,7 @@ export const awsConnectionFields = {
    * Static credentials (default: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, else the
    * SDK's provider chain).
    */
-  credentials: z
-    .object({
-      accessKeyId: z.string().min(1),
-      secretAccessKey: z.string().min(1),
-      sessionToken: z.string().min(1).optional(),
-    })
-    .optional(),
+  credentials: awsCredentialsSchema.optional(),
   /**
    * "rest": SQS's JSON protocol over HTTPS with SigV4 (@aat/adapter-aws-json), no AWS SDK loaded; needs
    * credentials and a region from the options or the environment. "sdk": the AWS SDK's SQSClient (its

@@ -1,7 +1,8 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, type Metafile } from "esbuild";
+import { inputsOf, staticallyReached } from "@aat/core/testing";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -36,25 +37,3 @@ describe("the adapter bundled (esbuild, code splitting)", () => {
     expect(loaded.some((input) => input.endsWith("adapters/sqs/src/sqs-queue.ts"))).toBe(true);
   });
 });
-
-/** Output files reached from `roots` through static imports (what loading the roots parses). */
-function staticallyReached(outputs: Metafile["outputs"], roots: string[]): Set<string> {
-  const reached = new Set(roots);
-  const queue = [...roots];
-  while (queue.length > 0) {
-    for (const imported of outputs[queue.pop()!]?.imports ?? []) {
-      if (imported.kind !== "import-statement" || imported.external || reached.has(imported.path)) continue;
-      reached.add(imported.path);
-      queue.push(imported.path);
-    }
-  }
-  return reached;
-}
-
-function inputsOf(outputs: Metafile["outputs"], paths: Iterable<string>): string[] {
-  return [...paths].flatMap((path) =>
-    Object.entries(outputs[path]?.inputs ?? {})
-      .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
-      .map(([input]) => input),
-  );
-}

@@ -4,9 +4,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { SqsQueue } from "@aat/adapter-sqs";
-import { motoUrl } from "@aat/core/testing";
+import { inputsOf, motoUrl, staticallyReached } from "@aat/core/testing";
 import { bundleEntry } from "@aat/functions-serverless/bundle";
-import type { Metafile } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AWS_MAIN_FIELDS, HANDLERS } from "../src/bundle.js";
 import { motoStoreEnv } from "./support.js";
@@ -149,33 +148,15 @@ describe("what the HTTP handler loads at start and on its first request", () => 
       ...Object.keys(outputs).filter((path) => firstUse.includes(entryOf(path))),
     ];
     expect(roots.length).toBe(bundle.startFiles.length + firstUse.length);
-    const inputsOf = (paths: Iterable<string>) =>
-      [...paths].flatMap((path) =>
-        Object.entries(outputs[path]!.inputs)
-          .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
-          .map(([input]) => input),
-      );
-    const loaded = inputsOf(staticallyReached(outputs, roots));
+    const loaded = inputsOf(outputs, staticallyReached(outputs, roots));
     expect(loaded.filter((input) => input.includes("node_modules/ai/"))).toEqual([]);
     expect(loaded.filter((input) => /zod\/v4\/locales\/(?!en\.js|index\.js)/.test(input))).toEqual([]);
     // The AI SDK is still in the bundle, for agent steps and model summaries.
-    expect(inputsOf(Object.keys(outputs)).some((input) => input.includes("node_modules/ai/"))).toBe(true);
+    expect(inputsOf(outputs, Object.keys(outputs)).some((input) => input.includes("node_modules/ai/"))).toBe(
+      true,
+    );
   });
 });
-
-/** Output files reached from `roots` through static imports (what loading the roots parses). */
-function staticallyReached(outputs: Metafile["outputs"], roots: string[]): Set<string> {
-  const reached = new Set(roots);
-  const queue = [...roots];
-  while (queue.length > 0) {
-    for (const imported of outputs[queue.pop()!]?.imports ?? []) {
-      if (imported.kind !== "import-statement" || imported.external || reached.has(imported.path)) continue;
-      reached.add(imported.path);
-      queue.push(imported.path);
-    }
-  }
-  return reached;
-}
 
 /** The metafile's key (relative to the working directory) of an absolute output path. */
 function relativeOutput(file: string, outputs: Record<string, unknown>): string {

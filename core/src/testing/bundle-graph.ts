@@ -1,0 +1,31 @@
+/** The part of an esbuild metafile's `outputs` these helpers read (structural: core does not import esbuild). */
+export type BundleOutputs = Record<
+  string,
+  {
+    imports: ReadonlyArray<{ path: string; kind: string; external?: boolean }>;
+    inputs: Readonly<Record<string, { bytesInOutput: number }>>;
+  }
+>;
+
+/** Output files reached from `roots` through static imports (what loading the roots parses). */
+export function staticallyReached(outputs: BundleOutputs, roots: string[]): Set<string> {
+  const reached = new Set(roots);
+  const queue = [...roots];
+  while (queue.length > 0) {
+    for (const imported of outputs[queue.pop()!]?.imports ?? []) {
+      if (imported.kind !== "import-statement" || imported.external || reached.has(imported.path)) continue;
+      reached.add(imported.path);
+      queue.push(imported.path);
+    }
+  }
+  return reached;
+}
+
+/** The source files that put code into these output files. */
+export function inputsOf(outputs: BundleOutputs, paths: Iterable<string>): string[] {
+  return [...paths].flatMap((path) =>
+    Object.entries(outputs[path]?.inputs ?? {})
+      .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+      .map(([input]) => input),
+  );
+}
