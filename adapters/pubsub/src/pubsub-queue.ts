@@ -307,6 +307,7 @@ export class PubSubQueue<T = unknown> implements Queue<T> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.rest?.close();
     if (!this.library) return;
     const { pubsub, subscriber } = await this.library;
     await subscriber.close();
