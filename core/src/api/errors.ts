@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { PlanCompileError } from "../graph/errors.js";
-import { formatPlanError, PlanLoadFailure } from "../plan/loader.js";
+import { formatPlanError, PlanLoadFailure } from "../plan/load-errors.js";
 import { formatPath } from "../plan/structure.js";
 import { PlanNotFoundError, RunInputError, RunNotFoundError } from "../runner/errors.js";
 import type { ApiLogger } from "./deps.js";

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import { z } from "zod";
 import type { Clock } from "../ports/clock.js";
 import type { Principal } from "./principal.js";
@@ -89,6 +89,7 @@ export class OidcVerifier {
   async verify(token: string): Promise<Principal | OidcFailure> {
     let payload: JWTPayload;
     try {
+      const { jwtVerify } = await loadJose();
       const result = await jwtVerify(token, this.keyResolver, {
         issuer: this.options.issuer,
         audience: this.options.audience,
@@ -137,7 +138,7 @@ export class OidcVerifier {
 
   private loadJwks(): Promise<JWTVerifyGetKey> {
     if (this.jwks === undefined) {
-      const pending = this.resolveJwksUrl().then((url) =>
+      const pending = Promise.all([this.resolveJwksUrl(), loadJose()]).then(([url, { createRemoteJWKSet }]) =>
         createRemoteJWKSet(new URL(url), { timeoutDuration: this.fetchTimeoutMs }),
       );
       this.jwks = pending;
@@ -245,6 +246,11 @@ function rolesFromClaim(value: unknown): Role[] {
 
 function firstString(...values: unknown[]): string | undefined {
   return values.find((value): value is string => typeof value === "string" && value.length > 0);
+}
+
+/** jose, loaded with the first token to verify: an API without OIDC (or before its first bearer token) never parses it. */
+function loadJose(): Promise<typeof import("jose")> {
+  return import("jose");
 }
 
 function joseCode(error: unknown): string | undefined {

@@ -1,39 +1,17 @@
 import { isMap, isNode, isSeq, LineCounter, type Node, parseDocument, type YAMLError } from "yaml";
 import { type CheckOptions, checkPlan } from "./checks.js";
+import { formatPlanError, type PlanLoadError, PlanLoadFailure } from "./load-errors.js";
 import { checkRawPlan } from "./raw-checks.js";
 import { type PlanDefinition, planDefinition } from "./schema.js";
 import { type DocPath, formatPath } from "./structure.js";
 import { keyText, type SourcePosition, YamlLocator } from "./yaml-locate.js";
 import { describeIssues, type LocatedProblem } from "./zod-issues.js";
 
-/** One error in a plan file: where it is (1-based line and column; 0 when unknown), and what to do. */
-export interface PlanLoadError {
-  file: string;
-  line: number;
-  column: number;
-  /** Path inside the document, like `steps[3].with.ip`; "" for the document as a whole. */
-  path: string;
-  message: string;
-}
+export { formatPlanError, type PlanLoadError, PlanLoadFailure };
 
 export type LoadResult = { ok: true; definition: PlanDefinition } | { ok: false; errors: PlanLoadError[] };
 
 export type LoadOptions = { file: string } & CheckOptions;
-
-/** Thrown where a plan must be valid to go on (publishing, startup); carries every error. */
-export class PlanLoadFailure extends Error {
-  constructor(readonly errors: PlanLoadError[]) {
-    super(errors.map(formatPlanError).join("\n"));
-    this.name = "PlanLoadFailure";
-  }
-}
-
-/** `file:line:col path: message`, leaving out the parts that are unknown. */
-export function formatPlanError(error: PlanLoadError): string {
-  const where = error.line > 0 ? `${error.file}:${error.line}:${error.column}` : error.file;
-  const head = [where, error.path].filter((part) => part !== "").join(" ");
-  return head ? `${head}: ${error.message}` : error.message;
-}
 
 /**
  * Parse, validate and check a plan written in YAML. Every problem found is reported, each pointing at

@@ -1,7 +1,7 @@
 import { relative } from "node:path";
 import type { DirectoryPlanRepository } from "./directory-repository.js";
 import type { KvPlanRepository } from "./kv-repository.js";
-import { formatPlanError } from "./loader.js";
+import { formatPlanError } from "./load-errors.js";
 import { planContentHash } from "./yaml-version.js";
 
 /** Structured logging as pino does it: fields first, then the message. */

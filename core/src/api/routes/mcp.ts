@@ -1,9 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { z } from "zod";
 import { requireRoles } from "../../auth/middleware.js";
 import type { Role } from "../../auth/roles.js";
-import { createPlanMcpServer } from "../../mcp/server.js";
 import type { ApiApp, ApiContext } from "../context.js";
 import { toApiProblem } from "../errors.js";
 import { AUTH_PROBLEMS, allowRoles, problems } from "../openapi-route.js";
@@ -63,6 +61,11 @@ export function registerMcpRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.post(MCP_PATH, requireRoles(...MCP_ROLES), async (c) => {
     const principal = c.get("principal");
+    // The MCP SDK (and its JSON Schema validator, ajv) loads on the first MCP request, not with the API.
+    const [{ createPlanMcpServer }, { WebStandardStreamableHTTPServerTransport }] = await Promise.all([
+      import("../../mcp/server.js"),
+      import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
+    ]);
     const server = createPlanMcpServer({
       plans: deps.plans,
       runner: deps.runner,

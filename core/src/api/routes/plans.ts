@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { z } from "zod";
-import { formatPlanError, loadPlanFile, PlanLoadFailure } from "../../plan/loader.js";
+import { formatPlanError, PlanLoadFailure } from "../../plan/load-errors.js";
 import { summarisePlan } from "../../plan/repository.js";
 import { dryRun } from "../../runner/dry-run.js";
 import type { ApiApp, ApiContext } from "../context.js";
@@ -178,7 +178,7 @@ export function registerPlanRoutes(app: ApiApp, ctx: ApiContext): void {
 
   app.openapi(validatePlan, async (c) => {
     const text = await planText(c);
-    const loaded = loadPlanFile(text, { ...deps.checks, file: "plan.yaml" });
+    const loaded = (await planLoader()).loadPlanFile(text, { ...deps.checks, file: "plan.yaml" });
     if (!loaded.ok) {
       return c.json(
         {
@@ -196,7 +196,7 @@ export function registerPlanRoutes(app: ApiApp, ctx: ApiContext): void {
     const { id } = c.req.valid("param");
     const text = await planText(c);
     const file = `${id}.yaml`;
-    const loaded = loadPlanFile(text, { ...deps.checks, file });
+    const loaded = (await planLoader()).loadPlanFile(text, { ...deps.checks, file });
     if (!loaded.ok) throw new PlanLoadFailure(loaded.errors);
     if (loaded.definition.id !== id) {
       throw new ApiProblem(409, {
@@ -221,7 +221,7 @@ export function registerPlanRoutes(app: ApiApp, ctx: ApiContext): void {
     let definition: Parameters<typeof dryRun>[0]["definition"];
     let version: number;
     if (body.yaml !== undefined) {
-      const loaded = loadPlanFile(body.yaml, { ...deps.checks, file: "dry-run.yaml" });
+      const loaded = (await planLoader()).loadPlanFile(body.yaml, { ...deps.checks, file: "dry-run.yaml" });
       if (!loaded.ok) throw new PlanLoadFailure(loaded.errors);
       definition = loaded.definition;
       version = loaded.definition.version;
@@ -276,4 +276,9 @@ async function planText(c: Context): Promise<string> {
     });
   }
   return text;
+}
+
+/** The plan loader and its YAML parser, loaded by the first request that sends plan text (not at start). */
+function planLoader(): Promise<typeof import("../../plan/loader.js")> {
+  return import("../../plan/loader.js");
 }
