@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Agent, IncomingMessage } from "node:http";
 import aws4 from "aws4";
 import pRetry from "p-retry";
@@ -91,9 +92,7 @@ export class AwsJsonRestClient implements AwsJsonClient {
 
   async call<O = Record<string, unknown>>(operation: string, input: object): Promise<O> {
     const token = IDEMPOTENCY_TOKENS[operation];
-    const body = JSON.stringify(
-      token && !(token in input) ? { ...input, [token]: crypto.randomUUID() } : input,
-    );
+    const body = JSON.stringify(token && !(token in input) ? { ...input, [token]: randomUUID() } : input);
     return pRetry(() => this.once<O>(operation, body), {
       retries: Math.max(0, (this.options.maxAttempts ?? 3) - 1),
       minTimeout: this.options.retryBaseMs ?? 50,
