@@ -7,6 +7,7 @@ export {
   defaultEndpoint,
   type HttpSend,
 } from "./rest-client.js";
+export { type SdkClient, type SdkCommand, SdkCommandClient } from "./sdk-command-client.js";
 export {
   type AwsConnectionOptions,
   type AwsTransport,

@@ -1,4 +1,4 @@
-import type { AwsJsonClient } from "@aat/adapter-aws-json";
+import { SdkCommandClient } from "@aat/adapter-aws-json";
 import {
   DeleteItemCommand,
   DescribeTableCommand,
@@ -26,8 +26,6 @@ const COMMANDS = {
   UpdateItem: UpdateItemCommand,
 } satisfies Record<DynamoOperation, unknown>;
 
-type AnyCommand = new (input: never) => Parameters<DynamoDBClient["send"]>[0];
-
 export interface SdkClientOptions {
   region?: string | undefined;
   endpoint?: string | undefined;
@@ -45,13 +43,12 @@ export interface SdkClientOptions {
  * Errors are the SDK's own (ConditionalCheckFailedException with `Item`, TransactionCanceledException
  * with `CancellationReasons`, as fields of the error); the adapter reads them by name, not by class.
  */
-export class SdkJsonClient implements AwsJsonClient {
+export class SdkJsonClient extends SdkCommandClient {
   readonly transport = "sdk";
 
-  private constructor(
-    private readonly client: DynamoDBClient,
-    private readonly owned: boolean,
-  ) {}
+  private constructor(client: DynamoDBClient, owned: boolean) {
+    super(client, COMMANDS, owned, "DynamoKeyValue");
+  }
 
   /** Wraps a client the caller owns: `destroy` leaves it open. */
   static wrap(client: DynamoDBClient): SdkJsonClient {
@@ -66,20 +63,5 @@ export class SdkJsonClient implements AwsJsonClient {
       ...(options.credentials ? { credentials: options.credentials } : {}),
     });
     return new SdkJsonClient(client, true);
-  }
-
-  async call<O = Record<string, unknown>>(operation: string, input: object): Promise<O> {
-    const Command = (COMMANDS as Record<string, AnyCommand | undefined>)[operation];
-    if (Command === undefined) {
-      throw new TypeError(
-        `DynamoKeyValue's SDK client does not send ${operation}; it knows ${Object.keys(COMMANDS).join(", ")}`,
-      );
-    }
-    const { $metadata: _metadata, ...output } = await this.client.send(new Command(input as never));
-    return output as O;
-  }
-
-  destroy(): void {
-    if (this.owned) this.client.destroy();
   }
 }

@@ -1,4 +1,4 @@
-import type { AwsJsonClient } from "@aat/adapter-aws-json";
+import { SdkCommandClient } from "@aat/adapter-aws-json";
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
@@ -31,9 +31,6 @@ const COMMANDS = {
   SetQueueAttributes: SetQueueAttributesCommand,
 } as const;
 
-// biome-ignore lint/suspicious/noExplicitAny: each command class takes its own input type; the map is by name.
-type AnyCommand = new (input: any) => Parameters<SQSClient["send"]>[0];
-
 /**
  * An AwsJsonClient on the AWS SDK's SQSClient: the SDK's provider chain finds credentials (instance and
  * container roles, SSO, profiles) and its endpoint resolution honours FIPS and dual-stack settings.
@@ -41,25 +38,14 @@ type AnyCommand = new (input: any) => Parameters<SQSClient["send"]>[0];
  * are base64 text here and bytes in the SDK, so they are converted both ways; the SDK's `$metadata` is
  * dropped from outputs.
  */
-export class SqsSdkJsonClient implements AwsJsonClient {
-  constructor(
-    readonly sdk: SQSClient,
-    /** Whether destroy() destroys the SDK client (false for a client the caller passed in). */
-    private readonly owned: boolean,
-  ) {}
-
-  async call<O = Record<string, unknown>>(operation: string, input: object): Promise<O> {
-    const Command = (COMMANDS as Record<string, AnyCommand>)[operation];
-    if (!Command) throw new TypeError(`SqsSdkJsonClient: no SDK command for the SQS operation ${operation}`);
-    const sent: object = await this.sdk.send(
-      new Command(operation === "SendMessage" ? sdkSendInput(input) : input),
-    );
-    const { $metadata: _metadata, ...output } = sent as Record<string, unknown>;
-    return (operation === "ReceiveMessage" ? wireReceiveOutput(output) : output) as O;
+export class SqsSdkJsonClient extends SdkCommandClient {
+  constructor(sdk: SQSClient, owned: boolean) {
+    super(sdk, COMMANDS, owned, "SqsQueue");
   }
 
-  destroy(): void {
-    if (this.owned) this.sdk.destroy();
+  override async call<O = Record<string, unknown>>(operation: string, input: object): Promise<O> {
+    const output = await super.call(operation, operation === "SendMessage" ? sdkSendInput(input) : input);
+    return (operation === "ReceiveMessage" ? wireReceiveOutput(output) : output) as O;
   }
 }
 
