@@ -18,6 +18,7 @@ import {
   toStoredJson,
 } from "@aat/core/ports";
 import type { AttributeValue, CancellationReason, TransactWriteItem } from "@aws-sdk/client-dynamodb";
+import pLimit from "p-limit";
 import { ATTR, bucketOf } from "./layout.js";
 import type { DynamoOperation, DynamoOperations } from "./operations.js";
 import {
@@ -148,7 +149,8 @@ export class DynamoKeyValue implements KeyValue {
     // need a retry loop for its unprocessed keys; the REST client's agent, unlike the SDK's pool, does
     // not bound sockets).
     const distinct = [...new Set(keys)];
-    const entries = await mapBounded(distinct, MAX_PARALLEL_READS, (key) => this.read<T>(key, "getMany"));
+    const limit = pLimit(MAX_PARALLEL_READS);
+    const entries = await Promise.all(distinct.map((key) => limit(() => this.read<T>(key, "getMany"))));
     const byKey = new Map(distinct.map((key, index) => [key, entries[index]]));
     return keys.map((key) => {
       const entry = byKey.get(key);
@@ -808,24 +810,6 @@ function errorDetail<T>(error: unknown, field: string): T | undefined {
   const details = (error as { details?: unknown }).details;
   if (typeof details !== "object" || details === null) return undefined;
   return (details as Record<string, unknown>)[field] as T | undefined;
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in the items' order. */
-async function mapBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 function assertVersion(version: number, operation: string): void {

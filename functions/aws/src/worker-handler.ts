@@ -3,6 +3,7 @@ import type { QueueMessage } from "@aat/core/ports";
 import type { WorkMessage } from "@aat/core/runner";
 import middy from "@middy/core";
 import type { SQSBatchItemFailure, SQSBatchResponse } from "aws-lambda";
+import pLimit from "p-limit";
 import { z } from "zod";
 import { type AatContext, requestLogging, withRuntime } from "./middlewares.js";
 import { containerRuntime, type LambdaRuntime } from "./runtime.js";
@@ -62,7 +63,8 @@ export function createWorkerHandler(
           }
         }
       } else {
-        const results = await pool(records, runtime.config.limits.maxConcurrentSteps, one);
+        const limit = pLimit(runtime.config.limits.maxConcurrentSteps);
+        const results = await Promise.all(records.map((record) => limit(() => one(record))));
         records.forEach((raw, index) => {
           const id = idOf(raw);
           if (results[index] && id !== undefined) failures.push({ itemIdentifier: id });
@@ -143,18 +145,4 @@ function idOf(raw: unknown): string | undefined {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Runs `work` over the items, at most `limit` at a time; results in item order. */
-async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
 }
