@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { KeyValue, KvConditionalResult } from "../ports/kv.js";
@@ -147,7 +146,8 @@ export class DedupeService {
     const { expiresAfterMs, inProgressExpiryMs, payloadHash } = options;
     const recordKey = this.recordKey(key);
     const ttlMs = Math.max(expiresAfterMs, inProgressExpiryMs);
-    const claimId = randomUUID();
+    // node:crypto costs ~3 ms of a serverless cold start to load; loaded on first use (docs/benchmarks.md, cold start).
+    const claimId = process.getBuiltinModule("node:crypto").randomUUID();
     const writeOptions = { ttlMs, unlisted: true };
     let written = inProgress(claimId, this.clock.now(), inProgressExpiryMs, ttlMs, payloadHash);
     let outcome: KvConditionalResult = await this.kv.setIfAbsent(recordKey, written, writeOptions);

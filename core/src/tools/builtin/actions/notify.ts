@@ -1,4 +1,3 @@
-import { createHmac } from "node:crypto";
 import { createTransport, type Transporter } from "nodemailer";
 import { z } from "zod";
 import type { ActionsConfig, NotifyChannelConfig } from "../../../config/actions.js";
@@ -114,7 +113,7 @@ export function notifySendTool(options: NotifyOptions): Tool<NotifyInput, Notify
       Object.assign(headers, channel.headers, { "idempotency-key": ctx.idempotencyKey });
       if (channel.signingSecret) {
         headers["x-aat-signature"] =
-          `sha256=${createHmac("sha256", channel.signingSecret).update(json).digest("hex")}`;
+          `sha256=${process.getBuiltinModule("node:crypto").createHmac("sha256", channel.signingSecret).update(json).digest("hex")}`;
       }
     }
     const response = await options.http.send({

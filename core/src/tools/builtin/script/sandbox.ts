@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { CustomizeVariantOptions, QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
 import { ToolError } from "../../errors.js";
@@ -25,9 +24,10 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 
 /** QuickJS's wasm, compiled once per process; every run instantiates it afresh (its own memory). */
 function quickjsWasm(): Promise<WebAssembly.Module> {
-  compiled ??= readFile(require.resolve("@jitl/quickjs-wasmfile-release-sync/wasm")).then((bytes) =>
-    wasmApi.compile(bytes),
-  );
+  compiled ??= process
+    .getBuiltinModule("node:fs/promises")
+    .readFile(require.resolve("@jitl/quickjs-wasmfile-release-sync/wasm"))
+    .then((bytes) => wasmApi.compile(bytes));
   return compiled;
 }
 
