@@ -39,22 +39,13 @@ export const HANDLERS: Record<"http" | "worker" | "schedule", HandlerSpec> = {
   schedule: { entry: join(here, "entries/schedule.ts"), httpApi: false, mainFields: AWS_MAIN_FIELDS },
 };
 
-/** With `compileCache`, the cache's keys point to `compileCacheDeployDir`, default LAMBDA_TASK_ROOT. */
 export interface AwsBundleOptions extends CompileCacheOptions {
   /** Leave the AWS SDK to the copy in Lambda's Node runtime (@aws-sdk/*, @smithy/*). */
   sdkExternal?: boolean;
 }
 
-/** Where Lambda unpacks a function's code (LAMBDA_TASK_ROOT). */
-export const LAMBDA_TASK_ROOT = "/var/task";
-
 const cacheOptions = (options: AwsBundleOptions) =>
-  options.compileCache
-    ? {
-        compileCache: options.compileCache,
-        compileCacheDeployDir: options.compileCacheDeployDir ?? LAMBDA_TASK_ROOT,
-      }
-    : {};
+  options.compileCache ? { compileCache: options.compileCache } : {};
 
 const external = (options: AwsBundleOptions) => (options.sdkExternal ? ["@aws-sdk/*", "@smithy/*"] : []);
 

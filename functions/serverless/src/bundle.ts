@@ -12,6 +12,7 @@
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build, type Metafile, type Plugin } from "esbuild";
+import { REQUIRE_BANNER } from "./bundle-banner.js";
 import {
   addCompileCache,
   type CompileCacheInfo,
@@ -64,12 +65,10 @@ export interface BundleOptions {
    * `npm run build:functions -- --compile-cache`.
    */
   compileCache?: CompileCacheTarget[];
-  /** The absolute folder the bundle runs from when deployed (Lambda: /var/task); default outDir/name. */
-  compileCacheDeployDir?: string;
 }
 
 /** The compile-cache part of BundleOptions, as a target's bundler passes it on. */
-export type CompileCacheOptions = Pick<BundleOptions, "compileCache" | "compileCacheDeployDir">;
+export type CompileCacheOptions = Pick<BundleOptions, "compileCache">;
 
 /** A handler of a target: its entry file, whether it serves the HTTP API, and its target's mainFields. */
 export interface HandlerSpec {
@@ -95,20 +94,6 @@ const noHttpApi: Plugin = {
     }));
   },
 };
-
-/**
- * Some dependencies call `require` for Node built-ins at run time, and some read `__dirname` (google-gax,
- * under @google-cloud/pubsub); in an ESM bundle those need a real `require` and `__dirname`, which this
- * banner provides (the usual esbuild recipe for ESM on Lambda).
- */
-const REQUIRE_BANNER = [
-  "import { createRequire as __aatCreateRequire } from 'node:module';",
-  "import { dirname as __aatDirname } from 'node:path';",
-  "import { fileURLToPath as __aatFileURLToPath } from 'node:url';",
-  "const require = __aatCreateRequire(import.meta.url);",
-  "const __filename = __aatFileURLToPath(import.meta.url);",
-  "const __dirname = __aatDirname(__filename);",
-].join(" ");
 
 /**
  * Libraries core imports that the serverless bundles leave out: SQL analytics (its read-only guard parses
@@ -292,9 +277,7 @@ export async function bundleEntry(
     startFiles: [...start].map((path) => resolve(path)),
     metafile: result.metafile,
   };
-  return options.compileCache
-    ? addCompileCache(bundled, options.compileCache, options.compileCacheDeployDir)
-    : bundled;
+  return options.compileCache ? addCompileCache(bundled, options.compileCache) : bundled;
 }
 
 /** Bundles every handler of a target into `outDir`. */

@@ -1,52 +1,33 @@
-// Writes V8 code caches for the modules of one handler bundle, in the format of Node's module compile
-// cache (module.enableCompileCache, Node >= 22.1), for the node binary and V8 flags this script runs
-// under. Run by functions/serverless/src/compile-cache.ts with the target runtime's node:
-//   node [the runtime's V8 flags] --experimental-vm-modules compile-cache-generate.mjs <bundle dir> <out dir> <base URL>
-// Nothing of the bundle is evaluated: each .mjs file is compiled as a module (vm.SourceTextModule, the
-// same compile Node's ESM loader makes) and its code cache taken, which is what Node itself stores on a
-// module's first load. Files: <out dir>/<tag>/<key>, where tag is Node's own cache tag without the uid
-// (version, arch, V8's cachedDataVersionTag, which hashes the V8 flags) and key Node's own key for the
-// file at <base URL> (crc32 of the module type, 1 for ESM, and the file URL); each file carries Node's
-// header (magic, source size, cache size, source crc32, cache crc32) before V8's data. Prints
-// {"tag","files":[[file name, key]]} as JSON.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+// Writes the V8 code cache of one scripted handler bundle (functions/serverless/src/compile-cache.ts) for
+// the node binary and V8 flags this script runs under. Run by compile-cache.ts with the target runtime's
+// node:  node [the runtime's V8 flags] compile-cache-generate.mjs <bundle dir> <out dir>
+// It imports the bundle (its index.mjs loader runs the start scripts, as a cold start does), then caches
+// every script: those the import ran with the functions that ran (what a cold start compiles lazily),
+// the others (chunks loaded on first use) compiled without running. Files: <out dir>/<tag>/<script>,
+// where tag is `<version>-<arch>` (the loader's choice; V8 itself checks its version and flags).
+// Prints {"tag"} as JSON.
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import v8 from "node:v8";
 import vm from "node:vm";
-import { crc32 } from "node:zlib";
 
-/** Node 22's compile cache file magic (src/compile_cache.cc, kCacheMagicNumber). */
-const MAGIC = 0x8adfdbb2;
-const [bundleDir, outDir, base] = process.argv.slice(2);
-if (!bundleDir || !outDir || !base?.endsWith("/"))
-  throw new Error("usage: compile-cache-generate.mjs <bundle dir> <out dir> <base URL ending in />");
-if (!vm.SourceTextModule) throw new Error("run with --experimental-vm-modules");
-const nodeModule = await import("node:module");
-if (typeof nodeModule.enableCompileCache !== "function" || typeof process.getBuiltinModule !== "function")
+const [bundleDir, outDir] = process.argv.slice(2);
+if (!bundleDir || !outDir) throw new Error("usage: compile-cache-generate.mjs <bundle dir> <out dir>");
+if (typeof process.getBuiltinModule !== "function" || !vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER)
   throw new Error(
-    `node ${process.version} (${process.execPath}) has no module compile cache to use this cache with: generate it with the runtime's node (>= 22.3)`,
+    `node ${process.version} (${process.execPath}) cannot run the code cache loader: generate the cache with the runtime's node (>= 20.16 or 22.3)`,
   );
-const tag = `${process.version}-${process.arch}-${v8.cachedDataVersionTag().toString(16).padStart(8, "0")}`;
+const tag = `${process.version}-${process.arch}`;
+await import(pathToFileURL(join(bundleDir, "index.mjs")).href);
+const registry = globalThis[Symbol.for("aat.bundleScripts")];
+if (!(registry?.scripts instanceof Map))
+  throw new Error(`${bundleDir}/index.mjs is not the code cache loader`);
 const dir = join(outDir, tag);
 mkdirSync(dir, { recursive: true });
-const files = [];
-for (const name of readdirSync(bundleDir).filter((file) => file.endsWith(".mjs"))) {
-  const path = join(bundleDir, name);
-  const source = readFileSync(path, "utf8");
-  const module = new vm.SourceTextModule(source, { identifier: pathToFileURL(path).href });
-  const data = module.createCachedData();
-  const code = Buffer.from(source, "utf8");
-  const header = Buffer.alloc(20);
-  header.writeUInt32LE(MAGIC, 0);
-  header.writeUInt32LE(code.length, 4);
-  header.writeUInt32LE(data.length, 8);
-  header.writeUInt32LE(crc32(code), 12);
-  header.writeUInt32LE(crc32(data), 16);
-  const key = crc32(Buffer.from(`\x01${new URL(name, base).href}`))
-    .toString(16)
-    .padStart(8, "0");
-  writeFileSync(join(dir, key), Buffer.concat([header, data]));
-  files.push([name, key]);
+for (const name of readdirSync(bundleDir).filter((file) => file.endsWith(".js"))) {
+  const script = registry.scripts.get(name)?.script ?? registry.compile(name);
+  writeFileSync(join(dir, name), script.createCachedData());
 }
-process.stdout.write(`${JSON.stringify({ tag, files })}\n`);
+process.stdout.write(`${JSON.stringify({ tag })}\n`);
+// The bundle's import may leave timers or sockets open; the cache is written.
+process.exit(0);

@@ -1,34 +1,43 @@
 /**
- * Opt-in build output (`npm run build:functions -- --compile-cache`): a V8 code cache of every module of a
- * handler bundle, generated at build time by the exact node binary (and V8 flags) the function will run
- * under, shipped beside the bundle, and used through Node's own module compile cache
- * (`module.enableCompileCache`, Node >= 22.1). A cold start then deserializes each module's compiled code
- * instead of parsing and compiling it (docs/benchmarks.md, cold start; docs/decisions.md).
+ * Opt-in build output (`npm run build:functions -- --compile-cache`): a handler bundle that carries a V8
+ * code cache of its own code, made at build time by the exact node binary (and V8 flags) the function
+ * will run under, so that a cold start deserializes compiled code instead of parsing and compiling it
+ * (docs/benchmarks.md, cold start; docs/decisions.md).
  *
- * Why not just set NODE_COMPILE_CACHE: Node 22 keys a cache entry by a crc32 of the module's absolute
- * file URL and puts the entries in a folder named after the node version, the arch, V8's
- * cachedDataVersionTag (which hashes the V8 flags) and the uid (src/compile_cache.cc); Node 22 has no
- * portable (relative-path) mode. A cache made at build time would miss at another path (Lambda's
- * /var/task) or uid, and the deployed folder is read-only. So the bundle ships the entries by file name
- * (`compile-cache/<version>-<arch>-<v8 tag>/<key>`, keyed for the folder the bundle will be deployed
- * to, `deployDir`, e.g. Lambda's /var/task; default where it was built; plus manifest.json), and the
- * bundle's index.mjs becomes a small loader that, before importing the real entry (main.mjs):
- * 1. returns at once where there is nothing to use: Node without enableCompileCache (20), Node's own
- *    cache configured or disabled (NODE_COMPILE_CACHE, NODE_DISABLE_COMPILE_CACHE), or no shipped cache
- *    whose tag is this process's (another version, arch or V8 flags);
- * 2. otherwise makes `<tmpdir>/aat-compile-cache/<crc of its location>/` and in it `<tag>-<uid>`, the
- *    folder Node reads: at the expected location one symlink to the shipped folder; anywhere else a
- *    folder of symlinks, one per file loaded at start, named by the key for the file's actual URL (a
- *    symlink costs ~0.2 ms on this machine's overlay /tmp, so not one per chunk); then enableCompileCache.
- * Node checks each entry (its magic, the source's size and crc32, the data's crc32) and V8 checks the data
- * (version, flags, source); a mismatch is a miss: the module is compiled as usual and Node writes a fresh
- * entry to the temporary folder (by rename, so a symlink is replaced, never written through).
+ * Why not Node's module compile cache (`module.enableCompileCache`, the first version of this): Node takes
+ * a module's cache right after compiling it, before it runs, so the cache holds the top-level code only.
+ * Most of a handler's import is spent compiling the functions its modules call while they load (zod
+ * building the config and plan schemas, the runner's setup): V8 compiles those lazily, on first call, and
+ * Node's cache never has them. V8 can serialize them once they have run (`vm.Script#createCachedData`),
+ * but only for scripts: ES modules offer that only behind --experimental-vm-modules.
+ *
+ * So the bundle's modules (index.mjs and its chunks, as esbuild splits them) are turned into scripts:
+ * 1. each .mjs file is converted by esbuild to a CommonJS-style body (its imports become `require`, its
+ *    exports `module.exports`, `import("./chunk-….mjs")` a `require` in a promise) and written as .js
+ *    beside it, wrapped in a function of (exports, require, module, __filename, __dirname, __aatUrl)
+ *    with its source map composed back to the TypeScript sources; the .mjs files are removed;
+ * 2. index.mjs becomes a small loader that runs `main.js` and re-exports its exports. It loads each
+ *    script once (a chunk shared by several importers is one instance, as with ES modules), with the
+ *    cache `code-cache/<node version>-<arch>/<script>` when there is one for this node, and `require`s
+ *    anything else (node built-ins, packages the host provides) with Node's own require. (It does not
+ *    read V8's cachedDataVersionTag to pick a cache: loading node:v8 costs ~1.7 ms of a cold start. So
+ *    there is one cache per node version and arch, made with the V8 flags the runtime passes.);
+ * 3. the cache is made by running the bundle's import under each target node
+ *    (compile-cache-generate.mjs): the scripts the import loads are cached with every function that ran,
+ *    the rest (chunks loaded on first use) compiled and cached without running.
+ * V8 checks the data it is given (its version, its flags, the source); data it does not accept (e.g. the
+ * runtime passed other V8 flags) is rejected and the script compiles as usual. A node with no cache of
+ * its version and arch loads the same scripts without one. Nothing is written at run time: the deployed
+ * folder may be read-only.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import remapping from "@jridgewell/remapping";
+import { transformSync } from "esbuild";
 import type { BundleResult } from "./bundle.js";
+import { REQUIRE_BANNER } from "./bundle-banner.js";
 
 export interface CompileCacheTarget {
   /** The node binary the function runs under (its exact version: the cache is used by that one only). */
@@ -42,165 +51,198 @@ export interface CompileCacheTarget {
 }
 
 export interface CompileCacheInfo {
-  /** One per target: `<version>-<arch>-<V8 cachedDataVersionTag>`. */
+  /** One per target: `<version>-<arch>`. */
   tags: string[];
   /** Bytes of the cache files. */
   bytes: number;
 }
 
-/** The bundle's real entry once index.mjs is the loader. */
-export const MAIN = "main.mjs";
-export const CACHE_DIR = "compile-cache";
+/** The script the loader runs first: the bundle's entry. */
+export const MAIN = "main.js";
+export const CACHE_DIR = "code-cache";
+/** The global symbol key of the loader's registry, for the generator and tests: `{ scripts, compile }`. */
+export const SCRIPTS_KEY = "aat.bundleScripts";
 const GENERATOR = fileURLToPath(new URL("./compile-cache-generate.mjs", import.meta.url));
 
 /**
- * Whether a node binary can generate and use a shipped cache: it has `module.enableCompileCache` and
- * `process.getBuiltinModule`, which the loader needs (Node >= 22.3).
+ * Whether a node binary can make and use the cache: the loader needs `process.getBuiltinModule` and
+ * `vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER` (Node >= 20.16 and 22.3).
  */
 export function supportsCompileCache(node: string): boolean {
   const run = spawnSync(
     node,
-    ["-p", "typeof require('node:module').enableCompileCache + typeof process.getBuiltinModule"],
+    [
+      "-p",
+      "typeof process.getBuiltinModule + typeof require('node:vm').constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER",
+    ],
     { encoding: "utf8" },
   );
-  return run.status === 0 && run.stdout.trim() === "functionfunction";
+  return run.status === 0 && run.stdout.trim() === "functionsymbol";
 }
 
 /**
- * The loader written as index.mjs. Self-contained (node built-ins the bundle's banner loads anyway, a
- * table crc32 rather than node:zlib); `exports` are the real entry's export names, re-exported after the
- * import (top-level await: Lambda, the Functions Framework and Azure Functions all load ESM with import()).
+ * The first line of every script: strict mode (the modules were), and `import.meta.url` for the code
+ * that reads it. The converted module follows on the next line, so the composed map moves down one.
+ */
+const SCRIPT_HEAD = `"use strict";var __aatUrl=require("node:url").pathToFileURL(__filename).href;\n`;
+
+/** `./chunk-X.mjs` as esbuild names a chunk → the script it becomes. */
+const scriptOf = (file: string) =>
+  `${basename(file, ".mjs") === "index" ? "main" : basename(file, ".mjs")}.js`;
+
+/** Turns one of the bundle's ES module files into its script (and source map) beside it. */
+function toScript(file: string): { script: string; bytes: number } {
+  const source = readFileSync(file, "utf8");
+  if (!source.startsWith(REQUIRE_BANNER))
+    throw new Error(
+      `${file} does not start with the bundle's require banner (functions/serverless/src/bundle-banner.ts)`,
+    );
+  const name = basename(file);
+  const script = scriptOf(file);
+  const converted = transformSync(source.slice(REQUIRE_BANNER.length), {
+    format: "cjs",
+    loader: "js",
+    platform: "node",
+    target: "node20",
+    // `import("./chunk-….mjs")` → `Promise.resolve().then(() => require(…))`: the loader's require.
+    supported: { "dynamic-import": false },
+    define: { "import.meta.url": "__aatUrl" }, // set by SCRIPT_HEAD
+    minify: true,
+    sourcemap: "external",
+    sourcefile: name,
+    logLevel: "error",
+  });
+  const chunkMap = JSON.parse(readFileSync(`${file}.map`, "utf8"));
+  const map = remapping(JSON.parse(converted.map), (source) => (source === name ? chunkMap : null));
+  map.file = script;
+  map.mappings = `;${map.mappings}`;
+  const text = `${SCRIPT_HEAD}${converted.code}//# sourceMappingURL=${script}.map\n`;
+  const dir = dirname(file);
+  writeFileSync(join(dir, script), text);
+  writeFileSync(join(dir, `${script}.map`), JSON.stringify(map));
+  rmSync(file);
+  rmSync(`${file}.map`);
+  return { script, bytes: Buffer.byteLength(text) };
+}
+
+/**
+ * The loader written as index.mjs; `exports` are the entry's export names. It counts on nothing but node
+ * built-ins (vm, fs, module), and writes nothing.
  */
 function loader(exports: string[]): string {
   const reexports = exports.map((name) =>
     name === "default" ? "export default main.default;" : `export const ${name} = main.${name};`,
   );
-  return `// The compile cache loader (functions/serverless/src/compile-cache.ts): points Node's module compile
-// cache at the V8 code cache shipped in ${CACHE_DIR}/, then imports the bundle's entry (${MAIN}).
-// Without a cache for this node (version, arch, V8 flags) it only imports the entry.
-import * as nodeModule from "node:module";
-import { lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
+  return `// The code cache loader (functions/serverless/src/compile-cache.ts): runs this bundle's scripts with the
+// V8 code cache in ${CACHE_DIR}/<node version>-<arch>/ made for this node, or without one.
+// Built-ins through process.getBuiltinModule: an ES import of node:fs alone costs ~2.3 ms of CPU (Node
+// builds its ES facade by reading every export, fs.promises too, which loads streams and readline).
+const { readFileSync } = process.getBuiltinModule("node:fs");
+const { createRequire, Module } = process.getBuiltinModule("node:module");
+const { fileURLToPath } = process.getBuiltinModule("node:url");
+const { constants, Script } = process.getBuiltinModule("node:vm");
 
-function crc32(text) {
-  const table = (crc32.table ??= Uint32Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c;
-  }));
-  let crc = 0xffffffff;
-  for (const byte of Buffer.from(text)) crc = table[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-  return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, "0");
+const here = new URL("./", import.meta.url);
+const dirname = fileURLToPath(here);
+const nodeRequire = createRequire(import.meta.url);
+const cacheDir = new URL(\`${CACHE_DIR}/\${process.version}-\${process.arch}/\`, here);
+const CHUNK = /^\\.\\/chunk-[\\w-]+\\.mjs$/;
+/** The scripts run so far (name → { script, module, cache }), and how one is compiled: for the generator. */
+const registry = { scripts: new Map(), compile };
+globalThis[Symbol.for("${SCRIPTS_KEY}")] = registry;
+
+/** A script's CommonJS body in the wrapper Node's own CommonJS loader uses (on its first line). */
+function compile(name, cachedData) {
+  const filename = fileURLToPath(new URL(name, here));
+  const body = readFileSync(filename, "utf8");
+  return new Script(\`(function (exports, require, module, __filename, __dirname) {\${body}\\n})\`, {
+    filename,
+    cachedData,
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
 }
 
-/** A symlink at \`path\` to \`target\`, replacing whatever is there unless it is that link already. */
-function link(target, path) {
+function load(name) {
+  const loaded = registry.scripts.get(name);
+  if (loaded) return loaded.module.exports;
+  const filename = fileURLToPath(new URL(name, here));
+  const require = (specifier) => (CHUNK.test(specifier) ? load(\`\${specifier.slice(2, -4)}.js\`) : nodeRequire(specifier));
+  if (process.sourceMapsEnabled) {
+    // Node maps stack traces through the source maps of what its own loaders compile, not of vm scripts
+    // (nodejs/node#52102): with --enable-source-maps the scripts are compiled as CommonJS modules, without
+    // the cache, their chunks still loaded by this loader.
+    const module = new Module(filename);
+    module.filename = filename;
+    module.require = require;
+    registry.scripts.set(name, { module, cache: "none" });
+    module._compile(readFileSync(filename, "utf8"), filename);
+    return module.exports;
+  }
+  let cachedData;
   try {
-    symlinkSync(target, path);
-  } catch (error) {
-    if (error.code !== "EEXIST") throw error;
-    if (lstatSync(path).isSymbolicLink() && readlinkSync(path) === target) return;
-    rmSync(path, { recursive: true, force: true });
-    symlinkSync(target, path);
+    cachedData = readFileSync(new URL(name, cacheDir));
+  } catch {
+    // No cache for this node: the script compiles as usual.
   }
+  const script = compile(name, cachedData);
+  const module = { exports: {} };
+  const cache = cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "accepted";
+  registry.scripts.set(name, { script, module, cache });
+  script.runInThisContext()(module.exports, require, module, filename, dirname);
+  return module.exports;
 }
 
-function useCompileCache() {
-  if (typeof nodeModule.enableCompileCache !== "function") return;
-  if (process.env.NODE_COMPILE_CACHE || process.env.NODE_DISABLE_COMPILE_CACHE) return;
-  const here = new URL("./", import.meta.url);
-  const manifest = JSON.parse(readFileSync(new URL("${CACHE_DIR}/manifest.json", here), "utf8"));
-  if (!manifest.tags.some((tag) => tag.startsWith(\`\${process.version}-\${process.arch}-\`))) return;
-  const v8tag = process.getBuiltinModule("node:v8").cachedDataVersionTag().toString(16).padStart(8, "0");
-  const tag = \`\${process.version}-\${process.arch}-\${v8tag}\`;
-  if (!manifest.tags.includes(tag)) return;
-  // One folder per bundle location; in it, the folder Node reads: \`<tag>-<uid>\`.
-  const root = \`\${process.env.TMPDIR || "/tmp"}/aat-compile-cache/\${crc32(here.href)}\`;
-  const dir = \`\${root}/\${tag}\${typeof process.getuid === "function" ? \`-\${process.getuid()}\` : ""}\`;
-  const shipped = fileURLToPath(new URL(\`${CACHE_DIR}/\${tag}\`, here));
-  mkdirSync(root, { recursive: true });
-  if (here.href === manifest.base) {
-    // Where the build expected the bundle (the keys are this location's): one link to the shipped folder.
-    link(shipped, dir);
-  } else {
-    // Elsewhere: a folder of links named by this location's keys, for the files loaded at start.
-    if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) rmSync(dir);
-    mkdirSync(dir, { recursive: true });
-    const keys = new Map(manifest.files);
-    for (const file of manifest.start)
-      link(\`\${shipped}/\${keys.get(file)}\`, \`\${dir}/\${crc32(\`\\x01\${new URL(file, here).href}\`)}\`);
-  }
-  nodeModule.enableCompileCache(root);
-}
-
-try {
-  useCompileCache();
-} catch {
-  // No usable cache (e.g. no writable temporary folder): the modules compile as they would without one.
-}
-const main = await import("./${MAIN}");
+const main = load("${MAIN}");
 ${reexports.join("\n")}
 `;
 }
 
 /**
- * Turns a bundle written by bundleEntry into one with a shipped compile cache: index.mjs → main.mjs (and
- * its source map), the loader as index.mjs, `compile-cache/` with one entry set per target. Returns the
- * result with the loader and main.mjs among the files and the start files.
+ * Turns a bundle written by bundleEntry into its scripted form with a code cache for each target (see the
+ * top of this file). Returns the result with the loader and the scripts as its files and start files.
  */
-export function addCompileCache(
-  result: BundleResult,
-  targets: CompileCacheTarget[],
-  deployDir?: string,
-): BundleResult {
+export function addCompileCache(result: BundleResult, targets: CompileCacheTarget[]): BundleResult {
   if (targets.length === 0) throw new Error("addCompileCache: no target node binary");
   const dir = dirname(result.file);
   const entryPath = Object.keys(result.metafile.outputs).find((path) => resolve(path) === result.file);
-  if (!entryPath) throw new Error(`addCompileCache: ${result.file} is not in the bundle's metafile`);
-  const exports = result.metafile.outputs[entryPath]!.exports;
-  const main = join(dir, MAIN);
-  const source = readFileSync(result.file, "utf8");
-  const mapComment = `//# sourceMappingURL=${basename(result.file)}.map`;
-  writeFileSync(main, source.replace(mapComment, `//# sourceMappingURL=${MAIN}.map`));
-  renameSync(`${result.file}.map`, `${main}.map`);
+  const exports = entryPath ? result.metafile.outputs[entryPath]!.exports : undefined;
+  if (!exports) throw new Error(`addCompileCache: ${result.file} is not in the bundle's metafile`);
+  const scripts = new Map(result.files.map(({ file }) => [file, toScript(file)]));
   const loaderText = loader(exports);
   writeFileSync(result.file, loaderText);
   const out = join(dir, CACHE_DIR);
-  const base = pathToFileURL(join(resolve(deployDir ?? dir), "/")).href;
   const tags: string[] = [];
-  let files: Array<[string, string]> = [];
   for (const { node, flags = [] } of targets) {
-    const run = spawnSync(
-      node,
-      [...flags, "--experimental-vm-modules", "--no-warnings", GENERATOR, dir, out, base],
-      { encoding: "utf8" },
-    );
-    if (run.status !== 0) throw new Error(`compile cache generation with ${node} failed:\n${run.stderr}`);
-    const generated = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as {
-      tag: string;
-      files: Array<[string, string]>;
-    };
-    tags.push(generated.tag);
-    files = generated.files;
+    const run = spawnSync(node, [...flags, GENERATOR, dir, out], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", AAT_LOG_LEVEL: "silent" },
+    });
+    if (run.status !== 0) throw new Error(`code cache generation with ${node} failed:\n${run.stderr}`);
+    const { tag } = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { tag: string };
+    if (tags.includes(tag))
+      throw new Error(`two code caches for ${tag} (${node}): the loader picks one per node version and arch`);
+    tags.push(tag);
   }
-  const start = [
-    MAIN,
-    ...result.startFiles.filter((file) => file !== result.file).map((file) => basename(file)),
-  ];
-  writeFileSync(join(out, "manifest.json"), `${JSON.stringify({ base, tags, files, start })}\n`);
-  const loaderBytes = Buffer.byteLength(loaderText);
-  const mainBytes = Buffer.byteLength(source);
   const cacheBytes = tags.reduce(
-    (sum, tag) => sum + files.reduce((inner, [, key]) => inner + readFileSync(join(out, tag, key)).length, 0),
+    (sum, tag) =>
+      sum +
+      readdirSync(join(out, tag)).reduce((inner, file) => inner + statSync(join(out, tag, file)).size, 0),
     0,
   );
-  const rest = result.files.filter(({ file }) => file !== result.file);
+  const loaderBytes = Buffer.byteLength(loaderText);
+  const asScript = (file: string) => join(dir, scripts.get(file)!.script);
+  const files = [
+    { file: result.file, bytes: loaderBytes },
+    ...result.files.map(({ file }) => ({ file: asScript(file), bytes: scripts.get(file)!.bytes })),
+  ];
+  const startFiles = [result.file, ...result.startFiles.map(asScript)];
+  const sizeOf = new Map(files.map(({ file, bytes }) => [file, bytes]));
   return {
     ...result,
-    files: [{ file: result.file, bytes: loaderBytes }, { file: main, bytes: mainBytes }, ...rest],
-    bytes: result.bytes + loaderBytes,
-    startBytes: result.startBytes + loaderBytes,
-    startFiles: [result.file, main, ...result.startFiles.filter((file) => file !== result.file)],
+    files,
+    bytes: files.reduce((sum, { bytes }) => sum + bytes, 0),
+    startBytes: startFiles.reduce((sum, file) => sum + (sizeOf.get(file) ?? 0), 0),
+    startFiles,
     compileCache: { tags, bytes: cacheBytes },
   };
 }
