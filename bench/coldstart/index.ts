@@ -63,14 +63,15 @@ const nodes = (arg("--node") ?? process.execPath).split(",").filter(Boolean);
 /**
  * `--compile-cache`: also every handler bundled with a V8 code cache for each of those node binaries
  * (`npm run build:functions -- --compile-cache`, functions/serverless/src/compile-cache.ts), rows
- * `<target>/<handler>+cc`; a node without a matching cache (or without compile cache support, Node 20)
- * runs the same bundle through its loader without one.
+ * `<target>/<handler>+cc`; a node without a cache of its version runs the same scripts without one.
  */
 const compileCache = process.argv.includes("--compile-cache");
-/** The `--node` binaries a compile cache can be generated for (Node >= 22.3). */
+/** The `--node` binaries a code cache can be made for (they can run its loader: Node >= 20.16 or 22.3). */
 const cacheNodes = nodes.filter(supportsCompileCache);
 if (compileCache && cacheNodes.length === 0)
-  throw new Error("--compile-cache needs a --node of version 22.3 or later");
+  throw new Error(
+    "--compile-cache needs a --node that can run the code cache loader (Node >= 20.16 or 22.3)",
+  );
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const GOAL_MS = 50;
 /** What importing the unbundled @aws-sdk/client-sqs took after node's own start where the goal was set. */
