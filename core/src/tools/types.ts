@@ -1,5 +1,5 @@
 import type { Span, Tracer } from "@opentelemetry/api";
-import type { z } from "zod";
+import type * as core from "zod/v4/core";
 import type { Secrets } from "../secrets/secrets.js";
 
 /**
@@ -11,8 +11,8 @@ export interface Tool<I = unknown, O = unknown> {
   name: string;
   /** What the tool does and when to use it; agents show it to the model. */
   description: string;
-  input: z.ZodType<I>;
-  output?: z.ZodType<O>;
+  input: ToolSchema<I>;
+  output?: ToolSchema<O>;
   /** Capabilities the plan must declare to use this tool, e.g. `network.egress`; checked at plan load. */
   capabilities?: readonly string[];
   /**
@@ -25,6 +25,14 @@ export interface Tool<I = unknown, O = unknown> {
   /** Per-call time limit in milliseconds; the call's signal is aborted when it passes. */
   timeoutMs?: number;
   run(input: I, ctx: ToolContext): Promise<O>;
+}
+
+/**
+ * A tool's input or output schema: classic zod or zod/mini (the built-in tools use zod/mini, which builds
+ * and loads faster on a serverless cold start); both are zod core schemas with `safeParse`.
+ */
+export interface ToolSchema<T = unknown> extends core.$ZodType<T> {
+  safeParse(data: unknown): core.util.SafeParseResult<T>;
 }
 
 /** What a tool receives with each call. */

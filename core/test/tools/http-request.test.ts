@@ -218,6 +218,16 @@ describe("http.request: requests and responses", () => {
     ]);
   });
 
+  it("reports a url that does not parse as a bad input, not as a crash of the check", async () => {
+    for (const url of ["not a url", "https://"]) {
+      const error = await callTool(tool(), { url }, callContext()).catch((e: unknown) => e);
+      expect(error, url).toBeInstanceOf(ToolInputError);
+      expect((error as ToolInputError).issues, url).toEqual([
+        { path: "url", message: "must be an absolute http:// or https:// URL" },
+      ]);
+    }
+  });
+
   it("rejects a timeout or size limit above the configured one", async () => {
     const error = await callTool(
       tool({ timeoutMs: 1000 }),

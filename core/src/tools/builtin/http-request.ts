@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ToolError } from "../errors.js";
 import { onFirstUse } from "../first-use.js";
 import type { Tool, ToolContext } from "../types.js";
@@ -44,69 +44,89 @@ const SECRET_PREFIX = "secret:";
 function inputSchema(options: HttpRequestOptions) {
   return z
     .strictObject({
-      url: z
-        .url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" })
-        .refine((url) => {
+      url: z.url({ protocol: /^https?$/, error: "must be an absolute http:// or https:// URL" }).check(
+        z.refine((url) => {
+          // A value that is no URL at all has its issue from z.url already (and new URL would throw).
+          if (!URL.canParse(url)) return true;
           const parsed = new URL(url);
           return parsed.username === "" && parsed.password === "";
         }, "must not carry a user name or password; pass credentials by secret name in `auth`"),
-      method: z.enum(METHODS).default("GET"),
-      headers: z
-        .record(
-          z
-            .string()
-            .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name")
-            .refine((name) => !MANAGED_HEADERS.has(name.toLowerCase()), "is set by the tool; leave it out"),
-          z
-            .string()
-            .refine((value) => !/[\r\n\0]/.test(value), "must not contain line breaks")
-            .refine(
+      ),
+      method: z._default(z.enum(METHODS), "GET"),
+      headers: z._default(
+        z.record(
+          z.string().check(
+            z.regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name"),
+            z.refine((name) => !MANAGED_HEADERS.has(name.toLowerCase()), "is set by the tool; leave it out"),
+          ),
+          z.string().check(
+            z.refine((value) => !/[\r\n\0]/.test(value), "must not contain line breaks"),
+            z.refine(
               (value) =>
                 !value.startsWith(SECRET_PREFIX) || SECRET_NAME.test(value.slice(SECRET_PREFIX.length)),
               "secret:NAME needs a secret name of letters, digits, _ . or -",
             ),
-        )
-        .default({}),
-      query: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-      json: z.json().optional(),
-      body: z.string().optional(),
-      auth: z
-        .strictObject({
-          secret: z.string().regex(SECRET_NAME, "must be a secret name of letters, digits, _ . or -"),
-          scheme: z
+          ),
+        ),
+        {},
+      ),
+      query: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
+      json: z.optional(z.json()),
+      body: z.optional(z.string()),
+      auth: z.optional(
+        z.strictObject({
+          secret: z
             .string()
-            .regex(/^[A-Za-z][A-Za-z0-9._~+-]*$/, "must be an auth scheme such as Bearer or Basic")
-            .default("Bearer"),
-        })
-        .optional(),
-      responseType: z.enum(["auto", "json", "text"]).default("auto"),
-      timeoutMs: z
-        .int()
-        .positive()
-        .max(options.timeoutMs, `may be at most ${options.timeoutMs} (http.timeoutMs)`)
-        .optional(),
-      maxResponseBytes: z
-        .int()
-        .positive()
-        .max(options.maxResponseBytes, `may be at most ${options.maxResponseBytes} (http.maxResponseBytes)`)
-        .optional(),
-      followRedirects: z.boolean().default(true),
+            .check(z.regex(SECRET_NAME, "must be a secret name of letters, digits, _ . or -")),
+          scheme: z._default(
+            z
+              .string()
+              .check(
+                z.regex(/^[A-Za-z][A-Za-z0-9._~+-]*$/, "must be an auth scheme such as Bearer or Basic"),
+              ),
+            "Bearer",
+          ),
+        }),
+      ),
+      responseType: z._default(z.enum(["auto", "json", "text"]), "auto"),
+      timeoutMs: z.optional(
+        z
+          .int()
+          .check(
+            z.positive(),
+            z.maximum(options.timeoutMs, `may be at most ${options.timeoutMs} (http.timeoutMs)`),
+          ),
+      ),
+      maxResponseBytes: z.optional(
+        z
+          .int()
+          .check(
+            z.positive(),
+            z.maximum(
+              options.maxResponseBytes,
+              `may be at most ${options.maxResponseBytes} (http.maxResponseBytes)`,
+            ),
+          ),
+      ),
+      followRedirects: z._default(z.boolean(), true),
     })
-    .superRefine((input, ctx) => {
-      if (input.json !== undefined && input.body !== undefined) {
-        ctx.addIssue({ code: "custom", path: ["body"], message: "give either json or body, not both" });
-      }
-      if (
-        (input.json !== undefined || input.body !== undefined) &&
-        (input.method === "GET" || input.method === "HEAD")
-      ) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["method"],
-          message: `${input.method} requests carry no body; use POST, PUT or PATCH`,
-        });
-      }
-    });
+    .check(
+      z.superRefine((input, ctx) => {
+        if (input.json !== undefined && input.body !== undefined) {
+          ctx.addIssue({ code: "custom", path: ["body"], message: "give either json or body, not both" });
+        }
+        if (
+          (input.json !== undefined || input.body !== undefined) &&
+          (input.method === "GET" || input.method === "HEAD")
+        ) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["method"],
+            message: `${input.method} requests carry no body; use POST, PUT or PATCH`,
+          });
+        }
+      }),
+    );
 }
 
 type HttpRequestInput = z.output<ReturnType<typeof inputSchema>>;
@@ -119,7 +139,7 @@ const outputSchema = onFirstUse(() =>
     url: z.string(),
     headers: z.record(z.string(), z.string()),
     bodyType: z.enum(["json", "text", "base64", "empty"]),
-    body: z.json().nullable(),
+    body: z.nullable(z.json()),
     /** Each URL redirected to, in order. */
     redirects: z.array(z.string()),
   }),

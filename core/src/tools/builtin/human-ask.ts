@@ -1,15 +1,21 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ToolApprovalRequired } from "../errors.js";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 
 const input = onFirstUse(() =>
   z.strictObject({
-    question: z.string().min(1, "must be the question to ask").max(4_000, "may be at most 4,000 characters"),
-    approvers: z
-      .array(z.string().regex(/^(role|user):.+$/, "must be role:<name> or user:<name>"))
-      .default([]),
-    details: z.json().optional(),
+    question: z
+      .string()
+      .check(
+        z.minLength(1, "must be the question to ask"),
+        z.maxLength(4_000, "may be at most 4,000 characters"),
+      ),
+    approvers: z._default(
+      z.array(z.string().check(z.regex(/^(role|user):.+$/, "must be role:<name> or user:<name>"))),
+      [],
+    ),
+    details: z.optional(z.json()),
   }),
 );
 /** The approval decision, as approval steps record it: the person's answer is `rationale`. */
@@ -17,7 +23,7 @@ const output = onFirstUse(() =>
   z.strictObject({
     approved: z.boolean(),
     by: z.string(),
-    rationale: z.string().optional(),
+    rationale: z.optional(z.string()),
     at: z.number(),
   }),
 );

@@ -1,11 +1,11 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import { noteKeySchema, type RunNotes } from "./notes/store.js";
 
 const input = onFirstUse(() => z.strictObject({ key: noteKeySchema }));
 const output = onFirstUse(() =>
-  z.strictObject({ key: z.string(), found: z.boolean(), value: z.json().nullable() }),
+  z.strictObject({ key: z.string(), found: z.boolean(), value: z.nullable(z.json()) }),
 );
 
 /** `notes.get`: read a note of this run; `found: false` (value null) when there is none. */

@@ -1,19 +1,19 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import type { RunNotes } from "./notes/store.js";
 
 const input = onFirstUse(() =>
   z.strictObject({
-    prefix: z.string().max(200).default(""),
-    limit: z.int().min(1).max(100).default(50),
-    cursor: z.string().optional(),
+    prefix: z._default(z.string().check(z.maxLength(200)), ""),
+    limit: z._default(z.int().check(z.minimum(1), z.maximum(100)), 50),
+    cursor: z.optional(z.string()),
   }),
 );
 const output = onFirstUse(() =>
   z.strictObject({
     notes: z.array(z.strictObject({ key: z.string(), value: z.json() })),
-    cursor: z.string().optional(),
+    cursor: z.optional(z.string()),
   }),
 );
 

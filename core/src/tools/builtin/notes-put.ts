@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import { noteKeySchema, type RunNotes } from "./notes/store.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { planId } from "../../plan/schema.js";
 import { ToolError } from "../errors.js";
 import { onFirstUse } from "../first-use.js";
@@ -15,8 +15,8 @@ export type StartPlanRun = (request: {
 const input = onFirstUse(() =>
   z.strictObject({
     planId,
-    version: z.int().min(1).optional(),
-    input: z.json().default({}),
+    version: z.optional(z.int().check(z.minimum(1))),
+    input: z._default(z.json(), {}),
   }),
 );
 const output = onFirstUse(() =>

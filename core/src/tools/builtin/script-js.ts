@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import { FILE_NAME, runInSandbox, type SandboxLimits } from "./script/sandbox.js";
@@ -22,21 +22,24 @@ const STACK_BYTES = 256 * 1024;
 
 function inputSchema(limits: Required<ScriptOptions>) {
   return z.strictObject({
-    code: z
-      .string()
-      .min(1, "must be JavaScript: `function main(input) { … }` or an expression")
-      .refine(
+    code: z.string().check(
+      z.minLength(1, "must be JavaScript: `function main(input) { … }` or an expression"),
+      z.refine(
         (code) => Buffer.byteLength(code) <= limits.maxCodeBytes,
         `may be at most ${limits.maxCodeBytes} bytes`,
       ),
+    ),
     input: z
-      .json()
-      .optional()
-      .refine(
-        (value) => Buffer.byteLength(JSON.stringify(value ?? null)) <= limits.maxInputBytes,
-        `may be at most ${limits.maxInputBytes} bytes as JSON`,
+      .optional(z.json())
+      .check(
+        z.refine(
+          (value) => Buffer.byteLength(JSON.stringify(value ?? null)) <= limits.maxInputBytes,
+          `may be at most ${limits.maxInputBytes} bytes as JSON`,
+        ),
       ),
-    timeoutMs: z.int().positive().max(limits.timeoutMs, `may be at most ${limits.timeoutMs}`).optional(),
+    timeoutMs: z.optional(
+      z.int().check(z.positive(), z.maximum(limits.timeoutMs, `may be at most ${limits.timeoutMs}`)),
+    ),
   });
 }
 

@@ -1,5 +1,5 @@
 import { createTransport, type Transporter } from "nodemailer";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { ActionsConfig, NotifyChannelConfig } from "../../../config/actions.js";
 import { ToolError } from "../../errors.js";
 import { onFirstUse } from "../../first-use.js";
@@ -10,12 +10,17 @@ import { actionFailure, isSuccess } from "./http-result.js";
 const input = onFirstUse(() =>
   z.strictObject({
     /** One channel name, several, or none for every configured channel. */
-    channel: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
-    title: z.string().min(1).max(500),
-    text: z.string().max(20_000).default(""),
-    severity: z.string().max(40).optional(),
-    link: z.url().optional(),
-    fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+    channel: z.optional(
+      z.union([
+        z.string().check(z.minLength(1)),
+        z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+      ]),
+    ),
+    title: z.string().check(z.minLength(1), z.maxLength(500)),
+    text: z._default(z.string().check(z.maxLength(20_000)), ""),
+    severity: z.optional(z.string().check(z.maxLength(40))),
+    link: z.optional(z.url()),
+    fields: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))),
   }),
 );
 type NotifyInput = z.output<ReturnType<typeof input>>;
@@ -24,7 +29,7 @@ const output = onFirstUse(() =>
   z.strictObject({
     sent: z.array(z.strictObject({ channel: z.string(), kind: z.string(), detail: z.string() })),
     /** Why nothing was sent, when nothing was configured. */
-    skipped: z.string().optional(),
+    skipped: z.optional(z.string()),
   }),
 );
 type NotifyOutput = z.output<ReturnType<typeof output>>;

@@ -1,9 +1,9 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { ActionsConfig, ResponseActionConfig } from "../../../config/actions.js";
 import { compileTemplate } from "../../../expr/index.js";
 import { ToolError } from "../../errors.js";
 import { onFirstUse } from "../../first-use.js";
-import type { Tool, ToolContext } from "../../types.js";
+import type { Tool, ToolContext, ToolSchema } from "../../types.js";
 import type { EgressClient } from "../egress/client.js";
 import { actionFailure, isSuccess } from "./http-result.js";
 
@@ -11,20 +11,20 @@ type Kind = ResponseActionConfig["kind"];
 
 const inputs = onFirstUse(() => {
   const common = {
-    reason: z.string().min(1).max(2_000),
-    alertId: z.string().optional(),
+    reason: z.string().check(z.minLength(1), z.maxLength(2_000)),
+    alertId: z.optional(z.string()),
     /** One configured action by name; every action of this kind when omitted. */
-    action: z.string().optional(),
+    action: z.optional(z.string()),
   };
 
   return {
     block_indicator: z.strictObject({
-      indicator: z.string().min(1),
+      indicator: z.string().check(z.minLength(1)),
       type: z.enum(["ip", "domain", "url", "hash"]),
       ...common,
     }),
-    isolate_host: z.strictObject({ host: z.string().min(1), ...common }),
-    disable_user: z.strictObject({ user: z.string().min(1), ...common }),
+    isolate_host: z.strictObject({ host: z.string().check(z.minLength(1)), ...common }),
+    disable_user: z.strictObject({ user: z.string().check(z.minLength(1)), ...common }),
   } as const;
 });
 
@@ -65,7 +65,7 @@ function responseTool(kind: Kind, options: ResponseOptions): Tool {
     description: `${DESCRIPTIONS[kind]} Dangerous: needs a person's approval.`,
     // Schemas built on first use (../../first-use.ts).
     get input() {
-      return inputs()[kind] as unknown as z.ZodType<Record<string, unknown>>;
+      return inputs()[kind] as unknown as ToolSchema<Record<string, unknown>>;
     },
     get output() {
       return output();

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { ActionsConfig } from "../../../config/actions.js";
 import { ToolError } from "../../errors.js";
 import { onFirstUse } from "../../first-use.js";
@@ -11,11 +11,13 @@ const SEVERITIES = ["Unknown", "Informational", "Low", "Medium", "High", "Critic
 const input = onFirstUse(() =>
   z.strictObject({
     /** Which ticket system; the configured one when omitted (Jira first when both are). */
-    system: z.enum(["jira", "servicenow"]).optional(),
-    summary: z.string().min(1).max(255),
-    description: z.string().max(30_000).default(""),
-    severity: z.enum(SEVERITIES).optional(),
-    labels: z.array(z.string().regex(/^\S+$/, "labels may not contain spaces")).max(20).optional(),
+    system: z.optional(z.enum(["jira", "servicenow"])),
+    summary: z.string().check(z.minLength(1), z.maxLength(255)),
+    description: z._default(z.string().check(z.maxLength(30_000)), ""),
+    severity: z.optional(z.enum(SEVERITIES)),
+    labels: z.optional(
+      z.array(z.string().check(z.regex(/^\S+$/, "labels may not contain spaces"))).check(z.maxLength(20)),
+    ),
   }),
 );
 type TicketInput = z.output<ReturnType<typeof input>>;

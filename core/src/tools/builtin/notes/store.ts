@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { KeyValue } from "../../../ports/kv.js";
 import { ToolError } from "../../errors.js";
 
@@ -16,11 +16,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const noteKeySchema = z
   .string()
-  .min(1, "must not be empty")
-  .max(200, "may be at most 200 characters")
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/,
-    "must start with a letter or digit and use letters, digits and . _ : / -",
+  .check(
+    z.minLength(1, "must not be empty"),
+    z.maxLength(200, "may be at most 200 characters"),
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/,
+      "must start with a letter or digit and use letters, digits and . _ : / -",
+    ),
   );
 
 /**

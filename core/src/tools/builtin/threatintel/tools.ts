@@ -1,6 +1,6 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { onFirstUse } from "../../first-use.js";
-import type { Tool } from "../../types.js";
+import type { Tool, ToolSchema } from "../../types.js";
 import type { ThreatIntelService } from "./service.js";
 import { type Enrichment, enrichmentSchema, type IndicatorType } from "./types.js";
 
@@ -10,16 +10,20 @@ const inputs = onFirstUse(() => ({
     // node:net loaded when an address is checked, not at import (see ../http/transport.ts).
     ip: z
       .string()
-      .refine(
-        (v) => process.getBuiltinModule("node:net").isIP(v.trim()) !== 0,
-        "must be an IPv4 or IPv6 address",
+      .check(
+        z.refine(
+          (v) => process.getBuiltinModule("node:net").isIP(v.trim()) !== 0,
+          "must be an IPv4 or IPv6 address",
+        ),
       ),
   }),
   domain: z.strictObject({
     domain: z
       .string()
-      .trim()
-      .regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)+\.?$/i, "must be a domain name such as evil.example.com"),
+      .check(
+        z.trim(),
+        z.regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)+\.?$/i, "must be a domain name such as evil.example.com"),
+      ),
   }),
   url: z.strictObject({
     url: z.url({ protocol: /^(https?|ftp)$/, error: "must be an absolute http(s) or ftp URL" }),
@@ -27,8 +31,10 @@ const inputs = onFirstUse(() => ({
   hash: z.strictObject({
     hash: z
       .string()
-      .trim()
-      .regex(/^([a-f0-9]{32}|[a-f0-9]{40}|[a-f0-9]{64})$/i, "must be an MD5, SHA-1 or SHA-256 hex digest"),
+      .check(
+        z.trim(),
+        z.regex(/^([a-f0-9]{32}|[a-f0-9]{40}|[a-f0-9]{64})$/i, "must be an MD5, SHA-1 or SHA-256 hex digest"),
+      ),
   }),
 }));
 
@@ -53,7 +59,7 @@ function threatIntelTool(service: ThreatIntelService, type: IndicatorType, timeo
     name: `threatintel.${type}`,
     description: `Look up the reputation of ${WHAT[type]} in the configured threat-intel providers (${service.providerNames.join(", ") || "none configured"}). Returns verdict (malicious, suspicious, benign, unknown), score 0-100 and each provider's answer; a provider that is down or rate-limited is reported as degraded, never as an error.`,
     get input() {
-      return inputs()[type] as z.ZodType<Record<string, string>>;
+      return inputs()[type] as ToolSchema<Record<string, string>>;
     },
     get output() {
       return enrichmentSchema();

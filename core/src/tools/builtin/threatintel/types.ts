@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { onFirstUse } from "../../first-use.js";
 import type { EgressClient } from "../egress/client.js";
 
@@ -20,14 +20,14 @@ export const providerResultSchema = onFirstUse(() =>
     status: z.enum(["ok", "not_found", "degraded"]),
     verdict: z.enum(VERDICTS),
     /** 0 (harmless) … 100 (certainly malicious), on the provider's own evidence; absent when it has none. */
-    score: z.number().min(0).max(100).optional(),
+    score: z.optional(z.number().check(z.minimum(0), z.maximum(100))),
     /** Why it is degraded, or a one-line summary of the evidence. */
-    reason: z.string().optional(),
-    tags: z.array(z.string()).optional(),
+    reason: z.optional(z.string()),
+    tags: z.optional(z.array(z.string())),
     /** Where a person can see the provider's page for this indicator. */
-    link: z.string().optional(),
+    link: z.optional(z.string()),
     /** True when the answer came from the KV cache. */
-    cached: z.boolean().optional(),
+    cached: z.optional(z.boolean()),
   }),
 );
 export type ProviderResult = z.output<ReturnType<typeof providerResultSchema>>;
@@ -40,7 +40,7 @@ export const enrichmentSchema = onFirstUse(() =>
     /** The worst verdict any provider gave (malicious > suspicious > benign > unknown). */
     verdict: z.enum(VERDICTS),
     /** The highest provider score, or null when no provider had evidence. */
-    score: z.number().min(0).max(100).nullable(),
+    score: z.nullable(z.number().check(z.minimum(0), z.maximum(100))),
     /** True when at least one provider could not answer. */
     degraded: z.boolean(),
     providers: z.array(providerResultSchema()),

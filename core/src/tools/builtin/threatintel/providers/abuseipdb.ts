@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { onFirstUse } from "../../../first-use.js";
 import type { IndicatorType, LookupContext, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { ProviderError, verdictOfScore } from "../types.js";
@@ -19,11 +19,11 @@ const checkResponse = onFirstUse(() =>
     data: z.object({
       ipAddress: z.string(),
       abuseConfidenceScore: z.number(),
-      isWhitelisted: z.boolean().nullable().optional(),
-      totalReports: z.number().optional(),
-      countryCode: z.string().nullable().optional(),
-      usageType: z.string().nullable().optional(),
-      isTor: z.boolean().optional(),
+      isWhitelisted: z.optional(z.nullable(z.boolean())),
+      totalReports: z.optional(z.number()),
+      countryCode: z.optional(z.nullable(z.string())),
+      usageType: z.optional(z.nullable(z.string())),
+      isTor: z.optional(z.boolean()),
     }),
   }),
 );

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { IndicatorType, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { INDICATOR_TYPES, VERDICTS } from "../types.js";
 
@@ -11,22 +11,25 @@ import { INDICATOR_TYPES, VERDICTS } from "../types.js";
  */
 export const feedEntrySchema = z.strictObject({
   type: z.enum(INDICATOR_TYPES),
-  value: z.string().trim().min(1, "must not be empty"),
+  value: z.string().check(z.trim(), z.minLength(1, "must not be empty")),
   verdict: z.enum(VERDICTS),
-  score: z.coerce.number().min(0).max(100).optional(),
-  source: z.string().optional(),
-  tags: z
-    .union([
+  score: z.optional(z.coerce.number().check(z.minimum(0), z.maximum(100))),
+  source: z.optional(z.string()),
+  tags: z.optional(
+    z.union([
       z.array(z.string()),
-      z.string().transform((s) =>
-        s
-          .split(";")
-          .map((t) => t.trim())
-          .filter(Boolean),
+      z.pipe(
+        z.string(),
+        z.transform((s) =>
+          s
+            .split(";")
+            .map((t) => t.trim())
+            .filter(Boolean),
+        ),
       ),
-    ])
-    .optional(),
-  description: z.string().optional(),
+    ]),
+  ),
+  description: z.optional(z.string()),
 });
 export type FeedEntry = z.output<typeof feedEntrySchema>;
 

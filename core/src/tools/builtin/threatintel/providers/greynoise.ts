@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { onFirstUse } from "../../../first-use.js";
 import type { IndicatorType, LookupContext, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { ProviderError } from "../types.js";
@@ -15,14 +15,14 @@ export interface GreyNoiseOptions {
 // Built on the first lookup (../../../first-use.ts).
 const communityResponse = onFirstUse(() =>
   z.object({
-    ip: z.string().optional(),
-    noise: z.boolean().optional(),
-    riot: z.boolean().optional(),
-    classification: z.string().optional(),
-    name: z.string().optional(),
-    link: z.string().optional(),
-    last_seen: z.string().optional(),
-    message: z.string().optional(),
+    ip: z.optional(z.string()),
+    noise: z.optional(z.boolean()),
+    riot: z.optional(z.boolean()),
+    classification: z.optional(z.string()),
+    name: z.optional(z.string()),
+    link: z.optional(z.string()),
+    last_seen: z.optional(z.string()),
+    message: z.optional(z.string()),
   }),
 );
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { onFirstUse } from "../../../first-use.js";
 import type { IndicatorType, LookupContext, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { ProviderError } from "../types.js";
@@ -14,18 +14,19 @@ export interface OtxOptions {
 // Built on the first lookup (../../../first-use.ts).
 const generalResponse = onFirstUse(() =>
   z.object({
-    pulse_info: z
-      .object({
-        count: z.number().default(0),
-        pulses: z
-          .array(z.object({ name: z.string().optional(), tags: z.array(z.string()).optional() }))
-          .default([]),
-      })
-      .optional(),
+    pulse_info: z.optional(
+      z.object({
+        count: z._default(z.number(), 0),
+        pulses: z._default(
+          z.array(z.object({ name: z.optional(z.string()), tags: z.optional(z.array(z.string())) })),
+          [],
+        ),
+      }),
+    ),
     /** Allow-list hits ("whitelisted" sources such as Alexa or Majestic top lists). */
-    validation: z
-      .array(z.object({ source: z.string().optional(), message: z.string().optional() }))
-      .optional(),
+    validation: z.optional(
+      z.array(z.object({ source: z.optional(z.string()), message: z.optional(z.string()) })),
+    ),
   }),
 );
 

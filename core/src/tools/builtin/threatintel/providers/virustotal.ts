@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { onFirstUse } from "../../../first-use.js";
 import type { IndicatorType, LookupContext, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { ProviderError } from "../types.js";
@@ -18,17 +18,18 @@ const objectResponse = onFirstUse(() =>
       id: z.string(),
       type: z.string(),
       attributes: z.object({
-        last_analysis_stats: z
-          .object({
-            malicious: z.number().default(0),
-            suspicious: z.number().default(0),
-            harmless: z.number().default(0),
-            undetected: z.number().default(0),
-          })
-          .partial()
-          .optional(),
-        reputation: z.number().optional(),
-        tags: z.array(z.string()).optional(),
+        last_analysis_stats: z.optional(
+          z.partial(
+            z.object({
+              malicious: z._default(z.number(), 0),
+              suspicious: z._default(z.number(), 0),
+              harmless: z._default(z.number(), 0),
+              undetected: z._default(z.number(), 0),
+            }),
+          ),
+        ),
+        reputation: z.optional(z.number()),
+        tags: z.optional(z.array(z.string())),
       }),
     }),
   }),
