@@ -9,9 +9,14 @@ import type {
   ReceiveOptions,
 } from "@aat/core";
 import type { PubSub, v1 } from "@google-cloud/pubsub";
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import { ATTRIBUTE, INTERNAL_ATTRIBUTES } from "./attributes.js";
 import { RestPublisher } from "./rest-publisher.js";
+
+// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
+// would read "Invalid input". English unless the process chose another.
+if (!z.config().localeError) z.config(en());
 
 /** Attributes of a message in the dead-letter topic, beside the original ones. */
 const DEAD = {
@@ -24,50 +29,48 @@ const DEAD = {
 const MAX_DEADLINE_SECONDS = 600;
 const POLL_MS = 100;
 
-const optionsSchema = z
-  .object({
-    /** Topic name (3–255 characters, a letter first); subscriptions and the dead-letter topic derive from it. */
-    name: z
-      .string()
-      .regex(
+const optionsSchema = z.strictObject({
+  /** Topic name (3–255 characters, a letter first); subscriptions and the dead-letter topic derive from it. */
+  name: z
+    .string()
+    .check(
+      z.regex(
         /^[A-Za-z][\w.~+%-]{2,200}$/,
         "name must be a Pub/Sub topic name: a letter, then 2–200 of letters, digits, - _ . ~ + %",
       ),
-    /** Google Cloud project id (6–30 characters). */
-    projectId: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "projectId must be 6–30 lower-case letters, digits or dashes"),
-    /** host:port of the emulator (default: PUBSUB_EMULATOR_HOST, else Google's endpoint). */
-    apiEndpoint: z.string().min(1).optional(),
-    /** Where dedupe ids and delivery counts are kept: Pub/Sub has neither for pull subscriptions. */
-    kv: z.custom<KeyValue>((value) => typeof value === "object" && value !== null && "setIfAbsent" in value, {
-      error: "kv must be a KeyValue (dedupe ids and delivery counts live there)",
-    }),
-    visibilityTimeoutMs: z
-      .number()
-      .positive()
-      .max(MAX_DEADLINE_SECONDS * 1000)
-      .optional(),
-    maxDeliveries: z.number().int().positive().optional(),
-    /**
-     * Create missing topics and subscriptions at open (default true). false when a deployment owns them
-     * (infra-gcp): the runtime then needs no create permission on the project.
-     */
-    provision: z.boolean().optional(),
-    /** How long a dedupeId suppresses later publishes (default 10 minutes). */
-    dedupeWindowMs: z.number().int().positive().optional(),
-    /**
-     * Publish (and ping) through Pub/Sub's REST API, and load the client library only for what needs it
-     * (pull, ack, dead-letter listing, provisioning): a function that only publishes starts ~0.4 s
-     * faster. `auth`: "none" for the emulator, "metadata" on Google Cloud (a token from the metadata
-     * server). Unset: the client library does everything.
-     */
-    rest: z
-      .object({ auth: z.enum(["none", "metadata"]) })
-      .strict()
-      .optional(),
-  })
-  .strict();
+    ),
+  /** Google Cloud project id (6–30 characters). */
+  projectId: z
+    .string()
+    .check(
+      z.regex(
+        /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
+        "projectId must be 6–30 lower-case letters, digits or dashes",
+      ),
+    ),
+  /** host:port of the emulator (default: PUBSUB_EMULATOR_HOST, else Google's endpoint). */
+  apiEndpoint: z.optional(z.string().check(z.minLength(1))),
+  /** Where dedupe ids and delivery counts are kept: Pub/Sub has neither for pull subscriptions. */
+  kv: z.custom<KeyValue>((value) => typeof value === "object" && value !== null && "setIfAbsent" in value, {
+    error: "kv must be a KeyValue (dedupe ids and delivery counts live there)",
+  }),
+  visibilityTimeoutMs: z.optional(z.number().check(z.positive(), z.maximum(MAX_DEADLINE_SECONDS * 1000))),
+  maxDeliveries: z.optional(z.number().check(z.int(), z.positive())),
+  /**
+   * Create missing topics and subscriptions at open (default true). false when a deployment owns them
+   * (infra-gcp): the runtime then needs no create permission on the project.
+   */
+  provision: z.optional(z.boolean()),
+  /** How long a dedupeId suppresses later publishes (default 10 minutes). */
+  dedupeWindowMs: z.optional(z.number().check(z.int(), z.positive())),
+  /**
+   * Publish (and ping) through Pub/Sub's REST API, and load the client library only for what needs it
+   * (pull, ack, dead-letter listing, provisioning): a function that only publishes starts ~0.4 s
+   * faster. `auth`: "none" for the emulator, "metadata" on Google Cloud (a token from the metadata
+   * server). Unset: the client library does everything.
+   */
+  rest: z.optional(z.strictObject({ auth: z.enum(["none", "metadata"]) })),
+});
 
 export type PubSubQueueOptions = z.input<typeof optionsSchema>;
 

@@ -1,18 +1,23 @@
 import type { QueueMessage } from "@aat/core";
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import { ATTRIBUTE, INTERNAL_ATTRIBUTES } from "./attributes.js";
+
+// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
+// would read "Invalid input". English unless the process chose another.
+if (!z.config().localeError) z.config(en());
 
 export const MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished";
 
 /** Pub/Sub's PubsubMessage as push sends it (JSON names; push also repeats some in snake_case). */
 const pubsubMessage = z.object({
-  data: z.base64("message.data must be base64").optional(),
-  attributes: z.record(z.string(), z.string()).optional(),
-  messageId: z.string().min(1).optional(),
-  message_id: z.string().min(1).optional(),
-  publishTime: z.iso.datetime({ offset: true }).optional(),
-  publish_time: z.iso.datetime({ offset: true }).optional(),
-  orderingKey: z.string().optional(),
+  data: z.optional(z.base64("message.data must be base64")),
+  attributes: z.optional(z.record(z.string(), z.string())),
+  messageId: z.optional(z.string().check(z.minLength(1))),
+  message_id: z.optional(z.string().check(z.minLength(1))),
+  publishTime: z.optional(z.iso.datetime({ offset: true })),
+  publish_time: z.optional(z.iso.datetime({ offset: true })),
+  orderingKey: z.optional(z.string()),
 });
 
 /**
@@ -24,19 +29,19 @@ const pubsubMessage = z.object({
  */
 const pushBody = z.object({
   message: pubsubMessage,
-  subscription: z.string().min(1).optional(),
-  deliveryAttempt: z.number().int().positive().optional(),
+  subscription: z.optional(z.string().check(z.minLength(1))),
+  deliveryAttempt: z.optional(z.number().check(z.int(), z.positive())),
 });
 
 /** A structured-mode CloudEvent (what Eventarc and the Functions Framework hand a CloudEvent function). */
 const cloudEvent = z.object({
   specversion: z.literal("1.0"),
-  id: z.string().min(1),
-  source: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
+  source: z.string().check(z.minLength(1)),
   type: z.literal(MESSAGE_PUBLISHED, {
     error: `type must be ${MESSAGE_PUBLISHED}: only Pub/Sub messagePublished events carry queue messages`,
   }),
-  time: z.string().optional(),
+  time: z.optional(z.string()),
   data: pushBody,
 });
 

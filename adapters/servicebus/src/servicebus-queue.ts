@@ -15,7 +15,12 @@ import type {
   ServiceBusReceiver,
   ServiceBusSender,
 } from "@azure/service-bus";
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
+
+// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
+// would read "Invalid input". English unless the process chose another.
+if (!z.config().localeError) z.config(en());
 
 /** The parts of the SDK's ServiceBusSender the adapter uses (a fake implements exactly these in tests). */
 export type SenderPort = Pick<ServiceBusSender, "sendMessages" | "close">;
@@ -62,27 +67,27 @@ const MAX_DESCRIPTION = 4096;
 /** No session (or no message) within the wait: not an error for `receive`. */
 const NOTHING_TO_LOCK = new Set(["ServiceTimeout", "SessionCannotBeLocked"]);
 
-const optionsSchema = z
-  .object({
-    /** Queue name (1–260 of letters, digits, . - _ /). */
-    name: z
-      .string()
-      .regex(
+const optionsSchema = z.strictObject({
+  /** Queue name (1–260 of letters, digits, . - _ /). */
+  name: z
+    .string()
+    .check(
+      z.regex(
         /^[A-Za-z0-9][\w./-]{0,259}$/,
         "name must be a Service Bus queue name (letters, digits, . - _ /)",
       ),
-    /** The queue's MaxDeliveryCount (default 5): the broker dead-letters after it. */
-    maxDeliveries: z.number().int().positive().max(2000).optional(),
-    /**
-     * The queue has sessions (RequiresSession): every message gets a sessionId (the orderingKey, the run
-     * id for step messages) and receive locks the next session, so one run's steps go to one consumer
-     * at a time, in order.
-     */
-    sessions: z.boolean().optional(),
-    /** Session id for messages published without an orderingKey on a session queue (default "aat"). */
-    defaultSessionId: z.string().min(1).max(128).optional(),
-  })
-  .strict();
+    ),
+  /** The queue's MaxDeliveryCount (default 5): the broker dead-letters after it. */
+  maxDeliveries: z.optional(z.number().check(z.int(), z.positive(), z.maximum(2000))),
+  /**
+   * The queue has sessions (RequiresSession): every message gets a sessionId (the orderingKey, the run
+   * id for step messages) and receive locks the next session, so one run's steps go to one consumer
+   * at a time, in order.
+   */
+  sessions: z.optional(z.boolean()),
+  /** Session id for messages published without an orderingKey on a session queue (default "aat"). */
+  defaultSessionId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+});
 
 export type ServiceBusQueueOptions = z.input<typeof optionsSchema>;
 

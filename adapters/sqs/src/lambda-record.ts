@@ -1,5 +1,10 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import type { SqsMessage } from "./wire.js";
+
+// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
+// would read "Invalid input". English unless the process chose another.
+if (!z.config().localeError) z.config(en());
 
 /**
  * One record of an SQS event as Lambda's event source mapping delivers it (the fields the adapter reads;
@@ -7,22 +12,23 @@ import type { SqsMessage } from "./wire.js";
  * handler can check records before the SDK is loaded: `@aat/adapter-sqs/lambda`.
  */
 export const sqsLambdaRecordSchema = z.object({
-  messageId: z.string().min(1),
-  receiptHandle: z.string().min(1),
+  messageId: z.string().check(z.minLength(1)),
+  receiptHandle: z.string().check(z.minLength(1)),
   body: z.string(),
-  attributes: z.record(z.string(), z.string()).default({}),
-  messageAttributes: z
-    .record(
+  attributes: z._default(z.record(z.string(), z.string()), {}),
+  messageAttributes: z._default(
+    z.record(
       z.string(),
       z.object({
         dataType: z.string(),
-        stringValue: z.string().nullish(),
+        stringValue: z.nullish(z.string()),
         /** Base64, as Lambda encodes binary attribute values. */
-        binaryValue: z.string().nullish(),
+        binaryValue: z.nullish(z.string()),
       }),
-    )
-    .default({}),
-  eventSourceARN: z.string().optional(),
+    ),
+    {},
+  ),
+  eventSourceARN: z.optional(z.string()),
 });
 
 /** A Lambda SQS event record, checked by sqsLambdaRecordSchema. */

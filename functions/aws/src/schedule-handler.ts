@@ -1,8 +1,13 @@
 import type { TickFiring } from "@aat/core/schedules";
 import middy from "@middy/core";
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import { type AatContext, requestLogging, withRuntime } from "./middlewares.js";
 import { containerRuntime, type LambdaRuntime } from "./runtime.js";
+
+// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
+// would read "Invalid input". English unless the process chose another.
+if (!z.config().localeError) z.config(en());
 
 /**
  * What an EventBridge Scheduler schedule sends as its Input. With `planId`, one run of that plan starts
@@ -10,14 +15,12 @@ import { containerRuntime, type LambdaRuntime } from "./runtime.js";
  * start a second run). Without it (an empty Input, or an EventBridge rule's "Scheduled Event"), the
  * plans' own `schedule` triggers are checked and the due ones fire, exactly once each.
  */
-const startEvent = z
-  .object({
-    planId: z.string().min(1),
-    version: z.number().int().positive().optional(),
-    input: z.unknown().optional(),
-    runId: z.string().min(1).optional(),
-  })
-  .strict();
+const startEvent = z.strictObject({
+  planId: z.string().check(z.minLength(1)),
+  version: z.optional(z.number().check(z.int(), z.positive())),
+  input: z.optional(z.unknown()),
+  runId: z.optional(z.string().check(z.minLength(1))),
+});
 
 export type ScheduleResult =
   | { started: { runId: string; created: boolean } }

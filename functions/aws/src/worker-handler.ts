@@ -4,7 +4,7 @@ import type { WorkMessage } from "@aat/core/runner";
 import middy from "@middy/core";
 import type { SQSBatchItemFailure, SQSBatchResponse } from "aws-lambda";
 import pLimit from "p-limit";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { type AatContext, requestLogging, withRuntime } from "./middlewares.js";
 import { containerRuntime, type LambdaRuntime } from "./runtime.js";
 

@@ -2,9 +2,14 @@ import { randomUUID } from "node:crypto";
 import { PROPERTY } from "@aat/adapter-servicebus";
 import type { MessageAttributes, QueueMessage, TickFiring, WorkMessage } from "@aat/core";
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import { type AzureRuntime, workerRuntime } from "./runtime.js";
 import { TRIGGER_RECEIPT_PREFIX } from "./settlement.js";
+
+// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
+// would read "Invalid input". English unless the process chose another.
+if (!z.config().localeError) z.config(en());
 
 type Get = () => Promise<AzureRuntime>;
 
@@ -37,11 +42,11 @@ export function createHttpHandler(get: Get = () => workerRuntime()) {
 
 /** What the Service Bus trigger puts in `context.triggerMetadata` (the fields the worker reads). */
 const serviceBusMetadata = z.object({
-  messageId: z.string().min(1),
-  deliveryCount: z.coerce.number().int().positive(),
-  enqueuedTimeUtc: z.union([z.string(), z.date()]).optional(),
-  applicationProperties: z.record(z.string(), z.unknown()).nullish(),
-  userProperties: z.record(z.string(), z.unknown()).nullish(),
+  messageId: z.string().check(z.minLength(1)),
+  deliveryCount: z.coerce.number().check(z.int(), z.positive()),
+  enqueuedTimeUtc: z.optional(z.union([z.string(), z.date()])),
+  applicationProperties: z.nullish(z.record(z.string(), z.unknown())),
+  userProperties: z.nullish(z.record(z.string(), z.unknown())),
 });
 
 /**
