@@ -1,6 +1,9 @@
 import { z } from "zod";
-import { planId as planIdSchema, WORKFLOWS } from "../plan/schema.js";
+import { PLAN_ID_MESSAGE, PLAN_ID_PATTERN, WORKFLOWS } from "../plan/schema.js";
 import { problemSchema } from "./problem.js";
+
+/** The plan schema's `planId` (zod/mini there) as a classic schema, for the OpenAPI routes. */
+const planIdSchema = z.string().regex(PLAN_ID_PATTERN, PLAN_ID_MESSAGE);
 
 /**
  * Request and response bodies of the HTTP API. Requests are validated with these schemas; responses

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { KeyValue } from "../ports/kv.js";
 import type { CheckOptions } from "./checks.js";
@@ -15,22 +15,22 @@ import { planDefinition, planId, WORKFLOWS } from "./schema.js";
 
 const versionRecord = z.object({
   id: z.string(),
-  version: z.number().int().min(1),
+  version: z.number().check(z.int(), z.minimum(1)),
   hash: z.string(),
   source: z.string(),
   definition: z.unknown(),
   publishedAt: z.number(),
-  publishedBy: z.string().optional(),
+  publishedBy: z.optional(z.string()),
 });
 type VersionRecord = z.infer<typeof versionRecord>;
 
 const headRecord = z.object({
   id: z.string(),
-  version: z.number().int().min(1),
+  version: z.number().check(z.int(), z.minimum(1)),
   hash: z.string(),
   workflow: z.enum(WORKFLOWS),
   title: z.string(),
-  description: z.string().optional(),
+  description: z.optional(z.string()),
   publishedAt: z.number(),
 });
 type HeadRecord = z.infer<typeof headRecord>;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as core from "zod/v4/core";
 import { NODE_TYPES, planDefinition } from "./schema.js";
 import type { DocPath } from "./structure.js";
 import { didYouMean } from "./suggest.js";
@@ -16,11 +16,11 @@ export interface LocatedProblem {
  * at the key (with a "did you mean"), missing keys point at the mapping that lacks them, and an
  * unknown `type` lists the types there are.
  */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], raw: unknown): LocatedProblem[] {
+export function describeIssues(issues: readonly core.$ZodIssue[], raw: unknown): LocatedProblem[] {
   return issues.flatMap((issue) => describeIssue(issue, raw));
 }
 
-function describeIssue(issue: z.core.$ZodIssue, raw: unknown): LocatedProblem[] {
+function describeIssue(issue: core.$ZodIssue, raw: unknown): LocatedProblem[] {
   const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
   const value = valueAt(raw, path);
   const present = value.found;
@@ -198,42 +198,43 @@ function isTriggerPath(path: DocPath): boolean {
 
 /** Keys the schema accepts for the mapping at `path` (the step type decides for steps). */
 function allowedKeys(raw: unknown, path: DocPath): string[] | undefined {
-  let schema: z.ZodType | undefined = planDefinition;
+  // The zod core classes: their instanceof checks hold for classic and zod/mini schemas alike.
+  let schema: core.$ZodType | undefined = planDefinition;
   let value: unknown = raw;
   schema = unwrap(schema, value);
   for (const segment of path) {
-    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(segment)];
-    else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
-    else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
+    if (schema instanceof core.$ZodObject) schema = schema._zod.def.shape[String(segment)];
+    else if (schema instanceof core.$ZodArray) schema = schema._zod.def.element;
+    else if (schema instanceof core.$ZodRecord) schema = schema._zod.def.valueType;
     else return undefined;
     value =
       value !== null && typeof value === "object" ? (value as Record<string, unknown>)[segment] : undefined;
     schema = unwrap(schema, value);
   }
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
+  return schema instanceof core.$ZodObject ? Object.keys(schema._zod.def.shape) : undefined;
 }
 
-function unwrap(schema: z.ZodType | undefined, value: unknown): z.ZodType | undefined {
+function unwrap(schema: core.$ZodType | undefined, value: unknown): core.$ZodType | undefined {
   let current = schema;
   for (let depth = 0; depth < 20 && current; depth++) {
     if (
-      current instanceof z.ZodOptional ||
-      current instanceof z.ZodDefault ||
-      current instanceof z.ZodNullable
+      current instanceof core.$ZodOptional ||
+      current instanceof core.$ZodDefault ||
+      current instanceof core.$ZodNullable
     ) {
-      current = current.unwrap() as z.ZodType;
-    } else if (current instanceof z.ZodLazy) {
-      current = current.unwrap() as z.ZodType;
-    } else if (current instanceof z.ZodPipe) {
-      current = current.in as z.ZodType;
-    } else if (current instanceof z.ZodDiscriminatedUnion) {
-      const key = current.def.discriminator;
+      current = current._zod.def.innerType;
+    } else if (current instanceof core.$ZodLazy) {
+      current = current._zod.innerType;
+    } else if (current instanceof core.$ZodPipe) {
+      current = current._zod.def.in;
+    } else if (current instanceof core.$ZodDiscriminatedUnion) {
+      const key = current._zod.def.discriminator;
       const tag =
         value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;
-      current = (current.options as z.ZodType[]).find((option) => {
-        if (!(option instanceof z.ZodObject)) return false;
-        const literal = (option.shape as Record<string, z.ZodType>)[key];
-        return literal instanceof z.ZodLiteral && literal.values.has(tag as z.core.util.Literal);
+      current = current._zod.def.options.find((option) => {
+        if (!(option instanceof core.$ZodObject)) return false;
+        const literal = option._zod.def.shape[key];
+        return literal instanceof core.$ZodLiteral && literal._zod.values.has(tag as core.util.Literal);
       });
     } else {
       return current;
