@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { httpUrl, MAP_KEY_FORM, mapKeyName, positiveInt, setting, text } from "./meta.js";
 
 /**
@@ -18,42 +18,50 @@ const notifyChannel = z
   .strictObject({
     kind: z.enum(NOTIFY_KINDS),
     /** slack, teams, webhook: the webhook URL (it carries the credential: kept secret). */
-    url: httpUrl().optional(),
+    url: z.optional(httpUrl()),
     /** webhook: extra headers. */
-    headers: z.record(z.string().regex(HEADER_NAME, "must be an HTTP header name"), z.string()).default({}),
+    headers: z._default(
+      z.record(z.string().check(z.regex(HEADER_NAME, "must be an HTTP header name")), z.string()),
+      {},
+    ),
     /** webhook: HMAC-SHA256 key; the body's signature goes in X-AAT-Signature: sha256=<hex>. */
-    signingSecret: text().optional(),
+    signingSecret: z.optional(text()),
     /** email: recipients. */
-    to: z.array(z.email()).optional(),
+    to: z.optional(z.array(z.email())),
   })
-  .superRefine((channel, ctx) => {
-    if (channel.kind === "email" && (!channel.to || channel.to.length === 0)) {
-      ctx.addIssue({ code: "custom", path: ["to"], message: "missing, an email channel needs recipients" });
-    }
-    if (channel.kind !== "email" && channel.url === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["url"],
-        message: `missing, a ${channel.kind} channel needs its webhook URL`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((channel, ctx) => {
+      if (channel.kind === "email" && (!channel.to || channel.to.length === 0)) {
+        ctx.addIssue({ code: "custom", path: ["to"], message: "missing, an email channel needs recipients" });
+      }
+      if (channel.kind !== "email" && channel.url === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["url"],
+          message: `missing, a ${channel.kind} channel needs its webhook URL`,
+        });
+      }
+    }),
+  );
 
 const responseAction = z.strictObject({
   kind: z.enum(RESPONSE_KINDS),
   /** May hold `{% %}` templates over the action input, e.g. `https://edr.example.com/hosts/{% host %}/isolate`. */
   url: text(),
-  method: z.enum(["POST", "PUT", "PATCH", "DELETE", "GET"]).default("POST"),
+  method: z._default(z.enum(["POST", "PUT", "PATCH", "DELETE", "GET"]), "POST"),
   /** Header values may hold templates; a credential belongs here (the whole map is kept secret). */
-  headers: z.record(z.string().regex(HEADER_NAME, "must be an HTTP header name"), z.string()).default({}),
+  headers: z._default(
+    z.record(z.string().check(z.regex(HEADER_NAME, "must be an HTTP header name")), z.string()),
+    {},
+  ),
   /** JSON body; its strings may hold `{% %}` templates. */
-  body: z.json().optional(),
-  description: z.string().optional(),
+  body: z.optional(z.json()),
+  description: z.optional(z.string()),
 });
 
-export const actionsSection = z
-  .strictObject({
-    channels: setting(z.record(mapKeyName(), notifyChannel).default({}), {
+export const actionsSection = z.prefault(
+  z.strictObject({
+    channels: setting(z._default(z.record(mapKeyName(), notifyChannel), {}), {
       env: "AAT_ACTIONS_CHANNELS_JSON",
       mapKey: "name",
       secret: true,
@@ -62,85 +70,88 @@ export const actionsSection = z
       expected: `a JSON object mapping a channel name (${MAP_KEY_FORM}) to { kind: slack|teams|webhook|email, url, headers, signingSecret, to }`,
       example: '{"soc":{"kind":"slack","url":"https://hooks.slack.com/services/T000/B000/XXXX"}}',
     }),
-    smtp: z
-      .strictObject({
-        host: setting(text().optional(), {
+    smtp: z.prefault(
+      z.strictObject({
+        host: setting(z.optional(text()), {
           env: "AAT_ACTIONS_SMTP_HOST",
           description: "SMTP server for email channels.",
           example: "smtp.example.com",
         }),
-        port: setting(positiveInt().max(65_535).default(587), {
+        port: setting(z._default(positiveInt().check(z.maximum(65_535)), 587), {
           env: "AAT_ACTIONS_SMTP_PORT",
           description: "SMTP port (587 submission with STARTTLS, 465 implicit TLS).",
         }),
-        secure: setting(z.boolean().default(false), {
+        secure: setting(z._default(z.boolean(), false), {
           env: "AAT_ACTIONS_SMTP_SECURE",
           description:
             "Implicit TLS from the first byte (port 465); otherwise STARTTLS when the server offers it.",
         }),
-        user: setting(text().optional(), { env: "AAT_ACTIONS_SMTP_USER", description: "SMTP user name." }),
-        pass: setting(text().optional(), {
+        user: setting(z.optional(text()), { env: "AAT_ACTIONS_SMTP_USER", description: "SMTP user name." }),
+        pass: setting(z.optional(text()), {
           env: "AAT_ACTIONS_SMTP_PASS",
           description: "SMTP password.",
           secret: true,
         }),
-        from: setting(text().default("aat@localhost"), {
+        from: setting(z._default(text(), "aat@localhost"), {
           env: "AAT_ACTIONS_SMTP_FROM",
           description: "Sender address of notification emails.",
         }),
-      })
-      .prefault({}),
-    jira: z
-      .strictObject({
-        baseUrl: setting(httpUrl().optional(), {
+      }),
+      {},
+    ),
+    jira: z.prefault(
+      z.strictObject({
+        baseUrl: setting(z.optional(httpUrl()), {
           env: "AAT_ACTIONS_JIRA_BASE_URL",
           description: "Jira site URL; ticket.create with system jira creates issues there (REST API v2).",
           example: "https://example.atlassian.net",
         }),
-        email: setting(text().optional(), {
+        email: setting(z.optional(text()), {
           env: "AAT_ACTIONS_JIRA_EMAIL",
           description: "Jira account email (basic auth with the API token).",
         }),
-        apiToken: setting(text().optional(), {
+        apiToken: setting(z.optional(text()), {
           env: "AAT_ACTIONS_JIRA_API_TOKEN",
           description: "Jira API token.",
           secret: true,
         }),
-        project: setting(text().optional(), {
+        project: setting(z.optional(text()), {
           env: "AAT_ACTIONS_JIRA_PROJECT",
           description: "Project key new issues go to.",
           example: "SEC",
         }),
-        issueType: setting(text().default("Task"), {
+        issueType: setting(z._default(text(), "Task"), {
           env: "AAT_ACTIONS_JIRA_ISSUE_TYPE",
           description: "Issue type name of new issues.",
         }),
-      })
-      .prefault({}),
-    servicenow: z
-      .strictObject({
-        instanceUrl: setting(httpUrl().optional(), {
+      }),
+      {},
+    ),
+    servicenow: z.prefault(
+      z.strictObject({
+        instanceUrl: setting(z.optional(httpUrl()), {
           env: "AAT_ACTIONS_SERVICENOW_INSTANCE_URL",
           description:
             "ServiceNow instance URL; ticket.create with system servicenow creates records there (Table API).",
           example: "https://example.service-now.com",
         }),
-        user: setting(text().optional(), {
+        user: setting(z.optional(text()), {
           env: "AAT_ACTIONS_SERVICENOW_USER",
           description: "ServiceNow user (basic auth).",
         }),
-        password: setting(text().optional(), {
+        password: setting(z.optional(text()), {
           env: "AAT_ACTIONS_SERVICENOW_PASSWORD",
           description: "ServiceNow password.",
           secret: true,
         }),
-        table: setting(text().default("incident"), {
+        table: setting(z._default(text(), "incident"), {
           env: "AAT_ACTIONS_SERVICENOW_TABLE",
           description: "Table new records go to.",
         }),
-      })
-      .prefault({}),
-    response: setting(z.record(mapKeyName(), responseAction).default({}), {
+      }),
+      {},
+    ),
+    response: setting(z._default(z.record(mapKeyName(), responseAction), {}), {
       env: "AAT_ACTIONS_RESPONSE_JSON",
       mapKey: "name",
       secret: true,
@@ -150,8 +161,9 @@ export const actionsSection = z
       example:
         '{"firewall":{"kind":"block_indicator","url":"https://fw.example.com/api/blocklist","headers":{"Authorization":"Bearer TOKEN"},"body":{"value":"{% indicator %}","comment":"{% reason %}"}}}',
     }),
-  })
-  .prefault({});
+  }),
+  {},
+);
 
 export type ActionsConfig = z.output<typeof actionsSection>;
 export type NotifyChannelConfig = z.output<typeof notifyChannel>;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ALERT_FORMATS } from "../workflows/alerts/formats.js";
 import { sourceAuthSchema, sourceIdSchema } from "../workflows/alerts/source-auth.js";
 import { positiveInt, setting } from "./meta.js";
@@ -14,52 +14,52 @@ const SECRET_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 const secretName = () =>
   z
     .string()
-    .regex(
-      SECRET_NAME,
-      "must be a secret name (lower-case letters, digits, - and _, starting with a letter): the value is read from AAT_SECRET_<NAME>, never written here",
+    .check(
+      z.regex(
+        SECRET_NAME,
+        "must be a secret name (lower-case letters, digits, - and _, starting with a letter): the value is read from AAT_SECRET_<NAME>, never written here",
+      ),
     );
 
 export const configuredSourceSchema = z
   .strictObject({
     id: sourceIdSchema,
     format: z.enum(ALERT_FORMATS),
-    auth: sourceAuthSchema.strict(),
+    auth: z.strictObject(sourceAuthSchema.shape),
     /** The name of the secret (HMAC key, token, password or API key). */
     secret: secretName(),
     /** During a rotation: the previous secret, still accepted until it is removed from here. */
-    previousSecret: secretName().optional(),
-    description: z.string().max(500).optional(),
-    disabled: z.boolean().default(false),
-    toleranceMs: positiveInt().optional(),
-    maxBodyBytes: positiveInt()
-      .max(16 * 1024 * 1024)
-      .optional(),
-    dedupeWindowMs: positiveInt().optional(),
-    relatedWindowMs: positiveInt().optional(),
+    previousSecret: z.optional(secretName()),
+    description: z.optional(z.string().check(z.maxLength(500))),
+    disabled: z._default(z.boolean(), false),
+    toleranceMs: z.optional(positiveInt()),
+    maxBodyBytes: z.optional(positiveInt().check(z.maximum(16 * 1024 * 1024))),
+    dedupeWindowMs: z.optional(positiveInt()),
+    relatedWindowMs: z.optional(positiveInt()),
   })
-  .refine((s) => s.auth.mode !== "basic" || s.auth.username !== undefined, {
-    path: ["auth", "username"],
-    message: "basic auth needs a username (the secret is the password)",
-  });
+  .check(
+    z.refine((s) => s.auth.mode !== "basic" || s.auth.username !== undefined, {
+      path: ["auth", "username"],
+      message: "basic auth needs a username (the secret is the password)",
+    }),
+  );
 export type ConfiguredSource = z.output<typeof configuredSourceSchema>;
 
-export const alertsSection = z
-  .strictObject({
-    dedupeWindowMs: setting(positiveInt().default(86_400_000), {
+export const alertsSection = z.prefault(
+  z.strictObject({
+    dedupeWindowMs: setting(z._default(positiveInt(), 86_400_000), {
       env: "AAT_ALERTS_DEDUPE_WINDOW_MS",
       description:
         "An alert with the same fingerprint within this window merges into the existing one (count, last_seen) instead of starting a new triage; a source's dedupeWindowMs overrides it.",
     }),
-    relatedWindowMs: setting(positiveInt().default(86_400_000), {
+    relatedWindowMs: setting(z._default(positiveInt(), 86_400_000), {
       env: "AAT_ALERTS_RELATED_WINDOW_MS",
       description:
         "Alerts sharing an observable value within this window are linked as related; a source's relatedWindowMs overrides it.",
     }),
     sources: setting(
-      z
-        .array(configuredSourceSchema)
-        .default([])
-        .superRefine((sources, ctx) => {
+      z._default(z.array(configuredSourceSchema), []).check(
+        z.superRefine((sources, ctx) => {
           const seen = new Set<string>();
           sources.forEach((s, i) => {
             if (seen.has(s.id))
@@ -67,6 +67,7 @@ export const alertsSection = z
             seen.add(s.id);
           });
         }),
+      ),
       {
         env: "AAT_ALERTS_SOURCES_JSON",
         description:
@@ -77,7 +78,8 @@ export const alertsSection = z
           '[{"id":"falco","format":"falco","auth":{"mode":"bearer"},"secret":"falco_hook"}] with AAT_SECRET_FALCO_HOOK set',
       },
     ),
-  })
-  .prefault({});
+  }),
+  {},
+);
 
 export type AlertsConfig = z.output<typeof alertsSection>;

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as core from "zod/v4/core";
 import { listSettings } from "./introspect.js";
 import { getAt } from "./values.js";
 
@@ -7,7 +7,7 @@ import { getAt } from "./values.js";
  * partly raw input), so start-up reports every problem at once; hence the defensive reads.
  */
 
-export function checkCrossSettings(fields: z.ZodType, config: unknown, ctx: z.RefinementCtx): void {
+export function checkCrossSettings(fields: core.$ZodType, config: unknown, ctx: core.$RefinementCtx): void {
   for (const { path, meta } of listSettings(fields)) {
     const rule = meta.requiredWhen;
     if (!rule) continue;

@@ -1,3 +1,4 @@
+import { safeParse } from "zod/mini";
 import { containsSecret, defaultOf, describeForm, listSettings, type SettingInfo } from "./introspect.js";
 import { configFields } from "./schema.js";
 
@@ -153,7 +154,7 @@ function formatDefault(info: SettingInfo): string {
   if (!found) {
     if (info.path.at(-1)?.startsWith("<")) return "—";
     if (rule) return `required when \`${rule.key}\` is \`${rule.is}\``;
-    return info.schema.safeParse(undefined).success ? "unset" : "required";
+    return safeParse(info.schema, undefined).success ? "unset" : "required";
   }
   const value = found.value;
   const key = info.path.at(-1) ?? "";

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as core from "zod/v4/core";
 import { type ConfigProblem, showValue } from "./errors.js";
 import { containsSecret, describeForm, type EnvValueKind, envValueKind, listSettings } from "./introspect.js";
 import { closestName } from "./suggest.js";
@@ -85,10 +85,10 @@ interface EnvTemplate {
   prefix: string;
   suffix: string;
   path: string[];
-  schema: z.ZodType;
+  schema: core.$ZodType;
 }
 
-function compileTemplate(template: string, path: string[], schema: z.ZodType): EnvTemplate {
+function compileTemplate(template: string, path: string[], schema: core.$ZodType): EnvTemplate {
   const [prefix = "", suffix = ""] = template.split(/<[A-Z]+>/);
   return {
     pattern: new RegExp(`^${prefix}([A-Za-z0-9_]+?)${suffix}$`),
@@ -104,7 +104,7 @@ function compileTemplate(template: string, path: string[], schema: z.ZodType): E
  * Reads every setting's variable. Values of the wrong form become problems attributed to their variable;
  * AAT_* variables that match no setting become warnings with a did-you-mean.
  */
-export function readEnv(root: z.ZodType, env: Environment): EnvReading {
+export function readEnv(root: core.$ZodType, env: Environment): EnvReading {
   const reading: EnvReading = {
     values: {},
     sources: new Map(),
@@ -115,7 +115,7 @@ export function readEnv(root: z.ZodType, env: Environment): EnvReading {
   const known = new Set<string>([CONFIG_FILE_ENV]);
   const templates: EnvTemplate[] = [];
 
-  const apply = (variable: string, raw: string, path: string[], schema: z.ZodType) => {
+  const apply = (variable: string, raw: string, path: string[], schema: core.$ZodType) => {
     const key = path.join(".");
     const secret = containsSecret(schema);
     const parsed = parseEnvValue(raw, envValueKind(schema), secret);

@@ -1,11 +1,11 @@
-import type { z } from "zod";
+import type * as core from "zod/v4/core";
 import { type ConfigProblem, showValue } from "./errors.js";
 import { containsSecret, describeForm, envVarAt, objectKeys, schemaAt } from "./introspect.js";
 import { closestName } from "./suggest.js";
 import { getAt, type ValueSources } from "./values.js";
 
 export interface IssueContext {
-  root: z.ZodType;
+  root: core.$ZodType;
   /** The merged input that was parsed, to show offending values. */
   input: unknown;
   sources: ValueSources;
@@ -49,7 +49,7 @@ function locate(path: readonly PropertyKey[], context: IssueContext, isKnownKey:
   return { ...(env ? { env } : {}), ...(fromFile && context.file ? { file: context.file } : {}) };
 }
 
-function describeProblem(issue: z.core.$ZodIssue, value: unknown, secret: boolean): string {
+function describeProblem(issue: core.$ZodIssue, value: unknown, secret: boolean): string {
   const shown = showValue(value, secret);
   if (value === undefined && (issue.code === "invalid_type" || issue.code === "invalid_value"))
     return "missing";
@@ -77,7 +77,7 @@ function describeProblem(issue: z.core.$ZodIssue, value: unknown, secret: boolea
 }
 
 /** Turns one zod issue into problems (several for unknown keys), never showing a secret's value. */
-export function problemsFromIssue(issue: z.core.$ZodIssue, context: IssueContext): ConfigProblem[] {
+export function problemsFromIssue(issue: core.$ZodIssue, context: IssueContext): ConfigProblem[] {
   const path = issue.path;
   if (issue.code === "unrecognized_keys") {
     const allowed = objectKeys(schemaAt(context.root, path));

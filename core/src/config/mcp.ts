@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { MAP_KEY_FORM, mapKeyName, positiveInt, setting, text } from "./meta.js";
 
 /**
@@ -18,23 +18,26 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const mcpServer = z
   .strictObject({
-    transport: setting(z.enum(MCP_TRANSPORTS).default("stdio"), {
+    transport: setting(z._default(z.enum(MCP_TRANSPORTS), "stdio"), {
       env: "AAT_MCP_<NAME>_TRANSPORT",
       description:
         "How aat reaches the server: stdio starts `command` as a child process; streamable-http connects to `url`.",
     }),
-    command: setting(text().optional(), {
+    command: setting(z.optional(text()), {
       env: "AAT_MCP_<NAME>_COMMAND",
       description: "Program that starts the server (stdio). Required for stdio.",
       example: "npx",
     }),
-    args: setting(z.array(z.string()).default([]), {
+    args: setting(z._default(z.array(z.string()), []), {
       env: "AAT_MCP_<NAME>_ARGS",
       description: "Arguments of `command` (stdio).",
       example: '["-y","@modelcontextprotocol/server-filesystem","/srv/share"]',
     }),
     env: setting(
-      z.record(z.string().regex(ENV_NAME, "must be an environment variable name"), z.string()).default({}),
+      z._default(
+        z.record(z.string().check(z.regex(ENV_NAME, "must be an environment variable name")), z.string()),
+        {},
+      ),
       {
         env: "AAT_MCP_<NAME>_ENV",
         description:
@@ -45,18 +48,21 @@ const mcpServer = z
         example: '{"GITHUB_TOKEN":"{{secret:github_token}}"}',
       },
     ),
-    cwd: setting(text().optional(), {
+    cwd: setting(z.optional(text()), {
       env: "AAT_MCP_<NAME>_CWD",
       description: "Working directory of the child process (stdio); defaults to aat's.",
       path: true,
     }),
-    url: setting(z.url({ protocol: /^https?$/ }).optional(), {
+    url: setting(z.optional(z.url({ protocol: /^https?$/ })), {
       env: "AAT_MCP_<NAME>_URL",
       description: "Endpoint of the server (streamable-http). Required for streamable-http.",
       example: "https://mcp.example.com/mcp",
     }),
     headers: setting(
-      z.record(z.string().regex(HEADER_NAME, "must be an HTTP header name"), z.string()).default({}),
+      z._default(
+        z.record(z.string().check(z.regex(HEADER_NAME, "must be an HTTP header name")), z.string()),
+        {},
+      ),
       {
         env: "AAT_MCP_<NAME>_HEADERS",
         description:
@@ -66,65 +72,71 @@ const mcpServer = z
         example: '{"Authorization":"Bearer {{secret:mcp_token}}"}',
       },
     ),
-    dangerous: setting(z.boolean().default(true), {
+    dangerous: setting(z._default(z.boolean(), true), {
       env: "AAT_MCP_<NAME>_DANGEROUS",
       description:
         "Calls to this server's tools from agent steps wait for a person's approval. Set false only for a server whose tools merely read.",
     }),
-    tools: setting(z.array(text()).optional(), {
+    tools: setting(z.optional(z.array(text())), {
       env: "AAT_MCP_<NAME>_TOOLS",
       description:
         "Register only these tools of the server (their MCP names); unset registers every tool it lists.",
       example: "read_file,list_directory",
     }),
-    timeoutMs: setting(positiveInt().default(60_000), {
+    timeoutMs: setting(z._default(positiveInt(), 60_000), {
       env: "AAT_MCP_<NAME>_TIMEOUT_MS",
       description: "Time limit of one tool call.",
     }),
-    startTimeoutMs: setting(positiveInt().default(30_000), {
+    startTimeoutMs: setting(z._default(positiveInt(), 30_000), {
       env: "AAT_MCP_<NAME>_START_TIMEOUT_MS",
       description: "Time limit for starting (or reaching) the server and listing its tools.",
     }),
   })
-  .superRefine(
-    (entry, ctx) => {
-      // Runs even when the entry had other problems (the value may be partly raw), hence the defensive reads.
-      if (typeof entry !== "object" || entry === null) return;
-      const transport = entry.transport ?? "stdio";
-      if (transport === "stdio" && entry.command === undefined) {
-        ctx.addIssue({ code: "custom", path: ["command"], message: "missing, required for transport stdio" });
-      }
-      if (transport === "streamable-http" && entry.url === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["url"],
-          message: "missing, required for transport streamable-http",
-        });
-      }
-      if (transport === "streamable-http" && entry.command !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["command"],
-          message: "is for transport stdio; a streamable-http server is reached at `url`",
-        });
-      }
-      if (transport === "stdio" && entry.url !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["url"],
-          message: 'is for transport streamable-http; set transport: "streamable-http" to use it',
-        });
-      }
-      for (const field of ["env", "headers"] as const) {
-        const values = entry[field];
-        if (typeof values !== "object" || values === null) continue;
-        for (const [key, value] of Object.entries(values)) {
-          const problem = typeof value === "string" ? templateProblem(value) : undefined;
-          if (problem) ctx.addIssue({ code: "custom", path: [field, key], message: problem });
+  .check(
+    z.superRefine(
+      (entry, ctx) => {
+        // Runs even when the entry had other problems (the value may be partly raw), hence the defensive reads.
+        if (typeof entry !== "object" || entry === null) return;
+        const transport = entry.transport ?? "stdio";
+        if (transport === "stdio" && entry.command === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["command"],
+            message: "missing, required for transport stdio",
+          });
         }
-      }
-    },
-    { when: () => true },
+        if (transport === "streamable-http" && entry.url === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["url"],
+            message: "missing, required for transport streamable-http",
+          });
+        }
+        if (transport === "streamable-http" && entry.command !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["command"],
+            message: "is for transport stdio; a streamable-http server is reached at `url`",
+          });
+        }
+        if (transport === "stdio" && entry.url !== undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["url"],
+            message: 'is for transport streamable-http; set transport: "streamable-http" to use it',
+          });
+        }
+        for (const field of ["env", "headers"] as const) {
+          const values = entry[field];
+          if (typeof values !== "object" || values === null) continue;
+          for (const [key, value] of Object.entries(values)) {
+            const problem = typeof value === "string" ? templateProblem(value) : undefined;
+            if (problem) ctx.addIssue({ code: "custom", path: [field, key], message: problem });
+          }
+        }
+      },
+      { when: () => true },
+    ),
   );
 
 /** A `{{…}}` that is not a well-formed `{{secret:NAME}}`, described; undefined when the value is fine. */
@@ -137,9 +149,9 @@ function templateProblem(value: string): string | undefined {
   return undefined;
 }
 
-export const mcpSection = z
-  .strictObject({
-    servers: setting(z.record(mapKeyName(), mcpServer).default({}), {
+export const mcpSection = z.prefault(
+  z.strictObject({
+    servers: setting(z._default(z.record(mapKeyName(), mcpServer), {}), {
       env: "AAT_MCP_SERVERS_JSON",
       mapKey: "name",
       description:
@@ -148,22 +160,24 @@ export const mcpSection = z
       example:
         '{"files":{"command":"npx","args":["-y","@modelcontextprotocol/server-filesystem","/srv/share"]}}',
     }),
-    endpoint: z
-      .strictObject({
-        enabled: setting(z.boolean().default(true), {
+    endpoint: z.prefault(
+      z.strictObject({
+        enabled: setting(z._default(z.boolean(), true), {
           env: "AAT_MCP_ENDPOINT_ENABLED",
           description:
             "Serve /v1/mcp, where MCP clients list published plans as tools and start them (authenticated like the rest of the API).",
         }),
-        waitMs: setting(positiveInt().default(30_000), {
+        waitMs: setting(z._default(positiveInt(), 30_000), {
           env: "AAT_MCP_ENDPOINT_WAIT_MS",
           description:
             "How long a plan tool call waits for its run to finish before it answers with the run id and status (poll with get_run).",
         }),
-      })
-      .prefault({}),
-  })
-  .prefault({});
+      }),
+      {},
+    ),
+  }),
+  {},
+);
 
 export type McpServerConfig = z.output<typeof mcpServer>;
 export type McpConfig = z.output<typeof mcpSection>;

@@ -1,4 +1,8 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import type * as core from "zod/v4/core";
+import { ensureZodDefaults } from "./zod-defaults.js";
+
+ensureZodDefaults();
 
 /**
  * What the loader, the error messages, the redactor and the docs generator know about one setting.
@@ -33,19 +37,19 @@ export const configSettings = z.registry<SettingMeta>();
  * (docs/benchmarks.md, cold start, session 8). `setting()` registers a copy of a shared schema, so
  * metadata never lands on the shared one.
  */
-const shared = new WeakSet<z.ZodType>();
-function sharedSchema<T extends z.ZodType>(schema: T): () => T {
+const shared = new WeakSet<core.$ZodType>();
+function sharedSchema<T extends z.ZodMiniType>(schema: T): () => T {
   shared.add(schema);
   return () => schema;
 }
 
-export const positiveInt = sharedSchema(z.number().int().min(1));
-export const nonNegativeInt = sharedSchema(z.number().int().min(0));
-export const text = sharedSchema(z.string().min(1));
+export const positiveInt = sharedSchema(z.number().check(z.int(), z.minimum(1)));
+export const nonNegativeInt = sharedSchema(z.number().check(z.int(), z.minimum(0)));
+export const text = sharedSchema(z.string().check(z.minLength(1)));
 export const httpUrl = sharedSchema(z.url({ protocol: /^https?$/ }));
 
 /** Attaches setting metadata to the outermost schema of a setting (after .default/.optional). */
-export function setting<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
+export function setting<T extends z.ZodMiniType>(schema: T, meta: SettingMeta): T {
   const registered = shared.has(schema) ? schema.clone() : schema;
   configSettings.add(registered, meta);
   return registered;
@@ -53,6 +57,8 @@ export function setting<T extends z.ZodType>(schema: T, meta: SettingMeta): T {
 
 /** Keys of maps (model aliases, feature names): they must survive the round trip through an env var name. */
 export const mapKeyName = sharedSchema(
-  z.string().regex(/^[a-z][a-z0-9_]*$/, "must be lower-case letters, digits and _, starting with a letter"),
+  z
+    .string()
+    .check(z.regex(/^[a-z][a-z0-9_]*$/, "must be lower-case letters, digits and _, starting with a letter")),
 );
 export const MAP_KEY_FORM = "lower-case letters, digits and _, starting with a letter";

@@ -1,17 +1,17 @@
-import { z } from "zod";
+import * as core from "zod/v4/core";
 import { REDACTED } from "./errors.js";
 import { metaOf, unwrap } from "./introspect.js";
 import { type AatConfig, configFields } from "./schema.js";
 import { isPlainObject } from "./values.js";
 
-function redactValue(value: unknown, schema: z.ZodType | undefined): unknown {
+function redactValue(value: unknown, schema: core.$ZodType | undefined): unknown {
   // Anything the schema does not describe is hidden rather than guessed safe.
   if (schema === undefined) return value === undefined ? undefined : REDACTED;
   if (metaOf(schema)?.secret) return value === undefined ? undefined : REDACTED;
   const base = unwrap(schema);
-  if (isPlainObject(value) && (base instanceof z.ZodObject || base instanceof z.ZodRecord)) {
-    const shape = base instanceof z.ZodObject ? (base.shape as Record<string, z.ZodType>) : undefined;
-    const valueType = base instanceof z.ZodRecord ? (base.valueType as z.ZodType) : undefined;
+  if (isPlainObject(value) && (base instanceof core.$ZodObject || base instanceof core.$ZodRecord)) {
+    const shape = base instanceof core.$ZodObject ? base._zod.def.shape : undefined;
+    const valueType = base instanceof core.$ZodRecord ? base._zod.def.valueType : undefined;
     return Object.fromEntries(
       Object.entries(value).map(([key, child]) => [key, redactValue(child, shape ? shape[key] : valueType)]),
     );

@@ -5,7 +5,12 @@ import type { Clock } from "../../ports/clock.js";
 import type { KeyValue } from "../../ports/kv.js";
 import type { Secrets } from "../../secrets/secrets.js";
 import { ALERT_FORMATS } from "./ocsf.js";
-import { sourceAuthSchema, sourceIdSchema } from "./source-auth.js";
+import {
+  SOURCE_AUTH_HEADER_PATTERN,
+  SOURCE_AUTH_MODES,
+  SOURCE_ID_FORM,
+  SOURCE_ID_PATTERN,
+} from "./source-auth.js";
 
 export * from "./source-auth.js";
 
@@ -13,6 +18,15 @@ export * from "./source-auth.js";
  * Webhook sources: where alerts come from, which mapper reads them and how a delivery proves it is
  * genuine. Kept in KV (created through the API) or given in configuration (read-only).
  */
+
+// Classic copies of source-auth.ts's (zod/mini) schemas: these schemas are also the HTTP API's, and its
+// OpenAPI generator reads classic schemas only.
+const sourceIdSchema = z.string().regex(SOURCE_ID_PATTERN, SOURCE_ID_FORM);
+const sourceAuthSchema = z.object({
+  mode: z.enum(SOURCE_AUTH_MODES),
+  header: z.string().regex(SOURCE_AUTH_HEADER_PATTERN).optional(),
+  username: z.string().min(1).optional(),
+});
 
 /** At most this many secrets are active at once: the current one and, during a rotation, the previous. */
 export const MAX_ACTIVE_SECRETS = 2;
