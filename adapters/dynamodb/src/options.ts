@@ -67,7 +67,7 @@ export const optionsSchema = z
     defaultListLimit: z.number().int().positive().max(MAX_LIST_LIMIT).optional(),
     maxListLimit: z.number().int().positive().max(MAX_LIST_LIMIT).optional(),
     /** Time used to decide whether an item has expired (default Date.now). */
-    clock: clockSchema.optional(),
+    clock: z.optional(clockSchema),
   })
   .strict();
 

@@ -20,7 +20,7 @@ const optionsSchema = z
   .object({
     name: z.string().min(1, "name must be a non-empty string"),
     ...queueOptionFields,
-    clock: clockSchema.optional(),
+    clock: z.optional(clockSchema),
   })
   .strict();
 

@@ -111,7 +111,7 @@ export const natsQueueOptionsSchema = connectionOptionsSchema
     storage: z.enum(["file", "memory"]).optional(),
     /** Stream replicas in a cluster (default 1). */
     replicas: z.number().int().min(1).max(5, "replicas must be between 1 and 5").optional(),
-    clock: clockSchema.optional(),
+    clock: z.optional(clockSchema),
     /** Told about failures of the background work (delay mover, dead-lettering); default: console.warn. */
     onError: z
       .custom<(error: Error) => void>((value) => typeof value === "function", {

@@ -45,7 +45,7 @@ export const connectOptionsSchema = z
     delayLevels: z.number().int().min(1).max(MAX_DELAY_LEVELS).optional(),
     /** TCP connect timeout (default 10 s). */
     connectTimeoutMs: z.number().int().positive().optional(),
-    clock: clockSchema.optional(),
+    clock: z.optional(clockSchema),
   })
   .strict();
 

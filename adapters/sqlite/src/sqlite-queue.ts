@@ -25,7 +25,7 @@ const optionsSchema = z
       .min(1, "name must be a non-empty string")
       .refine(isWellFormed, "name must not contain lone UTF-16 surrogates"),
     ...queueOptionFields,
-    clock: clockSchema.optional(),
+    clock: z.optional(clockSchema),
     /** How often a waiting receive looks for messages published by other processes (default 100 ms). */
     pollIntervalMs: z.number().int().positive().optional(),
     /** How often expired dedupe ids are deleted (default 60 s; 0: only when `purgeExpired()` is called). */

@@ -82,7 +82,7 @@ export const connectOptionsSchema = z
     dedupePrefix: z.string().min(1).optional(),
     /** Payloads over SQS's 256 KiB go to S3 and travel by reference; without it they are refused. */
     claimCheck: claimCheckSchema.optional(),
-    clock: clockSchema.optional(),
+    clock: z.optional(clockSchema),
     /**
      * Create the queue and its dead-letter queue when missing (default true). False: a deployment owns
      * them; the queue is opened as it is (its visibility timeout, its redrive policy's dead-letter queue

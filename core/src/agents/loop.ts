@@ -77,7 +77,7 @@ export async function runAgentLoop(
           await log.append(answer.record);
           break;
         }
-        const finished = finish(spec, last, log.records);
+        const finished = await finish(spec, last, log.records);
         if (finished.kind === "done") return finished;
         await log.append(finished.record);
         break;
@@ -147,13 +147,13 @@ async function modelRound(
 }
 
 /** The final answer: the step's output, one repair request, or the step's failure after the repair. */
-function finish(
+async function finish(
   spec: AgentLoopSpec,
   reply: AgentModelRecord,
   records: readonly AgentRecord[],
-): { kind: "done"; output: unknown } | { kind: "repair"; record: AgentRecord } {
+): Promise<{ kind: "done"; output: unknown } | { kind: "repair"; record: AgentRecord }> {
   if (spec.outputSchema === undefined) return { kind: "done", output: reply.text };
-  const check = checkOutput(reply.text, spec.outputSchema);
+  const check = await checkOutput(reply.text, spec.outputSchema);
   if (check.ok) return { kind: "done", output: check.value };
   if (records.some((r) => r.kind === "agent.repair")) {
     throw new StepFailure(

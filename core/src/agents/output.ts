@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { ZodType } from "zod";
 import { toolIssues } from "../tools/errors.js";
 
 export interface OutputCheck {
@@ -7,13 +7,21 @@ export interface OutputCheck {
   issues: Array<{ path: string; message: string }>;
 }
 
-const validators = new WeakMap<object, z.ZodType>();
+const validators = new WeakMap<object, ZodType>();
+
+/**
+ * zod's JSON Schema reader belongs to classic zod (~5 ms to load): imported with the first output
+ * checked, so it stays out of a serverless handler's start (docs/decisions.md).
+ */
+type FromJSONSchema = typeof import("zod").fromJSONSchema;
+let readJsonSchema: FromJSONSchema | undefined;
 
 /** JSON Schemas are compiled to zod once per schema object (plans are immutable once loaded). */
-function validatorFor(schema: Record<string, unknown>): z.ZodType {
+async function validatorFor(schema: Record<string, unknown>): Promise<ZodType> {
   let validator = validators.get(schema);
   if (!validator) {
-    validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+    readJsonSchema ??= (await import("zod")).fromJSONSchema;
+    validator = readJsonSchema(schema as Parameters<FromJSONSchema>[0]);
     validators.set(schema, validator);
   }
   return validator;
@@ -24,7 +32,7 @@ function validatorFor(schema: Record<string, unknown>): z.ZodType {
  * fence around it is tolerated, as models add one unasked) and validated, with every problem's path.
  * The value returned is the parsed JSON itself, so fields the schema does not mention are kept.
  */
-export function checkOutput(text: string, schema: Record<string, unknown>): OutputCheck {
+export async function checkOutput(text: string, schema: Record<string, unknown>): Promise<OutputCheck> {
   const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n?```\s*$/i.exec(text);
   const json = fenced ? fenced[1]! : text;
   let value: unknown;
@@ -34,7 +42,7 @@ export function checkOutput(text: string, schema: Record<string, unknown>): Outp
     const reason = error instanceof Error ? error.message : String(error);
     return { ok: false, issues: [{ path: "", message: `the answer is not JSON (${reason})` }] };
   }
-  const checked = validatorFor(schema).safeParse(value);
+  const checked = (await validatorFor(schema)).safeParse(value);
   if (checked.success) return { ok: true, value, issues: [] };
   return { ok: false, issues: toolIssues(checked.error.issues) };
 }

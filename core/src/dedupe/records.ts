@@ -1,4 +1,8 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import { installZodDefaults } from "../plan/zod-defaults.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 /** A claim whose holder is (or was) working; claimable by others once `claimableAt` has passed. */
 export const inProgressRecordSchema = z.object({
@@ -10,7 +14,7 @@ export const inProgressRecordSchema = z.object({
   claimableAt: z.number(),
   /** When the record itself stops counting (it also carries a KV TTL to the same instant). */
   expiresAt: z.number(),
-  payloadHash: z.string().optional(),
+  payloadHash: z.optional(z.string()),
 });
 
 /** A finished effect and its result (inline, or by reference to a separate key when large). */
@@ -20,9 +24,9 @@ export const completedRecordSchema = z.object({
   claimId: z.string(),
   completedAt: z.number(),
   expiresAt: z.number(),
-  payloadHash: z.string().optional(),
-  result: z.unknown().optional(),
-  resultRef: z.string().optional(),
+  payloadHash: z.optional(z.string()),
+  result: z.optional(z.unknown()),
+  resultRef: z.optional(z.string()),
 });
 
 export const dedupeRecordSchema = z.discriminatedUnion("status", [

@@ -1,4 +1,5 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import { installZodDefaults } from "../plan/zod-defaults.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { KeyValue, KvConditionalResult } from "../ports/kv.js";
 import {
@@ -7,6 +8,9 @@ import {
   dedupeRecordSchema,
   type InProgressRecord,
 } from "./records.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 export interface DedupeServiceOptions {
   kv: KeyValue;
@@ -54,30 +58,31 @@ const optionsSchema = z.object({
     (value) => typeof (value as KeyValue | undefined)?.setIfAbsent === "function",
     "kv must implement the KeyValue port",
   ),
-  clock: z
-    .custom<Clock>(
+  clock: z.optional(
+    z.custom<Clock>(
       (value) => typeof (value as Clock | undefined)?.now === "function",
       "clock must have now()",
-    )
-    .optional(),
-  prefix: z.string().optional(),
-  maxInlineResultBytes: z.number().int().positive().optional(),
+    ),
+  ),
+  prefix: z.optional(z.string()),
+  maxInlineResultBytes: z.optional(z.number().check(z.int(), z.positive())),
 });
 
+// zod 4 numbers refuse Infinity by themselves (classic's `.finite()` was a no-op).
 export const claimOptionsSchema = z.object({
-  expiresAfterMs: z.number().positive().finite(),
-  inProgressExpiryMs: z.number().positive().finite(),
-  payloadHash: z.string().min(1).optional(),
+  expiresAfterMs: z.number().check(z.positive()),
+  inProgressExpiryMs: z.number().check(z.positive()),
+  payloadHash: z.optional(z.string().check(z.minLength(1))),
 });
 
 export const holdSchema = z.object({
   status: z.literal("claimed"),
   key: z.string(),
-  claimId: z.string().min(1),
-  version: z.number().int().positive(),
-  expiresAfterMs: z.number().positive().finite(),
-  payloadHash: z.string().optional(),
-  claimableAt: z.number().optional(),
+  claimId: z.string().check(z.minLength(1)),
+  version: z.number().check(z.int(), z.positive()),
+  expiresAfterMs: z.number().check(z.positive()),
+  payloadHash: z.optional(z.string()),
+  claimableAt: z.optional(z.number()),
 });
 
 const DEFAULT_PREFIX = "dedupe/";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { $ZodError, type $ZodIssue } from "zod/v4/core";
 import type { PlanProblem } from "../plan/checks.js";
 import { formatPath } from "../plan/structure.js";
 import type { StepError } from "./types.js";
@@ -36,7 +36,7 @@ export class PlanCompileError extends Error {
 }
 
 /** `a.b[0]: message; c: message` for zod issues, so the failing fields are named. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+export function formatIssues(issues: readonly $ZodIssue[]): string {
   return issues
     .map(
       (issue) =>
@@ -55,7 +55,7 @@ export function toStepError(error: unknown): StepError {
       ...(error.details !== undefined ? { details: error.details } : {}),
     };
   }
-  if (error instanceof z.ZodError) {
+  if (error instanceof $ZodError) {
     return {
       message: `invalid value: ${formatIssues(error.issues)}`,
       code: "validation",

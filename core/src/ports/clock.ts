@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** Time enters the core only through this port, so the engine can be tested with a manual clock. */
 export interface Clock {

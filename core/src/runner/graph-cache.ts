@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { ZodType } from "zod";
 import type { ExecutionGraph } from "../graph/factory.js";
 import type { RunState } from "../graph/types.js";
 import type { PlanDefinition } from "../plan/schema.js";
@@ -14,8 +14,15 @@ interface CachedPlan {
   definition: PlanDefinition;
   version: number;
   graph: ExecutionGraph;
-  inputSchema?: z.ZodType;
+  inputSchema?: ZodType;
 }
+
+/**
+ * zod's JSON Schema reader belongs to classic zod (~5 ms to load): imported when the first plan with
+ * `inputs` is compiled, so it stays out of a serverless handler's start (docs/decisions.md).
+ */
+type FromJSONSchema = typeof import("zod").fromJSONSchema;
+let readJsonSchema: FromJSONSchema | undefined;
 
 /**
  * Compiled graphs by plan id and version. A published version never changes, so a compiled graph is
@@ -68,18 +75,20 @@ export class GraphCache {
     }
   }
 
-  private remember(definition: PlanDefinition, version: number): CachedPlan {
+  private async remember(definition: PlanDefinition, version: number): Promise<CachedPlan> {
     const key = cacheKey(definition.id, version);
     const existing = this.byVersion.get(key);
     if (existing) return existing;
-    const entry: CachedPlan = {
-      definition,
-      version,
-      graph: this.compile(definition),
-      ...(definition.inputs
-        ? { inputSchema: z.fromJSONSchema(definition.inputs as Parameters<typeof z.fromJSONSchema>[0]) }
-        : {}),
-    };
+    const graph = this.compile(definition);
+    let inputSchema: ZodType | undefined;
+    if (definition.inputs) {
+      readJsonSchema ??= (await import("zod")).fromJSONSchema;
+      inputSchema = readJsonSchema(definition.inputs as Parameters<FromJSONSchema>[0]);
+    }
+    // Another resolve may have compiled the same version while the reader loaded: the first one stays.
+    const raced = this.byVersion.get(key);
+    if (raced) return raced;
+    const entry: CachedPlan = { definition, version, graph, ...(inputSchema ? { inputSchema } : {}) };
     this.byVersion.set(key, entry);
     return entry;
   }

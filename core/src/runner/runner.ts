@@ -1,5 +1,5 @@
 import { context, type Span, SpanKind } from "@opentelemetry/api";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { DedupeHold, DedupeService } from "../dedupe/service.js";
 import { deepFreeze } from "../expr/index.js";
 import type { ExecuteOptions } from "../graph/execute.js";

@@ -82,15 +82,15 @@ const facts: fc.Arbitrary<Fact[]> = fc.array(
 );
 
 describe("fillSchema", () => {
-  it("always produces a value the schema accepts, and the same value for the same input", () => {
-    fc.assert(
-      fc.property(schema, facts, (s, f) => {
-        const value = fillSchema(s, f, assess(f));
+  it("always produces a value the schema accepts, and the same value for the same input", async () => {
+    await fc.assert(
+      fc.asyncProperty(schema, facts, async (s, f) => {
+        const value = await fillSchema(s, f, assess(f));
         const checked = z.fromJSONSchema(s as Parameters<typeof z.fromJSONSchema>[0]).safeParse(value);
         expect(checked.success, JSON.stringify({ schema: s, value, issues: checked.error?.issues })).toBe(
           true,
         );
-        expect(fillSchema(s, f, assess(f))).toEqual(value);
+        expect(await fillSchema(s, f, assess(f))).toEqual(value);
       }),
       { numRuns: 300 },
     );

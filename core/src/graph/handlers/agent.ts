@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { toJSONSchema } from "zod/mini";
 import { runAgentLoop } from "../../agents/loop.js";
 import { type AgentToolSpec, isAgentModel, modelCatalogOf } from "../../models/agent-model.js";
 import type { PlanDefinition, StepDefinition } from "../../plan/schema.js";
@@ -100,7 +100,7 @@ function specOf(tool: Tool): AgentToolSpec {
     spec = {
       name: tool.name,
       description: tool.description,
-      inputSchema: z.toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<
+      inputSchema: toJSONSchema(tool.input, { io: "input", unrepresentable: "any" }) as Record<
         string,
         unknown
       >,

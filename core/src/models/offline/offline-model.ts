@@ -42,7 +42,7 @@ export class OfflineLanguageModel implements LanguageModelV3 {
   }
 
   async doGenerate(options: LanguageModelV3CallOptions): Promise<LanguageModelV3GenerateResult> {
-    const answer = this.answer(options);
+    const answer = await this.answer(options);
     return {
       content: answer.content,
       finishReason: answer.finishReason,
@@ -54,7 +54,7 @@ export class OfflineLanguageModel implements LanguageModelV3 {
   }
 
   async doStream(options: LanguageModelV3CallOptions): Promise<LanguageModelV3StreamResult> {
-    const answer = this.answer(options);
+    const answer = await this.answer(options);
     const parts: LanguageModelV3StreamPart[] = [
       { type: "stream-start", warnings: [] },
       { type: "response-metadata", id: answer.id, modelId: this.modelId },
@@ -93,12 +93,12 @@ export class OfflineLanguageModel implements LanguageModelV3 {
     return { stream };
   }
 
-  private answer(options: LanguageModelV3CallOptions): {
+  private async answer(options: LanguageModelV3CallOptions): Promise<{
     id: string;
     content: LanguageModelV3Content[];
     finishReason: LanguageModelV3FinishReason;
     usage: LanguageModelV3Usage;
-  } {
+  }> {
     if (options.abortSignal?.aborted) throw abortError(options.abortSignal);
     const { facts, calledTools, promptChars } = collectFacts(options.prompt);
     const round = options.prompt.filter((m) => m.role === "assistant").length;
@@ -125,7 +125,7 @@ export class OfflineLanguageModel implements LanguageModelV3 {
       format?.type === "json"
         ? JSON.stringify(
             format.schema
-              ? fillSchema(format.schema as Record<string, unknown>, facts, assessment)
+              ? await fillSchema(format.schema as Record<string, unknown>, facts, assessment)
               : { [GENERATED_BY_FIELD]: GENERATED_BY, note: NO_UNDERSTANDING, assessment: assessment.level },
           )
         : plainAnswer(facts, assessment);

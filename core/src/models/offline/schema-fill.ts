@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { ZodType } from "zod";
 import { type Assessment, levelOfWord, type RiskLevel } from "./assessment.js";
 import type { Fact } from "./facts.js";
 
@@ -11,6 +11,13 @@ export const GENERATED_BY =
   "offline model (deterministic rules over tool results; no language understanding)";
 
 type Schema = Record<string, unknown>;
+type FromJSONSchema = typeof import("zod").fromJSONSchema;
+
+/**
+ * zod's JSON Schema reader belongs to classic zod (~5 ms to load): imported by the first fillSchema,
+ * so it stays out of a serverless handler's start (docs/decisions.md).
+ */
+let readJsonSchema: FromJSONSchema | undefined;
 
 interface FillContext {
   root: Schema;
@@ -18,6 +25,8 @@ interface FillContext {
   assessment: Assessment;
   /** What was chosen and why, for the rationale (`verdict = "malicious"`). */
   decisions: string[];
+  /** zod's JSON Schema reader, for `accepts`. */
+  readJsonSchema: FromJSONSchema;
 }
 
 const MAX_DEPTH = 12;
@@ -36,8 +45,13 @@ const CONFIDENCE_NAME = /confidence|certainty|probability/i;
  * flags decided by the risk assessment, numbers from risk scores, free-text fields filled with a
  * labelled rationale or an honest note. Never a guess dressed up as understanding.
  */
-export function fillSchema(schema: Schema, facts: readonly Fact[], assessment: Assessment): unknown {
-  const ctx: FillContext = { root: schema, facts, assessment, decisions: [] };
+export async function fillSchema(
+  schema: Schema,
+  facts: readonly Fact[],
+  assessment: Assessment,
+): Promise<unknown> {
+  readJsonSchema ??= (await import("zod")).fromJSONSchema;
+  const ctx: FillContext = { root: schema, facts, assessment, decisions: [], readJsonSchema };
   return fillValue(schema, "value", ctx, 0, true);
 }
 
@@ -116,7 +130,7 @@ function fillArray(schema: Schema, name: string, ctx: FillContext, depth: number
         (f) =>
           (sameName(f.key, name) || sameName(`${f.key}s`, name)) &&
           matchesType(f.value, type) &&
-          accepts(items, f.value),
+          accepts(items, f.value, ctx),
       );
       values = [...new Set(same.map((f) => f.value))].slice(0, maxItems);
     }
@@ -127,7 +141,7 @@ function fillArray(schema: Schema, name: string, ctx: FillContext, depth: number
 
 function fillString(schema: Schema, name: string, ctx: FillContext): string {
   const fact = ctx.facts.find(
-    (f) => sameName(f.key, name) && typeof f.value === "string" && accepts(schema, f.value),
+    (f) => sameName(f.key, name) && typeof f.value === "string" && accepts(schema, f.value, ctx),
   );
   if (fact && typeof fact.value === "string") return fact.value;
   const format = typeof schema.format === "string" ? FORMAT_PLACEHOLDERS[schema.format] : undefined;
@@ -151,7 +165,7 @@ const FORMAT_PLACEHOLDERS: Record<string, string> = {
 function fillNumber(schema: Schema, name: string, ctx: FillContext): number {
   const integer = typeOf(schema) === "integer";
   const fact = ctx.facts.find(
-    (f) => sameName(f.key, name) && typeof f.value === "number" && accepts(schema, f.value),
+    (f) => sameName(f.key, name) && typeof f.value === "number" && accepts(schema, f.value, ctx),
   );
   let value: number;
   if (fact && typeof fact.value === "number") {
@@ -232,14 +246,14 @@ function membersFor(level: RiskLevel, values: readonly string[]): string[] {
   return [];
 }
 
-const validators = new WeakMap<Schema, z.ZodType | null>();
+const validators = new WeakMap<Schema, ZodType | null>();
 
 /** Whether `value` satisfies `schema` (format, length, pattern, range): facts are copied only when it does. */
-function accepts(schema: Schema, value: unknown): boolean {
+function accepts(schema: Schema, value: unknown, ctx: FillContext): boolean {
   let validator = validators.get(schema);
   if (validator === undefined) {
     try {
-      validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+      validator = ctx.readJsonSchema(schema as Parameters<FromJSONSchema>[0]);
     } catch {
       // A schema zod cannot read (an unresolved $ref, say): fall back to the type check already made.
       validator = null;
