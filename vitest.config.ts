@@ -22,6 +22,7 @@ const EXCLUDE = ["**/node_modules/**", "**/*.int.test.ts", "**/*.e2e.test.ts"];
  */
 export const ISOLATED = [
   "core/test/auth/secret-hash.test.ts",
+  "core/test/plan/json-schema-reader.test.ts",
   "core/test/telemetry/run-trace.test.ts",
   "core/test/tools/call.test.ts",
   "functions/node/test/tracing-env.test.ts",

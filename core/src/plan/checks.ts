@@ -1,9 +1,9 @@
 import { Cron } from "croner";
-import { z } from "zod";
 import { compileExpression, compileTemplate, ExpressionError } from "../expr/index.js";
 import type { ToolCatalog } from "../tools/types.js";
 import { type ExpressionField, planExpressionFields, stepExpressionFields } from "./fields.js";
 import { flowProblems } from "./flow-checks.js";
+import { type JsonSchemaReader, jsonSchemaReader } from "./json-schema.js";
 import type { PlanDefinition, StepDefinition } from "./schema.js";
 import { analyseStructure, type DocPath } from "./structure.js";
 import { didYouMean } from "./suggest.js";
@@ -197,9 +197,29 @@ function schemaProblems(plan: PlanDefinition): PlanProblem[] {
   return problems;
 }
 
+/**
+ * Whether the plan has JSON Schemas for the checks to read (its `inputs`, its `schemas`, an agent's
+ * inline `output`): who re-checks such a plan outside the loader loads the reader first
+ * (loadJsonSchemaReader in json-schema.ts).
+ */
+export function hasJsonSchemas(plan: PlanDefinition): boolean {
+  return (
+    plan.inputs !== undefined ||
+    Object.keys(plan.schemas ?? {}).length > 0 ||
+    allSteps(plan.steps).some(({ def }) => def.type === "agent" && typeof def.output === "object")
+  );
+}
+
+/**
+ * A JSON Schema must be one zod can read. The reader is classic zod's, made available by the loader
+ * (which every plan a user writes goes through) or loadJsonSchemaReader(); without it this check is left
+ * to the loader, as when a runner re-checks a definition that passed the loader (json-schema.ts).
+ */
 function jsonSchemaProblems(schema: Record<string, unknown>, path: DocPath, what: string): PlanProblem[] {
+  const read: JsonSchemaReader | undefined = jsonSchemaReader();
+  if (!read) return [];
   try {
-    z.fromJSONSchema(schema);
+    read(schema);
     return [];
   } catch (error) {
     return [

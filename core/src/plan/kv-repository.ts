@@ -1,7 +1,8 @@
 import * as z from "zod/mini";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { KeyValue } from "../ports/kv.js";
-import type { CheckOptions } from "./checks.js";
+import { type CheckOptions, hasJsonSchemas } from "./checks.js";
+import { loadJsonSchemaReader } from "./json-schema.js";
 import type { PlanRepository, PlanSummary, PlanVersionInfo, StoredPlan } from "./repository.js";
 import { planDefinition, planId, WORKFLOWS } from "./schema.js";
 
@@ -150,7 +151,11 @@ export class KvPlanRepository implements PlanRepository {
     if (wanted === undefined) return undefined;
     const entry = await this.kv.get(versionKey(id, wanted));
     if (!entry) return undefined;
-    return this.toStored(versionRecord.parse(entry.value));
+    const stored = this.toStored(versionRecord.parse(entry.value));
+    // A runner re-checks the plan when it compiles it, JSON Schemas included: their reader is classic
+    // zod's, loaded here on first need rather than at start (json-schema.ts).
+    if (hasJsonSchemas(stored.definition)) await loadJsonSchemaReader();
+    return stored;
   }
 
   async versions(id: string): Promise<PlanVersionInfo[]> {

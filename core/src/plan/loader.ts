@@ -1,5 +1,7 @@
 import { isMap, isNode, isSeq, LineCounter, type Node, parseDocument, type YAMLError } from "yaml";
+import { fromJSONSchema } from "zod";
 import { type CheckOptions, checkPlan } from "./checks.js";
+import { provideJsonSchemaReader } from "./json-schema.js";
 import { formatPlanError, type PlanLoadError, PlanLoadFailure } from "./load-errors.js";
 import { checkRawPlan } from "./raw-checks.js";
 import { type PlanDefinition, planDefinition } from "./schema.js";
@@ -8,6 +10,10 @@ import { keyText, type SourcePosition, YamlLocator } from "./yaml-locate.js";
 import { describeIssues, type LocatedProblem } from "./zod-issues.js";
 
 export { formatPlanError, type PlanLoadError, PlanLoadFailure };
+
+// The plan checks read JSON Schemas with classic zod's reader; the loader is where every plan a user
+// writes is checked, and it is not part of a serverless handler's start (json-schema.ts).
+provideJsonSchemaReader(fromJSONSchema);
 
 export type LoadResult = { ok: true; definition: PlanDefinition } | { ok: false; errors: PlanLoadError[] };
 
