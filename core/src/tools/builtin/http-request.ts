@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { installZodDefaults } from "../../plan/zod-defaults.js";
 import { ToolError } from "../errors.js";
 import { onFirstUse } from "../first-use.js";
 import type { Tool, ToolContext } from "../types.js";
@@ -6,6 +7,9 @@ import { EgressGuard, type HostResolver } from "./http/egress-guard.js";
 import { SecretRedactor } from "./http/redact.js";
 import { type ParsedBody, parseBody } from "./http/response-body.js";
 import { exchange, type ReceivedResponse } from "./http/transport.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 /** The `http` section of the configuration, plus a resolver tests and special deployments may swap. */
 export interface HttpRequestOptions {

@@ -1,7 +1,11 @@
 import * as z from "zod/mini";
+import { installZodDefaults } from "../../plan/zod-defaults.js";
 import { ToolApprovalRequired } from "../errors.js";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 const input = onFirstUse(() =>
   z.strictObject({

@@ -1,7 +1,11 @@
 import * as z from "zod/mini";
+import { installZodDefaults } from "../../plan/zod-defaults.js";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import type { RunNotes } from "./notes/store.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 const input = onFirstUse(() =>
   z.strictObject({

@@ -1,7 +1,11 @@
 import * as z from "zod/mini";
+import { installZodDefaults } from "../../plan/zod-defaults.js";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import { noteKeySchema, type RunNotes } from "./notes/store.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 const input = onFirstUse(() => z.strictObject({ key: noteKeySchema, value: z.json() }));
 const output = onFirstUse(() => z.strictObject({ key: z.string(), created: z.boolean(), bytes: z.int() }));

@@ -1,8 +1,12 @@
 import * as z from "zod/mini";
 import { planId } from "../../plan/schema.js";
+import { installZodDefaults } from "../../plan/zod-defaults.js";
 import { ToolError } from "../errors.js";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 /** Starts a run; the runtime passes `(request) => runner.start(request)`. Idempotent on `runId`. */
 export type StartPlanRun = (request: {

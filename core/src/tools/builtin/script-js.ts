@@ -1,7 +1,11 @@
 import * as z from "zod/mini";
+import { installZodDefaults } from "../../plan/zod-defaults.js";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import { FILE_NAME, runInSandbox, type SandboxLimits } from "./script/sandbox.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 export interface ScriptOptions {
   /** Interpreter heap per run (default 32 MiB). */

@@ -1,11 +1,15 @@
 import { createTransport, type Transporter } from "nodemailer";
 import * as z from "zod/mini";
 import type { ActionsConfig, NotifyChannelConfig } from "../../../config/actions.js";
+import { installZodDefaults } from "../../../plan/zod-defaults.js";
 import { ToolError } from "../../errors.js";
 import { onFirstUse } from "../../first-use.js";
 import type { Tool, ToolContext } from "../../types.js";
 import type { EgressClient } from "../egress/client.js";
 import { actionFailure, isSuccess } from "./http-result.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 const input = onFirstUse(() =>
   z.strictObject({

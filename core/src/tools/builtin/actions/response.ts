@@ -1,11 +1,15 @@
 import * as z from "zod/mini";
 import type { ActionsConfig, ResponseActionConfig } from "../../../config/actions.js";
 import { compileTemplate } from "../../../expr/index.js";
+import { installZodDefaults } from "../../../plan/zod-defaults.js";
 import { ToolError } from "../../errors.js";
 import { onFirstUse } from "../../first-use.js";
 import type { Tool, ToolContext, ToolSchema } from "../../types.js";
 import type { EgressClient } from "../egress/client.js";
 import { actionFailure, isSuccess } from "./http-result.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 type Kind = ResponseActionConfig["kind"];
 

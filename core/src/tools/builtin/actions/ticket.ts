@@ -1,10 +1,14 @@
 import * as z from "zod/mini";
 import type { ActionsConfig } from "../../../config/actions.js";
+import { installZodDefaults } from "../../../plan/zod-defaults.js";
 import { ToolError } from "../../errors.js";
 import { onFirstUse } from "../../first-use.js";
 import type { Tool } from "../../types.js";
 import type { EgressClient } from "../egress/client.js";
 import { actionFailure, isSuccess } from "./http-result.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 const SEVERITIES = ["Unknown", "Informational", "Low", "Medium", "High", "Critical", "Fatal"] as const;
 

@@ -1,6 +1,10 @@
 import * as z from "zod/mini";
+import { installZodDefaults } from "../../../plan/zod-defaults.js";
 import type { KeyValue } from "../../../ports/kv.js";
 import { ToolError } from "../../errors.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 export interface NotesOptions {
   kv: KeyValue;

@@ -1,8 +1,12 @@
 import * as z from "zod/mini";
+import { installZodDefaults } from "../../../plan/zod-defaults.js";
 import { onFirstUse } from "../../first-use.js";
 import type { Tool, ToolSchema } from "../../types.js";
 import type { ThreatIntelService } from "./service.js";
 import { type Enrichment, enrichmentSchema, type IndicatorType } from "./types.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 // Built on first use (../../first-use.ts).
 const inputs = onFirstUse(() => ({

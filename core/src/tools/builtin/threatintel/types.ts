@@ -1,6 +1,10 @@
 import * as z from "zod/mini";
+import { installZodDefaults } from "../../../plan/zod-defaults.js";
 import { onFirstUse } from "../../first-use.js";
 import type { EgressClient } from "../egress/client.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 export const INDICATOR_TYPES = ["ip", "domain", "url", "hash"] as const;
 export type IndicatorType = (typeof INDICATOR_TYPES)[number];

@@ -1,8 +1,12 @@
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import * as z from "zod/mini";
+import { installZodDefaults } from "../../../../plan/zod-defaults.js";
 import type { IndicatorType, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { INDICATOR_TYPES, VERDICTS } from "../types.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 /**
  * One indicator of an offline feed (docs/tools.md, "Offline indicator feed"). CSV columns and JSON

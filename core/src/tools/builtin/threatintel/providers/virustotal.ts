@@ -1,8 +1,12 @@
 import * as z from "zod/mini";
+import { installZodDefaults } from "../../../../plan/zod-defaults.js";
 import { onFirstUse } from "../../../first-use.js";
 import type { IndicatorType, LookupContext, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { ProviderError } from "../types.js";
 import { providerFailure } from "./http-errors.js";
+
+// English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
+installZodDefaults();
 
 export interface VirusTotalOptions {
   apiKey: string;
