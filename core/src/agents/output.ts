@@ -1,4 +1,5 @@
 import type { ZodType } from "zod";
+import { type JsonSchemaReader, loadJsonSchemaReader } from "../plan/json-schema.js";
 import { toolIssues } from "../tools/errors.js";
 
 export interface OutputCheck {
@@ -9,19 +10,13 @@ export interface OutputCheck {
 
 const validators = new WeakMap<object, ZodType>();
 
-/**
- * zod's JSON Schema reader belongs to classic zod (~5 ms to load): imported with the first output
- * checked, so it stays out of a serverless handler's start (docs/decisions.md).
- */
-type FromJSONSchema = typeof import("zod").fromJSONSchema;
-let readJsonSchema: FromJSONSchema | undefined;
-
 /** JSON Schemas are compiled to zod once per schema object (plans are immutable once loaded). */
 async function validatorFor(schema: Record<string, unknown>): Promise<ZodType> {
   let validator = validators.get(schema);
   if (!validator) {
-    readJsonSchema ??= (await import("zod")).fromJSONSchema;
-    validator = readJsonSchema(schema as Parameters<FromJSONSchema>[0]);
+    // Classic zod's reader, loaded with the first output checked (plan/json-schema.ts).
+    const read = await loadJsonSchemaReader();
+    validator = read(schema as Parameters<JsonSchemaReader>[0]);
     validators.set(schema, validator);
   }
   return validator;

@@ -1,5 +1,3 @@
-import type { JSONSchema } from "zod/v4/core";
-
 /**
  * zod's JSON Schema reader (`fromJSONSchema`) belongs to classic zod, whose module costs a serverless
  * handler ~5 ms to load: the plan checks take it from here instead of importing classic zod, so the
@@ -8,7 +6,7 @@ import type { JSONSchema } from "zod/v4/core";
  * repository before it hands out a stored plan that has JSON Schemas, so a runner's compile re-checks
  * them too (docs/decisions.md, "plan schema on zod/mini").
  */
-export type JsonSchemaReader = (schema: JSONSchema.JSONSchema) => unknown;
+export type JsonSchemaReader = typeof import("zod").fromJSONSchema;
 
 let reader: JsonSchemaReader | undefined;
 
@@ -22,8 +20,11 @@ export function provideJsonSchemaReader(read: JsonSchemaReader): void {
   reader ??= read;
 }
 
-/** Load classic zod's reader (once) and make it available to the plan checks. */
+/**
+ * Load classic zod's reader (once) and make it available to the plan checks; also what the run-time
+ * readers (plan inputs, agent output, the offline model's schema fill) call before reading a schema.
+ */
 export async function loadJsonSchemaReader(): Promise<JsonSchemaReader> {
-  if (!reader) provideJsonSchemaReader((await import("zod")).fromJSONSchema);
+  if (!reader) provideJsonSchemaReader((await import("./json-schema-zod.js")).fromJSONSchema);
   return reader!;
 }

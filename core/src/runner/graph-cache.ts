@@ -1,6 +1,7 @@
 import type { ZodType } from "zod";
 import type { ExecutionGraph } from "../graph/factory.js";
 import type { RunState } from "../graph/types.js";
+import { type JsonSchemaReader, loadJsonSchemaReader } from "../plan/json-schema.js";
 import type { PlanDefinition } from "../plan/schema.js";
 import { inSpan, recording } from "../telemetry/tracing.js";
 import { RunInputError } from "./errors.js";
@@ -16,13 +17,6 @@ interface CachedPlan {
   graph: ExecutionGraph;
   inputSchema?: ZodType;
 }
-
-/**
- * zod's JSON Schema reader belongs to classic zod (~5 ms to load): imported when the first plan with
- * `inputs` is compiled, so it stays out of a serverless handler's start (docs/decisions.md).
- */
-type FromJSONSchema = typeof import("zod").fromJSONSchema;
-let readJsonSchema: FromJSONSchema | undefined;
 
 /**
  * Compiled graphs by plan id and version. A published version never changes, so a compiled graph is
@@ -82,8 +76,9 @@ export class GraphCache {
     const graph = this.compile(definition);
     let inputSchema: ZodType | undefined;
     if (definition.inputs) {
-      readJsonSchema ??= (await import("zod")).fromJSONSchema;
-      inputSchema = readJsonSchema(definition.inputs as Parameters<FromJSONSchema>[0]);
+      // Classic zod's reader, loaded with the first plan that has inputs (plan/json-schema.ts).
+      const read = await loadJsonSchemaReader();
+      inputSchema = read(definition.inputs as Parameters<JsonSchemaReader>[0]);
     }
     // Another resolve may have compiled the same version while the reader loaded: the first one stays.
     const raced = this.byVersion.get(key);

@@ -1,4 +1,5 @@
 import type { ZodType } from "zod";
+import { type JsonSchemaReader, loadJsonSchemaReader } from "../../plan/json-schema.js";
 import { type Assessment, levelOfWord, type RiskLevel } from "./assessment.js";
 import type { Fact } from "./facts.js";
 
@@ -11,13 +12,6 @@ export const GENERATED_BY =
   "offline model (deterministic rules over tool results; no language understanding)";
 
 type Schema = Record<string, unknown>;
-type FromJSONSchema = typeof import("zod").fromJSONSchema;
-
-/**
- * zod's JSON Schema reader belongs to classic zod (~5 ms to load): imported by the first fillSchema,
- * so it stays out of a serverless handler's start (docs/decisions.md).
- */
-let readJsonSchema: FromJSONSchema | undefined;
 
 interface FillContext {
   root: Schema;
@@ -26,7 +20,7 @@ interface FillContext {
   /** What was chosen and why, for the rationale (`verdict = "malicious"`). */
   decisions: string[];
   /** zod's JSON Schema reader, for `accepts`. */
-  readJsonSchema: FromJSONSchema;
+  readJsonSchema: JsonSchemaReader;
 }
 
 const MAX_DEPTH = 12;
@@ -50,7 +44,8 @@ export async function fillSchema(
   facts: readonly Fact[],
   assessment: Assessment,
 ): Promise<unknown> {
-  readJsonSchema ??= (await import("zod")).fromJSONSchema;
+  // Classic zod's reader, loaded by the first fillSchema (plan/json-schema.ts).
+  const readJsonSchema = await loadJsonSchemaReader();
   const ctx: FillContext = { root: schema, facts, assessment, decisions: [], readJsonSchema };
   return fillValue(schema, "value", ctx, 0, true);
 }
@@ -253,7 +248,7 @@ function accepts(schema: Schema, value: unknown, ctx: FillContext): boolean {
   let validator = validators.get(schema);
   if (validator === undefined) {
     try {
-      validator = ctx.readJsonSchema(schema as Parameters<FromJSONSchema>[0]);
+      validator = ctx.readJsonSchema(schema as Parameters<JsonSchemaReader>[0]);
     } catch {
       // A schema zod cannot read (an unresolved $ref, say): fall back to the type check already made.
       validator = null;
