@@ -8,15 +8,14 @@ import type {
   QueueMessage,
   ReceiveOptions,
 } from "@aat/core";
+import { installZodDefaults } from "@aat/core/zod-defaults";
 import type { PubSub, v1 } from "@google-cloud/pubsub";
 import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
 import { ATTRIBUTE, INTERNAL_ATTRIBUTES } from "./attributes.js";
 import { RestPublisher } from "./rest-publisher.js";
 
-// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
-// would read "Invalid input". English unless the process chose another.
-if (!z.config().localeError) z.config(en());
+// zod/mini sets no locale: without English, every issue would read "Invalid input".
+installZodDefaults();
 
 /** Attributes of a message in the dead-letter topic, beside the original ones. */
 const DEAD = {

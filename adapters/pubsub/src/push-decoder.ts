@@ -1,11 +1,10 @@
 import type { QueueMessage } from "@aat/core";
+import { installZodDefaults } from "@aat/core/zod-defaults";
 import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
 import { ATTRIBUTE, INTERNAL_ATTRIBUTES } from "./attributes.js";
 
-// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
-// would read "Invalid input". English unless the process chose another.
-if (!z.config().localeError) z.config(en());
+// zod/mini sets no locale: without English, every issue would read "Invalid input".
+installZodDefaults();
 
 export const MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished";
 

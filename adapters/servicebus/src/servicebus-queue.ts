@@ -8,6 +8,7 @@ import type {
   QueueMessage,
   ReceiveOptions,
 } from "@aat/core";
+import { installZodDefaults } from "@aat/core/zod-defaults";
 import type {
   ServiceBusClient,
   ServiceBusMessage,
@@ -16,11 +17,9 @@ import type {
   ServiceBusSender,
 } from "@azure/service-bus";
 import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
 
-// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
-// would read "Invalid input". English unless the process chose another.
-if (!z.config().localeError) z.config(en());
+// zod/mini sets no locale: without English, every issue would read "Invalid input".
+installZodDefaults();
 
 /** The parts of the SDK's ServiceBusSender the adapter uses (a fake implements exactly these in tests). */
 export type SenderPort = Pick<ServiceBusSender, "sendMessages" | "close">;

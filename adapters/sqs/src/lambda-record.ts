@@ -1,10 +1,9 @@
+import { installZodDefaults } from "@aat/core/zod-defaults";
 import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
 import type { SqsMessage } from "./wire.js";
 
-// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
-// would read "Invalid input". English unless the process chose another.
-if (!z.config().localeError) z.config(en());
+// zod/mini sets no locale: without English, every issue would read "Invalid input".
+installZodDefaults();
 
 /**
  * One record of an SQS event as Lambda's event source mapping delivers it (the fields the adapter reads;

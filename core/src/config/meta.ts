@@ -1,8 +1,8 @@
 import * as z from "zod/mini";
 import type * as core from "zod/v4/core";
-import { ensureZodDefaults } from "./zod-defaults.js";
+import { installZodDefaults } from "../zod-defaults.js";
 
-ensureZodDefaults();
+installZodDefaults();
 
 /**
  * What the loader, the error messages, the redactor and the docs generator know about one setting.

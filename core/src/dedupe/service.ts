@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
-import { installZodDefaults } from "../plan/zod-defaults.js";
 import { type Clock, systemClock } from "../ports/clock.js";
 import type { KeyValue, KvConditionalResult } from "../ports/kv.js";
+import { installZodDefaults } from "../zod-defaults.js";
 import {
   type CompletedRecord,
   type DedupeRecord,

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { installZodDefaults } from "./zod-defaults.js";
+import { installZodDefaults } from "../zod-defaults.js";
 
 installZodDefaults();
 

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { installZodDefaults } from "../plan/zod-defaults.js";
+import { installZodDefaults } from "../zod-defaults.js";
 
 // English messages and the memoizer, as classic zod installs them, also when classic is not loaded.
 installZodDefaults();

@@ -29,3 +29,20 @@ export function inputsOf(outputs: BundleOutputs, paths: Iterable<string>): strin
       .map(([input]) => input),
   );
 }
+
+/**
+ * The input files a bundle's cold start loads: those with bytes in its start files (absolute paths, as
+ * functions/serverless's BundleResult lists them, matched to the metafile's relative output keys).
+ */
+export function startInputs(bundle: {
+  metafile: { outputs: BundleOutputs };
+  startFiles: string[];
+}): string[] {
+  const outputs = bundle.metafile.outputs;
+  const keys = bundle.startFiles.map((file) => {
+    const key = Object.keys(outputs).find((path) => file.endsWith(path.replace(/^(\.\.\/)+/, "")));
+    if (!key) throw new Error(`${file} is not among the bundle's outputs`);
+    return key;
+  });
+  return inputsOf(outputs, keys);
+}

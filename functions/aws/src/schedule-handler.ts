@@ -1,13 +1,12 @@
 import type { TickFiring } from "@aat/core/schedules";
+import { installZodDefaults } from "@aat/core/zod-defaults";
 import middy from "@middy/core";
 import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
 import { type AatContext, requestLogging, withRuntime } from "./middlewares.js";
 import { containerRuntime, type LambdaRuntime } from "./runtime.js";
 
-// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
-// would read "Invalid input". English unless the process chose another.
-if (!z.config().localeError) z.config(en());
+// zod/mini sets no locale: without English, every issue would read "Invalid input".
+installZodDefaults();
 
 /**
  * What an EventBridge Scheduler schedule sends as its Input. With `planId`, one run of that plan starts

@@ -1,15 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { PROPERTY } from "@aat/adapter-servicebus";
 import type { MessageAttributes, QueueMessage, TickFiring, WorkMessage } from "@aat/core";
+import { installZodDefaults } from "@aat/core/zod-defaults";
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
 import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
 import { type AzureRuntime, workerRuntime } from "./runtime.js";
 import { TRIGGER_RECEIPT_PREFIX } from "./settlement.js";
 
-// zod/mini sets no locale (classic zod sets English with its first schema): without one, every issue
-// would read "Invalid input". English unless the process chose another.
-if (!z.config().localeError) z.config(en());
+// zod/mini sets no locale: without English, every issue would read "Invalid input".
+installZodDefaults();
 
 type Get = () => Promise<AzureRuntime>;
 

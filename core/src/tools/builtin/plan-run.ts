@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { planId } from "../../plan/schema.js";
-import { installZodDefaults } from "../../plan/zod-defaults.js";
+import { installZodDefaults } from "../../zod-defaults.js";
 import { ToolError } from "../errors.js";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { installZodDefaults } from "../../plan/zod-defaults.js";
+import { installZodDefaults } from "../../zod-defaults.js";
 import { onFirstUse } from "../first-use.js";
 import type { Tool } from "../types.js";
 import { FILE_NAME, runInSandbox, type SandboxLimits } from "./script/sandbox.js";

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { ensureZodDefaults } from "../../config/zod-defaults.js";
+import { installZodDefaults } from "../../zod-defaults.js";
 
 /**
  * A webhook source's id and how its deliveries authenticate: the parts of a source the configuration
@@ -9,7 +9,7 @@ import { ensureZodDefaults } from "../../config/zod-defaults.js";
  * generator reads classic schemas only.
  */
 
-ensureZodDefaults();
+installZodDefaults();
 
 export const SOURCE_AUTH_MODES = ["hmac", "github", "bearer", "basic", "api_key"] as const;
 export type SourceAuthMode = (typeof SOURCE_AUTH_MODES)[number];

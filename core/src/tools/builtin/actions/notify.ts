@@ -1,7 +1,7 @@
 import { createTransport, type Transporter } from "nodemailer";
 import * as z from "zod/mini";
 import type { ActionsConfig, NotifyChannelConfig } from "../../../config/actions.js";
-import { installZodDefaults } from "../../../plan/zod-defaults.js";
+import { installZodDefaults } from "../../../zod-defaults.js";
 import { ToolError } from "../../errors.js";
 import { onFirstUse } from "../../first-use.js";
 import type { Tool, ToolContext } from "../../types.js";

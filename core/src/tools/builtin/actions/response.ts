@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import type { ActionsConfig, ResponseActionConfig } from "../../../config/actions.js";
 import { compileTemplate } from "../../../expr/index.js";
-import { installZodDefaults } from "../../../plan/zod-defaults.js";
+import { installZodDefaults } from "../../../zod-defaults.js";
 import { ToolError } from "../../errors.js";
 import { onFirstUse } from "../../first-use.js";
 import type { Tool, ToolContext, ToolSchema } from "../../types.js";

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
-import { installZodDefaults } from "../../../plan/zod-defaults.js";
 import type { KeyValue } from "../../../ports/kv.js";
+import { installZodDefaults } from "../../../zod-defaults.js";
 import { ToolError } from "../../errors.js";
 
 // English messages and the memoizer, as classic zod installs them, also when classic is not loaded.

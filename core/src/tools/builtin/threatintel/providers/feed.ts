@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import * as z from "zod/mini";
-import { installZodDefaults } from "../../../../plan/zod-defaults.js";
+import { installZodDefaults } from "../../../../zod-defaults.js";
 import type { IndicatorType, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { INDICATOR_TYPES, VERDICTS } from "../types.js";
 
