@@ -81,10 +81,12 @@ export function supportsCompileCache(node: string): boolean {
 }
 
 /**
- * The first line of every script: strict mode (the modules were), and `import.meta.url` for the code
- * that reads it. The converted module follows on the next line, so the composed map moves down one.
+ * The first line of every script: strict mode (the modules were), and `import.meta.url` for the few
+ * that read it (computed per script at every start, so only where used). The converted module follows
+ * on the next line, so the composed map moves down one.
  */
-const SCRIPT_HEAD = `"use strict";var __aatUrl=require("node:url").pathToFileURL(__filename).href;\n`;
+const scriptHead = (code: string) =>
+  `"use strict";${code.includes("__aatUrl") ? `var __aatUrl=require("node:url").pathToFileURL(__filename).href;` : ""}\n`;
 
 /** `./chunk-X.mjs` as esbuild names a chunk → the script it becomes. */
 const scriptOf = (file: string) =>
@@ -106,7 +108,7 @@ function toScript(file: string): { script: string; bytes: number } {
     target: "node20",
     // `import("./chunk-….mjs")` → `Promise.resolve().then(() => require(…))`: the loader's require.
     supported: { "dynamic-import": false },
-    define: { "import.meta.url": "__aatUrl" }, // set by SCRIPT_HEAD
+    define: { "import.meta.url": "__aatUrl" }, // set by scriptHead
     minify: true,
     sourcemap: "external",
     sourcefile: name,
@@ -116,7 +118,7 @@ function toScript(file: string): { script: string; bytes: number } {
   const map = remapping(JSON.parse(converted.map), (source) => (source === name ? chunkMap : null));
   map.file = script;
   map.mappings = `;${map.mappings}`;
-  const text = `${SCRIPT_HEAD}${converted.code}//# sourceMappingURL=${script}.map\n`;
+  const text = `${scriptHead(converted.code)}${converted.code}//# sourceMappingURL=${script}.map\n`;
   const dir = dirname(file);
   writeFileSync(join(dir, script), text);
   writeFileSync(join(dir, `${script}.map`), JSON.stringify(map));
@@ -142,10 +144,10 @@ const { createRequire, Module } = process.getBuiltinModule("node:module");
 const { fileURLToPath } = process.getBuiltinModule("node:url");
 const { constants, Script } = process.getBuiltinModule("node:vm");
 
-const here = new URL("./", import.meta.url);
-const dirname = fileURLToPath(here);
+// Paths by concatenation (the folder's path ends with its separator): a URL per script costs more.
+const dirname = fileURLToPath(new URL("./", import.meta.url));
 const nodeRequire = createRequire(import.meta.url);
-const cacheDir = new URL(\`${CACHE_DIR}/\${process.version}-\${process.arch}/\`, here);
+const cacheDir = \`\${dirname}${CACHE_DIR}/\${process.version}-\${process.arch}/\`;
 const CHUNK = /^\\.\\/chunk-[\\w-]+\\.mjs$/;
 /** The scripts run so far (name → { script, module, cache }), and how one is compiled: for the generator. */
 const registry = { scripts: new Map(), compile };
@@ -153,7 +155,7 @@ globalThis[Symbol.for("${SCRIPTS_KEY}")] = registry;
 
 /** A script's CommonJS body in the wrapper Node's own CommonJS loader uses (on its first line). */
 function compile(name, cachedData) {
-  const filename = fileURLToPath(new URL(name, here));
+  const filename = dirname + name;
   const body = readFileSync(filename, "utf8");
   return new Script(\`(function (exports, require, module, __filename, __dirname) {\${body}\\n})\`, {
     filename,
@@ -165,7 +167,7 @@ function compile(name, cachedData) {
 function load(name) {
   const loaded = registry.scripts.get(name);
   if (loaded) return loaded.module.exports;
-  const filename = fileURLToPath(new URL(name, here));
+  const filename = dirname + name;
   const require = (specifier) => (CHUNK.test(specifier) ? load(\`\${specifier.slice(2, -4)}.js\`) : nodeRequire(specifier));
   if (process.sourceMapsEnabled) {
     // Node maps stack traces through the source maps of what its own loaders compile, not of vm scripts
@@ -180,7 +182,7 @@ function load(name) {
   }
   let cachedData;
   try {
-    cachedData = readFileSync(new URL(name, cacheDir));
+    cachedData = readFileSync(cacheDir + name);
   } catch {
     // No cache for this node: the script compiles as usual.
   }
@@ -188,7 +190,8 @@ function load(name) {
   const module = { exports: {} };
   const cache = cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "accepted";
   registry.scripts.set(name, { script, module, cache });
-  script.runInThisContext()(module.exports, require, module, filename, dirname);
+  // __dirname as Node's CommonJS loader gives it: without the trailing separator.
+  script.runInThisContext()(module.exports, require, module, filename, dirname.slice(0, -1));
   return module.exports;
 }
 
