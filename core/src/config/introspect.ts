@@ -6,42 +6,32 @@ import { configSettings, MAP_KEY_FORM, type SettingMeta } from "./meta.js";
  * Shared by the env reader, the error formatter, the redactor and the docs generator so they cannot disagree.
  */
 
+/** The schema inside a default/prefault/optional/pipe wrapper; undefined for any other schema. */
+function wrappedBy(schema: core.$ZodType): core.$ZodType | undefined {
+  if (
+    schema instanceof core.$ZodDefault ||
+    schema instanceof core.$ZodPrefault ||
+    schema instanceof core.$ZodOptional
+  )
+    return schema._zod.def.innerType;
+  if (schema instanceof core.$ZodPipe) return schema._zod.def.in;
+  return undefined;
+}
+
 /** Strips default/prefault/optional/pipe wrappers down to the schema that decides the value's type. */
 export function unwrap(schema: core.$ZodType): core.$ZodType {
   let current = schema;
-  for (;;) {
-    if (
-      current instanceof core.$ZodDefault ||
-      current instanceof core.$ZodPrefault ||
-      current instanceof core.$ZodOptional
-    ) {
-      current = current._zod.def.innerType;
-    } else if (current instanceof core.$ZodPipe) {
-      current = current._zod.def.in;
-    } else {
-      return current;
-    }
-  }
+  for (let inner = wrappedBy(current); inner; inner = wrappedBy(current)) current = inner;
+  return current;
 }
 
 /** The metadata of a setting, looked up on every wrapper layer from the outside in. */
 export function metaOf(schema: core.$ZodType): SettingMeta | undefined {
-  let current = schema;
-  for (;;) {
+  for (let current: core.$ZodType | undefined = schema; current; current = wrappedBy(current)) {
     const meta = configSettings.get(current);
     if (meta) return meta;
-    if (
-      current instanceof core.$ZodDefault ||
-      current instanceof core.$ZodPrefault ||
-      current instanceof core.$ZodOptional
-    ) {
-      current = current._zod.def.innerType;
-    } else if (current instanceof core.$ZodPipe) {
-      current = current._zod.def.in;
-    } else {
-      return undefined;
-    }
   }
+  return undefined;
 }
 
 /** The default a setting takes when it is absent, if it has one. Object sections (prefault) do not count. */
