@@ -46,3 +46,17 @@ export function startInputs(bundle: {
   });
   return inputsOf(outputs, keys);
 }
+
+/**
+ * What of zod a bundle's cold start loads: classic zod's files and locales other than English (both
+ * expected empty: they load on first use), and whether zod/mini and the English locale are there.
+ */
+export function zodAtStart(bundle: Parameters<typeof startInputs>[0]) {
+  const inputs = startInputs(bundle);
+  return {
+    classic: inputs.filter((input) => input.includes("node_modules/zod/v4/classic/")),
+    otherLocales: inputs.filter((input) => /zod\/v4\/locales\/(?!en\.js)/.test(input)),
+    mini: inputs.some((input) => input.includes("node_modules/zod/v4/mini/")),
+    english: inputs.some((input) => input.endsWith("zod/v4/locales/en.js")),
+  };
+}
