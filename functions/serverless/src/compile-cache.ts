@@ -12,10 +12,11 @@
  * but only for scripts: ES modules offer that only behind --experimental-vm-modules.
  *
  * So the bundle's modules (index.mjs and its chunks, as esbuild splits them) are turned into scripts:
- * 1. each .mjs file is converted by esbuild to a CommonJS-style body (its imports become `require`, its
+ * 1. each .mjs file is converted by esbuild to a CommonJS module body (its imports become `require`, its
  *    exports `module.exports`, `import("./chunk-….mjs")` a `require` in a promise) and written as .js
- *    beside it, wrapped in a function of (exports, require, module, __filename, __dirname, __aatUrl)
- *    with its source map composed back to the TypeScript sources; the .mjs files are removed;
+ *    beside it, with its source map composed back to the TypeScript sources; the .mjs files are removed.
+ *    The loader compiles a body inside the wrapper Node's CommonJS loader uses (exports, require, module,
+ *    __filename, __dirname);
  * 2. index.mjs becomes a small loader that runs `main.js` and re-exports its exports. It loads each
  *    script once (a chunk shared by several importers is one instance, as with ES modules), with the
  *    cache `code-cache/<node version>-<arch>/<script>` when there is one for this node, and `require`s
