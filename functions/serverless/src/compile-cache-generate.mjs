@@ -1,9 +1,9 @@
 // Writes the V8 code cache of one scripted handler bundle (functions/serverless/src/compile-cache.ts) for
 // the node binary and V8 flags this script runs under. Run by compile-cache.ts with the target runtime's
 // node:  node [the runtime's V8 flags] compile-cache-generate.mjs <bundle dir> <out dir>
-// It imports the bundle (its index.mjs loader runs the start scripts, as a cold start does), then caches
-// every script: those the import ran with the functions that ran (what a cold start compiles lazily),
-// the others (chunks loaded on first use) compiled without running. Files: <out dir>/<tag>/<script>,
+// It imports the bundle (its index.mjs loader runs start.js, the start's scripts in one, as a cold start
+// does), then caches start.js with the functions that ran (what a cold start compiles lazily) and the
+// other scripts (chunks loaded on first use) compiled without running. Files: <out dir>/<tag>/<script>,
 // where tag is `<version>-<arch>` (the loader's choice; V8 itself checks its version and flags).
 // Prints {"tag"} as JSON.
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -24,7 +24,10 @@ if (!(registry?.scripts instanceof Map))
   throw new Error(`${bundleDir}/index.mjs is not the code cache loader`);
 const dir = join(outDir, tag);
 mkdirSync(dir, { recursive: true });
-for (const name of readdirSync(bundleDir).filter((file) => file.endsWith(".js"))) {
+// The start's scripts run from start.js (registry.packed): their own files are read only in
+// source-mapped runs, which use no cache.
+const packed = new Set(Object.keys(registry.packed ?? {}));
+for (const name of readdirSync(bundleDir).filter((file) => file.endsWith(".js") && !packed.has(file))) {
   const script = registry.scripts.get(name)?.script ?? registry.compile(name);
   writeFileSync(join(dir, name), script.createCachedData());
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { type BundleResult, bundleEntry } from "../src/bundle.js";
-import { CACHE_DIR, MAIN, SCRIPTS_KEY, supportsCompileCache } from "../src/compile-cache.js";
+import { CACHE_DIR, MAIN, PACK, SCRIPTS_KEY, supportsCompileCache } from "../src/compile-cache.js";
 
 /**
  * The scripted bundle with its V8 code cache (functions/serverless/src/compile-cache.ts), proved with
@@ -81,7 +81,7 @@ const scriptsOf = (bundle: BundleResult) =>
     .filter((name) => name.endsWith(".js"));
 
 describe("the scripted bundle with a shipped V8 code cache", () => {
-  it("is made from the ES module bundle: index.mjs loads main.js and the chunks as scripts with source maps", async () => {
+  it("is made from the ES module bundle: index.mjs loads main.js and the chunks as scripts with source maps, the start's also packed in one", async () => {
     const bundle = await bundleEntry("layout", entry, out, {
       httpApi: false,
       compileCache: [{ node: nodes[0] ?? process.execPath }],
@@ -90,7 +90,9 @@ describe("the scripted bundle with a shipped V8 code cache", () => {
     expect(files).toContain("index.mjs");
     expect(files).toContain(MAIN);
     expect(files.filter((file) => file.endsWith(".mjs"))).toEqual(["index.mjs"]);
-    for (const script of scriptsOf(bundle)) expect(files).toContain(`${script}.map`);
+    for (const script of scriptsOf(bundle).filter((name) => name !== PACK))
+      expect(files).toContain(`${script}.map`);
+    expect(bundle.startFiles).toEqual([bundle.file, join(bundle.file, "..", PACK)]);
     expect(bundle.startFiles[0]).toBe(bundle.file);
     expect(bundle.compileCache?.tags).toEqual([expect.stringMatching(/^v\d+\.\d+\.\d+-\w+$/)]);
     const map = JSON.parse(readFileSync(join(bundle.file, "..", `${MAIN}.map`), "utf8")) as {
