@@ -135,13 +135,13 @@ function toScript(file: string): { script: string; bytes: number } {
   return { script, bytes: Buffer.byteLength(text) };
 }
 
-/** start.js: `module.exports` maps each start script's name to its body as a module function. */
+/** start.js: one expression, an object mapping each start script's name to its body as a module function. */
 function pack(dir: string, names: string[]): string {
   const bodies = names.map((name) => {
     const body = readFileSync(join(dir, name), "utf8").replace(/\/\/# sourceMappingURL=\S+\n$/, "");
     return `${JSON.stringify(name)}: function (exports, require, module, __filename, __dirname) {${body}\n}`;
   });
-  return `"use strict";module.exports = {\n${bodies.join(",\n")}\n};\n`;
+  return `({\n${bodies.join(",\n")}\n})\n`;
 }
 
 /**
@@ -157,61 +157,39 @@ function loader(exports: string[]): string {
 // Built-ins through process.getBuiltinModule: an ES import of node:fs alone costs ~2.3 ms of CPU (Node
 // builds its ES facade by reading every export, fs.promises too, which loads streams and readline).
 const { readFileSync } = process.getBuiltinModule("node:fs");
-const { createRequire, Module } = process.getBuiltinModule("node:module");
 const { fileURLToPath } = process.getBuiltinModule("node:url");
 const { constants, Script } = process.getBuiltinModule("node:vm");
 
 // Paths by concatenation (the folder's path ends with its separator): a URL per script costs more.
 const dirname = fileURLToPath(new URL("./", import.meta.url));
-const nodeRequire = createRequire(import.meta.url);
 const cacheDir = \`\${dirname}${CACHE_DIR}/\${process.version}-\${process.arch}/\`;
 const CHUNK = /^\\.\\/chunk-[\\w-]+\\.mjs$/;
+// Node's require for what is not a chunk: built-ins directly, packages the host provides (e.g. the
+// Functions Framework) through createRequire, made only when one is required (node:module costs ~0.4 ms).
+let hostRequire;
+const nodeRequire = (specifier) =>
+  process.getBuiltinModule(specifier) ??
+  (hostRequire ??= process.getBuiltinModule("node:module").createRequire(import.meta.url))(specifier);
 /**
- * The scripts run so far (name → { script, module, cache }), how one is compiled, and the names start.js
- * holds (its modules' cache is start.js's): for the generator and tests.
+ * The scripts run so far (name → { script, module, cache }), how one is compiled, and start.js's module
+ * functions by script name (their cache is start.js's): for the generator and tests.
  */
 const registry = { scripts: new Map(), compile, packed: undefined };
 globalThis[Symbol.for("${SCRIPTS_KEY}")] = registry;
 
-/** A script's CommonJS body in the wrapper Node's own CommonJS loader uses (on its first line). */
+/**
+ * A script as V8 compiles (and caches) it: start.js is one expression, the module functions; any other
+ * is a CommonJS body, put in the wrapper Node's own CommonJS loader uses (on its first line).
+ */
 function compile(name, cachedData) {
   const filename = dirname + name;
-  const body = readFileSync(filename, "utf8");
-  return new Script(\`(function (exports, require, module, __filename, __dirname) {\${body}\\n})\`, {
-    filename,
-    cachedData,
-    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+  const source = readFileSync(filename, "utf8");
+  const code = name === "${PACK}" ? source : \`(function (exports, require, module, __filename, __dirname) {\${source}\\n})\`;
+  return new Script(code, { filename, cachedData, importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
 }
 
-function load(name) {
-  const loaded = registry.scripts.get(name);
-  if (loaded) return loaded.module.exports;
-  const filename = dirname + name;
-  const require = (specifier) => (CHUNK.test(specifier) ? load(\`\${specifier.slice(2, -4)}.js\`) : nodeRequire(specifier));
-  // __dirname as Node's CommonJS loader gives it: without the trailing separator.
-  const run = (fn, module) => fn.call(module.exports, module.exports, require, module, filename, dirname.slice(0, -1));
-  if (name !== "${PACK}" && !process.sourceMapsEnabled) {
-    registry.packed ??= load("${PACK}");
-    const fn = registry.packed[name];
-    if (fn) {
-      const module = { exports: {} };
-      registry.scripts.set(name, { module, cache: registry.scripts.get("${PACK}").cache });
-      run(fn, module);
-      return module.exports;
-    }
-  }
-  if (process.sourceMapsEnabled) {
-    // Node maps stack traces through the source maps of what its own loaders compile, not of vm scripts
-    // (nodejs/node#52102): with --enable-source-maps the scripts are compiled as CommonJS modules, without
-    // the cache, their chunks still loaded by this loader.
-    const module = new Module(filename);
-    module.filename = filename;
-    module.require = require;
-    registry.scripts.set(name, { module, cache: "none" });
-    module._compile(readFileSync(filename, "utf8"), filename);
-    return module.exports;
-  }
+/** Compiles a script with this node's cache when there is one; registers it with whether V8 took the cache. */
+function compiled(name, module) {
   let cachedData;
   try {
     cachedData = readFileSync(cacheDir + name);
@@ -219,10 +197,38 @@ function load(name) {
     // No cache for this node: the script compiles as usual.
   }
   const script = compile(name, cachedData);
-  const module = { exports: {} };
   const cache = cachedData === undefined ? "none" : script.cachedDataRejected ? "rejected" : "accepted";
   registry.scripts.set(name, { script, module, cache });
-  run(script.runInThisContext(), module);
+  return { script, cache };
+}
+
+function load(name) {
+  const loaded = registry.scripts.get(name);
+  if (loaded) return loaded.module.exports;
+  const filename = dirname + name;
+  const module = { exports: {} };
+  const require = (specifier) => (CHUNK.test(specifier) ? load(\`\${specifier.slice(2, -4)}.js\`) : nodeRequire(specifier));
+  // __dirname as Node's CommonJS loader gives it: without the trailing separator.
+  const run = (fn) => fn.call(module.exports, module.exports, require, module, filename, dirname.slice(0, -1));
+  if (process.sourceMapsEnabled) {
+    // Node maps stack traces through the source maps of what its own loaders compile, not of vm scripts
+    // (nodejs/node#52102): with --enable-source-maps the scripts are compiled as CommonJS modules, without
+    // the cache (or start.js), their chunks still loaded by this loader.
+    const nodeModule = new (process.getBuiltinModule("node:module").Module)(filename);
+    nodeModule.filename = filename;
+    nodeModule.require = require;
+    registry.scripts.set(name, { module: nodeModule, cache: "none" });
+    nodeModule._compile(readFileSync(filename, "utf8"), filename);
+    return nodeModule.exports;
+  }
+  if (!registry.packed) registry.packed = compiled("${PACK}", { exports: undefined }).script.runInThisContext();
+  const packed = registry.packed[name];
+  if (packed) {
+    registry.scripts.set(name, { module, cache: registry.scripts.get("${PACK}").cache });
+    run(packed);
+  } else {
+    run(compiled(name, module).script.runInThisContext());
+  }
   return module.exports;
 }
 
