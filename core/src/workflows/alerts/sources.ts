@@ -19,10 +19,10 @@ export * from "./source-auth.js";
  * genuine. Kept in KV (created through the API) or given in configuration (read-only).
  */
 
-// Classic copies of source-auth.ts's (zod/mini) schemas: these schemas are also the HTTP API's, and its
-// OpenAPI generator reads classic schemas only.
-const sourceIdSchema = z.string().regex(SOURCE_ID_PATTERN, SOURCE_ID_FORM);
-const sourceAuthSchema = z.object({
+// Classic copies of source-auth.ts's (zod/mini) sourceIdSchema and sourceAuthSchema, from the same
+// patterns: these are also the HTTP API's schemas, and its OpenAPI generator reads classic schemas only.
+const apiSourceIdSchema = z.string().regex(SOURCE_ID_PATTERN, SOURCE_ID_FORM);
+const apiSourceAuthSchema = z.object({
   mode: z.enum(SOURCE_AUTH_MODES),
   header: z.string().regex(SOURCE_AUTH_HEADER_PATTERN).optional(),
   username: z.string().min(1).optional(),
@@ -35,9 +35,9 @@ export const DEFAULT_SOURCE_BODY_LIMIT = 1024 * 1024;
 const storedSecretSchema = z.object({ id: z.string(), value: z.string().min(1), createdAt: z.number() });
 
 export const webhookSourceSchema = z.object({
-  id: sourceIdSchema,
+  id: apiSourceIdSchema,
   format: z.enum(ALERT_FORMATS),
-  auth: sourceAuthSchema,
+  auth: apiSourceAuthSchema,
   /** Newest first. */
   secrets: z.array(storedSecretSchema).min(1).max(MAX_ACTIVE_SECRETS),
   disabled: z.boolean().default(false),
@@ -58,9 +58,9 @@ export type WebhookSource = z.infer<typeof webhookSourceSchema>;
 /** What a caller may set when creating a source. */
 export const createSourceSchema = z
   .strictObject({
-    id: sourceIdSchema,
+    id: apiSourceIdSchema,
     format: z.enum(ALERT_FORMATS),
-    auth: sourceAuthSchema,
+    auth: apiSourceAuthSchema,
     /** Supply the secret (e.g. the one already set in GitHub or EventBridge); generated when absent. */
     secret: z.string().min(16, "use at least 16 characters").optional(),
     description: z.string().max(500).optional(),
