@@ -39,12 +39,17 @@ export function startInputs(bundle: {
   startFiles: string[];
 }): string[] {
   const outputs = bundle.metafile.outputs;
-  const keys = bundle.startFiles.map((file) => {
-    const key = Object.keys(outputs).find((path) => file.endsWith(path.replace(/^(\.\.\/)+/, "")));
-    if (!key) throw new Error(`${file} is not among the bundle's outputs`);
-    return key;
-  });
-  return inputsOf(outputs, keys);
+  return inputsOf(
+    outputs,
+    bundle.startFiles.map((file) => outputKeyOf(file, outputs)),
+  );
+}
+
+/** The metafile's key (relative to the working directory) of an absolute output path. */
+export function outputKeyOf(file: string, outputs: Record<string, unknown>): string {
+  const key = Object.keys(outputs).find((path) => file.endsWith(path.replace(/^(\.\.\/)+/, "")));
+  if (!key) throw new Error(`${file} is not among the bundle's outputs`);
+  return key;
 }
 
 /**

@@ -1,5 +1,12 @@
 export { type BroadcastFactory, broadcastContract } from "./broadcast-contract.js";
-export { type BundleOutputs, inputsOf, startInputs, staticallyReached, zodAtStart } from "./bundle-graph.js";
+export {
+  type BundleOutputs,
+  inputsOf,
+  outputKeyOf,
+  startInputs,
+  staticallyReached,
+  zodAtStart,
+} from "./bundle-graph.js";
 export { eventually, sleep, uniqueSuffix } from "./contract-helpers.js";
 export { motoUrl, pubsubEmulatorHost } from "./emulators.js";
 export { type KeyValueContractSettings, type KeyValueFactory, keyValueContract } from "./kv-contract.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { SqsQueue } from "@aat/adapter-sqs";
-import { inputsOf, motoUrl, staticallyReached } from "@aat/core/testing";
+import { inputsOf, motoUrl, outputKeyOf, staticallyReached } from "@aat/core/testing";
 import { bundleEntry } from "@aat/functions-serverless/bundle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AWS_MAIN_FIELDS, HANDLERS } from "../src/bundle.js";
@@ -75,7 +75,7 @@ describe("the Lambda bundles (moto)", () => {
     const outputs = bundle.metafile.outputs;
     const start = staticallyReached(
       outputs,
-      bundle.startFiles.map((file) => relativeOutput(file, outputs)),
+      bundle.startFiles.map((file) => outputKeyOf(file, outputs)),
     );
     const builtins = [...start].flatMap((path) =>
       outputs[path]!.imports.filter((i) => i.external && i.kind === "import-statement").map((i) => i.path),
@@ -123,7 +123,7 @@ process.stdout.write("\\n" + JSON.stringify(reply));`;
     expect(s3.length).toBeGreaterThan(0);
     const withSqs = staticallyReached(outputs, [
       ...sqs,
-      ...bundle.startFiles.map((file) => relativeOutput(file, outputs)),
+      ...bundle.startFiles.map((file) => outputKeyOf(file, outputs)),
     ]);
     for (const chunk of s3) expect(withSqs.has(chunk)).toBe(false);
   });
@@ -144,7 +144,7 @@ describe("what the HTTP handler loads at start and on its first request", () => 
     ];
     const entryOf = (path: string) => outputs[path]!.entryPoint?.replace(/^(\.\.\/)+/, "") ?? "";
     const roots = [
-      ...bundle.startFiles.map((file) => relativeOutput(file, outputs)),
+      ...bundle.startFiles.map((file) => outputKeyOf(file, outputs)),
       ...Object.keys(outputs).filter((path) => firstUse.includes(entryOf(path))),
     ];
     expect(roots.length).toBe(bundle.startFiles.length + firstUse.length);
@@ -157,10 +157,3 @@ describe("what the HTTP handler loads at start and on its first request", () => 
     );
   });
 });
-
-/** The metafile's key (relative to the working directory) of an absolute output path. */
-function relativeOutput(file: string, outputs: Record<string, unknown>): string {
-  const key = Object.keys(outputs).find((path) => file.endsWith(path.replace(/^(\.\.\/)+/, "")));
-  if (!key) throw new Error(`${file} is not among the bundle's outputs`);
-  return key;
-}
