@@ -2,13 +2,18 @@
  * `npm run build:functions`: one esbuild bundle per serverless handler of every target (ESM, minified,
  * tree-shaken, code-split, source maps) into functions/<target>/dist/<handler>/. Prints each bundle's
  * size: all files, and what a cold start loads (the entry and its static chunks), raw and gzip.
- * Usage: npm run build:functions [-- aws gcp azure] [-- --compile-cache [--node PATH[,PATH]] [--v8-flags "..."]]
+ * Usage: npm run build:functions [-- aws gcp azure] [-- --arch x64|arm64] [--node-version 22.x.y]
+ *          [--v8-flags "..."] [--node PATH[,PATH]] [--no-compile-cache]
  *
- * `--compile-cache` (opt-in): the bundle's modules become scripts run by index.mjs with a V8 code cache
- * shipped beside them, made by the runtime's exact node binary (`--node`, default the node running this
- * script; >= 20.16 or 22.3) started with the V8 flags the runtime passes (`--v8-flags`, e.g. Lambda's
- * `--expose-gc --max-semi-space-size=… --max-old-space-size=…`); where the version, arch or flags differ
- * the scripts compile as usual (functions/serverless/src/compile-cache.ts, docs/benchmarks.md).
+ * By default each bundle ships a V8 code cache (functions/serverless/src/compile-cache.ts): its modules
+ * become scripts run by index.mjs with a cache made by a node of the clouds' runtime major (the version
+ * pinned in functions/serverless/runtime-node.json, or `--node-version`) for `--arch` (default this
+ * machine's; another arch runs under qemu user mode), started with the V8 flags the runtime passes
+ * (`--v8-flags`, e.g. Lambda's `--expose-gc --max-semi-space-size=… --max-old-space-size=…`; infra-aws
+ * computes them per function). `--node` names the binaries instead. Where the runtime's node refuses the
+ * cache the scripts compile as usual and the handler says so in its log once. When no such node can be
+ * had (offline, no qemu for another arch), the build says why and ships plain ES modules;
+ * `--no-compile-cache` asks for those.
  */
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
@@ -16,7 +21,7 @@ import { gzipSync } from "node:zlib";
 import { DIST as AWS_DIST, bundleHandlers as bundleAws } from "@aat/functions-aws/bundle";
 import { DIST as AZURE_DIST, bundleHandlers as bundleAzure } from "@aat/functions-azure/bundle";
 import { bundleHandlers as bundleGcp, DIST as GCP_DIST } from "@aat/functions-gcp/bundle";
-import type { BundleResult, CompileCacheTarget } from "@aat/functions-serverless/bundle";
+import { type BundleResult, type CompileCacheTarget, runtimeNode } from "@aat/functions-serverless/bundle";
 
 const args = process.argv.slice(2);
 const option = (name: string) => {
@@ -27,17 +32,34 @@ const option = (name: string) => {
   args.splice(at, 2);
   return value;
 };
+const flag = (name: string) => {
+  const at = args.indexOf(name);
+  if (at >= 0) args.splice(at, 1);
+  return at >= 0;
+};
 const nodes = option("--node");
-const v8Flags = option("--v8-flags");
-const withCache = args.includes("--compile-cache");
-if (withCache) args.splice(args.indexOf("--compile-cache"), 1);
-if (!withCache && (nodes || v8Flags)) throw new Error("--node and --v8-flags go with --compile-cache");
-const compileCache: CompileCacheTarget[] | undefined = withCache
-  ? (nodes ?? process.execPath).split(",").map((node) => ({
-      node,
-      ...(v8Flags ? { flags: v8Flags.split(/\s+/).filter(Boolean) } : {}),
-    }))
-  : undefined;
+const version = option("--node-version");
+const arch = option("--arch");
+const v8Flags = option("--v8-flags")?.split(/\s+/).filter(Boolean);
+flag("--compile-cache"); // the default now; still accepted
+const withoutCache = flag("--no-compile-cache");
+if (withoutCache && (nodes || version || arch || v8Flags))
+  throw new Error("--no-compile-cache goes without --node, --node-version, --arch and --v8-flags");
+if (nodes && (version || arch))
+  throw new Error("--node names the binaries: no --node-version or --arch with it");
+
+function cacheTargets(): CompileCacheTarget[] | undefined {
+  if (withoutCache) return undefined;
+  const flags = v8Flags && v8Flags.length > 0 ? { flags: v8Flags } : {};
+  if (nodes) return nodes.split(",").map((node) => ({ node, ...flags }));
+  const found = runtimeNode({ ...(version ? { version } : {}), ...(arch ? { arch } : {}) });
+  if ("unavailable" in found) {
+    console.warn(`build:functions: no code cache (cold starts compile from source): ${found.unavailable}`);
+    return undefined;
+  }
+  return [{ ...found.target, ...flags }];
+}
+const compileCache = cacheTargets();
 const options = compileCache ? { compileCache } : {};
 
 const TARGETS: Record<string, () => Promise<BundleResult[]>> = {

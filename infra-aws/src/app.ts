@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildLambdaBundles } from "./bundles.js";
+import { buildLambdaBundles, lambdaCodeCaches } from "./bundles.js";
 import { loadAwsConfig } from "./config.js";
 import { buildApp } from "./synth.js";
 
@@ -27,7 +27,9 @@ function configPath(): string {
 
 try {
   const config = loadAwsConfig(configPath());
-  const bundles = await buildLambdaBundles(join(infraDir, ".build"));
+  const { caches, warning } = lambdaCodeCaches(config);
+  if (warning) console.warn(warning);
+  const bundles = await buildLambdaBundles(join(infraDir, ".build"), caches);
   const { app } = buildApp({ config, bundles, siteDir: join(repoRoot, "site/dist") });
   app.synth();
 } catch (error) {

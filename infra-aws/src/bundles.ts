@@ -1,6 +1,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type AwsBundleOptions, bundleHandlers } from "@aat/functions-aws/bundle";
+import {
+  type AwsBundleOptions,
+  bundleEntry,
+  deployCodeCache,
+  HANDLERS,
+  lambdaNodeFlags,
+} from "@aat/functions-aws/bundle";
+import type { AwsDeployConfig } from "./config.js";
 
 type CompileCacheTarget = NonNullable<AwsBundleOptions["compileCache"]>[number];
 
@@ -10,41 +17,59 @@ export interface LambdaBundles {
   worker: string;
   schedule: string;
 }
+export type FunctionRole = keyof LambdaBundles;
+
+/** The arch of the stack's functions (Graviton): the code cache is made by a node of this arch. */
+export const LAMBDA_ARCH = "arm64";
+
+/** Which `sizes` entry of the deploy configuration each function takes (a schedule tick runs no steps). */
+export const SIZE_OF: Record<FunctionRole, "api" | "worker"> = {
+  http: "api",
+  worker: "worker",
+  schedule: "api",
+};
+
+export type LambdaCodeCaches = Record<FunctionRole, CompileCacheTarget[]>;
 
 /**
- * The shipped V8 code cache (functions/serverless/src/compile-cache.ts), when the deployer names the node
- * binary of the Lambda runtime's exact version: AAT_CODE_CACHE_NODE (and AAT_CODE_CACHE_V8_FLAGS, the V8
- * flags that runtime starts node with). Without them the bundles are plain ES modules.
+ * The V8 code cache each bundle ships (functions/serverless/src/compile-cache.ts), on by default: made by
+ * the Node 22 the build pins (runtime-node.json; AAT_NODE22_VERSION another) for Lambda's arch, started
+ * with the V8 flags Lambda starts that function's node with (they depend on its memory size; V8 refuses a
+ * cache made with other flags). `AAT_CODE_CACHE=off` ships plain ES modules; `AAT_CODE_CACHE_NODE` names
+ * the binary (of Lambda's arch) and `AAT_CODE_CACHE_V8_FLAGS` the flags instead (deployCodeCache). When
+ * no such node can be had here, a warning says why and the bundles ship without a cache.
  */
-export function codeCacheFromEnv(env: NodeJS.ProcessEnv = process.env): CompileCacheTarget[] | undefined {
-  const node = env.AAT_CODE_CACHE_NODE?.trim();
-  if (!node) {
-    if (env.AAT_CODE_CACHE_V8_FLAGS)
-      throw new Error(
-        "AAT_CODE_CACHE_V8_FLAGS is set without AAT_CODE_CACHE_NODE: name the runtime's node binary too",
-      );
-    return undefined;
-  }
-  const flags = (env.AAT_CODE_CACHE_V8_FLAGS ?? "").split(/\s+/).filter(Boolean);
-  return [{ node, ...(flags.length > 0 ? { flags } : {}) }];
+export function lambdaCodeCaches(
+  config: Pick<AwsDeployConfig, "sizes">,
+  env: NodeJS.ProcessEnv = process.env,
+): { caches?: LambdaCodeCaches; warning?: string } {
+  const { target, flags, warning } = deployCodeCache("infra-aws", LAMBDA_ARCH, env);
+  if (!target) return warning ? { warning } : {};
+  const cacheFor = (role: FunctionRole) => [
+    { ...target, flags: flags ?? lambdaNodeFlags(config.sizes[SIZE_OF[role]].memoryMb) },
+  ];
+  return { caches: { http: cacheFor("http"), worker: cacheFor("worker"), schedule: cacheFor("schedule") } };
 }
 
 /**
  * Builds the real handler bundles (functions/aws, esbuild) into `outDir`, so every synth deploys exactly
- * the code in this checkout. Nothing here is committed (infra-aws/.gitignore).
+ * the code in this checkout, each with its code cache when given. Nothing here is committed
+ * (infra-aws/.gitignore).
  */
-export async function buildLambdaBundles(
-  outDir: string,
-  compileCache: CompileCacheTarget[] | undefined = codeCacheFromEnv(),
-): Promise<LambdaBundles> {
-  const results = await bundleHandlers(outDir, compileCache ? { compileCache } : {});
-  const names = new Set(results.map((r) => r.name));
-  for (const name of ["http", "worker", "schedule"] as const) {
-    if (!names.has(name) || !existsSync(join(outDir, name, "index.mjs"))) {
+export async function buildLambdaBundles(outDir: string, caches?: LambdaCodeCaches): Promise<LambdaBundles> {
+  const bundles = {} as LambdaBundles;
+  for (const role of ["http", "worker", "schedule"] as const) {
+    const result = await bundleEntry(
+      role,
+      HANDLERS[role],
+      outDir,
+      caches ? { compileCache: caches[role] } : {},
+    );
+    if (!existsSync(join(outDir, role, "index.mjs")))
       throw new Error(
-        `functions/aws bundleHandlers wrote no ${name}/index.mjs in ${outDir}; the stack needs the http, worker and schedule handlers`,
+        `functions/aws bundleEntry wrote no ${role}/index.mjs in ${outDir} (${result.file}); the stack needs the http, worker and schedule handlers`,
       );
-    }
+    bundles[role] = join(outDir, role);
   }
-  return { http: join(outDir, "http"), worker: join(outDir, "worker"), schedule: join(outDir, "schedule") };
+  return bundles;
 }

@@ -3,7 +3,6 @@ import type { AwsDeployConfig } from "./config.js";
 
 /** Variables the stack sets itself; `aws.environment` may not set them (the functions would not start). */
 export const STACK_ENV = [
-  "NODE_OPTIONS",
   "AAT_QUEUE_KIND",
   "AAT_SQS_QUEUE_URL",
   "AAT_SQS_FIFO",
@@ -43,8 +42,8 @@ export function functionEnvironment(config: AwsDeployConfig, refs: EnvironmentRe
   const env: Record<string, string> = {
     // Operator settings first (checked by checkAwsConfig never to name the stack's own variables).
     ...config.aws.environment,
-    // The bundles ship external source maps: stack traces in CloudWatch point at the TypeScript sources.
-    NODE_OPTIONS: "--enable-source-maps",
+    // No NODE_OPTIONS=--enable-source-maps: it would turn the shipped code cache off (and read every
+    // source map at each cold start); the handlers map the stacks they log themselves.
     AAT_QUEUE_KIND: "sqs",
     AAT_SQS_QUEUE_URL: refs.queueUrl,
     AAT_SQS_FIFO: String(config.aws.queue.fifo),

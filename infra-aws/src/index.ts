@@ -1,4 +1,9 @@
-export { buildLambdaBundles, type LambdaBundles } from "./bundles.js";
+export {
+  buildLambdaBundles,
+  type LambdaBundles,
+  type LambdaCodeCaches,
+  lambdaCodeCaches,
+} from "./bundles.js";
 export { type AwsDeployConfig, checkAwsConfig, loadAwsConfig } from "./config.js";
 export { type EnvironmentRefs, functionEnvironment } from "./environment.js";
 export { SiteNotBuiltError, siteDist } from "./site-assets.js";

@@ -14,7 +14,7 @@ import * as targets from "aws-cdk-lib/aws-scheduler-targets";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
-import type { LambdaBundles } from "./bundles.js";
+import { type FunctionRole, LAMBDA_ARCH, type LambdaBundles, SIZE_OF } from "./bundles.js";
 import type { AwsDeployConfig } from "./config.js";
 import { functionEnvironment } from "./environment.js";
 import { Site } from "./site.js";
@@ -26,8 +26,6 @@ export interface AatAwsStackProps extends StackProps {
   /** The built site (required when `config.site` is true; see siteDist). */
   siteDir?: string;
 }
-
-type FunctionRole = "http" | "worker" | "schedule";
 
 /**
  * Everything aat needs on AWS, from the deploy configuration: three Lambdas (Node 22, arm64) on the real
@@ -126,7 +124,8 @@ export class AatAwsStack extends Stack {
         functionName,
         description: `${prefix}: ${what}`,
         runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.ARM_64,
+        // The code cache is made for this arch (bundles.ts).
+        architecture: LAMBDA_ARCH === "arm64" ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
         handler: "index.handler",
         code: lambda.Code.fromAsset(bundles[role]),
         memorySize: size.memoryMb,
@@ -142,11 +141,15 @@ export class AatAwsStack extends Stack {
       table?.grantReadWriteData(fn);
       return fn;
     };
+    // Sizes by SIZE_OF (bundles.ts, whose code cache is made for each function's memory).
     this.functions = {
-      http: make("http", config.sizes.api, "HTTP API (API Gateway HTTP API / Function URL)"),
-      worker: make("worker", config.sizes.worker, "step worker (SQS event source)"),
-      // A tick checks the plans' schedule triggers and starts the due runs: API-sized, it runs no steps.
-      schedule: make("schedule", config.sizes.api, "plan schedule tick (EventBridge Scheduler)"),
+      http: make("http", config.sizes[SIZE_OF.http], "HTTP API (API Gateway HTTP API / Function URL)"),
+      worker: make("worker", config.sizes[SIZE_OF.worker], "step worker (SQS event source)"),
+      schedule: make(
+        "schedule",
+        config.sizes[SIZE_OF.schedule],
+        "plan schedule tick (EventBridge Scheduler)",
+      ),
     };
 
     this.functions.worker.addEventSource(

@@ -67,7 +67,6 @@ describe("AWS stack (standard queue, DynamoDB, site)", () => {
         Environment: {
           Variables: Match.objectEquals({
             AAT_MODELS_JSON: '{"default":{"provider":"openai","model":"gpt-4o-mini"}}',
-            NODE_OPTIONS: "--enable-source-maps",
             AAT_QUEUE_KIND: "sqs",
             AAT_SQS_QUEUE_URL: { Ref: queue },
             AAT_SQS_FIFO: "false",

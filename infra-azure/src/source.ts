@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { EXTERNAL } from "@aat/functions-azure/bundle";
-import { bundleEntry } from "@aat/functions-serverless/bundle";
+import { bundleEntry, type CompileCacheTarget } from "@aat/functions-serverless/bundle";
 
 /**
  * Builds the Function App's package from functions/azure's entry (all three functions: a Function App runs
@@ -12,11 +12,15 @@ import { bundleEntry } from "@aat/functions-serverless/bundle";
  * the functions). Nothing here is committed (infra-azure/.gitignore).
  *
  * What functions/azure's bundle leaves external (`@azure/functions-core`, which the Functions Node worker
- * provides at run time) stays outside here too.
+ * provides at run time) stays outside here too. `compileCache`: the V8 code cache the package ships
+ * (main.ts: on by default, deployCodeCache).
  */
-export async function buildAzureSource(outDir: string): Promise<string> {
+export async function buildAzureSource(outDir: string, compileCache?: CompileCacheTarget[]): Promise<string> {
   const entry = createRequire(import.meta.url).resolve("@aat/functions-azure/entry");
-  const result = await bundleEntry("azure", entry, outDir, { external: EXTERNAL });
+  const result = await bundleEntry("azure", entry, outDir, {
+    external: EXTERNAL,
+    ...(compileCache ? { compileCache } : {}),
+  });
   const dir = dirname(result.file);
   if (!existsSync(join(dir, "index.mjs"))) {
     throw new Error(

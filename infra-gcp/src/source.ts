@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { bundleHandlers, EXTERNAL, HANDLERS } from "@aat/functions-gcp/bundle";
+import type { CompileCacheTarget } from "@aat/functions-serverless/bundle";
 
 export type GcpFunctionName = keyof typeof HANDLERS;
 /** Folder of each function's source: index.mjs, its chunks and package.json. */
@@ -15,8 +16,12 @@ export type GcpFunctionSources = Record<GcpFunctionName, string>;
  * The Functions Framework is one of those: Cloud Run functions' buildpack installs it and starts
  * `functions-framework --target=<name>`, which loads index.mjs; the function must register with that same
  * copy of the framework, not a bundled second one.
+ * `compileCache`: the V8 code cache each function ships (main.ts: on by default, deployCodeCache).
  */
-export async function buildGcpSources(outDir: string): Promise<GcpFunctionSources> {
+export async function buildGcpSources(
+  outDir: string,
+  compileCache?: CompileCacheTarget[],
+): Promise<GcpFunctionSources> {
   const bundleModule = createRequire(import.meta.url).resolve("@aat/functions-gcp/bundle");
   const manifest = JSON.parse(readFileSync(resolve(dirname(bundleModule), "../package.json"), "utf8")) as {
     dependencies?: Record<string, string>;
@@ -28,7 +33,7 @@ export async function buildGcpSources(outDir: string): Promise<GcpFunctionSource
       throw new Error(`functions/gcp/package.json lists no ${name}; the functions cannot start without it`);
     dependencies[name] = version;
   }
-  const results = await bundleHandlers(outDir);
+  const results = await bundleHandlers(outDir, compileCache ? { compileCache } : {});
   const sources = {} as GcpFunctionSources;
   for (const name of Object.keys(HANDLERS) as GcpFunctionName[]) {
     const result = results.find((r) => r.name === name);

@@ -19,6 +19,8 @@ import {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** For infra-aws: what a synth ships as code cache (functions/serverless/src/runtime-node.ts). */
+export { deployCodeCache } from "@aat/functions-serverless/bundle";
 export type { BundleResult };
 
 /**
@@ -38,6 +40,21 @@ export const HANDLERS: Record<"http" | "worker" | "schedule", HandlerSpec> = {
   worker: { entry: join(here, "entries/worker.ts"), httpApi: false, mainFields: AWS_MAIN_FIELDS },
   schedule: { entry: join(here, "entries/schedule.ts"), httpApi: false, mainFields: AWS_MAIN_FIELDS },
 };
+
+/**
+ * The V8 flags Lambda's Node runtime starts node with in a function of `memoryMb` (its bootstrap script:
+ * `--expose-gc`, a tenth of the memory as new space split into two semi-spaces, the rest as old space; its
+ * `--max-http-header-size` is Node's, not V8's). A shipped code cache must be made with exactly these:
+ * V8 refuses a cache made under other flags (checked: one flag's difference is enough).
+ */
+export function lambdaNodeFlags(memoryMb: number): string[] {
+  const newSpace = Math.floor(memoryMb / 10);
+  return [
+    "--expose-gc",
+    `--max-semi-space-size=${Math.floor(newSpace / 2)}`,
+    `--max-old-space-size=${memoryMb - newSpace}`,
+  ];
+}
 
 export interface AwsBundleOptions extends CompileCacheOptions {
   /** Leave the AWS SDK to the copy in Lambda's Node runtime (@aws-sdk/*, @smithy/*). */

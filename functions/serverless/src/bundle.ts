@@ -20,6 +20,13 @@ import {
   supportsCompileCache,
 } from "./compile-cache.js";
 
+export {
+  deployCodeCache,
+  RUNTIME_NODE_VERSION,
+  type RuntimeNode,
+  type RuntimeNodeOptions,
+  runtimeNode,
+} from "./runtime-node.js";
 export type { CompileCacheInfo, CompileCacheTarget };
 export { supportsCompileCache };
 

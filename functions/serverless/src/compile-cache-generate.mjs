@@ -4,8 +4,8 @@
 // It imports the bundle (its index.mjs loader runs start.js, the start's scripts in one, as a cold start
 // does), then caches start.js with the functions that ran (what a cold start compiles lazily) and the
 // other scripts (chunks loaded on first use) compiled without running. Files: <out dir>/<tag>/<script>,
-// where tag is `<version>-<arch>` (the loader's choice; V8 itself checks its version and flags).
-// Prints {"tag"} as JSON.
+// where tag is `v<major>-<arch>` (the loader's choice; V8 itself checks its version and flags), and
+// <out dir>/<tag>/made-by.json: this node's version, arch, V8 version and flags. Prints {"tag"} as JSON.
 import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -17,7 +17,7 @@ if (typeof process.getBuiltinModule !== "function" || !vm.constants?.USE_MAIN_CO
   throw new Error(
     `node ${process.version} (${process.execPath}) cannot run the code cache loader: generate the cache with the runtime's node (>= 20.16 or 22.3)`,
   );
-const tag = `${process.version}-${process.arch}`;
+const tag = `v${process.versions.node.split(".")[0]}-${process.arch}`;
 await import(pathToFileURL(join(bundleDir, "index.mjs")).href);
 const registry = globalThis[Symbol.for("aat.bundleScripts")];
 if (!(registry?.scripts instanceof Map))
@@ -31,6 +31,13 @@ for (const name of readdirSync(bundleDir).filter((file) => file.endsWith(".js") 
   const script = registry.scripts.get(name)?.script ?? registry.compile(name);
   writeFileSync(join(dir, name), script.createCachedData());
 }
+const madeBy = {
+  node: process.version,
+  arch: process.arch,
+  v8: process.versions.v8,
+  flags: process.execArgv,
+};
+writeFileSync(join(dir, "made-by.json"), `${JSON.stringify(madeBy)}\n`);
 process.stdout.write(`${JSON.stringify({ tag })}\n`);
 // The bundle's import may leave timers or sockets open; the cache is written.
 process.exit(0);

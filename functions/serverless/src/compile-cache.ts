@@ -1,8 +1,8 @@
 /**
- * Opt-in build output (`npm run build:functions -- --compile-cache`): a handler bundle that carries a V8
- * code cache of its own code, made at build time by the exact node binary (and V8 flags) the function
- * will run under, so that a cold start deserializes compiled code instead of parsing and compiling it
- * (docs/benchmarks.md, cold start; docs/decisions.md).
+ * The build output `npm run build:functions` makes by default (docs/decisions.md, session 11): a handler
+ * bundle that carries a V8 code cache of its own code, made at build time by a node of the runtime's major
+ * version and arch, started with the V8 flags the runtime passes, so that a cold start deserializes
+ * compiled code instead of parsing and compiling it (docs/benchmarks.md, cold start).
  *
  * Why not Node's module compile cache (`module.enableCompileCache`, the first version of this): Node takes
  * a module's cache right after compiling it, before it runs, so the cache holds the top-level code only.
@@ -19,18 +19,18 @@
  *    __filename, __dirname);
  * 2. index.mjs becomes a small loader that runs `main.js` and re-exports its exports. It loads each
  *    script once (a chunk shared by several importers is one instance, as with ES modules), with the
- *    cache `code-cache/<node version>-<arch>/<script>` when there is one for this node, and `require`s
- *    anything else (node built-ins, packages the host provides) with Node's own require. (It does not
- *    read V8's cachedDataVersionTag to pick a cache: loading node:v8 costs ~1.7 ms of a cold start. So
- *    there is one cache per node version and arch, made with the V8 flags the runtime passes.);
- *    The start's scripts are also packed into one (start.js), which the loader runs with its cache;
+ *    cache `code-cache/v<major>-<arch>/<script>` when there is one for this node's major version and
+ *    arch, and `require`s anything else (node built-ins, packages the host provides) with Node's own
+ *    require. The start's scripts are also packed into one (start.js, with an index source map), which
+ *    the loader runs with its cache;
  * 3. the cache is made by running the bundle's import under each target node
  *    (compile-cache-generate.mjs): the scripts the import loads are cached with every function that ran,
- *    the rest (chunks loaded on first use) compiled and cached without running.
- * V8 checks the data it is given (its version, its flags, the source); data it does not accept (e.g. the
- * runtime passed other V8 flags) is rejected and the script compiles as usual. A node with no cache of
- * its version and arch loads the same scripts without one. Nothing is written at run time: the deployed
- * folder may be read-only.
+ *    the rest (chunks loaded on first use) compiled and cached without running. `made-by.json` beside
+ *    the cache names the node and flags that made it, for the runtime's warning when V8 refuses it.
+ * V8 checks the data it is given (its version, its flags, the source): data it does not accept (another
+ * release line of the major, e.g. 22.22 for a cache made by 22.23, or other V8 flags) is rejected and the
+ * script compiles as usual, which the runtime reports once (code-cache-status.ts). Nothing is written at
+ * run time: the deployed folder may be read-only.
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -42,8 +42,13 @@ import type { BundleResult } from "./bundle.js";
 import { REQUIRE_BANNER } from "./bundle-banner.js";
 
 export interface CompileCacheTarget {
-  /** The node binary the function runs under (its exact version: the cache is used by that one only). */
+  /**
+   * A node binary of the runtime's major version and arch; V8 accepts the cache on the runtime when its
+   * release line matches (runtime-node.ts fetches the pinned one).
+   */
   node: string;
+  /** A command that runs `node` when its arch is not this machine's (qemu user mode: runtime-node.ts). */
+  emulator?: string[];
   /**
    * The V8 flags the runtime starts node with (they enter V8's cache tag): e.g. Lambda's Node runtime
    * starts node with `--expose-gc --max-semi-space-size=… --max-old-space-size=…` (sizes from the
@@ -53,7 +58,7 @@ export interface CompileCacheTarget {
 }
 
 export interface CompileCacheInfo {
-  /** One per target: `<version>-<arch>`. */
+  /** One per target: `v<major>-<arch>`. */
   tags: string[];
   /** Bytes of the cache files. */
   bytes: number;
@@ -68,6 +73,8 @@ export const MAIN = "main.js";
  */
 export const PACK = "start.js";
 export const CACHE_DIR = "code-cache";
+/** Beside each cache: `{ node, arch, v8, flags }` of the node that made it. */
+export const MADE_BY = "made-by.json";
 /** The global symbol key of the loader's registry, for the generator and tests: `{ scripts, compile }`. */
 export const SCRIPTS_KEY = "aat.bundleScripts";
 const GENERATOR = fileURLToPath(new URL("./compile-cache-generate.mjs", import.meta.url));
@@ -135,13 +142,27 @@ function toScript(file: string): { script: string; bytes: number } {
   return { script, bytes: Buffer.byteLength(text) };
 }
 
-/** start.js: one expression, an object mapping each start script's name to its body as a module function. */
-function pack(dir: string, names: string[]): string {
-  const bodies = names.map((name) => {
+/**
+ * start.js: one expression, an object mapping each start script's name to its body as a module function;
+ * and its source map, an index map with one section per body (the body's own map, from where the body
+ * starts), so that a stack frame in start.js maps to the TypeScript as a frame in the script does.
+ */
+function pack(dir: string, names: string[]): { text: string; map: string } {
+  let text = "({\n";
+  const sections: Array<{ offset: { line: number; column: number }; map: unknown }> = [];
+  for (const [index, name] of names.entries()) {
     const body = readFileSync(join(dir, name), "utf8").replace(/\/\/# sourceMappingURL=\S+\n$/, "");
-    return `${JSON.stringify(name)}: function (exports, require, module, __filename, __dirname) {${body}\n}`;
-  });
-  return `({\n${bodies.join(",\n")}\n})\n`;
+    const head = `${index === 0 ? "" : ",\n"}${JSON.stringify(name)}: function (exports, require, module, __filename, __dirname) {`;
+    text += head;
+    const lines = text.split("\n");
+    sections.push({
+      offset: { line: lines.length - 1, column: lines.at(-1)!.length },
+      map: JSON.parse(readFileSync(join(dir, `${name}.map`), "utf8")),
+    });
+    text += `${body}\n}`;
+  }
+  text += `\n})\n//# sourceMappingURL=${PACK}.map\n`;
+  return { text, map: JSON.stringify({ version: 3, file: PACK, sections }) };
 }
 
 /**
@@ -153,7 +174,7 @@ function loader(exports: string[]): string {
     name === "default" ? "export default main.default;" : `export const ${name} = main.${name};`,
   );
   return `// The code cache loader (functions/serverless/src/compile-cache.ts): runs this bundle's scripts with the
-// V8 code cache in ${CACHE_DIR}/<node version>-<arch>/ made for this node, or without one.
+// V8 code cache in ${CACHE_DIR}/v<major>-<arch>/ made for this node's major and arch, or without one.
 // Built-ins through process.getBuiltinModule: an ES import of node:fs alone costs ~2.3 ms of CPU (Node
 // builds its ES facade by reading every export, fs.promises too, which loads streams and readline).
 const { readFileSync } = process.getBuiltinModule("node:fs");
@@ -162,7 +183,8 @@ const { constants, Script } = process.getBuiltinModule("node:vm");
 
 // Paths by concatenation (the folder's path ends with its separator): a URL per script costs more.
 const dirname = fileURLToPath(new URL("./", import.meta.url));
-const cacheDir = \`\${dirname}${CACHE_DIR}/\${process.version}-\${process.arch}/\`;
+const major = process.versions.node.slice(0, process.versions.node.indexOf("."));
+const cacheDir = \`\${dirname}${CACHE_DIR}/v\${major}-\${process.arch}/\`;
 const CHUNK = /^\\.\\/chunk-[\\w-]+\\.mjs$/;
 // Node's require for what is not a chunk: built-ins directly, packages the host provides (e.g. the
 // Functions Framework) through createRequire, made only when one is required (node:module costs ~0.4 ms).
@@ -171,10 +193,11 @@ const nodeRequire = (specifier) =>
   process.getBuiltinModule(specifier) ??
   (hostRequire ??= process.getBuiltinModule("node:module").createRequire(import.meta.url))(specifier);
 /**
- * The scripts run so far (name → { script, module, cache }), how one is compiled, and start.js's module
- * functions by script name (their cache is start.js's): for the generator and tests.
+ * The scripts run so far (name → { script, module, cache }), how one is compiled, start.js's module
+ * functions by script name (their cache is start.js's) and the cache folder: for the generator, the
+ * runtime's report of a refused cache (code-cache-status.ts) and tests.
  */
-const registry = { scripts: new Map(), compile, packed: undefined };
+const registry = { scripts: new Map(), compile, packed: undefined, cacheDir };
 globalThis[Symbol.for("${SCRIPTS_KEY}")] = registry;
 
 /**
@@ -248,24 +271,27 @@ export function addCompileCache(result: BundleResult, targets: CompileCacheTarge
   const exports = entryPath ? result.metafile.outputs[entryPath]!.exports : undefined;
   if (!exports) throw new Error(`addCompileCache: ${result.file} is not in the bundle's metafile`);
   const scripts = new Map(result.files.map(({ file }) => [file, toScript(file)]));
-  const packText = pack(
+  const packed = pack(
     dir,
     result.startFiles.map((file) => scripts.get(file)!.script),
   );
+  const packText = packed.text;
   writeFileSync(join(dir, PACK), packText);
+  writeFileSync(join(dir, `${PACK}.map`), packed.map);
   const loaderText = loader(exports);
   writeFileSync(result.file, loaderText);
   const out = join(dir, CACHE_DIR);
   const tags: string[] = [];
-  for (const { node, flags = [] } of targets) {
-    const run = spawnSync(node, [...flags, GENERATOR, dir, out], {
+  for (const { node, flags = [], emulator = [] } of targets) {
+    const [command, ...prefix] = [...emulator, node];
+    const run = spawnSync(command!, [...prefix, ...flags, GENERATOR, dir, out], {
       encoding: "utf8",
       env: { PATH: process.env.PATH ?? "", AAT_LOG_LEVEL: "silent" },
     });
     if (run.status !== 0) throw new Error(`code cache generation with ${node} failed:\n${run.stderr}`);
     const { tag } = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as { tag: string };
     if (tags.includes(tag))
-      throw new Error(`two code caches for ${tag} (${node}): the loader picks one per node version and arch`);
+      throw new Error(`two code caches for ${tag} (${node}): the loader picks one per node major and arch`);
     tags.push(tag);
   }
   const cacheBytes = tags.reduce(

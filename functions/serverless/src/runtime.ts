@@ -13,6 +13,7 @@ import { registerBuiltinTools, type StartPlanRun, type Tool, ToolRegistry } from
 import type { ChatDeltaHub } from "@aat/core/workflows/chat";
 import { alertsHook, type CompositionLogger } from "./alerts.js";
 import type { ApiApp } from "./api-app.js";
+import { codeCacheProblem } from "./code-cache-status.js";
 import { readableThreatIntel } from "./threatintel.js";
 
 export { reusedPerInstance } from "./reuse.js";
@@ -250,10 +251,17 @@ export async function createTargetRuntime<
   const env = options.env ?? process.env;
   // The config file's YAML reader is loaded only when AAT_CONFIG names a file.
   const config = options.config ?? (await loadConfigOnDemand({ env })).config;
+  const logger = options.logger ?? target.createLogger(config.telemetry.logLevel);
+  const cacheProblem = codeCacheProblem();
+  if (cacheProblem)
+    logger.warn(
+      { codeCache: cacheProblem },
+      `the bundle's V8 code cache is not used (${cacheProblem.state}): cold starts compile from source`,
+    );
   return createServerlessRuntime({
     config,
     env,
-    logger: options.logger ?? target.createLogger(config.telemetry.logLevel),
+    logger,
     stores: options.stores ?? (await target.openStores(config)),
     wrapQueue: (queue) => target.wrapQueue(queue),
     version: target.version,

@@ -44,6 +44,8 @@ interface Run {
   /** Each script the loader ran: its code cache accepted, rejected (V8 refused the data) or none. */
   caches?: Record<string, "accepted" | "rejected" | "none">;
   stack?: string;
+  /** What the runtime would log about the cache (code-cache-status.ts); undefined when it was used. */
+  problem?: { state: string; running: { node: string }; shipped: Array<{ node?: string; flags?: string[] }> };
 }
 
 /** Imports the deployed index.mjs in a fresh process, calls `handler(input)` and `modules()`. */
@@ -54,6 +56,7 @@ const run = {};
 try { run.result = await bundle.handler(${input}); } catch (error) { run.stack = error.stack; }
 run.modules = await bundle.modules();
 run.caches = Object.fromEntries([...globalThis[Symbol.for("${SCRIPTS_KEY}")].scripts].map(([name, s]) => [name, s.cache]));
+run.problem = bundle.codeCacheProblem();
 console.log(JSON.stringify(run));`;
   const child = spawnSync(
     node,
@@ -94,7 +97,7 @@ describe("the scripted bundle with a shipped V8 code cache", () => {
       expect(files).toContain(`${script}.map`);
     expect(bundle.startFiles).toEqual([bundle.file, join(bundle.file, "..", PACK)]);
     expect(bundle.startFiles[0]).toBe(bundle.file);
-    expect(bundle.compileCache?.tags).toEqual([expect.stringMatching(/^v\d+\.\d+\.\d+-\w+$/)]);
+    expect(bundle.compileCache?.tags).toEqual([expect.stringMatching(/^v\d+-(x64|arm64)$/)]);
     const map = JSON.parse(readFileSync(join(bundle.file, "..", `${MAIN}.map`), "utf8")) as {
       sources: string[];
     };
@@ -111,6 +114,7 @@ describe("the scripted bundle with a shipped V8 code cache", () => {
       expect(run.modules).toEqual({ created: ["static", "lazy"], sameClass: true });
       expect(Object.keys(run.caches!).sort()).toEqual(scriptsOf(bundle).sort());
       for (const status of Object.values(run.caches!)) expect(status).toBe("accepted");
+      expect(run.problem).toBeUndefined();
       expect(digest(task)).toBe(before);
     });
   }
@@ -135,11 +139,19 @@ describe("the scripted bundle with a shipped V8 code cache", () => {
     expect(none.result).toBe(12);
     expect(none.modules).toEqual({ created: ["static", "lazy"], sameClass: true });
     expect(new Set(Object.values(none.caches!))).toEqual(new Set(["none"]));
+    expect(none.problem).toMatchObject({ state: "missing", shipped: [] });
 
     // The runtime starts node with V8 flags the cache was not made with: V8 checks and refuses the data.
     const rejected = invoke(node, deploy(bundle), 2, ["--max-semi-space-size=16"]);
     expect(rejected.result).toBe(12);
     expect(new Set(Object.values(rejected.caches!))).toEqual(new Set(["rejected"]));
+    // The runtime's warning names the node that made the cache and its flags beside this one's.
+    const made = spawnSync(node, ["-p", "process.version"], { encoding: "utf8" }).stdout.trim();
+    expect(rejected.problem).toMatchObject({
+      state: "rejected",
+      running: { node: made },
+      shipped: [{ node: made, flags: [] }],
+    });
   });
 
   it("with --enable-source-maps, compiles the scripts as Node's CommonJS modules, so errors point at the TypeScript", async () => {
@@ -151,5 +163,40 @@ describe("the scripted bundle with a shipped V8 code cache", () => {
     expect(run.stack).toMatch(/compile-cache-lazy\.ts:6:/);
     expect(run.modules).toEqual({ created: ["static", "lazy"], sameClass: true });
     expect(new Set(Object.values(run.caches!))).toEqual(new Set(["none"]));
+    expect(run.problem).toMatchObject({ state: "source-maps" });
+  });
+});
+
+describe("start.js's source map", () => {
+  it("is an index map whose section for each packed script maps as that script's own map does", async () => {
+    const { AnyMap, TraceMap, originalPositionFor } = await import("@jridgewell/trace-mapping");
+    const bundle = await bundleEntry("packmap", entry, out, {
+      httpApi: false,
+      compileCache: [{ node: nodes[0] ?? process.execPath }],
+    });
+    const dir = join(bundle.file, "..");
+    const packed = readFileSync(join(dir, PACK), "utf8");
+    const packMap = new AnyMap(JSON.parse(readFileSync(join(dir, `${PACK}.map`), "utf8")));
+    const position = (text: string, offset: number) => {
+      const lines = text.slice(0, offset).split("\n");
+      return { line: lines.length, column: lines.at(-1)!.length };
+    };
+    const heads = [
+      ...packed.matchAll(/"([\w.-]+\.js)": function \(exports, require, module, __filename, __dirname\) \{/g),
+    ];
+    expect(heads.map((head) => head[1])).toContain(MAIN);
+    let compared = 0;
+    for (const head of heads) {
+      const script = readFileSync(join(dir, head[1]!), "utf8");
+      const own = new TraceMap(JSON.parse(readFileSync(join(dir, `${head[1]}.map`), "utf8")));
+      const bodyAt = head.index + head[0].length;
+      for (let offset = 0; offset < script.length - 40; offset += 7) {
+        expect(packed.slice(bodyAt + offset, bodyAt + offset + 1)).toBe(script[offset]);
+        const fromPack = originalPositionFor(packMap, position(packed, bodyAt + offset));
+        expect(fromPack).toEqual(originalPositionFor(own, position(script, offset)));
+        if (fromPack.source) compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(20);
   });
 });
