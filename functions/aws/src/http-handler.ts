@@ -1,3 +1,4 @@
+import { withMappedStacks } from "@aat/functions-serverless/stack-map";
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult, Context } from "aws-lambda";
 import type { Hono } from "hono";
@@ -33,11 +34,17 @@ export function createHttpHandler(get: () => Promise<LambdaRuntime> = () => cont
       name: "aat-http-errors",
       onError: (request) => {
         const { aat, awsRequestId } = request.context as AatContext;
-        const fields = { requestId: awsRequestId, error: request.error?.message };
+        const fields = { requestId: awsRequestId, error: request.error ?? undefined };
         // Without a runtime (its build failed: configuration, table or queue) there is no logger yet.
         if (aat) aat.logger.error(fields, "the HTTP handler failed");
         else
-          console.error(JSON.stringify({ level: "error", ...fields, msg: "the runtime could not be built" }));
+          console.error(
+            JSON.stringify({
+              level: "error",
+              ...withMappedStacks(fields),
+              msg: "the runtime could not be built",
+            }),
+          );
         request.response = {
           statusCode: 500,
           headers: { "content-type": "application/json", "x-request-id": awsRequestId },

@@ -1,4 +1,10 @@
-/** JSON lines on stdout (CloudWatch Logs keeps one event per line), with the invocation's request id. */
+import { withMappedStacks } from "@aat/functions-serverless/stack-map";
+
+/**
+ * JSON lines on stdout (CloudWatch Logs keeps one event per line), with the invocation's request id. An
+ * Error field is written as `{ name, message, stack }` and stacks are mapped to the TypeScript sources
+ * when logged (functions/serverless/src/stack-map.ts).
+ */
 export interface LambdaLogger {
   debug(fields: Record<string, unknown>, message: string): void;
   info(fields: Record<string, unknown>, message: string): void;
@@ -19,7 +25,15 @@ export function createLambdaLogger(
   let bound: Record<string, unknown> = {};
   const log = (at: Level) => (fields: Record<string, unknown>, message: string) => {
     if (LEVELS[at] < threshold) return;
-    write(JSON.stringify({ level: at, time: new Date().toISOString(), ...bound, ...fields, msg: message }));
+    write(
+      JSON.stringify({
+        level: at,
+        time: new Date().toISOString(),
+        ...bound,
+        ...withMappedStacks(fields),
+        msg: message,
+      }),
+    );
   };
   return {
     debug: log("debug"),

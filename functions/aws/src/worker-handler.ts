@@ -96,10 +96,7 @@ async function handleRecord(
   try {
     message = await stores.decode(record);
   } catch (error) {
-    logger.error(
-      { messageId: record.messageId, error: (error as Error).message },
-      "worker: could not read the record",
-    );
+    logger.error({ messageId: record.messageId, error }, "worker: could not read the record");
     return true;
   }
   // Handled by the adapter already (not due yet and re-published, over its delivery limit, unreadable
@@ -128,10 +125,7 @@ async function handleRecord(
     return !settled;
   } catch (error) {
     queue.takeSettled(delivery.receipt);
-    logger.error(
-      { messageId: delivery.id, error: (error as Error).message },
-      "worker: handling failed; delivered again",
-    );
+    logger.error({ messageId: delivery.id, error }, "worker: handling failed; delivered again");
     return true;
   } finally {
     clearInterval(heartbeat);

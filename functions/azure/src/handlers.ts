@@ -86,7 +86,7 @@ export function createWorkerHandler(
     } catch (error) {
       queue.takeSettled(delivery.receipt);
       logger.error(
-        { messageId: delivery.id, error: (error as Error).message },
+        { messageId: delivery.id, error },
         "worker: handling failed; abandoned, Service Bus delivers it again",
       );
       throw error;

@@ -99,10 +99,7 @@ export function registerStepsFunction(
         outcome = await runner.handle(message);
       } catch (error) {
         queue.takeSettled(message.receipt);
-        logger.error(
-          { messageId: message.id, error: (error as Error).message },
-          "steps: handling failed; Pub/Sub delivers it again",
-        );
+        logger.error({ messageId: message.id, error }, "steps: handling failed; Pub/Sub delivers it again");
         throw error;
       } finally {
         clearInterval(heartbeat);
