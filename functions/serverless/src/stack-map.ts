@@ -159,7 +159,11 @@ function readMap(file: string): FileMap | null {
       text = fs.readFileSync(mapUrl, "utf8");
     }
   }
-  const payload = JSON.parse(text) as { sourceRoot?: unknown };
+  // The sources' text (most of a bundle's map) is not needed to map a position: not kept, nor copied by
+  // SourceMap (a quarter of its time on a 5 MB map).
+  const payload = JSON.parse(text, (key, value) => (key === "sourcesContent" ? undefined : value)) as {
+    sourceRoot?: unknown;
+  };
   if (!wellFormed(payload)) return null;
   const root = typeof payload.sourceRoot === "string" ? payload.sourceRoot : "";
   return {
