@@ -38,6 +38,7 @@ interface Logged {
  * the line its logger wrote, with what the child saw of source maps and the code cache.
  */
 function runBundle(
+  node: string,
   bundle: BundleResult,
   where: "start" | "lazy",
 ): { logged: Logged; sourceMapsEnabled: boolean; caches?: string[] } {
@@ -47,7 +48,7 @@ await bundle.handler(process.argv[2]);
 const registry = globalThis[Symbol.for("${SCRIPTS_KEY}")];
 process.stdout.write(JSON.stringify({ sourceMapsEnabled: process.sourceMapsEnabled, caches: registry && [...registry.scripts.values()].map((s) => s.cache) }) + "\\n");`;
   const child = spawnSync(
-    process.execPath,
+    node,
     ["--input-type=module", "-e", script, pathToFileURL(bundle.file).href, where],
     { encoding: "utf8", timeout: 60_000, env: { PATH: process.env.PATH ?? "" } },
   );
@@ -69,30 +70,33 @@ function expectMapped(stack: string, where: "start" | "lazy", bundle: BundleResu
   expect(stack).not.toContain(join(bundle.file, ".."));
 }
 
-describe("stacks mapped when logged, without --enable-source-maps", () => {
-  it("the ES module bundle: an error thrown in the start and one through a lazy chunk name the TypeScript file, line and column", async () => {
-    const bundle = await bundleEntry("esm", entry, out, { httpApi: false });
-    for (const where of ["start", "lazy"] as const) {
-      const { logged, sourceMapsEnabled } = runBundle(bundle, where);
-      expect(sourceMapsEnabled).toBe(false);
-      expect(logged).toMatchObject({
-        severity: "ERROR",
-        message: "the fixture failed",
-        error: { name: "FixtureStackError", message: expect.stringContaining("exploded") },
-      });
-      expectMapped(logged.error.stack, where, bundle);
-    }
-  });
+/** This process's node and, when AAT_NODE22 names one (CI fetches it: scripts/node22.sh), the clouds' Node 22. */
+const nodes = [...new Set([process.execPath, process.env.AAT_NODE22])].filter(
+  (node): node is string => node !== undefined && node !== "",
+);
 
-  it.runIf(supportsCompileCache(process.execPath))(
-    "the code cache form: start.js (index map, one section per packed script) and a lazy chunk's script, run with the cache",
-    async () => {
-      const bundle = await bundleEntry("cached", entry, out, {
-        httpApi: false,
-        compileCache: [{ node: process.execPath }],
-      });
+describe("stacks mapped when logged, without --enable-source-maps", () => {
+  for (const node of nodes) {
+    it(`the ES module bundle: an error thrown in the start and one through a lazy chunk name the TypeScript file, line and column (${node})`, async () => {
+      const bundle = await bundleEntry("esm", entry, out, { httpApi: false });
       for (const where of ["start", "lazy"] as const) {
-        const { logged, sourceMapsEnabled, caches } = runBundle(bundle, where);
+        const { logged, sourceMapsEnabled } = runBundle(node, bundle, where);
+        expect(sourceMapsEnabled).toBe(false);
+        expect(logged).toMatchObject({
+          severity: "ERROR",
+          message: "the fixture failed",
+          error: { name: "FixtureStackError", message: expect.stringContaining("exploded") },
+        });
+        expectMapped(logged.error.stack, where, bundle);
+      }
+    });
+  }
+
+  for (const node of nodes.filter(supportsCompileCache)) {
+    it(`the code cache form: start.js (index map, one section per packed script) and a lazy chunk's script, run with the cache (${node})`, async () => {
+      const bundle = await bundleEntry("cached", entry, out, { httpApi: false, compileCache: [{ node }] });
+      for (const where of ["start", "lazy"] as const) {
+        const { logged, sourceMapsEnabled, caches } = runBundle(node, bundle, where);
         expect(sourceMapsEnabled).toBe(false);
         // Run from the shipped cache (not the CommonJS fallback a source-mapped run takes).
         expect(new Set(caches)).toEqual(new Set(["accepted"]));
@@ -105,8 +109,8 @@ describe("stacks mapped when logged, without --enable-source-maps", () => {
         sections?: unknown[];
       };
       expect(packMap.sections?.length).toBeGreaterThan(0);
-    },
-  );
+    });
+  }
 });
 
 /** Two modules' code as esbuild writes them, each with its map, and where the throw is in each source. */
