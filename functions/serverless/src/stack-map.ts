@@ -66,7 +66,8 @@ const MAPPING_URL = /\/\/[#@] sourceMappingURL=(\S+)\s*$/;
 export function mapStack(stack: string): string {
   if (typeof stack !== "string") return stack;
   const lines = stack.split("\n");
-  const frames = lines.map((line) => FRAME.exec(line));
+  // A frame is a short line; a long one is some message's text (and the pattern backtracks on it).
+  const frames = lines.map((line) => (line.length <= 1_000 ? FRAME.exec(line) : null));
   let changed = false;
   for (let index = 0; index < lines.length; index++) {
     const frame = frames[index];
@@ -206,7 +207,13 @@ function wellFormed(map: unknown, depth = 0): boolean {
 /** An error as a log field: name, message and stack (mapped), and its cause the same way. */
 function errorField(error: Error, depth: number): Record<string, unknown> {
   const field: Record<string, unknown> = { name: error.name, message: error.message };
-  if (typeof error.stack === "string") field.stack = mapStack(error.stack);
+  let stack: unknown;
+  try {
+    stack = error.stack; // a getter on V8's errors (Error.prepareStackTrace runs there)
+  } catch {
+    // Logged without a stack.
+  }
+  if (typeof stack === "string") field.stack = mapStack(stack);
   if (error.cause !== undefined && depth < 3)
     field.cause = error.cause instanceof Error ? errorField(error.cause, depth + 1) : error.cause;
   return field;

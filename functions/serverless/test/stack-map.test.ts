@@ -247,6 +247,8 @@ describe("mapStack", () => {
     const internal =
       "Error: x\n    at Module._compile (node:internal/modules/cjs/loader:1554:14)\n    at /no/such/file.js:1:2";
     expect(mapStack(internal)).toBe(internal);
+    const long = `Error: x\n    at ${"(".repeat(5_000)} (/no/such/file.js:1:2)`;
+    expect(mapStack(long)).toBe(long);
     expect(mapStack(undefined as unknown as string)).toBeUndefined();
   });
 
@@ -292,6 +294,18 @@ describe("the loggers' error fields", () => {
       error: { name: "E", message: "m", stack: error.stack },
       stack: cause.stack,
     });
+  });
+
+  it("an error whose stack cannot be read is logged without one; the logger does not throw", () => {
+    const lines: string[] = [];
+    const error = new Error("no stack");
+    Object.defineProperty(error, "stack", {
+      get() {
+        throw new Error("stack getter failed");
+      },
+    });
+    createJsonLineLogger("info", (line) => lines.push(line)).error({ error }, "failed");
+    expect(JSON.parse(lines[0]!).error).toEqual({ name: "Error", message: "no stack" });
   });
 
   it("fields without an error or a stack are the same object (nothing copied)", () => {
