@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { SourceMap } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -169,17 +170,22 @@ describe("the scripted bundle with a shipped V8 code cache", () => {
 
 describe("start.js's source map", () => {
   it("is an index map whose section for each packed script maps as that script's own map does", async () => {
-    const { AnyMap, TraceMap, originalPositionFor } = await import("@jridgewell/trace-mapping");
     const bundle = await bundleEntry("packmap", entry, out, {
       httpApi: false,
       compileCache: [{ node: nodes[0] ?? process.execPath }],
     });
     const dir = join(bundle.file, "..");
     const packed = readFileSync(join(dir, PACK), "utf8");
-    const packMap = new AnyMap(JSON.parse(readFileSync(join(dir, `${PACK}.map`), "utf8")));
-    const position = (text: string, offset: number) => {
+    // Node's own source map reader (what --enable-source-maps and the handlers' stack mapping use).
+    const packMap = new SourceMap(JSON.parse(readFileSync(join(dir, `${PACK}.map`), "utf8")));
+    const originalAt = (map: SourceMap, text: string, offset: number) => {
       const lines = text.slice(0, offset).split("\n");
-      return { line: lines.length, column: lines.at(-1)!.length };
+      const entry = map.findEntry(lines.length - 1, lines.at(-1)!.length) as {
+        originalSource?: string;
+        originalLine?: number;
+        originalColumn?: number;
+      };
+      return { source: entry.originalSource, line: entry.originalLine, column: entry.originalColumn };
     };
     const heads = [
       ...packed.matchAll(/"([\w.-]+\.js)": function \(exports, require, module, __filename, __dirname\) \{/g),
@@ -188,13 +194,16 @@ describe("start.js's source map", () => {
     let compared = 0;
     for (const head of heads) {
       const script = readFileSync(join(dir, head[1]!), "utf8");
-      const own = new TraceMap(JSON.parse(readFileSync(join(dir, `${head[1]}.map`), "utf8")));
+      const own = new SourceMap(JSON.parse(readFileSync(join(dir, `${head[1]}.map`), "utf8")));
       const bodyAt = head.index + head[0].length;
       for (let offset = 0; offset < script.length - 40; offset += 7) {
         expect(packed.slice(bodyAt + offset, bodyAt + offset + 1)).toBe(script[offset]);
-        const fromPack = originalPositionFor(packMap, position(packed, bodyAt + offset));
-        expect(fromPack).toEqual(originalPositionFor(own, position(script, offset)));
-        if (fromPack.source) compared++;
+        // Where the script's own map has no mapping (its head line), a flat reader of the index map finds
+        // the previous section's last one: no frame points there.
+        const fromOwn = originalAt(own, script, offset);
+        if (!fromOwn.source) continue;
+        expect(originalAt(packMap, packed, bodyAt + offset)).toEqual(fromOwn);
+        compared++;
       }
     }
     expect(compared).toBeGreaterThan(20);
