@@ -18,5 +18,5 @@ describe("zod in what a Cloud Run function handler's cold start loads", () => {
         mini: true,
         english: true,
       });
-  });
+  }, 120_000); // bundles every handler: esbuild on a loaded machine takes longer than the default 20 s
 });
