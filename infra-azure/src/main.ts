@@ -5,7 +5,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deployCodeCache } from "@aat/functions-serverless/bundle";
+import { deployCodeCacheTargets } from "@aat/functions-serverless/bundle";
 import { DeployConfigError } from "@aat/infra-config";
 import { App } from "cdktf";
 import { loadAzureConfig } from "./config.js";
@@ -21,11 +21,7 @@ const configFile = process.env.AAT_DEPLOY_CONFIG
 try {
   const config = loadAzureConfig(configFile);
   // The V8 code cache the functions ship (on by default; x64, no V8 flags of the platform known).
-  const cache = deployCodeCache("infra-azure", "x64");
-  if (cache.warning) console.warn(cache.warning);
-  const compileCache = cache.target
-    ? [{ ...cache.target, ...(cache.flags ? { flags: cache.flags } : {}) }]
-    : undefined;
+  const compileCache = deployCodeCacheTargets("infra-azure", "x64");
   const functionSource = await buildAzureSource(join(here, "../.build"), compileCache);
   const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? join(here, "../cdktf.out") });
   new AzureStack(app, `${config.name}-${config.environment}-azure`, { config, functionSource });

@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deployCodeCache } from "@aat/functions-serverless/bundle";
+import { deployCodeCacheTargets } from "@aat/functions-serverless/bundle";
 import { DeployConfigError } from "@aat/infra-config";
 import { App } from "cdktf";
 import { loadGcpConfig } from "./config.js";
@@ -22,11 +22,7 @@ const configFile = process.env.AAT_DEPLOY_CONFIG
 try {
   const config = loadGcpConfig(configFile);
   // The V8 code cache the functions ship (on by default; x64, no V8 flags of the platform known).
-  const cache = deployCodeCache("infra-gcp", "x64");
-  if (cache.warning) console.warn(cache.warning);
-  const compileCache = cache.target
-    ? [{ ...cache.target, ...(cache.flags ? { flags: cache.flags } : {}) }]
-    : undefined;
+  const compileCache = deployCodeCacheTargets("infra-gcp", "x64");
   const functionSources = await buildGcpSources(join(here, "../.build"), compileCache);
   const siteDir = join(repo, "site/dist");
   const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? join(here, "../cdktf.out") });

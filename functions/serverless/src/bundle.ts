@@ -22,6 +22,7 @@ import {
 
 export {
   deployCodeCache,
+  deployCodeCacheTargets,
   RUNTIME_NODE_VERSION,
   type RuntimeNode,
   type RuntimeNodeOptions,

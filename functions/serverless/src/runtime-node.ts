@@ -128,3 +128,14 @@ export function deployCodeCache(
   const flags = (env.AAT_CODE_CACHE_V8_FLAGS ?? "").split(/\s+/).filter(Boolean);
   return { target: found.target, ...(flags.length > 0 ? { flags } : {}) };
 }
+
+/** deployCodeCache for a platform whose V8 flags are not known (Cloud Run functions, Azure Functions). */
+export function deployCodeCacheTargets(
+  who: string,
+  arch: string,
+  env: NodeJS.ProcessEnv = process.env,
+): CompileCacheTarget[] | undefined {
+  const { target, flags, warning } = deployCodeCache(who, arch, env);
+  if (warning) console.warn(warning);
+  return target ? [{ ...target, ...(flags ? { flags } : {}) }] : undefined;
+}

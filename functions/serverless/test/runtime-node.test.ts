@@ -6,7 +6,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { bundleEntry } from "../src/bundle.js";
 import { CACHE_DIR, MADE_BY, SCRIPTS_KEY } from "../src/compile-cache.js";
-import { RUNTIME_NODE_VERSION, runtimeNode } from "../src/runtime-node.js";
+import {
+  deployCodeCache,
+  deployCodeCacheTargets,
+  RUNTIME_NODE_VERSION,
+  runtimeNode,
+} from "../src/runtime-node.js";
 
 /**
  * The node a shipped code cache is made with (runtime-node.ts). In CI, scripts/node22.sh has fetched the
@@ -45,6 +50,30 @@ describe("runtimeNode", () => {
     expect(missing).toMatchObject({
       unavailable: expect.stringMatching(/^could not fetch node 0\.0\.1-aat-none for/),
     });
+  });
+});
+
+describe("deployCodeCache: what an infra synth ships (AAT_CODE_CACHE, AAT_CODE_CACHE_NODE, AAT_CODE_CACHE_V8_FLAGS)", () => {
+  it("is off when asked, and a wrong setting says what it expects", () => {
+    expect(deployCodeCache("infra-test", "x64", { AAT_CODE_CACHE: "off" })).toEqual({});
+    expect(deployCodeCacheTargets("infra-test", "x64", { AAT_CODE_CACHE: "off" })).toBeUndefined();
+    expect(() => deployCodeCache("infra-test", "x64", { AAT_CODE_CACHE: "yes" })).toThrow(
+      /AAT_CODE_CACHE is "yes": expected on \(the default\) or off/,
+    );
+  });
+
+  it("takes the node and flags it is given", () => {
+    const env = {
+      AAT_CODE_CACHE_NODE: "/opt/node22/bin/node",
+      AAT_CODE_CACHE_V8_FLAGS: " --expose-gc  --stack-size=900 ",
+    };
+    expect(deployCodeCache("infra-test", "arm64", env)).toEqual({
+      target: { node: "/opt/node22/bin/node" },
+      flags: ["--expose-gc", "--stack-size=900"],
+    });
+    expect(deployCodeCacheTargets("infra-test", "arm64", env)).toEqual([
+      { node: "/opt/node22/bin/node", flags: ["--expose-gc", "--stack-size=900"] },
+    ]);
   });
 });
 
