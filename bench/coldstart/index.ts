@@ -19,7 +19,10 @@
  * Runs alternate: round after round, every handler and the references once each, so a slow minute on a
  * shared machine weighs on all of them alike.
  * GCP: the Functions Framework (external, the host loads it first) is imported before the clock starts.
- * Azure: outside the Functions host @azure/functions runs in its test mode and skips the registration.
+ * Azure: the host's Node worker has loaded @grpc/grpc-js (and with it node:http, http2, net, tls, crypto, …)
+ *   and provides @azure/functions-core before it imports the app: azure-host.cjs does both before the
+ *   clock (the core API through @aat/functions-azure/testing/worker-core, a stand-in quoting the
+ *   worker's source), so @azure/functions registers the functions as in the host, not in its test mode.
  * `--base DIR`: also bundle every handler from another checkout of this repository (e.g. the commit
  * before a change, with its own node_modules/@aat links) and measure it in the same rounds: rows
  * `<target>/<handler>@base`, a before/after on the same machine in the same minutes.
@@ -32,7 +35,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { DynamoKeyValue } from "@aat/adapter-dynamodb";
 import { SqsQueue } from "@aat/adapter-sqs";
@@ -135,6 +138,8 @@ interface Case {
   expect?: RegExp;
   external?: string[];
   preload?: string[];
+  /** stderr of a probe that means it did not run as in the host (e.g. @azure/functions' test mode). */
+  refuseStderr?: RegExp;
   /** Bundled with a shipped compile cache for every `--node` binary. */
   compileCache?: boolean;
   /** "lambda" or "ff-http:<name>" (probe.mjs). */
@@ -175,6 +180,8 @@ function measure(one: Case, file: string, times = runs, node = nodes[0]!): Sampl
     );
     if (child.status !== 0)
       throw new Error(`${one.target}/${one.name} failed to start under ${node}:\n${child.stderr}`);
+    if (one.refuseStderr?.test(child.stderr))
+      throw new Error(`${one.target}/${one.name} did not start as in its host:\n${child.stderr}`);
     const sample = JSON.parse(child.stdout.trim().split("\n").at(-1)!) as Sample;
     if (one.expect && !one.expect.test(sample.result)) {
       throw new Error(
@@ -261,9 +268,25 @@ if (targets.includes("gcp")) {
       outDir: outOf("gcp"),
     });
 }
+/**
+ * Azure: imported only (a Service Bus or timer trigger, an HTTP function served through the worker). The
+ * preload is what the Functions host's Node worker has done before it imports the app (azure-host.cjs,
+ * with the worker's source it follows): the built-ins its @grpc/grpc-js loads, and its
+ * @azure/functions-core, here the bench's stand-in, so the library registers every function as in the host
+ * (inside the clock). A probe whose library fell back to its test mode is refused.
+ */
+const AZURE_HOST = [pathToFileURL(here("./azure-host.cjs")).href];
 if (targets.includes("azure")) {
   for (const [name, spec] of Object.entries(AZURE_HANDLERS))
-    cases.push({ target: "azure", name, spec, external: AZURE_EXTERNAL, outDir: outOf("azure") });
+    cases.push({
+      target: "azure",
+      name,
+      spec,
+      external: AZURE_EXTERNAL,
+      preload: AZURE_HOST,
+      refuseStderr: /test mode/,
+      outDir: outOf("azure"),
+    });
 }
 
 if (compileCache) {
