@@ -27,7 +27,9 @@
  * before a change, with its own node_modules/@aat links) and measure it in the same rounds: rows
  * `<target>/<handler>@base`, a before/after on the same machine in the same minutes.
  * `--node PATH[,PATH]`: the node binaries the probes run under, one table each (e.g. Node 22, which the
- * clouds run, beside this machine's node); `--compile-cache`: `+cc` rows with a shipped V8 code cache.
+ * clouds run, beside this machine's node); `--compile-cache`: `+cc` rows with the shipped V8 code cache
+ * (what `npm run build:functions` and the infra synths ship by default; the rows without it are the
+ * plain ES module bundles, `--no-compile-cache`).
  * Needs moto, Redis and the Pub/Sub emulator (scripts/services.sh redis moto pubsub). Usage: npm run bench:coldstart [-- --runs 7] [-- --targets aws,gcp] [-- --node /path/to/node22,/usr/bin/node] [-- --compile-cache]
  */
 import { spawnSync } from "node:child_process";
@@ -65,8 +67,8 @@ const base = arg("--base");
 const nodes = (arg("--node") ?? process.execPath).split(",").filter(Boolean);
 /**
  * `--compile-cache`: also every handler bundled with a V8 code cache for each of those node binaries
- * (`npm run build:functions -- --compile-cache`, functions/serverless/src/compile-cache.ts), rows
- * `<target>/<handler>+cc`; a node without a cache of its version runs the same scripts without one.
+ * (as `npm run build:functions` ships it by default, functions/serverless/src/compile-cache.ts), rows
+ * `<target>/<handler>+cc`; a node without a cache of its major and arch runs the same scripts without one.
  */
 const compileCache = process.argv.includes("--compile-cache");
 /** The `--node` binaries a code cache can be made for (they can run its loader: Node >= 20.16 or 22.3). */
