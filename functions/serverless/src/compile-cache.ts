@@ -134,6 +134,12 @@ function toScript(file: string): { script: string; bytes: number } {
   map.file = script;
   map.mappings = `;${map.mappings}`;
   const text = `${scriptHead(converted.code)}${converted.code}//# sourceMappingURL=${script}.map\n`;
+  // The loader reads scripts as latin1 (a plain copy into a one-byte string, ~2 ms less of a cold start
+  // than decoding UTF-8), which is the same text only for ASCII: esbuild escapes everything else.
+  if (Buffer.byteLength(text) !== text.length)
+    throw new Error(
+      `${file}: the script has a non-ASCII character; the code cache loader reads scripts as latin1 (esbuild's charset must stay ascii)`,
+    );
   const dir = dirname(file);
   writeFileSync(join(dir, script), text);
   writeFileSync(join(dir, `${script}.map`), JSON.stringify(map));
@@ -206,7 +212,8 @@ globalThis[Symbol.for("${SCRIPTS_KEY}")] = registry;
  */
 function compile(name, cachedData) {
   const filename = dirname + name;
-  const source = readFileSync(filename, "utf8");
+  // latin1: the scripts are ASCII (checked at build), and a one-byte copy is cheaper than UTF-8 decoding.
+  const source = readFileSync(filename, "latin1");
   const code = name === "${PACK}" ? source : \`(function (exports, require, module, __filename, __dirname) {\${source}\\n})\`;
   return new Script(code, { filename, cachedData, importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
 }
