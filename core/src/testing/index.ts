@@ -15,3 +15,4 @@ export { type LockContractSettings, type LockFactory, lockContract } from "./loc
 export { type QueueContractSettings, type QueueFactory, queueContract } from "./queue-contract.js";
 export { ScriptedLlmServer } from "./scripted-llm-server.js";
 export * from "./scripted-model.js";
+export { startZodSuite } from "./start-zod-suite.js";
