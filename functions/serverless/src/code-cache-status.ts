@@ -6,9 +6,7 @@
  * compiles through Node's CommonJS loader, which maps stack traces but takes no cache). It reads the
  * loader's registry; a bundle without the loader (plain ES modules, tests) has nothing to report.
  */
-const SCRIPTS_KEY = "aat.bundleScripts"; // compile-cache.ts's SCRIPTS_KEY (not imported: build-time module)
-const PACK = "start.js";
-const MADE_BY = "made-by.json";
+import { MADE_BY, PACK, SCRIPTS_KEY } from "./compile-cache-names.js";
 
 interface LoaderRegistry {
   scripts: Map<string, { cache: "accepted" | "rejected" | "none" }>;

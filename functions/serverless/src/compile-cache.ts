@@ -40,6 +40,7 @@ import remapping from "@jridgewell/remapping";
 import { transformSync } from "esbuild";
 import type { BundleResult } from "./bundle.js";
 import { REQUIRE_BANNER } from "./bundle-banner.js";
+import { CACHE_DIR, MADE_BY, MAIN, PACK, SCRIPTS_KEY } from "./compile-cache-names.js";
 
 export interface CompileCacheTarget {
   /**
@@ -64,19 +65,8 @@ export interface CompileCacheInfo {
   bytes: number;
 }
 
-/** The script the loader runs first: the bundle's entry. */
-export const MAIN = "main.js";
-/**
- * The start's scripts (the entry and the chunks it imports statically) once more, as one script of
- * module functions: one file to read and one cache to deserialise instead of ~20 (each costs ~0.1 ms
- * however small). The separate files stay for source-mapped runs and are what the maps describe.
- */
-export const PACK = "start.js";
-export const CACHE_DIR = "code-cache";
-/** Beside each cache: `{ node, arch, v8, flags }` of the node that made it. */
-export const MADE_BY = "made-by.json";
-/** The global symbol key of the loader's registry, for the generator and tests: `{ scripts, compile }`. */
-export const SCRIPTS_KEY = "aat.bundleScripts";
+export { CACHE_DIR, MADE_BY, MAIN, PACK, SCRIPTS_KEY };
+
 const GENERATOR = fileURLToPath(new URL("./compile-cache-generate.mjs", import.meta.url));
 
 /**
