@@ -3,7 +3,7 @@
  * version (Lambda nodejs22.x, Cloud Run functions nodejs22, Azure Functions node 22, as the infra apps
  * deploy them) and of the function's arch, pinned in runtime-node.json (AAT_NODE22_VERSION overrides it)
  * and fetched once from the npm registry (the `node-linux-<arch>` package, no install script) into
- * ~/.cache/aat/ (scripts/node22.sh shares the folder). A node of another arch than this machine's runs
+ * ~/.cache/aat/ (scripts/node22.sh prints its path). A node of another arch than this machine's runs
  * under qemu user mode (Debian: qemu-user-static and libc6-<arch>-cross), e.g. the arm64 node of
  * infra-aws's Graviton functions on an x64 build machine: V8 refuses a cache made on another arch.
  * What cannot be had is said, not thrown: the bundles then ship without a cache (the build warns).
