@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { httpUrl, MAP_KEY_FORM, mapKeyName, positiveInt, setting, text } from "./meta.js";
+import { configSection } from "./section.js";
 
 /**
  * The `actions` section: where the response-action tools send things. Notification channels
@@ -14,54 +15,60 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 export const NOTIFY_KINDS = ["slack", "teams", "webhook", "email"] as const;
 export const RESPONSE_KINDS = ["block_indicator", "isolate_host", "disable_user"] as const;
 
-const notifyChannel = z
-  .strictObject({
-    kind: z.enum(NOTIFY_KINDS),
-    /** slack, teams, webhook: the webhook URL (it carries the credential: kept secret). */
-    url: z.optional(httpUrl()),
-    /** webhook: extra headers. */
+const notifyChannel = () =>
+  z
+    .strictObject({
+      kind: z.enum(NOTIFY_KINDS),
+      /** slack, teams, webhook: the webhook URL (it carries the credential: kept secret). */
+      url: z.optional(httpUrl()),
+      /** webhook: extra headers. */
+      headers: z._default(
+        z.record(z.string().check(z.regex(HEADER_NAME, "must be an HTTP header name")), z.string()),
+        {},
+      ),
+      /** webhook: HMAC-SHA256 key; the body's signature goes in X-AAT-Signature: sha256=<hex>. */
+      signingSecret: z.optional(text()),
+      /** email: recipients. */
+      to: z.optional(z.array(z.email())),
+    })
+    .check(
+      z.superRefine((channel, ctx) => {
+        if (channel.kind === "email" && (!channel.to || channel.to.length === 0)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["to"],
+            message: "missing, an email channel needs recipients",
+          });
+        }
+        if (channel.kind !== "email" && channel.url === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["url"],
+            message: `missing, a ${channel.kind} channel needs its webhook URL`,
+          });
+        }
+      }),
+    );
+
+const responseAction = () =>
+  z.strictObject({
+    kind: z.enum(RESPONSE_KINDS),
+    /** May hold `{% %}` templates over the action input, e.g. `https://edr.example.com/hosts/{% host %}/isolate`. */
+    url: text(),
+    method: z._default(z.enum(["POST", "PUT", "PATCH", "DELETE", "GET"]), "POST"),
+    /** Header values may hold templates; a credential belongs here (the whole map is kept secret). */
     headers: z._default(
       z.record(z.string().check(z.regex(HEADER_NAME, "must be an HTTP header name")), z.string()),
       {},
     ),
-    /** webhook: HMAC-SHA256 key; the body's signature goes in X-AAT-Signature: sha256=<hex>. */
-    signingSecret: z.optional(text()),
-    /** email: recipients. */
-    to: z.optional(z.array(z.email())),
-  })
-  .check(
-    z.superRefine((channel, ctx) => {
-      if (channel.kind === "email" && (!channel.to || channel.to.length === 0)) {
-        ctx.addIssue({ code: "custom", path: ["to"], message: "missing, an email channel needs recipients" });
-      }
-      if (channel.kind !== "email" && channel.url === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["url"],
-          message: `missing, a ${channel.kind} channel needs its webhook URL`,
-        });
-      }
-    }),
-  );
+    /** JSON body; its strings may hold `{% %}` templates. */
+    body: z.optional(z.json()),
+    description: z.optional(z.string()),
+  });
 
-const responseAction = z.strictObject({
-  kind: z.enum(RESPONSE_KINDS),
-  /** May hold `{% %}` templates over the action input, e.g. `https://edr.example.com/hosts/{% host %}/isolate`. */
-  url: text(),
-  method: z._default(z.enum(["POST", "PUT", "PATCH", "DELETE", "GET"]), "POST"),
-  /** Header values may hold templates; a credential belongs here (the whole map is kept secret). */
-  headers: z._default(
-    z.record(z.string().check(z.regex(HEADER_NAME, "must be an HTTP header name")), z.string()),
-    {},
-  ),
-  /** JSON body; its strings may hold `{% %}` templates. */
-  body: z.optional(z.json()),
-  description: z.optional(z.string()),
-});
-
-export const actionsSection = z.prefault(
+export const actionsSection = configSection("actions", () =>
   z.strictObject({
-    channels: setting(z._default(z.record(mapKeyName(), notifyChannel), {}), {
+    channels: setting(z._default(z.record(mapKeyName(), notifyChannel()), {}), {
       env: "AAT_ACTIONS_CHANNELS_JSON",
       mapKey: "name",
       secret: true,
@@ -70,7 +77,7 @@ export const actionsSection = z.prefault(
       expected: `a JSON object mapping a channel name (${MAP_KEY_FORM}) to { kind: slack|teams|webhook|email, url, headers, signingSecret, to }`,
       example: '{"soc":{"kind":"slack","url":"https://hooks.slack.com/services/T000/B000/XXXX"}}',
     }),
-    smtp: z.prefault(
+    smtp: configSection("actions.smtp", () =>
       z.strictObject({
         host: setting(z.optional(text()), {
           env: "AAT_ACTIONS_SMTP_HOST",
@@ -97,9 +104,8 @@ export const actionsSection = z.prefault(
           description: "Sender address of notification emails.",
         }),
       }),
-      {},
     ),
-    jira: z.prefault(
+    jira: configSection("actions.jira", () =>
       z.strictObject({
         baseUrl: setting(z.optional(httpUrl()), {
           env: "AAT_ACTIONS_JIRA_BASE_URL",
@@ -125,9 +131,8 @@ export const actionsSection = z.prefault(
           description: "Issue type name of new issues.",
         }),
       }),
-      {},
     ),
-    servicenow: z.prefault(
+    servicenow: configSection("actions.servicenow", () =>
       z.strictObject({
         instanceUrl: setting(z.optional(httpUrl()), {
           env: "AAT_ACTIONS_SERVICENOW_INSTANCE_URL",
@@ -149,9 +154,8 @@ export const actionsSection = z.prefault(
           description: "Table new records go to.",
         }),
       }),
-      {},
     ),
-    response: setting(z._default(z.record(mapKeyName(), responseAction), {}), {
+    response: setting(z._default(z.record(mapKeyName(), responseAction()), {}), {
       env: "AAT_ACTIONS_RESPONSE_JSON",
       mapKey: "name",
       secret: true,
@@ -162,9 +166,8 @@ export const actionsSection = z.prefault(
         '{"firewall":{"kind":"block_indicator","url":"https://fw.example.com/api/blocklist","headers":{"Authorization":"Bearer TOKEN"},"body":{"value":"{% indicator %}","comment":"{% reason %}"}}}',
     }),
   }),
-  {},
 );
 
 export type ActionsConfig = z.output<typeof actionsSection>;
-export type NotifyChannelConfig = z.output<typeof notifyChannel>;
-export type ResponseActionConfig = z.output<typeof responseAction>;
+export type NotifyChannelConfig = z.output<ReturnType<typeof notifyChannel>>;
+export type ResponseActionConfig = z.output<ReturnType<typeof responseAction>>;

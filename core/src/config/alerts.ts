@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import { ALERT_FORMATS } from "../workflows/alerts/formats.js";
 import { sourceAuthSchema, sourceIdSchema } from "../workflows/alerts/source-auth.js";
 import { positiveInt, setting } from "./meta.js";
+import { configSection } from "./section.js";
 
 /**
  * The `alerts` section: dedupe and related windows, and webhook sources defined in configuration.
@@ -45,7 +46,7 @@ export const configuredSourceSchema = z
   );
 export type ConfiguredSource = z.output<typeof configuredSourceSchema>;
 
-export const alertsSection = z.prefault(
+export const alertsSection = configSection("alerts", () =>
   z.strictObject({
     dedupeWindowMs: setting(z._default(positiveInt(), 86_400_000), {
       env: "AAT_ALERTS_DEDUPE_WINDOW_MS",
@@ -79,7 +80,6 @@ export const alertsSection = z.prefault(
       },
     ),
   }),
-  {},
 );
 
 export type AlertsConfig = z.output<typeof alertsSection>;

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { MAP_KEY_FORM, mapKeyName, positiveInt, setting, text } from "./meta.js";
+import { configSection } from "./section.js";
 
 /**
  * The `analytics` section: the embedded sample data source and the data sources of the deployment
@@ -8,40 +9,41 @@ import { MAP_KEY_FORM, mapKeyName, positiveInt, setting, text } from "./meta.js"
  * AAT_SECRET_<NAME>).
  */
 
-const configuredSource = z
-  .strictObject({
-    name: z.optional(text().check(z.maxLength(200))),
-    engine: z.enum(["postgres", "mysql", "mariadb", "sqlite"]),
-    urlSecret: z.optional(text()),
-    path: z.optional(text()),
-  })
-  .check(
-    z.superRefine((source, ctx) => {
-      if (source.engine === "sqlite" && source.path === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["path"],
-          message: "missing, a sqlite data source needs its file",
-        });
-      }
-      if (source.engine !== "sqlite" && source.urlSecret === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["urlSecret"],
-          message: `missing, a ${source.engine} data source needs the name of the secret holding its connection URL`,
-        });
-      }
-    }),
-  );
+const configuredSource = () =>
+  z
+    .strictObject({
+      name: z.optional(text().check(z.maxLength(200))),
+      engine: z.enum(["postgres", "mysql", "mariadb", "sqlite"]),
+      urlSecret: z.optional(text()),
+      path: z.optional(text()),
+    })
+    .check(
+      z.superRefine((source, ctx) => {
+        if (source.engine === "sqlite" && source.path === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["path"],
+            message: "missing, a sqlite data source needs its file",
+          });
+        }
+        if (source.engine !== "sqlite" && source.urlSecret === undefined) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["urlSecret"],
+            message: `missing, a ${source.engine} data source needs the name of the secret holding its connection URL`,
+          });
+        }
+      }),
+    );
 
-export const analyticsSection = z.prefault(
+export const analyticsSection = configSection("analytics", () =>
   z.strictObject({
     sample: setting(z._default(z.boolean(), true), {
       env: "AAT_ANALYTICS_SAMPLE",
       description:
         "Offer the embedded PGlite sample (90 days of generated security events, data source id `sample`). It is loaded in memory on first use.",
     }),
-    datasources: setting(z._default(z.record(mapKeyName(), configuredSource), {}), {
+    datasources: setting(z._default(z.record(mapKeyName(), configuredSource()), {}), {
       env: "AAT_ANALYTICS_DATASOURCES_JSON",
       mapKey: "id",
       description:
@@ -58,7 +60,6 @@ export const analyticsSection = z.prefault(
       description: "Statement timeout of analytics queries, enforced by the database.",
     }),
   }),
-  {},
 );
 
 export type AnalyticsConfig = z.output<typeof analyticsSection>;

@@ -1,9 +1,10 @@
 import * as z from "zod/mini";
 import { positiveInt, setting } from "./meta.js";
+import { configSection } from "./section.js";
 
 /** The `chat` section: how much conversation and context a chat turn sends to the model. */
 
-export const chatSection = z.prefault(
+export const chatSection = configSection("chat", () =>
   z.strictObject({
     historyTokenBudget: setting(z._default(positiveInt(), 6000), {
       env: "AAT_CHAT_HISTORY_TOKEN_BUDGET",
@@ -25,7 +26,6 @@ export const chatSection = z.prefault(
         "How long a message request waits for its turn's run; after that the stream ends with done (status running) and the reply is stored when the run finishes.",
     }),
   }),
-  {},
 );
 
 export type ChatConfig = z.output<typeof chatSection>;

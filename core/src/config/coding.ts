@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { setting, text } from "./meta.js";
+import { configSection } from "./section.js";
 
 /**
  * The `coding` section: repository workspaces, the indexer's limits, git sources and the optional
@@ -7,7 +8,7 @@ import { setting, text } from "./meta.js";
  * would leave it (.., absolute paths, symbolic links out) are refused.
  */
 
-const git = z.prefault(
+const git = configSection("coding.git", () =>
   z.strictObject({
     enabled: setting(z._default(z.boolean(), true), {
       env: "AAT_CODING_GIT_ENABLED",
@@ -33,10 +34,9 @@ const git = z.prefault(
       },
     ),
   }),
-  {},
 );
 
-const runTests = z.prefault(
+const runTests = configSection("coding.runTests", () =>
   z.strictObject({
     command: setting(z._default(z.array(text()), []), {
       env: "AAT_CODING_RUN_TESTS_COMMAND",
@@ -57,10 +57,9 @@ const runTests = z.prefault(
         "Ask a person before each test run (code.run_tests is a dangerous tool unless this is false).",
     }),
   }),
-  {},
 );
 
-export const codingSection = z.prefault(
+export const codingSection = configSection("coding", () =>
   z.strictObject({
     enabled: setting(z._default(z.boolean(), true), {
       env: "AAT_CODING_ENABLED",
@@ -84,7 +83,6 @@ export const codingSection = z.prefault(
     git,
     runTests,
   }),
-  {},
 );
 
 export type CodingConfig = z.output<typeof codingSection>;

@@ -1,6 +1,13 @@
 import type * as core from "zod/v4/core";
 import { type ConfigProblem, showValue } from "./errors.js";
-import { containsSecret, describeForm, type EnvValueKind, envValueKind, listSettings } from "./introspect.js";
+import {
+  containsSecret,
+  describeForm,
+  type EnvValueKind,
+  envValueKind,
+  listSettings,
+  type SettingInfo,
+} from "./introspect.js";
 import { closestName } from "./suggest.js";
 import { setAt, type ValueSources } from "./values.js";
 
@@ -84,19 +91,18 @@ interface EnvTemplate {
   suffixLength: number;
   prefix: string;
   suffix: string;
-  path: string[];
-  schema: core.$ZodType;
+  /** Its schema is read only when a variable matches (a tabled section is built then: section.ts). */
+  setting: SettingInfo;
 }
 
-function compileTemplate(template: string, path: string[], schema: core.$ZodType): EnvTemplate {
+function compileTemplate(template: string, setting: SettingInfo): EnvTemplate {
   const [prefix = "", suffix = ""] = template.split(/<[A-Z]+>/);
   return {
     pattern: new RegExp(`^${prefix}([A-Za-z0-9_]+?)${suffix}$`),
     suffixLength: suffix.length,
     prefix,
     suffix,
-    path,
-    schema,
+    setting,
   };
 }
 
@@ -130,15 +136,16 @@ export function readEnv(root: core.$ZodType, env: Environment): EnvReading {
   // Settings come in schema order, so a JSON map (AAT_MODELS_JSON) is applied before the per-field
   // variables inside it (AAT_MODEL_<ALIAS>_*), which therefore override it.
   const settings = listSettings(root);
-  for (const { path, schema, meta } of settings) {
+  for (const setting of settings) {
+    const { path, meta } = setting;
     if (!meta.env) continue;
     if (meta.env.includes("<")) {
-      templates.push(compileTemplate(meta.env, path, schema));
+      templates.push(compileTemplate(meta.env, setting));
       continue;
     }
     known.add(meta.env);
     const variable = [meta.env, ...(meta.envAliases ?? [])].find((name) => (env[name] ?? "").trim() !== "");
-    if (variable) apply(variable, env[variable]!, path, schema);
+    if (variable) apply(variable, env[variable]!, path, setting.schema);
   }
 
   for (const [variable, raw] of Object.entries(env)) {
@@ -151,8 +158,9 @@ export function readEnv(root: core.$ZodType, env: Environment): EnvReading {
     if (best?.match) {
       if ((raw ?? "").trim() === "") continue;
       const mapKey = best.match[1]!.toLowerCase();
-      const path = best.template.path.map((segment) => (segment.startsWith("<") ? mapKey : segment));
-      apply(variable, raw!, path, best.template.schema);
+      const { setting } = best.template;
+      const path = setting.path.map((segment) => (segment.startsWith("<") ? mapKey : segment));
+      apply(variable, raw!, path, setting.schema);
       continue;
     }
     const suggestion = closestName(variable, [...known, ...templateGuesses(variable, templates)]);

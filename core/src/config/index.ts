@@ -33,4 +33,6 @@ export {
   type ModelProviderKind,
   type QueueConfig,
 } from "./schema.js";
+export { builtConfigSections, type ConfigSectionTable } from "./section.js";
+export { configSectionTable } from "./section-table.js";
 export { type ThreatIntelConfig, threatIntelSection } from "./threatintel.js";

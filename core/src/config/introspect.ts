@@ -1,5 +1,6 @@
 import * as core from "zod/v4/core";
 import { configSettings, MAP_KEY_FORM, type SettingMeta } from "./meta.js";
+import { tabledSettings } from "./section.js";
 
 /**
  * Reading the config schema as data: which settings exist, where their metadata is, what form they take.
@@ -66,6 +67,12 @@ export interface SettingInfo {
 export function listSettings(root: core.$ZodType): SettingInfo[] {
   const found: SettingInfo[] = [];
   const visit = (schema: core.$ZodType, path: string[]) => {
+    // A section the build tabled is listed from its table, so it is not built to be read (section.ts).
+    const tabled = tabledSettings(schema);
+    if (tabled) {
+      for (const setting of tabled) found.push(tabledSetting(schema, path, setting.path, setting.meta));
+      return;
+    }
     const meta = metaOf(schema);
     const base = unwrap(schema);
     if (meta && (!isContainer(schema) || meta.env)) found.push({ path, schema, meta });
@@ -77,6 +84,21 @@ export function listSettings(root: core.$ZodType): SettingInfo[] {
   };
   visit(root, []);
   return found;
+}
+
+/** A setting listed from a section table: its schema is built only when read. */
+function tabledSetting(section: core.$ZodType, at: string[], path: string[], meta: SettingMeta): SettingInfo {
+  let schema: core.$ZodType | undefined;
+  return {
+    path: [...at, ...path],
+    meta,
+    get schema() {
+      schema ??= schemaAt(section, path);
+      if (!schema)
+        throw new Error(`config section table out of date: no setting at ${[...at, ...path].join(".")}`);
+      return schema;
+    },
+  };
 }
 
 export interface PathStep {

@@ -7,6 +7,7 @@ import { checkCrossSettings } from "./checks.js";
 import { codingSection } from "./coding.js";
 import { mcpSection } from "./mcp.js";
 import { httpUrl, MAP_KEY_FORM, mapKeyName, nonNegativeInt, positiveInt, setting, text } from "./meta.js";
+import { configSection } from "./section.js";
 import { threatIntelSection } from "./threatintel.js";
 
 /**
@@ -18,7 +19,7 @@ import { threatIntelSection } from "./threatintel.js";
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
-const server = z.prefault(
+const server = configSection("server", () =>
   z.strictObject({
     host: setting(z._default(text(), "127.0.0.1"), {
       env: "AAT_SERVER_HOST",
@@ -66,12 +67,11 @@ const server = z.prefault(
         "Declares that the Knative Service is reachable only inside the cluster (label networking.knative.dev/visibility: cluster-local), so POST /v1/cloudevents/steps may accept step messages without a token. Without it and without server.cloudEventsToken, the route answers 401.",
     }),
   }),
-  {},
 );
 
 const queueKinds = ["memory", "sqlite", "nats", "rabbitmq", "sqs", "pubsub", "servicebus"] as const;
 
-const nats = z.prefault(
+const nats = configSection("queue.nats", () =>
   z.strictObject({
     servers: setting(z.optional(z.array(text()).check(z.minLength(1))), {
       env: "AAT_NATS_SERVERS",
@@ -128,10 +128,9 @@ const nats = z.prefault(
       description: "JetStream de-duplication window for messages with the same id.",
     }),
   }),
-  {},
 );
 
-const rabbitmq = z.prefault(
+const rabbitmq = configSection("queue.rabbitmq", () =>
   z.strictObject({
     url: setting(z.optional(z.url({ protocol: /^amqps?$/ })), {
       env: "AAT_RABBITMQ_URL",
@@ -160,7 +159,6 @@ const rabbitmq = z.prefault(
       description: "Deliveries of one message before it is dead-lettered (to `<queue>.dead`).",
     }),
   }),
-  {},
 );
 
 /** How an AWS adapter talks to its service: the JSON API over HTTPS (no SDK loaded) or the AWS SDK. */
@@ -171,7 +169,7 @@ const awsTransport = (env: string, service: string) =>
     description: `How ${service} is called: rest (its JSON API over HTTPS with SigV4; a cold start loads no AWS SDK), sdk (the AWS SDK: its credential chain of instance and container roles, profiles and SSO), or auto (rest when AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY and a region are set, as on Lambda; sdk otherwise).`,
   });
 
-const sqs = z.prefault(
+const sqs = configSection("queue.sqs", () =>
   z.strictObject({
     queueUrl: setting(z.optional(httpUrl()), {
       env: "AAT_SQS_QUEUE_URL",
@@ -218,10 +216,9 @@ const sqs = z.prefault(
         "Create the queue and its dead-letter queue when missing, at start. Set false when a deployment owns them (infra-aws does): the queue is then opened as it is with one GetQueueAttributes (its visibility timeout, redrive policy and dead-letter queue), which shortens a cold start, and the runtime needs no permission to create queues.",
     }),
   }),
-  {},
 );
 
-const pubsub = z.prefault(
+const pubsub = configSection("queue.pubsub", () =>
   z.strictObject({
     projectId: setting(z.optional(z.string().check(z.minLength(6))), {
       env: "AAT_PUBSUB_PROJECT_ID",
@@ -251,10 +248,9 @@ const pubsub = z.prefault(
       example: "127.0.0.1:8085",
     }),
   }),
-  {},
 );
 
-const servicebus = z.prefault(
+const servicebus = configSection("queue.servicebus", () =>
   z.strictObject({
     connectionString: setting(z.optional(text()), {
       env: "AAT_SERVICEBUS_CONNECTION_STRING",
@@ -267,10 +263,9 @@ const servicebus = z.prefault(
       description: "Queue name.",
     }),
   }),
-  {},
 );
 
-const queue = z.prefault(
+const queue = configSection("queue", () =>
   z.strictObject({
     kind: setting(z._default(z.enum(queueKinds), "sqlite"), {
       env: "AAT_QUEUE_KIND",
@@ -283,18 +278,17 @@ const queue = z.prefault(
     pubsub,
     servicebus,
   }),
-  {},
 );
 
 const kvKinds = ["memory", "sqlite", "redis", "upstash", "dynamodb"] as const;
 
-const kv = z.prefault(
+const kv = configSection("kv", () =>
   z.strictObject({
     kind: setting(z._default(z.enum(kvKinds), "sqlite"), {
       env: "AAT_KV_KIND",
       description: "Where run state, dedupe claims and plan versions are stored.",
     }),
-    redis: z.prefault(
+    redis: configSection("kv.redis", () =>
       z.strictObject({
         url: setting(z.optional(z.url({ protocol: /^rediss?$/ })), {
           env: "AAT_REDIS_URL",
@@ -332,9 +326,8 @@ const kv = z.prefault(
           expected: "an integer >= 0",
         }),
       }),
-      {},
     ),
-    upstash: z.prefault(
+    upstash: configSection("kv.upstash", () =>
       z.strictObject({
         url: setting(z.optional(httpUrl()), {
           env: "AAT_UPSTASH_URL",
@@ -353,9 +346,8 @@ const kv = z.prefault(
           requiredWhen: { key: "kv.kind", is: "upstash" },
         }),
       }),
-      {},
     ),
-    dynamodb: z.prefault(
+    dynamodb: configSection("kv.dynamodb", () =>
       z.strictObject({
         table: setting(z.optional(text()), {
           env: "AAT_DYNAMODB_TABLE",
@@ -372,10 +364,8 @@ const kv = z.prefault(
         }),
         transport: awsTransport("AAT_DYNAMODB_TRANSPORT", "DynamoDB"),
       }),
-      {},
     ),
   }),
-  {},
 );
 
 export const MODEL_PROVIDERS = [
@@ -391,80 +381,81 @@ export type ModelProviderKind = (typeof MODEL_PROVIDERS)[number];
 
 const PROVIDERS_NEEDING_BASE_URL: readonly ModelProviderKind[] = ["openai-compatible", "azure"];
 
-const modelProvider = z
-  .strictObject({
-    provider: setting(z.enum(MODEL_PROVIDERS), {
-      env: "AAT_MODEL_<ALIAS>_PROVIDER",
-      description:
-        "Which provider serves this alias; offline is a deterministic local model for tests and demos.",
-    }),
-    model: setting(z.optional(text()), {
-      env: "AAT_MODEL_<ALIAS>_MODEL",
-      description: "The provider's model id. Required unless the provider is offline.",
-      example: "gpt-4o-mini",
-    }),
-    apiKey: setting(z.optional(text()), {
-      env: "AAT_MODEL_<ALIAS>_API_KEY",
-      description:
-        "API key; when unset the provider SDK's own variable (OPENAI_API_KEY, …) or cloud identity is used.",
-      secret: true,
-    }),
-    baseUrl: setting(z.optional(httpUrl()), {
-      env: "AAT_MODEL_<ALIAS>_BASE_URL",
-      description: "API base URL. Required for openai-compatible and azure.",
-    }),
-    region: setting(z.optional(text()), {
-      env: "AAT_MODEL_<ALIAS>_REGION",
-      description:
-        "Region for amazon-bedrock (AWS_REGION when unset) and location for google-vertex (GOOGLE_VERTEX_LOCATION when unset).",
-    }),
-    project: setting(z.optional(text()), {
-      env: "AAT_MODEL_<ALIAS>_PROJECT",
-      description: "Google Cloud project for google-vertex (GOOGLE_VERTEX_PROJECT when unset).",
-    }),
-    timeoutMs: setting(z.optional(positiveInt()), {
-      env: "AAT_MODEL_<ALIAS>_TIMEOUT_MS",
-      description:
-        "Time limit of one model call; a call that takes longer fails as a retryable timeout. Unset: only the step's timeout applies.",
-    }),
-    costPerMillionInput: setting(z.optional(z.number().check(z.minimum(0))), {
-      env: "AAT_MODEL_<ALIAS>_COST_PER_MILLION_INPUT",
-      description: "Price of one million input tokens, for cost reports.",
-    }),
-    costPerMillionOutput: setting(z.optional(z.number().check(z.minimum(0))), {
-      env: "AAT_MODEL_<ALIAS>_COST_PER_MILLION_OUTPUT",
-      description: "Price of one million output tokens, for cost reports.",
-    }),
-  })
-  .check(
-    z.superRefine(
-      (entry, ctx) => {
-        // Runs even when the entry had other problems, so every problem is reported at once; the entry may be raw.
-        if (typeof entry !== "object" || entry === null) return;
-        if (
-          entry.provider !== "offline" &&
-          entry.model === undefined &&
-          MODEL_PROVIDERS.includes(entry.provider)
-        ) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["model"],
-            message: `missing, required for provider ${entry.provider}`,
-          });
-        }
-        if (PROVIDERS_NEEDING_BASE_URL.includes(entry.provider) && entry.baseUrl === undefined) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["baseUrl"],
-            message: `missing, required for provider ${entry.provider}`,
-          });
-        }
-      },
-      { when: () => true },
-    ),
-  );
+const modelProvider = () =>
+  z
+    .strictObject({
+      provider: setting(z.enum(MODEL_PROVIDERS), {
+        env: "AAT_MODEL_<ALIAS>_PROVIDER",
+        description:
+          "Which provider serves this alias; offline is a deterministic local model for tests and demos.",
+      }),
+      model: setting(z.optional(text()), {
+        env: "AAT_MODEL_<ALIAS>_MODEL",
+        description: "The provider's model id. Required unless the provider is offline.",
+        example: "gpt-4o-mini",
+      }),
+      apiKey: setting(z.optional(text()), {
+        env: "AAT_MODEL_<ALIAS>_API_KEY",
+        description:
+          "API key; when unset the provider SDK's own variable (OPENAI_API_KEY, …) or cloud identity is used.",
+        secret: true,
+      }),
+      baseUrl: setting(z.optional(httpUrl()), {
+        env: "AAT_MODEL_<ALIAS>_BASE_URL",
+        description: "API base URL. Required for openai-compatible and azure.",
+      }),
+      region: setting(z.optional(text()), {
+        env: "AAT_MODEL_<ALIAS>_REGION",
+        description:
+          "Region for amazon-bedrock (AWS_REGION when unset) and location for google-vertex (GOOGLE_VERTEX_LOCATION when unset).",
+      }),
+      project: setting(z.optional(text()), {
+        env: "AAT_MODEL_<ALIAS>_PROJECT",
+        description: "Google Cloud project for google-vertex (GOOGLE_VERTEX_PROJECT when unset).",
+      }),
+      timeoutMs: setting(z.optional(positiveInt()), {
+        env: "AAT_MODEL_<ALIAS>_TIMEOUT_MS",
+        description:
+          "Time limit of one model call; a call that takes longer fails as a retryable timeout. Unset: only the step's timeout applies.",
+      }),
+      costPerMillionInput: setting(z.optional(z.number().check(z.minimum(0))), {
+        env: "AAT_MODEL_<ALIAS>_COST_PER_MILLION_INPUT",
+        description: "Price of one million input tokens, for cost reports.",
+      }),
+      costPerMillionOutput: setting(z.optional(z.number().check(z.minimum(0))), {
+        env: "AAT_MODEL_<ALIAS>_COST_PER_MILLION_OUTPUT",
+        description: "Price of one million output tokens, for cost reports.",
+      }),
+    })
+    .check(
+      z.superRefine(
+        (entry, ctx) => {
+          // Runs even when the entry had other problems, so every problem is reported at once; the entry may be raw.
+          if (typeof entry !== "object" || entry === null) return;
+          if (
+            entry.provider !== "offline" &&
+            entry.model === undefined &&
+            MODEL_PROVIDERS.includes(entry.provider)
+          ) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["model"],
+              message: `missing, required for provider ${entry.provider}`,
+            });
+          }
+          if (PROVIDERS_NEEDING_BASE_URL.includes(entry.provider) && entry.baseUrl === undefined) {
+            ctx.addIssue({
+              code: "custom",
+              path: ["baseUrl"],
+              message: `missing, required for provider ${entry.provider}`,
+            });
+          }
+        },
+        { when: () => true },
+      ),
+    );
 
-const models = z.prefault(
+const models = configSection("models", () =>
   z.strictObject({
     default: setting(z._default(mapKeyName(), "default"), {
       env: "AAT_MODELS_DEFAULT",
@@ -472,7 +463,7 @@ const models = z.prefault(
       description: "Alias used by agent steps that name no model. Must be one of models.providers.",
     }),
     providers: setting(
-      z._default(z.record(mapKeyName(), modelProvider), { default: { provider: "offline" } }),
+      z._default(z.record(mapKeyName(), modelProvider()), { default: { provider: "offline" } }),
       {
         env: "AAT_MODELS_JSON",
         mapKey: "alias",
@@ -483,10 +474,9 @@ const models = z.prefault(
       },
     ),
   }),
-  {},
 );
 
-const auth = z.prefault(
+const auth = configSection("auth", () =>
   z.strictObject({
     mode: setting(z._default(z.enum(["apiKey", "oidc", "none"]), "apiKey"), {
       env: "AAT_AUTH_MODE",
@@ -497,7 +487,7 @@ const auth = z.prefault(
       description:
         "Explicit opt-in to mode none: anyone who can reach the server can then run plans and read results.",
     }),
-    oidc: z.prefault(
+    oidc: configSection("auth.oidc", () =>
       z.strictObject({
         issuer: setting(z.optional(httpUrl()), {
           env: "AAT_OIDC_ISSUER",
@@ -515,7 +505,6 @@ const auth = z.prefault(
           description: "JWKS URL; discovered from the issuer's /.well-known/openid-configuration when unset.",
         }),
       }),
-      {},
     ),
     allowUnsignedWebhooks: setting(z._default(z.boolean(), false), {
       env: "AAT_AUTH_ALLOW_UNSIGNED_WEBHOOKS",
@@ -528,10 +517,9 @@ const auth = z.prefault(
       secret: true,
     }),
   }),
-  {},
 );
 
-const plans = z.prefault(
+const plans = configSection("plans", () =>
   z.strictObject({
     directories: setting(z._default(z.array(text()), ["plans"]), {
       env: "AAT_PLANS_DIRS",
@@ -543,10 +531,9 @@ const plans = z.prefault(
       description: "Reload plan definitions when their files change.",
     }),
   }),
-  {},
 );
 
-const limits = z.prefault(
+const limits = configSection("limits", () =>
   z.strictObject({
     maxRunDurationMs: setting(z._default(positiveInt(), 86_400_000), {
       env: "AAT_LIMITS_MAX_RUN_DURATION_MS",
@@ -569,10 +556,9 @@ const limits = z.prefault(
       description: "How long a completed dedupe claim is remembered.",
     }),
   }),
-  {},
 );
 
-const telemetry = z.prefault(
+const telemetry = configSection("telemetry", () =>
   z.strictObject({
     logLevel: setting(
       z._default(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]), "info"),
@@ -585,7 +571,7 @@ const telemetry = z.prefault(
       env: "AAT_SERVICE_NAME",
       description: "Service name in logs (OpenTelemetry uses OTEL_SERVICE_NAME when that is set).",
     }),
-    metrics: z.prefault(
+    metrics: configSection("telemetry.metrics", () =>
       z.strictObject({
         enabled: setting(z._default(z.boolean(), true), {
           env: "AAT_METRICS_ENABLED",
@@ -604,13 +590,11 @@ const telemetry = z.prefault(
             "Also serve GET /metrics on this port, in every role: the only way to scrape a worker process, which serves no API. 0 picks a free port.",
         }),
       }),
-      {},
     ),
   }),
-  {},
 );
 
-const http = z.prefault(
+const http = configSection("http", () =>
   z.strictObject({
     allowHosts: setting(z._default(z.array(text()), []), {
       env: "AAT_HTTP_ALLOW_HOSTS",
@@ -627,7 +611,6 @@ const http = z.prefault(
       description: "Time limit of one http.request call.",
     }),
   }),
-  {},
 );
 
 const features = setting(
@@ -697,7 +680,7 @@ export type AuthConfig =
   | (Auth & { mode: "apiKey" | "none" })
   | (Auth & { mode: "oidc"; oidc: Auth["oidc"] & { issuer: string; audience: string } });
 
-export type ModelProviderConfig = z.output<typeof modelProvider>;
+export type ModelProviderConfig = z.output<ReturnType<typeof modelProvider>>;
 
 export type AatConfig = Omit<Fields, "queue" | "kv" | "auth"> & {
   queue: QueueConfig;

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { httpUrl, nonNegativeInt, positiveInt, setting, text } from "./meta.js";
+import { configSection } from "./section.js";
 
 /**
  * The `threatintel` section: the providers behind `threatintel.ip|domain|url|hash`. A networked provider
@@ -7,7 +8,7 @@ import { httpUrl, nonNegativeInt, positiveInt, setting, text } from "./meta.js";
  * feed when `feeds` names files. Base URLs are settable so tests and proxies can stand in for the APIs.
  */
 
-export const threatIntelSection = z.prefault(
+export const threatIntelSection = configSection("threatintel", () =>
   z.strictObject({
     feeds: setting(z._default(z.array(text()), []), {
       env: "AAT_THREATINTEL_FEEDS",
@@ -24,7 +25,7 @@ export const threatIntelSection = z.prefault(
       env: "AAT_THREATINTEL_TIMEOUT_MS",
       description: "Time limit of one provider call; a slower provider is reported as degraded.",
     }),
-    abuseipdb: z.prefault(
+    abuseipdb: configSection("threatintel.abuseipdb", () =>
       z.strictObject({
         apiKey: setting(z.optional(text()), {
           env: "AAT_THREATINTEL_ABUSEIPDB_API_KEY",
@@ -44,9 +45,8 @@ export const threatIntelSection = z.prefault(
           description: "AbuseIPDB lookups per minute across all replicas; 0 is unlimited.",
         }),
       }),
-      {},
     ),
-    virustotal: z.prefault(
+    virustotal: configSection("threatintel.virustotal", () =>
       z.strictObject({
         apiKey: setting(z.optional(text()), {
           env: "AAT_THREATINTEL_VIRUSTOTAL_API_KEY",
@@ -64,9 +64,8 @@ export const threatIntelSection = z.prefault(
             "VirusTotal lookups per minute across all replicas (the public API allows 4); 0 is unlimited.",
         }),
       }),
-      {},
     ),
-    otx: z.prefault(
+    otx: configSection("threatintel.otx", () =>
       z.strictObject({
         apiKey: setting(z.optional(text()), {
           env: "AAT_THREATINTEL_OTX_API_KEY",
@@ -82,9 +81,8 @@ export const threatIntelSection = z.prefault(
           description: "OTX lookups per minute across all replicas; 0 is unlimited.",
         }),
       }),
-      {},
     ),
-    greynoise: z.prefault(
+    greynoise: configSection("threatintel.greynoise", () =>
       z.strictObject({
         enabled: setting(z._default(z.boolean(), false), {
           env: "AAT_THREATINTEL_GREYNOISE_ENABLED",
@@ -105,10 +103,8 @@ export const threatIntelSection = z.prefault(
           description: "GreyNoise lookups per minute across all replicas; 0 is unlimited.",
         }),
       }),
-      {},
     ),
   }),
-  {},
 );
 
 export type ThreatIntelConfig = z.output<typeof threatIntelSection>;

@@ -11,6 +11,7 @@
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { configSectionTable } from "@aat/core/config";
 import { build, type Metafile, type Plugin } from "esbuild";
 import { REQUIRE_BANNER } from "./bundle-banner.js";
 import {
@@ -220,6 +221,12 @@ const middyLazyStreams: Plugin = {
   },
 };
 
+let sectionTable: string | undefined;
+function sectionTableJson(): string {
+  sectionTable ??= JSON.stringify(JSON.stringify(configSectionTable()));
+  return sectionTable;
+}
+
 /** Bundles one handler into `<outDir>/<name>/` (index.mjs, chunk-*.mjs, *.map), replacing what was there. */
 export async function bundleEntry(
   name: string,
@@ -247,6 +254,9 @@ export async function bundleEntry(
     metafile: true,
     legalComments: "none",
     banner: { js: REQUIRE_BANNER },
+    // The config section table (core/src/config/section.ts): a cold start builds only the sections its
+    // configuration sets.
+    define: { __AAT_CONFIG_SECTIONS__: sectionTableJson() },
     plugins: [
       omitPlugin(options.omit ?? OMITTED),
       zodNamespace,
