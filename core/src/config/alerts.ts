@@ -22,29 +22,31 @@ const secretName = () =>
       ),
     );
 
-export const configuredSourceSchema = z
-  .strictObject({
-    id: sourceIdSchema,
-    format: z.enum(ALERT_FORMATS),
-    auth: z.strictObject(sourceAuthSchema.shape),
-    /** The name of the secret (HMAC key, token, password or API key). */
-    secret: secretName(),
-    /** During a rotation: the previous secret, still accepted until it is removed from here. */
-    previousSecret: z.optional(secretName()),
-    description: z.optional(z.string().check(z.maxLength(500))),
-    disabled: z._default(z.boolean(), false),
-    toleranceMs: z.optional(positiveInt()),
-    maxBodyBytes: z.optional(positiveInt().check(z.maximum(16 * 1024 * 1024))),
-    dedupeWindowMs: z.optional(positiveInt()),
-    relatedWindowMs: z.optional(positiveInt()),
-  })
-  .check(
-    z.refine((s) => s.auth.mode !== "basic" || s.auth.username !== undefined, {
-      path: ["auth", "username"],
-      message: "basic auth needs a username (the secret is the password)",
-    }),
-  );
-export type ConfiguredSource = z.output<typeof configuredSourceSchema>;
+// Built with the section (configSection), when a configuration sets alerts.
+const configuredSource = () =>
+  z
+    .strictObject({
+      id: sourceIdSchema,
+      format: z.enum(ALERT_FORMATS),
+      auth: z.strictObject(sourceAuthSchema.shape),
+      /** The name of the secret (HMAC key, token, password or API key). */
+      secret: secretName(),
+      /** During a rotation: the previous secret, still accepted until it is removed from here. */
+      previousSecret: z.optional(secretName()),
+      description: z.optional(z.string().check(z.maxLength(500))),
+      disabled: z._default(z.boolean(), false),
+      toleranceMs: z.optional(positiveInt()),
+      maxBodyBytes: z.optional(positiveInt().check(z.maximum(16 * 1024 * 1024))),
+      dedupeWindowMs: z.optional(positiveInt()),
+      relatedWindowMs: z.optional(positiveInt()),
+    })
+    .check(
+      z.refine((s) => s.auth.mode !== "basic" || s.auth.username !== undefined, {
+        path: ["auth", "username"],
+        message: "basic auth needs a username (the secret is the password)",
+      }),
+    );
+export type ConfiguredSource = z.output<ReturnType<typeof configuredSource>>;
 
 export const alertsSection = configSection("alerts", () =>
   z.strictObject({
@@ -59,7 +61,7 @@ export const alertsSection = configSection("alerts", () =>
         "Alerts sharing an observable value within this window are linked as related; a source's relatedWindowMs overrides it.",
     }),
     sources: setting(
-      z._default(z.array(configuredSourceSchema), []).check(
+      z._default(z.array(configuredSource()), []).check(
         z.superRefine((sources, ctx) => {
           const seen = new Set<string>();
           sources.forEach((s, i) => {

@@ -6,7 +6,7 @@ export {
   RESPONSE_KINDS,
   type ResponseActionConfig,
 } from "./actions.js";
-export { type AlertsConfig, alertsSection, type ConfiguredSource, configuredSourceSchema } from "./alerts.js";
+export { type AlertsConfig, alertsSection, type ConfiguredSource } from "./alerts.js";
 export { type ChatConfig, chatSection } from "./chat.js";
 export { type CodingConfig, codingSection } from "./coding.js";
 export { renderConfigDocs } from "./docs.js";

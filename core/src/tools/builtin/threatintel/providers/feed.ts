@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "csv-parse/sync";
 import * as z from "zod/mini";
 import { installZodDefaults } from "../../../../zod-defaults.js";
+import { onFirstUse } from "../../../first-use.js";
 import type { IndicatorType, ProviderResult, ThreatIntelProvider } from "../types.js";
 import { INDICATOR_TYPES, VERDICTS } from "../types.js";
 
@@ -13,31 +14,36 @@ installZodDefaults();
  * fields are the same: type, value, verdict, then optional score, source, tags (CSV: `;`-separated),
  * description. An `ip` value may be an IPv4 CIDR block; a `domain` covers its subdomains.
  */
-export const feedEntrySchema = z.strictObject({
-  type: z.enum(INDICATOR_TYPES),
-  value: z.string().check(z.trim(), z.minLength(1, "must not be empty")),
-  verdict: z.enum(VERDICTS),
-  score: z.optional(z.coerce.number().check(z.minimum(0), z.maximum(100))),
-  source: z.optional(z.string()),
-  tags: z.optional(
-    z.union([
-      z.array(z.string()),
-      z.pipe(
-        z.string(),
-        z.transform((s) =>
-          s
-            .split(";")
-            .map((t) => t.trim())
-            .filter(Boolean),
+const feedEntrySchema = onFirstUse(() =>
+  z.strictObject({
+    type: z.enum(INDICATOR_TYPES),
+    value: z.string().check(z.trim(), z.minLength(1, "must not be empty")),
+    verdict: z.enum(VERDICTS),
+    score: z.optional(z.coerce.number().check(z.minimum(0), z.maximum(100))),
+    source: z.optional(z.string()),
+    tags: z.optional(
+      z.union([
+        z.array(z.string()),
+        z.pipe(
+          z.string(),
+          z.transform((s) =>
+            s
+              .split(";")
+              .map((t) => t.trim())
+              .filter(Boolean),
+          ),
         ),
-      ),
-    ]),
-  ),
-  description: z.optional(z.string()),
-});
-export type FeedEntry = z.output<typeof feedEntrySchema>;
+      ]),
+    ),
+    description: z.optional(z.string()),
+  }),
+);
+export type FeedEntry = z.output<ReturnType<typeof feedEntrySchema>>;
 
-const jsonFeed = z.union([z.array(z.unknown()), z.object({ indicators: z.array(z.unknown()) })]);
+// Built when a feed is first read: a deployment without feeds never builds them (docs/benchmarks.md).
+const jsonFeed = onFirstUse(() =>
+  z.union([z.array(z.unknown()), z.object({ indicators: z.array(z.unknown()) })]),
+);
 
 /** A feed file that cannot be read: names the file, the line or entry, and the field. */
 export class FeedError extends Error {
@@ -197,7 +203,7 @@ export function readFeedFile(path: string): FeedEntry[] {
     } catch (error) {
       throw new FeedError(`threat-intel feed ${path} is not valid JSON: ${(error as Error).message}`);
     }
-    const feed = jsonFeed.safeParse(parsed);
+    const feed = jsonFeed().safeParse(parsed);
     if (!feed.success) {
       throw new FeedError(
         `threat-intel feed ${path} must be a JSON array of indicators or { "indicators": [...] }`,
@@ -227,7 +233,7 @@ export function readFeedFile(path: string): FeedEntry[] {
   const problems: string[] = [];
   const entries: FeedEntry[] = [];
   for (const { where, value } of rows) {
-    const checked = feedEntrySchema.safeParse(value);
+    const checked = feedEntrySchema().safeParse(value);
     if (!checked.success) {
       const issues = checked.error.issues.map((i) => `${i.path.join(".") || "(entry)"}: ${i.message}`);
       problems.push(`${where} ${issues.join("; ")}`);
