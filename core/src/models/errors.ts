@@ -1,4 +1,4 @@
-import { APICallError, LoadAPIKeyError, LoadSettingError } from "@ai-sdk/provider";
+import type { APICallError } from "@ai-sdk/provider";
 import { REDACTED } from "../config/errors.js";
 import type { ModelIdentity } from "./registry.js";
 
@@ -71,17 +71,17 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 }
 
 /**
- * The AI SDK's RetryError, recognised by its marker symbol exactly as `RetryError.isInstance` does. Importing the class
- * from "ai" would make every bundle that reads model configuration carry the whole AI SDK (about
- * 240 KiB); the SDK is loaded when a model is first called (functions/serverless: cold start).
+ * The AI SDK's errors, recognised by their marker symbols exactly as their `isInstance` does. Importing
+ * the classes would make every bundle that reads model configuration carry the whole AI SDK (about
+ * 240 KiB) for RetryError, and @ai-sdk/provider's every error class (one module: all or none) into a
+ * serverless cold start for the other three; the SDK is loaded when a model is first called
+ * (docs/benchmarks.md, cold start). core/test/models/usage-errors.test.ts checks them against the real classes.
  */
-const RETRY_ERROR_MARKER = Symbol.for("vercel.ai.error.AI_RetryError");
-
-function isRetryError(error: unknown): error is { lastError: unknown } {
+function isAiSdkError<T>(error: unknown, name: string): error is T {
   return (
     typeof error === "object" &&
     error !== null &&
-    (error as Record<symbol, unknown>)[RETRY_ERROR_MARKER] === true
+    (error as Record<symbol, unknown>)[Symbol.for(`vercel.ai.error.${name}`)] === true
   );
 }
 
@@ -92,11 +92,11 @@ export function toModelCallError(
   secrets: readonly string[],
 ): ModelCallError {
   if (ModelCallError.isInstance(error)) return error;
-  const cause = isRetryError(error) ? error.lastError : error;
+  const cause = isAiSdkError<{ lastError: unknown }>(error, "AI_RetryError") ? error.lastError : error;
   const redact = (text: string) => redactSecrets(text, secrets);
   const hintFor = (kind: ModelFailureKind) => HINTS[kind]?.(model);
 
-  if (APICallError.isInstance(cause)) {
+  if (isAiSdkError<APICallError>(cause, "AI_APICallError")) {
     const status = cause.statusCode;
     const kind = kindOfStatus(status);
     const reason = redact(providerReason(cause.responseBody) ?? cause.message);
@@ -110,7 +110,7 @@ export function toModelCallError(
       ...(hint ? { hint } : {}),
     });
   }
-  if (LoadAPIKeyError.isInstance(cause) || LoadSettingError.isInstance(cause)) {
+  if (isAiSdkError<Error>(cause, "AI_LoadAPIKeyError") || isAiSdkError<Error>(cause, "AI_LoadSettingError")) {
     const hint = hintFor("configuration");
     return new ModelCallError({
       model,

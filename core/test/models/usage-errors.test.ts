@@ -1,4 +1,4 @@
-import { APICallError, LoadAPIKeyError } from "@ai-sdk/provider";
+import { APICallError, LoadAPIKeyError, LoadSettingError } from "@ai-sdk/provider";
 import { RetryError } from "ai";
 import { describe, expect, it } from "vitest";
 import { ModelCallError, redactSecrets, toModelCallError } from "../../src/models/errors.js";
@@ -104,6 +104,12 @@ describe("model errors", () => {
       [],
     );
     expect(missing).toMatchObject({ kind: "configuration", retryable: false });
+    const setting = toModelCallError(
+      new LoadSettingError({ message: "Azure OpenAI resource name setting is missing." }),
+      model,
+      [],
+    );
+    expect(setting).toMatchObject({ kind: "configuration", retryable: false });
     const timeout = new DOMException("The operation timed out.", "TimeoutError");
     expect(toModelCallError(timeout, model, [])).toMatchObject({ kind: "timeout", retryable: true });
     const unsigned = new Error("AWS SigV4 authentication requires AWS credentials. Please provide either: …");
