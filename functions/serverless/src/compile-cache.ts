@@ -97,6 +97,23 @@ const scriptHead = (code: string) =>
 const scriptOf = (file: string) =>
   `${basename(file, ".mjs") === "index" ? "main" : basename(file, ".mjs")}.js`;
 
+// esbuild's CommonJS exports: a namespace object of getters (live bindings), then a copy of it with
+// __esModule whose getters call the namespace's. The copy doubles the getters defined at load and the
+// calls on every cross-chunk reference; marking the namespace itself is the same module.exports to
+// every reader (the same keys, getters and __esModule).
+const TO_COMMON_JS =
+  'var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);';
+const DIRECT_COMMON_JS = 'var __toCommonJS = (mod) => __defProp(mod, "__esModule", { value: true });';
+
+function withDirectExports(code: string, file: string): string {
+  if (!code.includes("__toCommonJS(")) return code;
+  if (!code.includes(TO_COMMON_JS))
+    throw new Error(
+      `${file}: esbuild's __toCommonJS helper changed; update TO_COMMON_JS in compile-cache.ts`,
+    );
+  return code.replace(TO_COMMON_JS, DIRECT_COMMON_JS);
+}
+
 /** Turns one of the bundle's ES module files into its script (and source map) beside it. */
 function toScript(file: string): { script: string; bytes: number } {
   const source = readFileSync(file, "utf8");
@@ -106,7 +123,7 @@ function toScript(file: string): { script: string; bytes: number } {
     );
   const name = basename(file);
   const script = scriptOf(file);
-  const converted = transformSync(source.slice(REQUIRE_BANNER.length), {
+  const commonJs = transformSync(source.slice(REQUIRE_BANNER.length), {
     format: "cjs",
     loader: "js",
     platform: "node",
@@ -114,13 +131,25 @@ function toScript(file: string): { script: string; bytes: number } {
     // `import("./chunk-….mjs")` → `Promise.resolve().then(() => require(…))`: the loader's require.
     supported: { "dynamic-import": false },
     define: { "import.meta.url": "__aatUrl" }, // set by scriptHead
-    minify: true,
     sourcemap: "external",
     sourcefile: name,
     logLevel: "error",
   });
+  const converted = transformSync(withDirectExports(commonJs.code, file), {
+    format: "cjs", // a module's scope: top-level names are minified too
+    loader: "js",
+    platform: "node",
+    target: "node20",
+    minify: true,
+    sourcemap: "external",
+    sourcefile: `${name}.cjs`,
+    logLevel: "error",
+  });
   const chunkMap = JSON.parse(readFileSync(`${file}.map`, "utf8"));
-  const map = remapping(JSON.parse(converted.map), (source) => (source === name ? chunkMap : null));
+  const commonJsMap = JSON.parse(commonJs.map);
+  const map = remapping(JSON.parse(converted.map), (source) =>
+    source === `${name}.cjs` ? commonJsMap : source === name ? chunkMap : null,
+  );
   map.file = script;
   map.mappings = `;${map.mappings}`;
   const text = `${scriptHead(converted.code)}${converted.code}//# sourceMappingURL=${script}.map\n`;
