@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { BUSY_RETRY_MS, isBusy, pause } from "./busy.js";
 
 interface Operation {
   work: () => unknown;
@@ -8,20 +9,6 @@ interface Operation {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-/** Pause between attempts while the file stays busy (SQLite's own busy handler starts at 1 ms too). */
-const BUSY_RETRY_MS = 1;
-const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
-
-/** Blocks the thread, as SQLite's busy handler does while it waits for a lock. */
-function pause(ms: number): void {
-  Atomics.wait(SLEEPER, 0, 0, ms);
-}
-
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
-}
 
 /**
  * Group commit: the writes (and the reads that follow them) issued on one connection while the event

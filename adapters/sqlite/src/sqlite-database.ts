@@ -2,6 +2,7 @@ import { mkdirSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { z } from "zod";
+import { BUSY_RETRY_MS, isBusy, pause } from "./busy.js";
 import { BackgroundCheckpointer } from "./checkpointer.js";
 import { GroupCommit } from "./group-commit.js";
 import { migrate } from "./migrations.js";
@@ -234,7 +235,7 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqliteDat
   }
   try {
     connection.pragma(`busy_timeout = ${settings.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS}`);
-    connection.pragma("journal_mode = WAL");
+    enterWal(connection, settings.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
     connection.pragma(`synchronous = ${settings.synchronous === "full" ? "FULL" : "NORMAL"}`);
     migrate(connection, location);
     const identity = inMemory ? `:memory:#${++memoryCounter}` : realpathSync(location);
@@ -249,6 +250,26 @@ export function openSqlite(path: string, options: SqliteOptions = {}): SqliteDat
   } catch (error) {
     connection.close();
     throw explainOpenError(error, location);
+  }
+}
+
+/**
+ * Switches the file to WAL. SQLite takes the exclusive lock for that without its busy handler, so while
+ * another process holds a lock on a new file (opening it at the same moment, running its migration) the
+ * switch fails at once with SQLITE_BUSY, busy_timeout or not. It is tried again until it succeeds (the
+ * other process may have switched the file meanwhile) or the busy timeout has passed: a loop of our own,
+ * since the open is synchronous (p-retry is not) and SQLite's handler is not called here.
+ */
+function enterWal(connection: Database.Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      connection.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+    }
+    pause(BUSY_RETRY_MS);
   }
 }
 
