@@ -1,8 +1,7 @@
 import { Session } from "node:inspector/promises";
-import { createRequire } from "node:module";
-import { Worker } from "node:worker_threads";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openSqlite, type SqliteDatabase, SqliteKeyValue, SqliteQueue } from "../src/index.js";
+import { holdWriteLock } from "./fixtures/lock-holder.js";
 import { makeTempDir } from "./temp-dir.js";
 
 describe("group commit", () => {
@@ -136,33 +135,12 @@ describe("group commit while another connection holds the write lock", () => {
     const db = openSqlite(file, { backgroundCheckpoints: false });
     const kv = new SqliteKeyValue(db);
     await kv.set("k", "before");
-    // [holding the lock, release it]
-    const shared = new Int32Array(new SharedArrayBuffer(8));
-    const holder = new Worker(
-      `const { workerData } = require("node:worker_threads");
-       const Database = require(workerData.driver);
-       const db = new Database(workerData.file);
-       const shared = new Int32Array(workerData.shared);
-       db.exec("BEGIN IMMEDIATE");
-       Atomics.store(shared, 0, 1);
-       Atomics.wait(shared, 1, 0, 300);
-       db.exec("COMMIT");
-       db.close();`,
-      {
-        eval: true,
-        workerData: {
-          driver: createRequire(import.meta.url).resolve("better-sqlite3"),
-          file,
-          shared: shared.buffer,
-        },
-      },
-    );
-    const exited = new Promise((resolve) => holder.once("exit", resolve));
+    const holder = holdWriteLock(file);
     // A sampling profiler interrupts the thread with SIGPROF every 100 µs, as \`node --cpu-prof\` does.
     const profiler = new Session();
     profiler.connect();
     try {
-      while (Atomics.load(shared, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await holder.held;
       await profiler.post("Profiler.enable");
       await profiler.post("Profiler.setSamplingInterval", { interval: 100 });
       await profiler.post("Profiler.start");
@@ -170,9 +148,8 @@ describe("group commit while another connection holds the write lock", () => {
     } finally {
       await profiler.post("Profiler.stop").catch(() => undefined);
       profiler.disconnect();
-      Atomics.store(shared, 1, 1);
-      Atomics.notify(shared, 1);
-      await exited;
+      holder.release();
+      await holder.exited;
       await kv.close();
       db.close();
       dir.remove();

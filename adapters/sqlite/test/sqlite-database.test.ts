@@ -1,10 +1,9 @@
 import { writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openSqlite, SCHEMA_VERSION, SqliteKeyValue, SqliteQueue } from "../src/index.js";
 import { MIGRATIONS } from "../src/migrations.js";
+import { holdWriteLock } from "./fixtures/lock-holder.js";
 import { makeTempDir } from "./temp-dir.js";
 
 describe("openSqlite", () => {
@@ -31,37 +30,18 @@ describe("openSqlite", () => {
   it("switches a new file to WAL while another connection holds a lock on it (SQLite's switch does not wait by itself)", async () => {
     const file = dir.file("aat.db");
     // A connection in another thread makes the file (rollback journal), holds its write lock 300 ms, commits.
-    const shared = new Int32Array(new SharedArrayBuffer(4));
-    const holder = new Worker(
-      `const { workerData } = require("node:worker_threads");
-       const Database = require(workerData.driver);
-       const db = new Database(workerData.file);
-       db.exec("CREATE TABLE held (x)");
-       db.exec("BEGIN IMMEDIATE");
-       db.exec("INSERT INTO held VALUES (1)");
-       const shared = new Int32Array(workerData.shared);
-       Atomics.store(shared, 0, 1);
-       Atomics.wait(shared, 0, 1, 300);
-       db.exec("COMMIT");
-       db.close();`,
-      {
-        eval: true,
-        workerData: {
-          driver: createRequire(import.meta.url).resolve("better-sqlite3"),
-          file,
-          shared: shared.buffer,
-        },
-      },
-    );
-    const exited = new Promise((resolve) => holder.once("exit", resolve));
-    while (Atomics.load(shared, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const holder = holdWriteLock(file, {
+      setup: "CREATE TABLE held (x)",
+      insert: "INSERT INTO held VALUES (1)",
+    });
+    await holder.held;
     const db = openSqlite(file, { busyTimeoutMs: 5_000 });
     try {
       expect(db.journalMode).toBe("wal");
       expect(db.connection.prepare("SELECT count(*) AS n FROM held").get()).toEqual({ n: 1 });
     } finally {
       db.close();
-      await exited;
+      await holder.exited;
     }
   });
 
